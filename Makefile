@@ -1,0 +1,91 @@
+# cvisor: `make run` boots the demo in Bochs, `make test` runs every test.
+# Everything is built under build/.
+
+BUILD    ?= build
+CPU      ?= tigerlake
+CC       := gcc
+LD       := ld
+
+WARNINGS := -Wall -Wextra -Werror
+# The freestanding x86-64 hypervisor (core + bare-metal platform).
+KERNEL_CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie \
+	-fno-stack-protector -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-omit-frame-pointer -O2 -g $(WARNINGS) -Icore -Iplatform/baremetal
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T platform/baremetal/linker.ld
+# The 32-bit test guests (Multiboot v1 kernels).
+GUEST_CFLAGS := -std=c11 -m32 -march=i686 -ffreestanding -nostdlib -fno-pic -fno-pie \
+	-fno-stack-protector -mgeneral-regs-only -O2 -g $(WARNINGS) -Icore -Iguests/lib
+# Host unit tests: the core against a fake CPU (tests/unit/fake_cpu.h).
+UNIT_CFLAGS := -std=c11 -g -O1 $(WARNINGS) -DCVISOR_FAKE_CPU -Icore -Itests/unit \
+	-Iplatform/baremetal -fsanitize=address,undefined -fno-omit-frame-pointer
+
+CORE_SRCS  := $(sort $(wildcard core/*/*.c))
+CORE_ASM   := core/vmx/vmx_entry.S
+BM_SRCS    := $(sort $(wildcard platform/baremetal/*.c))
+BM_ASM     := $(sort $(wildcard platform/baremetal/*.S))
+KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SRCS) $(BM_ASM))
+
+GUEST_NAMES := $(notdir $(wildcard guests/*/main.c guests/*))
+GUEST_NAMES := $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
+GUEST_LIB_SRCS := guests/lib/entry.S guests/lib/guest.c core/lib/format.c core/lib/mem.c
+GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
+
+# Unit tests: every core file except the freestanding libc, plus the pure
+# bare-metal page allocator, plus the fakes.
+UNIT_CORE_SRCS := $(filter-out core/lib/mem.c,$(CORE_SRCS)) platform/baremetal/page_alloc.c
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c)
+
+DEMO_ISO := $(BUILD)/iso/demo.iso
+
+.PHONY: all run test test-unit test-system test-compile-fail deps clean
+all: $(BUILD)/cvisor.elf $(GUESTS) $(DEMO_ISO)
+
+deps:
+	@tools/ensure-deps
+
+$(BUILD)/kernel/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
+$(BUILD)/kernel/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/cvisor.elf: $(KERNEL_OBJS) platform/baremetal/linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+
+$(BUILD)/guests/%.elf: $(wildcard guests/%/*.c) $(GUEST_LIB_SRCS) guests/lib/linker.ld $(wildcard guests/lib/*.h) $(wildcard core/abi/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+		-o $@ $(GUEST_LIB_SRCS) $(wildcard guests/$*/*.c)
+
+$(DEMO_ISO): $(BUILD)/cvisor.elf $(BUILD)/guests/hello.elf tools/mkiso
+	@mkdir -p $(dir $@)
+	tools/mkiso $@ $(BUILD)/cvisor.elf $(BUILD)/guests/hello.elf "hello mem=4M"
+
+# make run: boot the demo in Bochs with the serial console shown live.
+run: deps all
+	tools/bochs-run --iso $(DEMO_ISO) --out $(BUILD)/run --cpu $(CPU) --live
+
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka
+
+test-unit: $(UNIT_TESTS) test-compile-fail
+	@tools/run-unit-tests $(UNIT_TESTS)
+
+# A VMCS access of the wrong width, or a write to a read-only field, must not compile.
+test-compile-fail:
+	@tests/unit/compile_fail/check "$(CC) $(KERNEL_CFLAGS) -fsyntax-only"
+
+test-system: all
+	@tests/system/run-all $(BUILD)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tools/test-summary "$(MAKE) --no-print-directory test-unit" "$(MAKE) --no-print-directory test-system"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/kernel -name '*.d' 2>/dev/null)

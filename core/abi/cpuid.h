@@ -1,0 +1,16 @@
+/* The CPUID leaves cvisor adds (documented in docs/hypercalls.md). */
+#ifndef CVISOR_ABI_CPUID_H
+#define CVISOR_ABI_CPUID_H
+
+/* Leaf 0x40000000: EAX = highest cvisor leaf, EBX:ECX:EDX = "cvisor\0\0\0\0\0\0". */
+#define CVISOR_CPUID_BASE      0x40000000u
+#define CVISOR_CPUID_MAX_LEAF  0x40000001u
+#define CVISOR_CPUID_SIG_EBX   0x73697663u /* "cvis" */
+#define CVISOR_CPUID_SIG_ECX   0x0000726Fu /* "or\0\0" */
+#define CVISOR_CPUID_SIG_EDX   0x00000000u
+/* Leaf 0x40000001: EAX = cvisor version (major << 16 | minor), EBX = hypercall ABI version. */
+#define CVISOR_VERSION_MAJOR   0
+#define CVISOR_VERSION_MINOR   1
+#define CVISOR_HYPERCALL_ABI_VERSION 1
+
+#endif

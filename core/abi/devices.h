@@ -1,0 +1,12 @@
+/* The emulated devices every cvisor VM sees (see README.md). */
+#ifndef CVISOR_ABI_DEVICES_H
+#define CVISOR_ABI_DEVICES_H
+
+#define PORT_DEBUG_EXIT   0xF4  /* QEMU isa-debug-exit: write v, VM ends with status (v << 1) | 1 */
+#define PORT_DEBUGCON     0xE9  /* Bochs/QEMU debug console: each byte written is printed */
+#define PORT_COM1         0x3F8 /* 16550 UART, 8 registers */
+#define UART_LSR_OFFSET   5
+#define UART_LSR_THRE     0x20
+#define UART_LSR_TEMT     0x40
+
+#endif

@@ -1,0 +1,81 @@
+#include "dev/ports.h"
+
+#include <stddef.h>
+
+#include "abi/devices.h"
+#include "dev/uart16550.h"
+#include "dev/vm_console.h"
+#include "vm/vm.h"
+
+/* QEMU isa-debug-exit (iobase 0xF4, iosize 4): the VM ends with status
+ * (value << 1) | 1, so only a write of 0 (status 1) counts as success. */
+static void debug_exit_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	(void)port;
+	(void)size;
+	uint64_t status = ((uint64_t)value << 1) | 1;
+	vm_end(vm, status == 1, "debug-exit port 0x%x written with %u: exit status %llu",
+	       PORT_DEBUG_EXIT, value, (unsigned long long)status);
+}
+
+static void debugcon_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	(void)port;
+	for (unsigned i = 0; i < size; i++)
+		vm_console_putc(vm, (char)(value >> (8 * i)));
+}
+
+/* The UART's registers are bytes; wider accesses touch consecutive ones. */
+static uint32_t com1_read(struct vm *vm, uint16_t port, unsigned size)
+{
+	uint32_t value = 0;
+	for (unsigned i = 0; i < size; i++)
+		value |= (uint32_t)uart16550_read(vm, &vm->com1, (port + i - PORT_COM1) & 7)
+			 << (8 * i);
+	return value;
+}
+
+static void com1_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	for (unsigned i = 0; i < size; i++)
+		uart16550_write(vm, &vm->com1, (port + i - PORT_COM1) & 7,
+				(uint8_t)(value >> (8 * i)));
+}
+
+struct port_device {
+	uint16_t first, last;
+	uint32_t (*read)(struct vm *vm, uint16_t port, unsigned size);
+	void (*write)(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+};
+
+static const struct port_device port_devices[] = {
+	{ PORT_DEBUG_EXIT, PORT_DEBUG_EXIT + 3, NULL, debug_exit_write },
+	{ PORT_DEBUGCON, PORT_DEBUGCON, NULL, debugcon_write },
+	{ PORT_COM1, PORT_COM1 + 7, com1_read, com1_write },
+};
+
+static const struct port_device *find_device(uint16_t port)
+{
+	for (size_t i = 0; i < sizeof(port_devices) / sizeof(port_devices[0]); i++)
+		if (port >= port_devices[i].first && port <= port_devices[i].last)
+			return &port_devices[i];
+	return NULL;
+}
+
+uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size)
+{
+	const struct port_device *dev = find_device(port);
+	uint32_t all_ones = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+
+	if (!dev || !dev->read)
+		return all_ones;
+	return dev->read(vm, port, size) & all_ones;
+}
+
+void io_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	const struct port_device *dev = find_device(port);
+
+	if (dev && dev->write)
+		dev->write(vm, port, size, value);
+}

@@ -1,0 +1,13 @@
+/* Port I/O dispatch to a VM's emulated devices.  Guests never reach real ports. */
+#ifndef CVISOR_DEV_PORTS_H
+#define CVISOR_DEV_PORTS_H
+
+#include <stdint.h>
+
+struct vm;
+
+/* size is 1, 2 or 4.  Ports with no device read as all ones; writes to them are ignored. */
+uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size);
+void io_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+
+#endif

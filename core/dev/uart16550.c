@@ -1,0 +1,68 @@
+#include "dev/uart16550.h"
+
+#include "abi/devices.h"
+#include "dev/vm_console.h"
+
+#define LCR_DLAB 0x80
+
+/*
+ * Register map: 0 THR/RBR (DLL with DLAB), 1 IER (DLM with DLAB), 2 IIR/FCR,
+ * 3 LCR, 4 MCR, 5 LSR, 6 MSR, 7 SCR.  Transmission is instant, so the line
+ * status always says the transmitter is empty; nothing is ever received.
+ */
+uint8_t uart16550_read(struct vm *vm, struct uart16550 *uart, unsigned offset)
+{
+	(void)vm;
+	switch (offset) {
+	case 0:
+		return (uart->lcr & LCR_DLAB) ? uart->dll : 0;
+	case 1:
+		return (uart->lcr & LCR_DLAB) ? uart->dlm : uart->ier;
+	case 2:
+		/* no interrupt pending; FIFOs enabled when FCR bit 0 was set */
+		return (uart->fcr & 1) ? 0xC1 : 0x01;
+	case 3:
+		return uart->lcr;
+	case 4:
+		return uart->mcr;
+	case 5:
+		return UART_LSR_THRE | UART_LSR_TEMT;
+	case 6:
+		/* loopback reflects MCR; otherwise CTS, DSR and DCD asserted */
+		return (uart->mcr & 0x10) ? (uint8_t)((uart->mcr & 0xF) << 4) : 0xB0;
+	default:
+		return uart->scr;
+	}
+}
+
+void uart16550_write(struct vm *vm, struct uart16550 *uart, unsigned offset, uint8_t value)
+{
+	switch (offset) {
+	case 0:
+		if (uart->lcr & LCR_DLAB)
+			uart->dll = value;
+		else if (!(uart->mcr & 0x10)) /* loopback sends nothing out */
+			vm_console_putc(vm, (char)value);
+		break;
+	case 1:
+		if (uart->lcr & LCR_DLAB)
+			uart->dlm = value;
+		else
+			uart->ier = value & 0x0F;
+		break;
+	case 2:
+		uart->fcr = value;
+		break;
+	case 3:
+		uart->lcr = value;
+		break;
+	case 4:
+		uart->mcr = value & 0x1F;
+		break;
+	case 7:
+		uart->scr = value;
+		break;
+	default: /* LSR and MSR are read-only */
+		break;
+	}
+}

@@ -1,0 +1,21 @@
+/* A VM's console: bytes from its UART, debug port or print hypercall,
+ * gathered into lines and printed with the VM's name in front. */
+#ifndef CVISOR_DEV_VM_CONSOLE_H
+#define CVISOR_DEV_VM_CONSOLE_H
+
+#include <stddef.h>
+
+#define VM_CONSOLE_LINE_MAX 160
+
+struct vm_console {
+	char line[VM_CONSOLE_LINE_MAX];
+	size_t len;
+};
+
+struct vm;
+void vm_console_putc(struct vm *vm, char c);
+void vm_console_write(struct vm *vm, const char *text, size_t len);
+/* Prints a partial line, if any (at VM end). */
+void vm_console_flush(struct vm *vm);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * CPUID exits (unconditional in VMX non-root operation, SDM Vol. 3C 26.1.2).
+ * Policy: the host's values, except that the guest learns it runs under
+ * cvisor and does not see features cvisor does not give it.
+ */
+#include "exit/cpuid.h"
+
+#include "abi/cpuid.h"
+#include "exit/exit.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
+
+#define CPUID1_ECX_DTES64     (1u << 2)
+#define CPUID1_ECX_VMX        (1u << 5)
+#define CPUID1_ECX_PDCM       (1u << 15)
+#define CPUID1_ECX_X2APIC     (1u << 21)
+#define CPUID1_ECX_OSXSAVE    (1u << 27)
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID1_EDX_DS         (1u << 21)
+
+void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
+			struct cpuid_regs *r)
+{
+	(void)subleaf;
+	if (leaf >= CVISOR_CPUID_BASE && leaf <= 0x4FFFFFFFu) {
+		/* The hypervisor range belongs to cvisor (cf. SDM Vol. 2A CPUID:
+		 * leaves 0x40000000-0x4FFFFFFF are reserved for software). */
+		r->eax = r->ebx = r->ecx = r->edx = 0;
+		if (leaf == CVISOR_CPUID_BASE) {
+			r->eax = CVISOR_CPUID_MAX_LEAF;
+			r->ebx = CVISOR_CPUID_SIG_EBX;
+			r->ecx = CVISOR_CPUID_SIG_ECX;
+			r->edx = CVISOR_CPUID_SIG_EDX;
+		} else if (leaf == CVISOR_CPUID_BASE + 1) {
+			r->eax = CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR;
+			r->ebx = CVISOR_HYPERCALL_ABI_VERSION;
+		}
+		return;
+	}
+	switch (leaf) {
+	case 1:
+		/* VMX is not offered (nested VMX is not emulated); no x2APIC,
+		 * PMU debug store or PDCM, which nothing emulates yet. */
+		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_X2APIC | CPUID1_ECX_PDCM |
+			    CPUID1_ECX_DTES64 | CPUID1_ECX_OSXSAVE);
+		r->ecx |= CPUID1_ECX_HYPERVISOR;
+		if (guest_cr4 & CR4_OSXSAVE)
+			r->ecx |= CPUID1_ECX_OSXSAVE;
+		r->edx &= ~CPUID1_EDX_DS;
+		break;
+	case 0xA:
+		/* Architectural performance monitoring: none (Bochs advertises a
+		 * PMU whose MSRs fault). */
+		r->eax = r->ebx = r->ecx = r->edx = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)exit;
+	uint64_t *regs = vcpu->gprs.regs;
+	uint32_t leaf = (uint32_t)regs[GPR_RAX], subleaf = (uint32_t)regs[GPR_RCX];
+	struct cpuid_regs r;
+
+	cpuid(leaf, subleaf, &r);
+	/* The guest's CR4.OSXSAVE: not a cvisor-owned bit, so GUEST_CR4 holds it. */
+	cpuid_apply_policy(leaf, subleaf, vmcs_read(GUEST_CR4), &r);
+	/* CPUID writes EAX..EDX, clearing bits 63:32 in 64-bit mode (SDM Vol. 2A). */
+	regs[GPR_RAX] = r.eax;
+	regs[GPR_RBX] = r.ebx;
+	regs[GPR_RCX] = r.ecx;
+	regs[GPR_RDX] = r.edx;
+	vcpu_skip_instruction(vcpu);
+}

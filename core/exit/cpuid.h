@@ -1,0 +1,13 @@
+/* The CPUID policy as a pure function, for the handler and the unit tests. */
+#ifndef CVISOR_EXIT_CPUID_H
+#define CVISOR_EXIT_CPUID_H
+
+#include <stdint.h>
+
+#include "vmx/intrin.h"
+
+/* Turns the host's answer r for (leaf, subleaf) into what the guest sees. */
+void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
+			struct cpuid_regs *r);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * VM-exit handling: one const table indexed by the basic exit reason
+ * (dispatch.c), one file per exit family.  A handler returns normally to
+ * resume the guest, or ends the VM with vm_end().
+ */
+#ifndef CVISOR_EXIT_EXIT_H
+#define CVISOR_EXIT_EXIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmx/vcpu.h"
+
+/* What a handler sees of the exit. */
+struct vm_exit {
+	uint32_t reason;        /* basic exit reason (bits 15:0) */
+	uint64_t qualification; /* read only for reasons whose table entry asks */
+};
+
+typedef void (*exit_handler_fn)(struct vcpu *vcpu, const struct vm_exit *exit);
+
+struct exit_handler {
+	exit_handler_fn handle;
+	bool needs_qualification;
+};
+
+/* Handles one exit (full VM_EXIT_REASON value, SDM Vol. 3C 25.9.1). */
+void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason);
+
+/* The table of exit counts by reason printed at the end of a run. */
+void exit_print_statistics(const struct vcpu *vcpu);
+
+/* The handler table entry for a basic reason, or NULL when none. */
+const struct exit_handler *exit_handler_for(unsigned basic_reason);
+
+/*
+ * Ends the VM after a guest did something cvisor will not handle: one line
+ * naming the VM, the vCPU, the exit and the RIP, then (with dump) the named
+ * VMCS dump.
+ */
+void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, bool dump,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The handlers (one file per family). */
+void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_io(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit);
+
+#endif

@@ -1,0 +1,84 @@
+#include "mm/ept.h"
+
+#include "platform.h"
+
+static unsigned index_at(uint64_t gpa, unsigned level)
+{
+	/* level 3 = PML4, 2 = PDPT, 1 = PD, 0 = PT (9 bits each, SDM Vol. 3C 29.3.2) */
+	return (gpa >> (12 + 9 * level)) & 0x1FF;
+}
+
+static uint64_t *table_at(uint64_t entry)
+{
+	return plat_phys_to_virt(entry & EPT_ADDR_MASK);
+}
+
+bool ept_init(struct ept *ept)
+{
+	ept->pml4 = plat_alloc_page();
+	if (!ept->pml4)
+		return false;
+	ept->table_pages = 1;
+	ept->eptp = plat_virt_to_phys(ept->pml4) | EPTP_MEMTYPE_WB | EPTP_WALK_LENGTH_4;
+	return true;
+}
+
+bool ept_map_4k(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t flags)
+{
+	uint64_t *table = ept->pml4;
+
+	for (unsigned level = 3; level > 0; level--) {
+		uint64_t *entry = &table[index_at(gpa, level)];
+		if (!(*entry & EPT_RWX)) {
+			uint64_t *next = plat_alloc_page();
+			if (!next)
+				return false;
+			ept->table_pages++;
+			/* Non-leaf entries grant everything; the leaf decides. */
+			*entry = plat_virt_to_phys(next) | EPT_RWX;
+		} else if (*entry & EPT_LARGE_PAGE) {
+			return false; /* already mapped by a large page */
+		}
+		table = table_at(*entry);
+	}
+	table[index_at(gpa, 0)] = (hpa & EPT_ADDR_MASK) | flags;
+	return true;
+}
+
+uint64_t ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *perms)
+{
+	const uint64_t *table = ept->pml4;
+
+	if (!table || gpa >> 48)
+		return EPT_NO_MAPPING;
+	for (unsigned level = 3;; level--) {
+		uint64_t entry = table[index_at(gpa, level)];
+		if (!(entry & EPT_RWX))
+			return EPT_NO_MAPPING;
+		if (level == 0 || (level <= 2 && (entry & EPT_LARGE_PAGE))) {
+			uint64_t page_mask = (1ULL << (12 + 9 * level)) - 1;
+			if (perms)
+				*perms = entry & EPT_RWX;
+			return (entry & EPT_ADDR_MASK & ~page_mask) | (gpa & page_mask);
+		}
+		table = table_at(entry);
+	}
+}
+
+static void free_level(uint64_t *table, unsigned level)
+{
+	if (level > 0) {
+		for (unsigned i = 0; i < 512; i++)
+			if ((table[i] & EPT_RWX) && !(table[i] & EPT_LARGE_PAGE))
+				free_level(table_at(table[i]), level - 1);
+	}
+	plat_free_page(table);
+}
+
+void ept_destroy(struct ept *ept)
+{
+	if (ept->pml4)
+		free_level(ept->pml4, 3);
+	ept->pml4 = NULL;
+	ept->table_pages = 0;
+}

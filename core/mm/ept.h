@@ -1,0 +1,47 @@
+/*
+ * Extended page tables (SDM Vol. 3C 29.3): a 4-level table that maps
+ * guest-physical to host-physical addresses, one per VM.
+ */
+#ifndef CVISOR_MM_EPT_H
+#define CVISOR_MM_EPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* EPT paging-structure entry bits (SDM Vol. 3C 29.3.2, Tables 29-1..29-6). */
+#define EPT_READ         (1ULL << 0)
+#define EPT_WRITE        (1ULL << 1)
+#define EPT_EXECUTE      (1ULL << 2)
+#define EPT_RWX          (EPT_READ | EPT_WRITE | EPT_EXECUTE)
+#define EPT_MEMTYPE_SHIFT 3
+#define EPT_MEMTYPE_UC   0ULL
+#define EPT_MEMTYPE_WB   6ULL
+#define EPT_IGNORE_PAT   (1ULL << 6)
+#define EPT_LARGE_PAGE   (1ULL << 7)
+#define EPT_ADDR_MASK    0x000FFFFFFFFFF000ULL
+
+/* EPTP (SDM Vol. 3C 25.6.11): memory type WB, page-walk length 4 (stored as 3). */
+#define EPTP_MEMTYPE_WB   6ULL
+#define EPTP_WALK_LENGTH_4 (3ULL << 3)
+
+#define EPT_NO_MAPPING (~0ULL)
+
+struct ept {
+	uint64_t *pml4;
+	uint64_t eptp;
+	unsigned table_pages; /* paging-structure pages allocated */
+};
+
+/* Allocates the top-level table; false when out of memory. */
+bool ept_init(struct ept *ept);
+/* Maps one 4 KiB guest page; flags are permissions | memory type << 3. */
+bool ept_map_4k(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t flags);
+/*
+ * Walks the table: host-physical address for gpa, or EPT_NO_MAPPING.
+ * *perms (optional) receives the leaf's R/W/X bits.
+ */
+uint64_t ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *perms);
+/* Frees the paging structures (not the guest pages they map). */
+void ept_destroy(struct ept *ept);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * The platform interface: everything the freestanding core needs from the
+ * environment it runs in.  One implementation per platform, chosen at link
+ * time (platform/baremetal for the type-1 hypervisor, tests/unit/fake_platform.c
+ * for host unit tests, platform/linux for the kernel module).
+ */
+#ifndef CVISOR_PLATFORM_H
+#define CVISOR_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define PAGE_SIZE 4096ULL
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+
+/* Physical pages.  Returns a zeroed, 4 KiB-aligned page, or NULL when out. */
+void *plat_alloc_page(void);
+void plat_free_page(void *page);
+
+/* Address translation between the core's pointers and host-physical addresses. */
+uint64_t plat_virt_to_phys(const void *virt);
+void *plat_phys_to_virt(uint64_t phys);
+
+/* Writes one complete log line (or part of one) to the console. */
+void plat_console_write(const char *text, size_t len);
+
+/* Ends everything after an unrecoverable hypervisor error; never returns. */
+_Noreturn void plat_panic(const char *reason);
+
+#endif

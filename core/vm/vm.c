@@ -1,0 +1,123 @@
+#include "vm/vm.h"
+
+#include <stdarg.h>
+
+#include "lib/format.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "platform.h"
+
+const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram_size)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->id = id;
+	fmt_snprintf(vm->name, sizeof(vm->name), "%s", name);
+	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % PAGE_SIZE)
+		return "guest RAM size must be a multiple of 4 KiB between 2 MiB and 1 GiB";
+	if (!ept_init(&vm->ept))
+		return "out of memory for the EPT";
+	/* Guest RAM: host pages owned by this VM alone, mapped write-back. */
+	for (uint64_t gpa = 0; gpa < ram_size; gpa += PAGE_SIZE) {
+		void *page = plat_alloc_page();
+		if (!page || !ept_map_4k(&vm->ept, gpa, plat_virt_to_phys(page),
+					 EPT_RWX | EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT)) {
+			if (page)
+				plat_free_page(page);
+			vm->ram_size = gpa;
+			vm_destroy(vm);
+			return "out of memory for guest RAM";
+		}
+	}
+	vm->ram_size = ram_size;
+	return NULL;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (uint64_t gpa = 0; gpa < vm->ram_size; gpa += PAGE_SIZE) {
+		uint64_t hpa = ept_translate(&vm->ept, gpa, NULL);
+		if (hpa != EPT_NO_MAPPING)
+			plat_free_page(plat_phys_to_virt(hpa));
+	}
+	vm->ram_size = 0;
+	ept_destroy(&vm->ept);
+}
+
+void vm_end(struct vm *vm, bool success, const char *fmt, ...)
+{
+	if (vm->ended)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(vm->end_reason, sizeof(vm->end_reason), fmt, ap);
+	va_end(ap);
+	vm->ended = true;
+	vm->success = success;
+	vm_console_flush(vm);
+	log_printf("cvisor: VM %s ended: %s: %s\n", vm->name,
+		   success ? "success" : "failure", vm->end_reason);
+}
+
+/* The range [gpa, gpa+len) lies inside guest RAM, without overflow. */
+static bool guest_range_ok(const struct vm *vm, uint64_t gpa, size_t len)
+{
+	return gpa < vm->ram_size && len <= vm->ram_size - gpa;
+}
+
+static uint8_t *guest_page(const struct vm *vm, uint64_t gpa)
+{
+	uint64_t hpa = ept_translate(&vm->ept, gpa, NULL);
+	return hpa == EPT_NO_MAPPING ? NULL : plat_phys_to_virt(hpa);
+}
+
+/* Copies between guest RAM and a host buffer, one guest page at a time. */
+static bool guest_copy(const struct vm *vm, uint64_t gpa, uint8_t *host, size_t len,
+		       int direction /* 0 read, 1 write, 2 zero */)
+{
+	/* Check the whole range first so a failure copies nothing. */
+	if (!guest_is_ram(vm, gpa, len))
+		return false;
+	while (len) {
+		size_t in_page = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+		size_t n = len < in_page ? len : in_page;
+		uint8_t *g = guest_page(vm, gpa);
+		if (direction == 0)
+			memcpy(host, g, n);
+		else if (direction == 1)
+			memcpy(g, host, n);
+		else
+			memset(g, 0, n);
+		gpa += n;
+		len -= n;
+		if (host)
+			host += n;
+	}
+	return true;
+}
+
+bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len)
+{
+	if (len == 0)
+		return true;
+	if (!guest_range_ok(vm, gpa, len))
+		return false;
+	for (uint64_t p = gpa & PAGE_MASK; p < gpa + len; p += PAGE_SIZE)
+		if (!guest_page(vm, p))
+			return false;
+	return true;
+}
+
+bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+	return guest_copy(vm, gpa, dst, len, 0);
+}
+
+bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+	return guest_copy(vm, gpa, (uint8_t *)src, len, 1);
+}
+
+bool guest_zero(struct vm *vm, uint64_t gpa, size_t len)
+{
+	return guest_copy(vm, gpa, NULL, len, 2);
+}

@@ -1,0 +1,56 @@
+/*
+ * A virtual machine: its guest RAM behind its own EPT, its devices, and
+ * how it ended.  A VM has one vCPU in this version.
+ */
+#ifndef CVISOR_VM_VM_H
+#define CVISOR_VM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dev/uart16550.h"
+#include "dev/vm_console.h"
+#include "mm/ept.h"
+
+#define VM_NAME_MAX 32
+#define VM_END_REASON_MAX 128
+#define VM_DEFAULT_RAM (4ULL << 20)
+#define VM_MIN_RAM (2ULL << 20)
+#define VM_MAX_RAM (1ULL << 30)
+
+struct vm {
+	unsigned id;
+	char name[VM_NAME_MAX];
+	uint64_t ram_size;
+	struct ept ept;
+
+	struct vm_console console;
+	struct uart16550 com1;
+
+	bool ended;
+	bool success;
+	char end_reason[VM_END_REASON_MAX];
+};
+
+/* Creates a VM with ram_size bytes of RAM at guest-physical 0 (WB, RWX). */
+const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram_size);
+void vm_destroy(struct vm *vm);
+
+/*
+ * Ends the VM once (later calls are ignored) and prints
+ * "cvisor: VM <name> ended: <success|failure>: <reason>".
+ */
+void vm_end(struct vm *vm, bool success, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Guest-physical memory access: the only way handlers touch guest memory.
+ * The whole range must be guest RAM; false (and nothing copied) otherwise.
+ */
+bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len);
+bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len);
+bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
+bool guest_zero(struct vm *vm, uint64_t gpa, size_t len);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * The one header of x86 and VMX instruction intrinsics.  Every inline asm in
+ * cvisor's C code lives here, as one small static inline per instruction.
+ *
+ * Host unit tests build the core with CVISOR_FAKE_CPU defined; the same names
+ * then come from tests/unit/fake_cpu.h, a software CPU with a software VMCS.
+ */
+#ifndef CVISOR_VMX_INTRIN_H
+#define CVISOR_VMX_INTRIN_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+struct __attribute__((packed)) desc_ptr {
+	uint16_t limit;
+	uint64_t base;
+};
+
+/*
+ * Outcome of a VMX instruction (SDM Vol. 3C 31.2 "Conventions"):
+ * VMsucceed clears CF and ZF, VMfailInvalid sets CF (no current VMCS),
+ * VMfailValid sets ZF (the error number is in VM_INSTRUCTION_ERROR).
+ */
+enum vmx_insn_result {
+	VMX_SUCCEED = 0,
+	VMX_FAIL_INVALID = 1,
+	VMX_FAIL_VALID = 2,
+};
+
+#define RFLAGS_CF (1ULL << 0)
+#define RFLAGS_ZF (1ULL << 6)
+
+static inline enum vmx_insn_result vmx_result_from_rflags(uint64_t rflags)
+{
+	if (rflags & RFLAGS_CF)
+		return VMX_FAIL_INVALID;
+	if (rflags & RFLAGS_ZF)
+		return VMX_FAIL_VALID;
+	return VMX_SUCCEED;
+}
+
+#ifdef CVISOR_FAKE_CPU
+#include "fake_cpu.h"
+#else
+
+static inline void cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r->eax), "=b"(r->ebx), "=c"(r->ecx), "=d"(r->edx)
+			 : "a"(leaf), "c"(subleaf));
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t value)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)value),
+			 "d"((uint32_t)(value >> 32))
+			 : "memory");
+}
+
+#define DEFINE_READ_CR(n)                                                  \
+	static inline uint64_t read_cr##n(void)                            \
+	{                                                                  \
+		uint64_t v;                                                \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));          \
+		return v;                                                  \
+	}
+#define DEFINE_WRITE_CR(n)                                                 \
+	static inline void write_cr##n(uint64_t v)                         \
+	{                                                                  \
+		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");   \
+	}
+DEFINE_READ_CR(0)
+DEFINE_READ_CR(2)
+DEFINE_READ_CR(3)
+DEFINE_READ_CR(4)
+DEFINE_WRITE_CR(0)
+DEFINE_WRITE_CR(3)
+DEFINE_WRITE_CR(4)
+
+static inline uint64_t read_dr7(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%dr7, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t v;
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
+
+#define DEFINE_READ_SEG(seg)                                               \
+	static inline uint16_t read_##seg(void)                            \
+	{                                                                  \
+		uint16_t v;                                                \
+		__asm__ volatile("mov %%" #seg ", %0" : "=r"(v));          \
+		return v;                                                  \
+	}
+DEFINE_READ_SEG(cs)
+DEFINE_READ_SEG(ds)
+DEFINE_READ_SEG(es)
+DEFINE_READ_SEG(ss)
+DEFINE_READ_SEG(fs)
+DEFINE_READ_SEG(gs)
+
+static inline uint16_t read_tr(void)
+{
+	uint16_t v;
+	__asm__ volatile("str %0" : "=r"(v));
+	return v;
+}
+
+static inline void read_gdtr(struct desc_ptr *d)
+{
+	__asm__ volatile("sgdt %0" : "=m"(*d));
+}
+
+static inline void read_idtr(struct desc_ptr *d)
+{
+	__asm__ volatile("sidt %0" : "=m"(*d));
+}
+
+static inline void load_gdtr(const struct desc_ptr *d)
+{
+	__asm__ volatile("lgdt %0" ::"m"(*d) : "memory");
+}
+
+static inline void load_idtr(const struct desc_ptr *d)
+{
+	__asm__ volatile("lidt %0" ::"m"(*d) : "memory");
+}
+
+static inline void load_tr(uint16_t sel)
+{
+	__asm__ volatile("ltr %0" ::"r"(sel) : "memory");
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_halt(void)
+{
+	__asm__ volatile("hlt" ::: "memory");
+}
+
+static inline void irq_disable(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause");
+}
+
+/* Bochs "magic breakpoint": a no-op on real CPUs. */
+static inline void bochs_magic_break(void)
+{
+	__asm__ volatile("xchg %%bx, %%bx" ::: "memory");
+}
+
+/* VMX instructions (SDM Vol. 3C chapter 31).  Each returns how it ended. */
+
+static inline enum vmx_insn_result vmxon(uint64_t region_pa)
+{
+	uint64_t fl;
+	__asm__ volatile("vmxon %1; pushfq; popq %0"
+			 : "=r"(fl)
+			 : "m"(region_pa)
+			 : "cc", "memory");
+	return vmx_result_from_rflags(fl);
+}
+
+static inline enum vmx_insn_result vmxoff(void)
+{
+	uint64_t fl;
+	__asm__ volatile("vmxoff; pushfq; popq %0" : "=r"(fl)::"cc", "memory");
+	return vmx_result_from_rflags(fl);
+}
+
+static inline enum vmx_insn_result vmclear(uint64_t vmcs_pa)
+{
+	uint64_t fl;
+	__asm__ volatile("vmclear %1; pushfq; popq %0"
+			 : "=r"(fl)
+			 : "m"(vmcs_pa)
+			 : "cc", "memory");
+	return vmx_result_from_rflags(fl);
+}
+
+static inline enum vmx_insn_result vmptrld(uint64_t vmcs_pa)
+{
+	uint64_t fl;
+	__asm__ volatile("vmptrld %1; pushfq; popq %0"
+			 : "=r"(fl)
+			 : "m"(vmcs_pa)
+			 : "cc", "memory");
+	return vmx_result_from_rflags(fl);
+}
+
+static inline enum vmx_insn_result vmread(uint32_t encoding, uint64_t *value)
+{
+	uint64_t fl, v;
+	__asm__ volatile("vmread %2, %1; pushfq; popq %0"
+			 : "=r"(fl), "=r"(v)
+			 : "r"((uint64_t)encoding)
+			 : "cc");
+	*value = v;
+	return vmx_result_from_rflags(fl);
+}
+
+static inline enum vmx_insn_result vmwrite(uint32_t encoding, uint64_t value)
+{
+	uint64_t fl;
+	__asm__ volatile("vmwrite %1, %2; pushfq; popq %0"
+			 : "=r"(fl)
+			 : "r"(value), "r"((uint64_t)encoding)
+			 : "cc", "memory");
+	return vmx_result_from_rflags(fl);
+}
+
+/* INVEPT / INVVPID descriptors: SDM Vol. 3C 31.3 (instruction reference). */
+static inline enum vmx_insn_result invept(uint64_t type, uint64_t eptp)
+{
+	struct {
+		uint64_t eptp, reserved;
+	} desc = { eptp, 0 };
+	uint64_t fl;
+	__asm__ volatile("invept %1, %2; pushfq; popq %0"
+			 : "=r"(fl)
+			 : "m"(desc), "r"(type)
+			 : "cc", "memory");
+	return vmx_result_from_rflags(fl);
+}
+
+static inline enum vmx_insn_result invvpid(uint64_t type, uint16_t vpid,
+					   uint64_t linear)
+{
+	struct {
+		uint64_t vpid, linear;
+	} desc = { vpid, linear };
+	uint64_t fl;
+	__asm__ volatile("invvpid %1, %2; pushfq; popq %0"
+			 : "=r"(fl)
+			 : "m"(desc), "r"(type)
+			 : "cc", "memory");
+	return vmx_result_from_rflags(fl);
+}
+
+#endif /* CVISOR_FAKE_CPU */
+#endif

@@ -1,0 +1,346 @@
+#include "vmx/vcpu.h"
+
+#include "exit/exit.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "platform.h"
+#include "vm/vm.h"
+#include "vmx/intrin.h"
+#include "vmx/msr.h"
+#include "vmx/segment.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_names.h"
+
+/* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
+#define AR_TYPE_CODE_RX_ACCESSED 0xB
+#define AR_TYPE_DATA_RW_ACCESSED 0x3
+#define AR_TYPE_TSS32_BUSY       0xB
+#define AR_S          (1u << 4)
+#define AR_P          (1u << 7)
+#define AR_DB         (1u << 14)
+#define AR_G          (1u << 15)
+#define AR_UNUSABLE   (1u << 16)
+
+#define RFLAGS_RESERVED_1 (1ULL << 1)
+#define DR7_INIT 0x400ULL
+#define PAT_POWER_ON 0x0007040600070406ULL
+#define INTERRUPTIBILITY_STI_MOVSS 0x3u
+
+/* INVEPT/INVVPID types (SDM Vol. 3C 31.3). */
+#define INVEPT_SINGLE_CONTEXT 1
+#define INVEPT_ALL_CONTEXTS 2
+#define INVVPID_SINGLE_CONTEXT 1
+#define INVVPID_ALL_CONTEXTS 2
+
+/* Controls clamped from the capability MSRs (SDM Vol. 3C 25.6-25.8, A.3-A.5). */
+static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vm *vm,
+				     uint16_t vpid)
+{
+	uint32_t pin, proc, proc2, exit, entry;
+	enum vmx_error err;
+
+	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, 0, &pin)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC,
+				    PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
+					    PROC_SECONDARY_CONTROLS,
+				    &proc)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2,
+				    PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
+					    PROC2_UNRESTRICTED_GUEST,
+				    &proc2)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT,
+				    EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
+					    EXIT_LOAD_IA32_PAT,
+				    &exit)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY,
+				    ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &entry)))
+		return err;
+
+	/* "use MSR bitmaps" is off, so every RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3). */
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+	vmcs_write(VM_EXIT_CONTROLS, exit);
+	vmcs_write(VM_ENTRY_CONTROLS, entry);
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	vmcs_write(EPT_POINTER, vm->ept.eptp);
+	/* SDM Vol. 3C 27.2.1.1: with "enable VPID", the VPID must not be 0. */
+	vmcs_write(VIRTUAL_PROCESSOR_ID, vpid);
+	return VMX_OK;
+}
+
+/*
+ * Guest/host masks and read shadows (SDM Vol. 3C 25.6.6): the guest owns
+ * every CR0/CR4 bit except those VMX forces (FIXED0, e.g. CR0.NE and
+ * CR4.VMXE) or forbids (not in FIXED1).  Reads of those bits return the
+ * shadow; writes that would change them exit.  With unrestricted guest,
+ * CR0.PE and CR0.PG are free (SDM Vol. 3C 27.3.1.1).
+ */
+static void setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uint64_t cr4)
+{
+	uint64_t cr0_forced1 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG);
+	uint64_t cr0_mask = cr0_forced1 | (~caps->cr0_fixed1 & 0xFFFFFFFFULL);
+	uint64_t cr4_mask = caps->cr4_fixed0 | (~caps->cr4_fixed1 & 0xFFFFFFFFULL);
+
+	vmcs_write(CR0_GUEST_HOST_MASK, cr0_mask);
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	vmcs_write(GUEST_CR0, (cr0 | cr0_forced1) & caps->cr0_fixed1);
+	vmcs_write(CR4_GUEST_HOST_MASK, cr4_mask);
+	vmcs_write(CR4_READ_SHADOW, cr4);
+	vmcs_write(GUEST_CR4, (cr4 | caps->cr4_fixed0) & caps->cr4_fixed1);
+}
+
+/*
+ * Host state: the CPU as it runs now (SDM Vol. 3C 25.5, checks in 27.2.3).
+ * Selectors must have RPL = 0 and TI = 0.
+ */
+static void setup_host_state(void)
+{
+	struct desc_ptr gdtr, idtr;
+	read_gdtr(&gdtr);
+	read_idtr(&idtr);
+	uint16_t tr = read_tr();
+
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_CR3, read_cr3());
+	vmcs_write(HOST_CR4, read_cr4());
+	vmcs_write(HOST_CS_SELECTOR, read_cs() & ~7);
+	vmcs_write(HOST_SS_SELECTOR, read_ss() & ~7);
+	vmcs_write(HOST_DS_SELECTOR, read_ds() & ~7);
+	vmcs_write(HOST_ES_SELECTOR, read_es() & ~7);
+	vmcs_write(HOST_FS_SELECTOR, read_fs() & ~7);
+	vmcs_write(HOST_GS_SELECTOR, read_gs() & ~7);
+	vmcs_write(HOST_TR_SELECTOR, tr & ~7);
+	vmcs_write(HOST_FS_BASE, rdmsr(MSR_IA32_FS_BASE));
+	vmcs_write(HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
+	vmcs_write(HOST_TR_BASE, segment_descriptor_base((const void *)gdtr.base, tr));
+	vmcs_write(HOST_GDTR_BASE, gdtr.base);
+	vmcs_write(HOST_IDTR_BASE, idtr.base);
+	vmcs_write(HOST_IA32_SYSENTER_CS, (uint32_t)rdmsr(MSR_IA32_SYSENTER_CS));
+	vmcs_write(HOST_IA32_SYSENTER_ESP, rdmsr(MSR_IA32_SYSENTER_ESP));
+	vmcs_write(HOST_IA32_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP));
+	vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmcs_write(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+	/* HOST_RSP is written by vmx_enter_guest before each entry. */
+}
+
+static void setup_segment(vmcs_RW16_t sel, vmcs_RWNAT_t base, vmcs_RW32_t limit,
+			  vmcs_RW32_t ar, uint16_t selector, uint32_t lim, uint32_t rights)
+{
+	vmcs_write(sel, selector);
+	vmcs_write(base, 0);
+	vmcs_write(limit, lim);
+	vmcs_write(ar, rights);
+}
+
+/*
+ * Guest state for a Multiboot v1 kernel (Multiboot spec 3.2 "Machine
+ * state"): flat 4 GiB 32-bit code and data segments, CR0.PE = 1, paging
+ * off, EFLAGS.IF = 0, EAX = magic, EBX = information block.
+ */
+static void setup_guest_state(const struct vmx_caps *caps, const struct vcpu_start_state *start)
+{
+	uint32_t code = AR_TYPE_CODE_RX_ACCESSED | AR_S | AR_P | AR_DB | AR_G;
+	uint32_t data = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DB | AR_G;
+
+	setup_control_registers(caps, CR0_PE | CR0_ET, 0);
+	vmcs_write(GUEST_CR3, 0);
+	vmcs_write(GUEST_DR7, DR7_INIT);
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1);
+	vmcs_write(GUEST_RIP, start->eip);
+	vmcs_write(GUEST_RSP, 0);
+
+	setup_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES,
+		      0x08, 0xFFFFFFFF, code);
+	setup_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES,
+		      0x10, 0xFFFFFFFF, data);
+	setup_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES,
+		      0x10, 0xFFFFFFFF, data);
+	setup_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES,
+		      0x10, 0xFFFFFFFF, data);
+	setup_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES,
+		      0x10, 0xFFFFFFFF, data);
+	setup_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES,
+		      0x10, 0xFFFFFFFF, data);
+	/* SDM Vol. 3C 27.3.1.2: TR must be a usable busy TSS; LDTR may be unusable. */
+	setup_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES,
+		      0, 0x67, AR_TYPE_TSS32_BUSY | AR_P);
+	setup_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
+		      GUEST_LDTR_AR_BYTES, 0, 0, AR_UNUSABLE);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0x3FF);
+
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_IA32_EFER, 0);
+	vmcs_write(GUEST_IA32_PAT, PAT_POWER_ON);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, 0); /* active */
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	/* SDM Vol. 3C 27.3.1.5: without VMCS shadowing the link pointer is all ones. */
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+}
+
+enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+			   unsigned id, const struct vcpu_start_state *start)
+{
+	enum vmx_error err;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->cpu = cpu;
+	vcpu->id = id;
+	/* VPID 0 is the host's; give each vCPU its own (SDM Vol. 3C 29.1). */
+	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
+	vcpu->gprs.regs[GPR_RAX] = start->eax;
+	vcpu->gprs.regs[GPR_RBX] = start->ebx;
+
+	/* SDM Vol. 3C 25.2: a VMCS region starts with the revision identifier;
+	 * VMCLEAR initializes it, VMPTRLD makes it current (25.11.3). */
+	vcpu->vmcs = plat_alloc_page();
+	if (!vcpu->vmcs)
+		return VMX_ERR_NO_MEMORY;
+	vcpu->vmcs_pa = plat_virt_to_phys(vcpu->vmcs);
+	*(uint32_t *)vcpu->vmcs = VMX_BASIC_REVISION(cpu->caps.basic);
+	if (vmclear(vcpu->vmcs_pa) != VMX_SUCCEED) {
+		err = VMX_ERR_VMCLEAR_FAILED;
+		goto fail;
+	}
+	if (vmptrld(vcpu->vmcs_pa) != VMX_SUCCEED) {
+		err = VMX_ERR_VMPTRLD_FAILED;
+		goto fail;
+	}
+
+	vmcs_reset_failures();
+	if ((err = setup_controls(&cpu->caps, vm, vcpu->vpid)) != VMX_OK)
+		goto fail;
+	setup_host_state();
+	setup_guest_state(&cpu->caps, start);
+	if (vmcs_failed_writes()) {
+		err = VMX_ERR_VMWRITE_FAILED;
+		goto fail;
+	}
+
+	/* Drop stale translations for this EPT and VPID (SDM Vol. 3C 29.4.3). */
+	if (cpu->caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
+		invept(INVEPT_SINGLE_CONTEXT, vm->ept.eptp);
+	else
+		invept(INVEPT_ALL_CONTEXTS, 0);
+	if (cpu->caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
+		invvpid(INVVPID_SINGLE_CONTEXT, vcpu->vpid, 0);
+	else
+		invvpid(INVVPID_ALL_CONTEXTS, 0, 0);
+	return VMX_OK;
+
+fail:
+	plat_free_page(vcpu->vmcs);
+	vcpu->vmcs = NULL;
+	return err;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (!vcpu->vmcs)
+		return;
+	/* VMCLEAR writes the VMCS back to memory and makes it inactive (SDM Vol. 3C 25.11.3). */
+	if (vmclear(vcpu->vmcs_pa) != VMX_SUCCEED)
+		log_printf("cvisor: VM %s vCPU %u: VMCLEAR failed\n", vcpu->vm->name, vcpu->id);
+	plat_free_page(vcpu->vmcs);
+	vcpu->vmcs = NULL;
+}
+
+void vcpu_skip_instruction(struct vcpu *vcpu)
+{
+	(void)vcpu;
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	/* An emulated instruction ends STI / MOV SS blocking (SDM Vol. 3C 26.3). */
+	uint32_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & INTERRUPTIBILITY_STI_MOVSS)
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~INTERRUPTIBILITY_STI_MOVSS);
+}
+
+unsigned vcpu_guest_cpl(void)
+{
+	return (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
+/*
+ * VMLAUNCH/VMRESUME that fall through to the next instruction: the VMCS
+ * was not entered at all (SDM Vol. 3C 31.2, VM-instruction errors 31.4).
+ */
+static void report_entry_instruction_failure(struct vcpu *vcpu, int result)
+{
+	const char *insn = vcpu->launched ? "VMRESUME" : "VMLAUNCH";
+
+	if (result == 1) {
+		log_printf("cvisor: VM %s vCPU %u: %s failed: VMfailInvalid (no valid current VMCS)\n",
+			   vcpu->vm->name, vcpu->id, insn);
+		vm_end(vcpu->vm, false, "%s failed with VMfailInvalid", insn);
+		return;
+	}
+	uint32_t error = vmcs_read(VM_INSTRUCTION_ERROR);
+	log_printf("cvisor: VM %s vCPU %u: %s failed: VMfailValid, VM-instruction error %u (%s)\n",
+		   vcpu->vm->name, vcpu->id, insn, error, vmx_instruction_error_name(error));
+	vmcs_dump();
+	vm_end(vcpu->vm, false, "%s failed: VM-instruction error %u (%s)", insn, error,
+	       vmx_instruction_error_name(error));
+}
+
+void vcpu_run(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	while (!vm->ended) {
+		int result = vmx_enter_guest(&vcpu->gprs, vcpu->launched);
+		if (result != 0) {
+			report_entry_instruction_failure(vcpu, result);
+			break;
+		}
+		vcpu->launched = true;
+		exit_dispatch(vcpu, vmcs_read(VM_EXIT_REASON));
+	}
+}
+
+bool vcpu_guest_in_64bit_mode(void)
+{
+	/* 64-bit mode = IA32_EFER.LMA and CS.L (SDM Vol. 3A 3.4.5, Vol. 3C 25.4.1). */
+	return (vmcs_read(GUEST_IA32_EFER) & (1ULL << 10)) &&
+	       (vmcs_read(GUEST_CS_AR_BYTES) & (1u << 13));
+}
+
+void vcpu_dump_registers(const struct vcpu *vcpu)
+{
+	const uint64_t *r = vcpu->gprs.regs;
+
+	log_printf("cvisor: VM %s vCPU %u registers: RIP 0x%llx RSP 0x%llx RFLAGS 0x%llx "
+		   "CR0 0x%llx CR3 0x%llx CR4 0x%llx\n",
+		   vcpu->vm->name, vcpu->id, (unsigned long long)vmcs_read(GUEST_RIP),
+		   (unsigned long long)vmcs_read(GUEST_RSP),
+		   (unsigned long long)vmcs_read(GUEST_RFLAGS),
+		   (unsigned long long)vmcs_read(GUEST_CR0),
+		   (unsigned long long)vmcs_read(GUEST_CR3),
+		   (unsigned long long)vmcs_read(GUEST_CR4));
+	log_printf("cvisor:   RAX 0x%llx RBX 0x%llx RCX 0x%llx RDX 0x%llx RSI 0x%llx RDI 0x%llx RBP 0x%llx\n",
+		   (unsigned long long)r[GPR_RAX], (unsigned long long)r[GPR_RBX],
+		   (unsigned long long)r[GPR_RCX], (unsigned long long)r[GPR_RDX],
+		   (unsigned long long)r[GPR_RSI], (unsigned long long)r[GPR_RDI],
+		   (unsigned long long)r[GPR_RBP]);
+	log_printf("cvisor:   R8 0x%llx R9 0x%llx R10 0x%llx R11 0x%llx R12 0x%llx R13 0x%llx R14 0x%llx R15 0x%llx\n",
+		   (unsigned long long)r[GPR_R8], (unsigned long long)r[GPR_R9],
+		   (unsigned long long)r[GPR_R10], (unsigned long long)r[GPR_R11],
+		   (unsigned long long)r[GPR_R12], (unsigned long long)r[GPR_R13],
+		   (unsigned long long)r[GPR_R14], (unsigned long long)r[GPR_R15]);
+}

@@ -1,0 +1,76 @@
+/* A virtual CPU: its VMCS, its general-purpose registers, its exit counts. */
+#ifndef CVISOR_VMX_VCPU_H
+#define CVISOR_VMX_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmx/exit_reason.h"
+#include "vmx/vmx_cpu.h"
+#include "vmx/vmx_error.h"
+
+/* Register numbers as x86 encodes them (ModRM/REX), so decoders can index. */
+enum gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_COUNT
+};
+
+/* Saved by vmx_entry.S on every exit; RSP lives in the VMCS (GUEST_RSP),
+ * so regs[GPR_RSP] is unused. */
+struct guest_gprs {
+	uint64_t regs[GPR_COUNT];
+};
+
+struct vm;
+
+struct vcpu {
+	struct guest_gprs gprs;
+	struct vm *vm;
+	struct vmx_cpu *cpu;
+	unsigned id;
+	uint16_t vpid;
+	void *vmcs;
+	uint64_t vmcs_pa;
+	bool launched;
+	uint64_t exit_counts[EXIT_REASON_COUNT];
+	uint64_t exits_total;
+};
+
+/* How a VM starts: 32-bit protected mode, paging off (Multiboot v1). */
+struct vcpu_start_state {
+	uint32_t eip, eax, ebx;
+};
+
+/*
+ * Allocates and fills the VMCS: controls clamped from the capability MSRs,
+ * host state from this CPU, guest state from start.  Leaves it current.
+ */
+enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+			   unsigned id, const struct vcpu_start_state *start);
+/* VMCLEAR and free. */
+void vcpu_destroy(struct vcpu *vcpu);
+
+/* Runs the vCPU until its VM ends (VMLAUNCH, then VMRESUME after each exit). */
+void vcpu_run(struct vcpu *vcpu);
+
+/* Moves the guest past the instruction that exited (SDM Vol. 3C 28.2.5). */
+void vcpu_skip_instruction(struct vcpu *vcpu);
+
+/* Guest CPL = SS.DPL (SDM Vol. 3C 25.4.1). */
+unsigned vcpu_guest_cpl(void);
+/* True in 64-bit mode; otherwise registers are 32 bits wide. */
+bool vcpu_guest_in_64bit_mode(void);
+/* GPRs, RIP, RSP, RFLAGS and control registers on three lines. */
+void vcpu_dump_registers(const struct vcpu *vcpu);
+
+/*
+ * Assembly stub (vmx_entry.S): loads the guest registers and executes
+ * VMLAUNCH (launched == 0) or VMRESUME.  Returns 0 after a VM exit (guest
+ * registers saved in *gprs), 1 on VMfailInvalid, 2 on VMfailValid.
+ */
+int vmx_enter_guest(struct guest_gprs *gprs, int launched);
+/* Where the CPU continues after a VM exit (HOST_RIP). */
+void vmx_exit_landing(void);
+
+#endif

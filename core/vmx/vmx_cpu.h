@@ -1,0 +1,47 @@
+/*
+ * Bringing one logical processor into and out of VMX root operation.
+ * Each step is its own function, in SDM order, returning a named error.
+ */
+#ifndef CVISOR_VMX_CPU_H
+#define CVISOR_VMX_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmx/caps.h"
+#include "vmx/vmx_error.h"
+
+#define CR0_PE (1ULL << 0)
+#define CR0_ET (1ULL << 4)
+#define CR0_NE (1ULL << 5)
+#define CR0_PG (1ULL << 31)
+#define CR4_VMXE (1ULL << 13)
+#define CR4_OSXSAVE (1ULL << 18)
+
+/* Per logical processor VMX state. */
+struct vmx_cpu {
+	unsigned cpu_id;
+	struct vmx_caps caps;
+	void *vmxon_region;
+	uint64_t vmxon_region_pa;
+	bool vmx_on;
+};
+
+enum vmx_error vmx_check_vendor(void);
+enum vmx_error vmx_check_cpuid_vmx(void);
+enum vmx_error vmx_check_not_in_use(void);
+enum vmx_error vmx_enable_feature_control(void);
+enum vmx_error vmx_check_basic(const struct vmx_caps *caps);
+enum vmx_error vmx_check_required_features(const struct vmx_caps *caps);
+enum vmx_error vmx_set_fixed_bits(const struct vmx_caps *caps);
+enum vmx_error vmx_enter_root_operation(struct vmx_cpu *cpu);
+
+/* All of the above in order; on failure nothing is left half-enabled. */
+enum vmx_error vmx_cpu_enable(struct vmx_cpu *cpu, unsigned cpu_id);
+/* VMXOFF and clear CR4.VMXE (SDM Vol. 3C 24.7, 31.3 VMXOFF). */
+enum vmx_error vmx_cpu_disable(struct vmx_cpu *cpu);
+
+/* True when this CPU's CR4.VMXE is set (used to prove devirtualization). */
+bool vmx_cr4_vmxe_set(void);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * The demo guest: checks from the inside that cvisor started it like a
+ * Multiboot kernel and that CPUID, the print hypercall and port I/O work.
+ */
+#include "abi/cpuid.h"
+#include "abi/devices.h"
+#include "abi/hypercall.h"
+#include "guest.h"
+#include "lib/mem.h"
+
+static void uart_puts(const char *s)
+{
+	for (; *s; s++) {
+		while (!(guest_inb(PORT_COM1 + UART_LSR_OFFSET) & UART_LSR_THRE))
+			;
+		guest_outb(PORT_COM1, (uint8_t)*s);
+	}
+}
+
+int guest_main(uint32_t magic, const struct multiboot_info *info)
+{
+	say("cvisor demo guest: started at 0x%x", (unsigned)(uintptr_t)guest_main);
+	check(magic == 0x2BADB002, "EAX holds the Multiboot boot-loader magic 0x2badb002");
+	check(info->flags & 1, "the Multiboot information reports memory sizes");
+	say("guest RAM: %u KiB low, %u KiB above 1 MiB", info->mem_lower, info->mem_upper);
+	check((info->flags & 4) && strncmp((const char *)info->cmdline, "hello", 5) == 0,
+	      "the command line starts with the image name");
+
+	struct guest_cpuid sig = guest_cpuid(CVISOR_CPUID_BASE, 0);
+	char vendor[13];
+	memcpy(vendor, &sig.ebx, 4);
+	memcpy(vendor + 4, &sig.ecx, 4);
+	memcpy(vendor + 8, &sig.edx, 4);
+	vendor[12] = 0;
+	say("cpuid 0x40000000: signature \"%s\", max leaf 0x%x", vendor, sig.eax);
+	check(strncmp(vendor, "cvisor", 7) == 0 && sig.eax == CVISOR_CPUID_MAX_LEAF,
+	      "cpuid 0x40000000 answers with the cvisor signature and its max leaf");
+	struct guest_cpuid leaf1 = guest_cpuid(1, 0);
+	check((leaf1.ecx >> 31) & 1, "cpuid 1 reports a hypervisor (ECX bit 31)");
+	check(!((leaf1.ecx >> 5) & 1), "cpuid 1 hides VMX (ECX bit 5)");
+
+	static const char msg[] = "printed by the print-string hypercall\n";
+	int32_t ret = guest_vmcall(HC_PRINT_STRING, (uint32_t)(uintptr_t)msg, sizeof(msg) - 1, 0, 0);
+	check(ret == (int32_t)sizeof(msg) - 1, "print-string hypercall returns the length");
+	check(guest_vmcall(HC_PRINT_STRING, 0xFFFFF000u, 64, 0, 0) == HC_EFAULT,
+	      "print-string of memory outside guest RAM is refused with EFAULT");
+	check(guest_vmcall(HC_PRINT_STRING, (uint32_t)(uintptr_t)msg, HC_PRINT_MAX + 1, 0, 0) ==
+		      HC_EINVAL,
+	      "print-string longer than the limit is refused with EINVAL");
+	check(guest_vmcall(0x7777, 0, 0, 0, 0) == HC_ENOSYS, "an unknown hypercall returns ENOSYS");
+
+	uart_puts("printed through the 16550 UART at port 0x3f8\n");
+	check((guest_inb(PORT_COM1 + UART_LSR_OFFSET) & (UART_LSR_THRE | UART_LSR_TEMT)) ==
+		      (UART_LSR_THRE | UART_LSR_TEMT),
+	      "UART line status reports an empty transmitter");
+	check(guest_inl(0x2000) == 0xFFFFFFFFu, "a port with no device reads as all ones");
+	say("cvisor demo guest: done, %u failure(s)", failures());
+	return (int)failures();
+}

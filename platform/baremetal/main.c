@@ -1,0 +1,168 @@
+/*
+ * The type-1 hypervisor's main: enter VMX operation on the boot CPU, run
+ * each guest module as its own VM, leave VMX operation, power off.
+ *
+ * Guest modules (GRUB "module2 <file> <name> [mem=<size>] [guest args]"):
+ * the first word names the VM, mem= sets its RAM (default 4M; suffix K, M
+ * or G), everything else is passed on to the guest, whose Multiboot
+ * command line is "<name> <guest args>" as QEMU would give it.
+ */
+#include "boot.h"
+#include "exit/exit.h"
+#include "lib/format.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "platform.h"
+#include "power.h"
+#include "vm/multiboot_loader.h"
+#include "vm/vm.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmx_cpu.h"
+
+#define GUEST_CMDLINE_MAX 256
+
+struct guest_options {
+	char name[VM_NAME_MAX];
+	char cmdline[GUEST_CMDLINE_MAX]; /* "<name> <guest args>" */
+	uint64_t ram;
+};
+
+/* "64M" -> bytes; 0 when malformed. */
+static uint64_t parse_size(const char *s, size_t len)
+{
+	uint64_t value = 0;
+	size_t i = 0;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (value > (1ULL << 40))
+			return 0;
+		value = value * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0)
+		return 0;
+	if (i == len)
+		return value;
+	if (i + 1 != len)
+		return 0;
+	switch (s[i]) {
+	case 'K': case 'k': return value << 10;
+	case 'M': case 'm': return value << 20;
+	case 'G': case 'g': return value << 30;
+	default: return 0;
+	}
+}
+
+static const char *parse_guest_options(const char *cmdline, struct guest_options *opt)
+{
+	size_t out = 0;
+	bool first = true;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->ram = VM_DEFAULT_RAM;
+	for (const char *p = cmdline; *p;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		const char *word = p;
+		while (*p && *p != ' ')
+			p++;
+		size_t len = (size_t)(p - word);
+		if (first) {
+			if (len >= sizeof(opt->name))
+				return "the VM name is longer than 31 characters";
+			memcpy(opt->name, word, len);
+			first = false;
+		} else if (len > 4 && strncmp(word, "mem=", 4) == 0) {
+			opt->ram = parse_size(word + 4, len - 4);
+			if (!opt->ram)
+				return "mem= needs a size such as 4M or 65536K";
+			continue;
+		}
+		if (out + len + 2 > sizeof(opt->cmdline))
+			return "the guest command line is too long";
+		if (out)
+			opt->cmdline[out++] = ' ';
+		memcpy(opt->cmdline + out, word, len);
+		out += len;
+	}
+	if (first)
+		return "the module has no VM name (module2 <file> <name> ...)";
+	return NULL;
+}
+
+/* Creates, loads and runs one VM to its end; true when it ended successfully. */
+static bool run_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_module *mod)
+{
+	static struct vm vm;
+	static struct vcpu vcpu;
+	struct guest_options opt;
+	struct multiboot_start start;
+	const char *err = parse_guest_options(mod->cmdline, &opt);
+
+	if (err) {
+		log_printf("cvisor: guest module %u (\"%s\") refused: %s\n", id, mod->cmdline, err);
+		return false;
+	}
+	if ((err = vm_create(&vm, id, opt.name, opt.ram)) != NULL) {
+		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
+		return false;
+	}
+	err = multiboot_load(&vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
+			     opt.cmdline, &start);
+	if (err) {
+		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
+		vm_destroy(&vm);
+		return false;
+	}
+	log_printf("cvisor: VM %s: %llu KiB RAM, %u EPT table pages, entry 0x%x, command line \"%s\"\n",
+		   vm.name, (unsigned long long)(vm.ram_size >> 10), vm.ept.table_pages,
+		   start.entry, opt.cmdline);
+
+	struct vcpu_start_state boot = {
+		.eip = start.entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = start.info_gpa,
+	};
+	enum vmx_error verr = vcpu_create(&vcpu, &vm, cpu, 0, &boot);
+	if (verr != VMX_OK) {
+		log_printf("cvisor: VM %s: %s\n", vm.name, vmx_error_message(verr));
+		vm_destroy(&vm);
+		return false;
+	}
+	vcpu_run(&vcpu);
+	exit_print_statistics(&vcpu);
+	vcpu_destroy(&vcpu);
+	bool ok = vm.success;
+	vm_destroy(&vm);
+	return ok;
+}
+
+void cvisor_main(const struct boot_info *info)
+{
+	static struct vmx_cpu cpu0;
+	enum vmx_error err;
+
+	log_printf("cvisor %u.%u: type-1 Intel VT-x hypervisor\n", 0, 1);
+	err = vmx_cpu_enable(&cpu0, 0);
+	if (err != VMX_OK) {
+		log_printf("cvisor: CPU 0: %s\n", vmx_error_message(err));
+		plat_power_off(false);
+	}
+	vmx_caps_print_summary(&cpu0.caps);
+	log_printf("cvisor: CPU 0: VMX on (VMXON region at 0x%llx)\n",
+		   (unsigned long long)cpu0.vmxon_region_pa);
+
+	bool all_ok = info->module_count > 0;
+	if (!info->module_count)
+		log_printf("cvisor: no guest modules were given (GRUB: module2 <file> <name>)\n");
+	for (unsigned i = 0; i < info->module_count; i++)
+		all_ok &= run_guest(&cpu0, i, &info->modules[i]);
+
+	err = vmx_cpu_disable(&cpu0);
+	if (err != VMX_OK) {
+		log_printf("cvisor: CPU 0: %s\n", vmx_error_message(err));
+		plat_power_off(false);
+	}
+	log_printf("cvisor: CPU 0: VMX off, CR4.VMXE %s\n", vmx_cr4_vmxe_set() ? "still set" : "clear");
+	log_printf("cvisor: %s\n", all_ok ? "all VMs ended successfully" : "a VM failed or was refused");
+	plat_power_off(all_ok);
+}
