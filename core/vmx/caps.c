@@ -122,4 +122,16 @@ void vmx_caps_print_summary(const struct vmx_caps *caps)
 		   (proc2 & PROC2_UNRESTRICTED_GUEST) ? "yes" : "no",
 		   (pin & PIN_PREEMPTION_TIMER) ? "yes" : "no",
 		   (unsigned)(caps->misc & 0x1F));
+	log_printf("cvisor: VMX MSRs: basic 0x%llx pin 0x%llx proc 0x%llx proc2 0x%llx exit 0x%llx entry 0x%llx\n",
+		   (unsigned long long)caps->basic,
+		   (unsigned long long)caps->controls[VMX_CONTROLS_PIN],
+		   (unsigned long long)caps->controls[VMX_CONTROLS_PROC],
+		   (unsigned long long)caps->controls[VMX_CONTROLS_PROC2],
+		   (unsigned long long)caps->controls[VMX_CONTROLS_EXIT],
+		   (unsigned long long)caps->controls[VMX_CONTROLS_ENTRY]);
+	log_printf("cvisor: VMX MSRs: misc 0x%llx cr0 fixed 0x%llx/0x%llx cr4 fixed 0x%llx/0x%llx vmcs_enum 0x%llx ept_vpid 0x%llx\n",
+		   (unsigned long long)caps->misc, (unsigned long long)caps->cr0_fixed0,
+		   (unsigned long long)caps->cr0_fixed1, (unsigned long long)caps->cr4_fixed0,
+		   (unsigned long long)caps->cr4_fixed1, (unsigned long long)caps->vmcs_enum,
+		   (unsigned long long)caps->ept_vpid);
 }
