@@ -37,10 +37,10 @@ void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, bool dump,
 	va_end(ap);
 
 	uint64_t rip = vmcs_read(GUEST_RIP);
-	log_printf("cvisor: VM %s vCPU %u: %s: exit %s (%u), qualification 0x%llx, RIP 0x%llx\n",
-		   vcpu->vm->name, vcpu->id, what, vmx_exit_reason_symbol(exit->reason),
-		   exit->reason, (unsigned long long)exit->qualification,
-		   (unsigned long long)rip);
+	log_printf("cvisor: VM %s vCPU %u: exit %s (%u) at RIP 0x%llx, qualification 0x%llx: %s\n",
+		   vcpu->vm->name, vcpu->id, vmx_exit_reason_symbol(exit->reason),
+		   exit->reason, (unsigned long long)rip,
+		   (unsigned long long)exit->qualification, what);
 	if (dump)
 		vmcs_dump();
 	vm_end(vcpu->vm, false, "%s (exit %s at RIP 0x%llx)", what,
@@ -76,7 +76,7 @@ void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 	if (!h) {
 		/* Never skip an exit silently: name it, dump, stop this VM. */
 		exit.qualification = vmcs_read(EXIT_QUALIFICATION);
-		exit_fail_vm(vcpu, &exit, true, "unhandled exit %s",
+		exit_fail_vm(vcpu, &exit, true, "unhandled exit (%s): cvisor has no handler for it",
 			     vmx_exit_reason_name(exit.reason));
 		return;
 	}
