@@ -11,6 +11,7 @@
 #include "vmx/vmx_cpu.h"
 
 #define CPUID1_ECX_DTES64     (1u << 2)
+#define CPUID1_ECX_MONITOR    (1u << 3)
 #define CPUID1_ECX_VMX        (1u << 5)
 #define CPUID1_ECX_PDCM       (1u << 15)
 #define CPUID1_ECX_X2APIC     (1u << 21)
@@ -40,9 +41,9 @@ void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
 	switch (leaf) {
 	case 1:
 		/* VMX is not offered (nested VMX is not emulated); no x2APIC,
-		 * PMU debug store or PDCM, which nothing emulates yet. */
+		 * PMU debug store, PDCM or MONITOR/MWAIT, which nothing emulates yet. */
 		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_X2APIC | CPUID1_ECX_PDCM |
-			    CPUID1_ECX_DTES64 | CPUID1_ECX_OSXSAVE);
+			    CPUID1_ECX_DTES64 | CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
 		r->ecx |= CPUID1_ECX_HYPERVISOR;
 		if (guest_cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;

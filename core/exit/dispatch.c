@@ -18,6 +18,23 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_IO_INSTRUCTION] = { handle_io, true },
 	[EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation, true },
 	[EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false },
+	[EXIT_REASON_INVD] = { handle_invd, false },
+	[EXIT_REASON_CR_ACCESS] = { handle_cr_access, true },
+	[EXIT_REASON_RDMSR] = { handle_rdmsr, false },
+	[EXIT_REASON_WRMSR] = { handle_wrmsr, false },
+	[EXIT_REASON_XSETBV] = { handle_xsetbv, false },
+	[EXIT_REASON_VMCLEAR] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMLAUNCH] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMPTRLD] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMPTRST] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMREAD] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMRESUME] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMWRITE] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMXOFF] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMXON] = { handle_vmx_instruction, false },
+	[EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },
+	[EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMFUNC] = { handle_vmx_instruction, false },
 };
 
 const struct exit_handler *exit_handler_for(unsigned basic_reason)
@@ -60,6 +77,32 @@ static void report_entry_failure(struct vcpu *vcpu, struct vm_exit *exit)
 		     vmx_exit_reason_name(exit->reason));
 }
 
+/*
+ * An exit that happened while an event was being delivered through the
+ * guest IDT (an EPT violation on the IDT or stack, say) leaves that event
+ * in IDT_VECTORING_INFO; unless the VM ended or the handler queued its own
+ * event, deliver it again on the next entry (SDM Vol. 3C 28.2.4, 27.6).
+ */
+#define VECTORING_VALID        (1u << 31)
+#define VECTORING_ERROR_VALID  (1u << 11)
+#define VECTORING_TYPE(info)   (((info) >> 8) & 7)
+
+static void requeue_interrupted_event(struct vcpu *vcpu)
+{
+	if (vcpu->vm->ended || vcpu->event_injected)
+		return;
+	uint32_t info = vmcs_read(IDT_VECTORING_INFO);
+	if (!(info & VECTORING_VALID))
+		return;
+	if (info & VECTORING_ERROR_VALID)
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read(IDT_VECTORING_ERROR_CODE));
+	/* Software interrupts and exceptions need their instruction length (types 4-6). */
+	unsigned type = VECTORING_TYPE(info);
+	if (type >= 4 && type <= 6)
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write(VM_ENTRY_INTR_INFO, info & ~(1u << 12)); /* bit 12 is undefined here */
+}
+
 void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 {
 	struct vm_exit exit = { .reason = EXIT_REASON_BASIC(exit_reason) };
@@ -82,7 +125,9 @@ void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 	}
 	if (h->needs_qualification)
 		exit.qualification = vmcs_read(EXIT_QUALIFICATION);
+	vcpu->event_injected = false;
 	h->handle(vcpu, &exit);
+	requeue_interrupted_event(vcpu);
 }
 
 void exit_print_statistics(const struct vcpu *vcpu)

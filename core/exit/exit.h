@@ -49,5 +49,14 @@ void handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_invd(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
+
+/* NULL when XSETBV(xcr, value) is legal given the supported XCR0 bits, else why not (#GP). */
+const char *xsetbv_fault(uint32_t xcr, uint64_t value, uint64_t supported);
 
 #endif

@@ -192,6 +192,41 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause");
 }
 
+static inline void wbinvd(void)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+}
+
+static inline uint64_t xgetbv(uint32_t xcr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(xcr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void xsetbv(uint32_t xcr, uint64_t value)
+{
+	__asm__ volatile("xsetbv" ::"c"(xcr), "a"((uint32_t)value),
+			 "d"((uint32_t)(value >> 32))
+			 : "memory");
+}
+
+static inline void write_cr2(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr2" ::"r"(v) : "memory");
+}
+
+/* Saves / restores x87, MMX and SSE state (512-byte, 16-byte aligned area). */
+static inline void fxsave(void *area)
+{
+	__asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+}
+
+static inline void fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+}
+
 /* Bochs "magic breakpoint": a no-op on real CPUs. */
 static inline void bochs_magic_break(void)
 {

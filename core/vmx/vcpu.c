@@ -33,8 +33,7 @@
 #define INVVPID_ALL_CONTEXTS 2
 
 /* Controls clamped from the capability MSRs (SDM Vol. 3C 25.6-25.8, A.3-A.5). */
-static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vm *vm,
-				     uint16_t vpid)
+static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *vcpu)
 {
 	uint32_t pin, proc, proc2, exit, entry;
 	enum vmx_error err;
@@ -42,6 +41,8 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vm *vm,
 	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, 0, &pin)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC,
 				    PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
+					    PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
+					    PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
 					    PROC_SECONDARY_CONTROLS,
 				    &proc)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2,
@@ -57,7 +58,6 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vm *vm,
 				    ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &entry)))
 		return err;
 
-	/* "use MSR bitmaps" is off, so every RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3). */
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
@@ -71,9 +71,12 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vm *vm,
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_INTR_INFO, 0);
-	vmcs_write(EPT_POINTER, vm->ept.eptp);
+	/* MSRs not passed through by the bitmap exit (SDM Vol. 3C 25.6.9). */
+	vmcs_write(MSR_BITMAP, plat_virt_to_phys(vcpu->msr_bitmap));
+	vmcs_write(TSC_OFFSET, 0);
+	vmcs_write(EPT_POINTER, vcpu->vm->ept.eptp);
 	/* SDM Vol. 3C 27.2.1.1: with "enable VPID", the VPID must not be 0. */
-	vmcs_write(VIRTUAL_PROCESSOR_ID, vpid);
+	vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
 	return VMX_OK;
 }
 
@@ -207,6 +210,18 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
 	vcpu->gprs.regs[GPR_RAX] = start->eax;
 	vcpu->gprs.regs[GPR_RBX] = start->ebx;
+	/* Power-up state of what the VMCS does not hold (SDM Vol. 3A 10.1.1):
+	 * XCR0 = x87 only, FPU control word 0x37F, MXCSR 0x1F80. */
+	vcpu->xcr0 = 1;
+	vcpu->fpu.bytes[0] = 0x7F;
+	vcpu->fpu.bytes[1] = 0x03;
+	vcpu->fpu.bytes[24] = 0x80;
+	vcpu->fpu.bytes[25] = 0x1F;
+	msr_state_init(&vcpu->msrs, id == 0);
+	vcpu->msr_bitmap = plat_alloc_page();
+	if (!vcpu->msr_bitmap)
+		return VMX_ERR_NO_MEMORY;
+	msr_bitmap_init(vcpu->msr_bitmap);
 
 	/* SDM Vol. 3C 25.2: a VMCS region starts with the revision identifier;
 	 * VMCLEAR initializes it, VMPTRLD makes it current (25.11.3). */
@@ -225,7 +240,7 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	}
 
 	vmcs_reset_failures();
-	if ((err = setup_controls(&cpu->caps, vm, vcpu->vpid)) != VMX_OK)
+	if ((err = setup_controls(&cpu->caps, vcpu)) != VMX_OK)
 		goto fail;
 	setup_host_state();
 	setup_guest_state(&cpu->caps, start);
@@ -248,6 +263,8 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 fail:
 	plat_free_page(vcpu->vmcs);
 	vcpu->vmcs = NULL;
+	plat_free_page(vcpu->msr_bitmap);
+	vcpu->msr_bitmap = NULL;
 	return err;
 }
 
@@ -260,6 +277,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 		log_printf("cvisor: VM %s vCPU %u: VMCLEAR failed\n", vcpu->vm->name, vcpu->id);
 	plat_free_page(vcpu->vmcs);
 	vcpu->vmcs = NULL;
+	plat_free_page(vcpu->msr_bitmap);
+	vcpu->msr_bitmap = NULL;
 }
 
 void vcpu_skip_instruction(struct vcpu *vcpu)
@@ -270,6 +289,56 @@ void vcpu_skip_instruction(struct vcpu *vcpu)
 	uint32_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & INTERRUPTIBILITY_STI_MOVSS)
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~INTERRUPTIBILITY_STI_MOVSS);
+}
+
+/* VM-entry interruption-information field (SDM Vol. 3C 25.8.3, Table 25-17). */
+#define INTR_INFO_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_INFO_DELIVER_ERROR     (1u << 11)
+#define INTR_INFO_VALID             (1u << 31)
+
+void vcpu_inject_exception(struct vcpu *vcpu, unsigned vector, bool has_error_code,
+			   uint32_t error_code)
+{
+	uint32_t info = (vector & 0xFF) | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+
+	if (has_error_code) {
+		info |= INTR_INFO_DELIVER_ERROR;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO, info);
+	vcpu->event_injected = true;
+}
+
+uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr)
+{
+	uint64_t value = gpr == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[gpr & 15];
+	return vcpu_guest_in_64bit_mode() ? value : (uint32_t)value;
+}
+
+/*
+ * The guest state VMX does not switch: x87/SSE registers, XCR0, CR2 and
+ * the passed-through syscall MSRs.  cvisor itself never touches the FPU
+ * (-mgeneral-regs-only), so these stay live across exits and only move
+ * when another vCPU takes the CPU.
+ */
+void vcpu_load(struct vcpu *vcpu)
+{
+	if (vcpu->cpu->host_xsave)
+		xsetbv(0, vcpu->xcr0);
+	fxrstor(&vcpu->fpu);
+	write_cr2(vcpu->cr2);
+	msr_load_guest(&vcpu->msrs);
+}
+
+void vcpu_put(struct vcpu *vcpu)
+{
+	msr_save_guest(&vcpu->msrs);
+	vcpu->cr2 = read_cr2();
+	fxsave(&vcpu->fpu);
+	if (vcpu->cpu->host_xsave) {
+		vcpu->xcr0 = xgetbv(0);
+		xsetbv(0, 1);
+	}
 }
 
 unsigned vcpu_guest_cpl(void)
@@ -303,6 +372,7 @@ void vcpu_run(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
+	vcpu_load(vcpu);
 	while (!vm->ended) {
 		int result = vmx_enter_guest(&vcpu->gprs, vcpu->launched);
 		if (result != 0) {
@@ -312,6 +382,7 @@ void vcpu_run(struct vcpu *vcpu)
 		vcpu->launched = true;
 		exit_dispatch(vcpu, vmcs_read(VM_EXIT_REASON));
 	}
+	vcpu_put(vcpu);
 }
 
 bool vcpu_guest_in_64bit_mode(void)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exit/msr.h"
 #include "vmx/exit_reason.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_error.h"
@@ -24,6 +25,15 @@ struct guest_gprs {
 
 struct vm;
 
+/* Exception vectors cvisor injects (SDM Vol. 3A 6.15). */
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+
+/* x87/SSE state saved with FXSAVE while another vCPU uses the CPU. */
+struct fxsave_area {
+	uint8_t bytes[512];
+} __attribute__((aligned(16)));
+
 struct vcpu {
 	struct guest_gprs gprs;
 	struct vm *vm;
@@ -35,6 +45,15 @@ struct vcpu {
 	bool launched;
 	uint64_t exit_counts[EXIT_REASON_COUNT];
 	uint64_t exits_total;
+	/* An event queued for the next VM entry by a handler this exit. */
+	bool event_injected;
+	/* Guest state the VMCS does not hold, live in the CPU while the vCPU
+	 * runs and saved here while it does not (vcpu_load / vcpu_put). */
+	uint64_t xcr0;
+	uint64_t cr2;
+	struct fxsave_area fpu;
+	struct msr_state msrs;
+	uint8_t *msr_bitmap;
 };
 
 /* How a VM starts: 32-bit protected mode, paging off (Multiboot v1). */
@@ -57,7 +76,24 @@ void vcpu_run(struct vcpu *vcpu);
 /* Moves the guest past the instruction that exited (SDM Vol. 3C 28.2.5). */
 void vcpu_skip_instruction(struct vcpu *vcpu);
 
-/* Guest CPL = SS.DPL (SDM Vol. 3C 25.4.1). */
+/*
+ * Queues a hardware exception for the next VM entry (SDM Vol. 3C 25.8.3,
+ * 27.6.1).  The guest's RIP must still point at the faulting instruction.
+ */
+void vcpu_inject_exception(struct vcpu *vcpu, unsigned vector, bool has_error_code,
+			   uint32_t error_code);
+static inline void vcpu_inject_gp(struct vcpu *vcpu) { vcpu_inject_exception(vcpu, VECTOR_GP, true, 0); }
+static inline void vcpu_inject_ud(struct vcpu *vcpu) { vcpu_inject_exception(vcpu, VECTOR_UD, false, 0); }
+
+/* Puts this vCPU's non-VMCS guest state into the CPU / saves it back. */
+void vcpu_load(struct vcpu *vcpu);
+void vcpu_put(struct vcpu *vcpu);
+
+/* The value of a GPR as the instruction saw it (RSP from the VMCS), masked
+ * to 32 bits outside 64-bit mode. */
+uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr);
+
+/* Guest CPL (SDM Vol. 3C 25.4.1). */
 unsigned vcpu_guest_cpl(void);
 /* True in 64-bit mode; otherwise registers are 32 bits wide. */
 bool vcpu_guest_in_64bit_mode(void);

@@ -146,6 +146,23 @@ enum vmx_error vmx_enter_root_operation(struct vmx_cpu *cpu)
 	return VMX_OK;
 }
 
+/*
+ * cvisor moves guest x87/SSE state with FXSAVE/FXRSTOR and emulates XSETBV
+ * by executing it, which need CR4.OSFXSR and CR4.OSXSAVE in the host
+ * (SDM Vol. 3A 2.5, Vol. 1 13.3).
+ */
+void vmx_prepare_guest_fpu_switching(struct vmx_cpu *cpu)
+{
+	struct cpuid_regs r;
+	uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
+
+	cpuid(1, 0, &r);
+	cpu->host_xsave = r.ecx & (1u << 26); /* CPUID.1:ECX.XSAVE */
+	if (cpu->host_xsave)
+		cr4 |= CR4_OSXSAVE;
+	write_cr4(cr4);
+}
+
 enum vmx_error vmx_cpu_enable(struct vmx_cpu *cpu, unsigned cpu_id)
 {
 	enum vmx_error err;
@@ -173,6 +190,7 @@ enum vmx_error vmx_cpu_enable(struct vmx_cpu *cpu, unsigned cpu_id)
 		write_cr0(saved_cr0);
 		return err;
 	}
+	vmx_prepare_guest_fpu_switching(cpu);
 	return VMX_OK;
 }
 

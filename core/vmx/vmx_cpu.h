@@ -16,6 +16,8 @@
 #define CR0_NE (1ULL << 5)
 #define CR0_PG (1ULL << 31)
 #define CR4_VMXE (1ULL << 13)
+#define CR4_OSFXSR (1ULL << 9)
+#define CR4_OSXMMEXCPT (1ULL << 10)
 #define CR4_OSXSAVE (1ULL << 18)
 
 /* Per logical processor VMX state. */
@@ -25,6 +27,7 @@ struct vmx_cpu {
 	void *vmxon_region;
 	uint64_t vmxon_region_pa;
 	bool vmx_on;
+	bool host_xsave; /* CR4.OSXSAVE set: XCR0 can be switched per vCPU */
 };
 
 enum vmx_error vmx_check_vendor(void);
@@ -35,6 +38,7 @@ enum vmx_error vmx_check_basic(const struct vmx_caps *caps);
 enum vmx_error vmx_check_required_features(const struct vmx_caps *caps);
 enum vmx_error vmx_set_fixed_bits(const struct vmx_caps *caps);
 enum vmx_error vmx_enter_root_operation(struct vmx_cpu *cpu);
+void vmx_prepare_guest_fpu_switching(struct vmx_cpu *cpu);
 
 /* All of the above in order; on failure nothing is left half-enabled. */
 enum vmx_error vmx_cpu_enable(struct vmx_cpu *cpu, unsigned cpu_id);

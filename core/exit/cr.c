@@ -1,0 +1,177 @@
+/*
+ * Control-register accesses.  The guest owns every CR0/CR4 bit except
+ * VMX's fixed bits (vcpu.c sets the guest/host masks), so these exits come
+ * only from writes that would change an owned bit; cvisor applies the
+ * architectural #GP rules and keeps the guest's view in the read shadow.
+ */
+#include "exit/cr.h"
+
+#include "exit/exit.h"
+#include "vm/vm.h"
+#include "vmx/controls.h"
+#include "vmx/vmcs.h"
+
+/* MOV to CR0 (SDM Vol. 2B "MOV-Move to/from Control Registers", Vol. 3A 2.5). */
+const char *cr0_write_fault(const struct cr_context *ctx, uint64_t value)
+{
+	if (value >> 32)
+		return "CR0 bits 63:32 are reserved";
+	if ((value & CR0_PG) && !(value & CR0_PE))
+		return "CR0.PG=1 requires CR0.PE=1";
+	if ((value & CR0_NW) && !(value & CR0_CD))
+		return "CR0.NW=1 requires CR0.CD=1";
+	if ((value & CR0_PG) && !(ctx->cr0 & CR0_PG) && (ctx->efer & EFER_LME_BIT) &&
+	    !(ctx->cr4 & CR4_PAE))
+		return "enabling paging with EFER.LME=1 requires CR4.PAE=1";
+	if (!(value & CR0_PG) && ctx->in_64bit_mode)
+		return "paging cannot be disabled in 64-bit mode";
+	return NULL;
+}
+
+/* MOV to CR4 (SDM Vol. 2B MOV CR, Vol. 3A 2.5). */
+const char *cr4_write_fault(const struct cr_context *ctx, uint64_t value)
+{
+	if (value & CR4_VMXE)
+		return "CR4.VMXE: VMX is not offered to guests";
+	if (value & CR4_SMXE)
+		return "CR4.SMXE: SMX is not offered to guests";
+	if (value & ~ctx->cr4_fixed1)
+		return "a CR4 bit this CPU does not support";
+	if ((ctx->efer & EFER_LMA_BIT) && !(value & CR4_PAE))
+		return "CR4.PAE cannot be cleared in IA-32e mode";
+	if ((value & CR4_PCIDE) && !(ctx->cr4 & CR4_PCIDE) && !(ctx->efer & EFER_LMA_BIT))
+		return "CR4.PCIDE can be set only in IA-32e mode";
+	return NULL;
+}
+
+/* The guest's view: owned bits from the shadow, the rest from the CPU (SDM Vol. 3C 26.3). */
+static uint64_t guest_view(uint64_t real, uint64_t shadow, uint64_t mask)
+{
+	return (real & ~mask) | (shadow & mask);
+}
+
+static void load_context(struct vcpu *vcpu, struct cr_context *ctx)
+{
+	ctx->cr0 = guest_view(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
+			      vmcs_read(CR0_GUEST_HOST_MASK));
+	ctx->cr4 = guest_view(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+			      vmcs_read(CR4_GUEST_HOST_MASK));
+	ctx->efer = vmcs_read(GUEST_IA32_EFER);
+	ctx->in_64bit_mode = vcpu_guest_in_64bit_mode();
+	ctx->cr4_fixed1 = vcpu->cpu->caps.cr4_fixed1;
+}
+
+/*
+ * PAE paging without IA-32e mode takes its PDPTEs from the VMCS at VM entry
+ * when EPT is on (SDM Vol. 3C 27.3.2.4), so an emulated CR write that turns
+ * it on must load them from guest memory; reserved bits give #GP (Vol. 3A 4.4.1).
+ */
+static bool load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4, uint64_t efer)
+{
+	static const vmcs_RW64_t pdpte[4] = { GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2,
+					      GUEST_PDPTE3 };
+	uint64_t entries[4];
+
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA_BIT))
+		return true;
+	if (!guest_read(vcpu->vm, vmcs_read(GUEST_CR3) & ~0x1FULL, entries, sizeof(entries)))
+		return false;
+	for (unsigned i = 0; i < 4; i++) {
+		if ((entries[i] & 1) && (entries[i] & 0x1E6ULL)) /* reserved: bits 2:1, 8:5 */
+			return false;
+		vmcs_write(pdpte[i], entries[i]);
+	}
+	return true;
+}
+
+static void write_cr0(struct vcpu *vcpu, const struct cr_context *ctx, uint64_t value)
+{
+	const char *fault = cr0_write_fault(ctx, value);
+	const struct vmx_caps *caps = &vcpu->cpu->caps;
+	uint64_t forced1 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
+	uint64_t efer = ctx->efer;
+
+	if (fault) {
+		vcpu_inject_gp(vcpu);
+		return;
+	}
+	/* Emulating a change of CR0.PG with EFER.LME=1 switches IA-32e mode:
+	 * keep EFER.LMA and the "IA-32e mode guest" entry control in step
+	 * (SDM Vol. 3A 10.8.5, Vol. 3C 27.3.1.1). */
+	if ((value ^ ctx->cr0) & CR0_PG && (efer & EFER_LME_BIT)) {
+		uint32_t entry = vmcs_read(VM_ENTRY_CONTROLS);
+		if (value & CR0_PG) {
+			efer |= EFER_LMA_BIT;
+			entry |= ENTRY_IA32E_MODE_GUEST;
+		} else {
+			efer &= ~EFER_LMA_BIT;
+			entry &= ~ENTRY_IA32E_MODE_GUEST;
+		}
+		vmcs_write(GUEST_IA32_EFER, efer);
+		vmcs_write(VM_ENTRY_CONTROLS, entry);
+	}
+	if (!load_pdptes(vcpu, value, ctx->cr4, efer)) {
+		vcpu_inject_gp(vcpu);
+		return;
+	}
+	vmcs_write(CR0_READ_SHADOW, value);
+	vmcs_write(GUEST_CR0, (value | forced1) & caps->cr0_fixed1);
+	vcpu_skip_instruction(vcpu);
+}
+
+static void write_cr4(struct vcpu *vcpu, const struct cr_context *ctx, uint64_t value)
+{
+	const struct vmx_caps *caps = &vcpu->cpu->caps;
+
+	if (cr4_write_fault(ctx, value) || !load_pdptes(vcpu, ctx->cr0, value, ctx->efer)) {
+		vcpu_inject_gp(vcpu);
+		return;
+	}
+	vmcs_write(CR4_READ_SHADOW, value);
+	vmcs_write(GUEST_CR4, (value | caps->cr4_fixed0) & caps->cr4_fixed1);
+	vcpu_skip_instruction(vcpu);
+}
+
+/* Exit qualification for control-register accesses (SDM Vol. 3C 28.2.1, Table 28-3). */
+#define CR_QUAL_NUMBER(q)      ((unsigned)(q) & 0xF)
+#define CR_QUAL_TYPE(q)        ((unsigned)((q) >> 4) & 3)
+#define CR_QUAL_GPR(q)         ((unsigned)((q) >> 8) & 0xF)
+#define CR_QUAL_LMSW_SOURCE(q) ((uint16_t)((q) >> 16))
+enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
+
+void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	uint64_t q = exit->qualification;
+	unsigned cr = CR_QUAL_NUMBER(q);
+	struct cr_context ctx;
+
+	load_context(vcpu, &ctx);
+	switch (CR_QUAL_TYPE(q)) {
+	case CR_MOV_TO: {
+		uint64_t value = vcpu_read_gpr(vcpu, CR_QUAL_GPR(q));
+		if (cr == 0) {
+			write_cr0(vcpu, &ctx, value);
+			return;
+		}
+		if (cr == 4) {
+			write_cr4(vcpu, &ctx, value);
+			return;
+		}
+		break;
+	}
+	case CR_CLTS:
+		write_cr0(vcpu, &ctx, ctx.cr0 & ~CR0_TS);
+		return;
+	case CR_LMSW: {
+		/* LMSW loads CR0 bits 3:0 but cannot clear PE (SDM Vol. 2A LMSW). */
+		uint64_t src = CR_QUAL_LMSW_SOURCE(q) & 0xF;
+		write_cr0(vcpu, &ctx, (ctx.cr0 & ~0xEULL) | src | (ctx.cr0 & CR0_PE));
+		return;
+	}
+	default:
+		break;
+	}
+	/* CR3 and CR8 accesses do not exit with cvisor's controls. */
+	exit_fail_vm(vcpu, exit, true, "unexpected control-register access (CR%u, type %u)", cr,
+		     CR_QUAL_TYPE(q));
+}

@@ -1,0 +1,362 @@
+/*
+ * RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3: with "use MSR bitmaps", an access
+ * exits when its bitmap bit is 1, and always for MSRs outside
+ * 0-0x1FFF and 0xC0000000-0xC0001FFF).
+ */
+#include "exit/msr.h"
+
+#include "exit/exit.h"
+#include "lib/mem.h"
+#include "vm/vm.h"
+#include "vmx/intrin.h"
+#include "vmx/msr.h"
+#include "vmx/vmcs.h"
+
+#define MSR_IA32_TSC              0x010
+#define MSR_IA32_APIC_BASE        0x01B
+#define MSR_IA32_MTRRCAP          0x0FE
+#define MSR_IA32_MCG_CAP          0x179
+#define MSR_IA32_MCG_STATUS       0x17A
+#define MSR_IA32_MISC_ENABLE      0x1A0
+#define MSR_IA32_MTRR_PHYSBASE0   0x200
+#define MSR_IA32_MTRR_FIX64K      0x250
+#define MSR_IA32_MTRR_FIX16K_80000 0x258
+#define MSR_IA32_MTRR_FIX16K_A0000 0x259
+#define MSR_IA32_MTRR_FIX4K_C0000 0x268
+#define MSR_IA32_MTRR_FIX4K_F8000 0x26F
+#define MSR_IA32_MTRR_DEF_TYPE    0x2FF
+#define MSR_IA32_MC0_CTL          0x400
+#define MSR_X2APIC_FIRST          0x800
+#define MSR_X2APIC_LAST           0x8FF
+#define MSR_IA32_STAR             0xC0000081
+#define MSR_IA32_LSTAR            0xC0000082
+#define MSR_IA32_CSTAR            0xC0000083
+#define MSR_IA32_FMASK            0xC0000084
+#define MSR_IA32_KERNEL_GS_BASE   0xC0000102
+#define MSR_IA32_TSC_AUX          0xC0000103
+
+#define APIC_BASE_BSP     (1ULL << 8)
+#define APIC_BASE_ENABLE  (1ULL << 11)
+#define APIC_DEFAULT_BASE 0xFEE00000ULL
+#define MISC_ENABLE_FAST_STRINGS (1ULL << 0)
+#define MISC_ENABLE_BTS_UNAVAILABLE (1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
+#define MISC_ENABLE_LIMIT_CPUID (1ULL << 22)
+#define EFER_SCE (1ULL << 0)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+#define DEBUGCTL_BTF (1ULL << 1)
+#define CR0_PG_BIT (1ULL << 31)
+
+void msr_state_init(struct msr_state *msrs, bool bootstrap_processor)
+{
+	memset(msrs, 0, sizeof(*msrs));
+	msrs->apic_base = APIC_DEFAULT_BASE | APIC_BASE_ENABLE |
+			  (bootstrap_processor ? APIC_BASE_BSP : 0);
+	msrs->misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE |
+			    MISC_ENABLE_PEBS_UNAVAILABLE;
+}
+
+/* MSRs the guest may read and write directly: either the VMCS switches
+ * them (FS/GS base, SYSENTER_*) or cvisor swaps them in vcpu_load/put. */
+static const uint32_t passthrough_msrs[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
+	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
+};
+
+/* SDM Vol. 3C 25.6.9: read-low at byte 0, read-high at 1024, write-low at
+ * 2048, write-high at 3072; one bit per MSR. */
+static int bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *bit)
+{
+	unsigned base = write ? 2048 : 0;
+	if (msr <= 0x1FFF) {
+		*byte = base + msr / 8;
+	} else if (msr >= 0xC0000000 && msr <= 0xC0001FFF) {
+		*byte = base + 1024 + (msr - 0xC0000000) / 8;
+	} else {
+		return -1;
+	}
+	*bit = msr % 8;
+	return 0;
+}
+
+static void bitmap_clear(uint8_t *bitmap, uint32_t msr, bool write)
+{
+	unsigned byte, bit;
+	if (bitmap_bit(msr, write, &byte, &bit) == 0)
+		bitmap[byte] &= (uint8_t)~(1u << bit);
+}
+
+void msr_bitmap_init(uint8_t *bitmap)
+{
+	memset(bitmap, 0xFF, 4096);
+	for (unsigned i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++) {
+		bitmap_clear(bitmap, passthrough_msrs[i], false);
+		bitmap_clear(bitmap, passthrough_msrs[i], true);
+	}
+	/* RDMSR of the TSC returns TSC + TSC_OFFSET without an exit (SDM Vol. 3C 26.3); writes exit. */
+	bitmap_clear(bitmap, MSR_IA32_TSC, false);
+}
+
+bool msr_bitmap_intercepts(const uint8_t *bitmap, uint32_t msr, bool write)
+{
+	unsigned byte, bit;
+	if (bitmap_bit(msr, write, &byte, &bit) != 0)
+		return true;
+	return bitmap[byte] & (1u << bit);
+}
+
+/* Memory types valid in PAT entries and MTRRs (SDM Vol. 3A 12.11.2, 12.12.2). */
+static bool valid_pat_type(uint8_t t)
+{
+	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6 || t == 7;
+}
+
+static bool valid_mtrr_type(uint8_t t)
+{
+	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+
+static bool all_bytes_valid(uint64_t value, bool (*valid)(uint8_t))
+{
+	for (unsigned i = 0; i < 8; i++)
+		if (!valid((uint8_t)(value >> (8 * i))))
+			return false;
+	return true;
+}
+
+static uint64_t physical_address_mask(void)
+{
+	struct cpuid_regs r;
+	cpuid(0x80000000, 0, &r);
+	unsigned bits = 36;
+	if (r.eax >= 0x80000008) {
+		cpuid(0x80000008, 0, &r);
+		bits = r.eax & 0xFF;
+	}
+	return (1ULL << bits) - 1;
+}
+
+static int fixed_mtrr_index(uint32_t msr)
+{
+	if (msr == MSR_IA32_MTRR_FIX64K)
+		return 0;
+	if (msr == MSR_IA32_MTRR_FIX16K_80000)
+		return 1;
+	if (msr == MSR_IA32_MTRR_FIX16K_A0000)
+		return 2;
+	if (msr >= MSR_IA32_MTRR_FIX4K_C0000 && msr <= MSR_IA32_MTRR_FIX4K_F8000)
+		return 3 + (int)(msr - MSR_IA32_MTRR_FIX4K_C0000);
+	return -1;
+}
+
+/* EFER bits the CPU offers (CPUID 0x80000001 EDX: SYSCALL 11, NX 20, LM 29). */
+static uint64_t efer_writable_bits(void)
+{
+	struct cpuid_regs r;
+	uint64_t bits = 0;
+	cpuid(0x80000001, 0, &r);
+	if (r.edx & (1u << 11))
+		bits |= EFER_SCE;
+	if (r.edx & (1u << 20))
+		bits |= EFER_NXE;
+	if (r.edx & (1u << 29))
+		bits |= EFER_LME;
+	return bits;
+}
+
+bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
+{
+	struct msr_state *m = &vcpu->msrs;
+	int fixed = fixed_mtrr_index(msr);
+
+	if (fixed >= 0) {
+		*value = m->mtrr_fixed[fixed];
+		return true;
+	}
+	if (msr >= MSR_IA32_MTRR_PHYSBASE0 &&
+	    msr < MSR_IA32_MTRR_PHYSBASE0 + 2 * MSR_MTRR_VARIABLE_COUNT) {
+		*value = m->mtrr_variable[msr - MSR_IA32_MTRR_PHYSBASE0];
+		return true;
+	}
+	if (msr >= MSR_IA32_MC0_CTL && msr < MSR_IA32_MC0_CTL + 4 * MSR_MC_BANKS) {
+		/* CTL is stored; STATUS, ADDR and MISC read as 0 (no errors). */
+		*value = (msr - MSR_IA32_MC0_CTL) % 4 == 0 ? m->mc_ctl[(msr - MSR_IA32_MC0_CTL) / 4] : 0;
+		return true;
+	}
+	switch (msr) {
+	case MSR_IA32_FEATURE_CONTROL:
+		*value = FEATURE_CONTROL_LOCK; /* locked, VMX off: VMX is not offered */
+		return true;
+	case MSR_IA32_APIC_BASE:
+		*value = m->apic_base;
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		*value = m->misc_enable;
+		return true;
+	case MSR_IA32_MTRRCAP:
+		*value = 0x508; /* WC (bit 10), fixed ranges (bit 8), 8 variable ranges */
+		return true;
+	case MSR_IA32_MTRR_DEF_TYPE:
+		*value = m->mtrr_def_type;
+		return true;
+	case MSR_IA32_MCG_CAP:
+		*value = MSR_MC_BANKS;
+		return true;
+	case MSR_IA32_MCG_STATUS:
+		*value = 0;
+		return true;
+	case MSR_IA32_EFER:
+		*value = vmcs_read(GUEST_IA32_EFER);
+		return true;
+	case MSR_IA32_PAT:
+		*value = vmcs_read(GUEST_IA32_PAT);
+		return true;
+	case MSR_IA32_DEBUGCTL:
+		*value = vmcs_read(GUEST_IA32_DEBUGCTL);
+		return true;
+	default:
+		/* VMX capability MSRs, x2APIC MSRs (x2APIC is not offered) and
+		 * everything unknown: #GP, as on a CPU without them. */
+		return false;
+	}
+}
+
+bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
+{
+	struct msr_state *m = &vcpu->msrs;
+	int fixed = fixed_mtrr_index(msr);
+
+	if (fixed >= 0) {
+		if (!all_bytes_valid(value, valid_mtrr_type))
+			return false;
+		m->mtrr_fixed[fixed] = value;
+		return true;
+	}
+	if (msr >= MSR_IA32_MTRR_PHYSBASE0 &&
+	    msr < MSR_IA32_MTRR_PHYSBASE0 + 2 * MSR_MTRR_VARIABLE_COUNT) {
+		/* SDM Vol. 3A 12.11.2.3: PHYSBASE = type | base; PHYSMASK = valid (bit 11) | mask. */
+		bool is_mask = (msr - MSR_IA32_MTRR_PHYSBASE0) & 1;
+		uint64_t allowed = (physical_address_mask() & ~0xFFFULL) | (is_mask ? 0x800 : 0xFF);
+		if ((value & ~allowed) || (!is_mask && !valid_mtrr_type((uint8_t)value)))
+			return false;
+		m->mtrr_variable[msr - MSR_IA32_MTRR_PHYSBASE0] = value;
+		return true;
+	}
+	if (msr >= MSR_IA32_MC0_CTL && msr < MSR_IA32_MC0_CTL + 4 * MSR_MC_BANKS) {
+		if ((msr - MSR_IA32_MC0_CTL) % 4 == 0) {
+			m->mc_ctl[(msr - MSR_IA32_MC0_CTL) / 4] = value;
+			return true;
+		}
+		return value == 0; /* SDM Vol. 3B 16.3.2.2: only 0 may be written to STATUS */
+	}
+	switch (msr) {
+	case MSR_IA32_APIC_BASE: {
+		/* SDM Vol. 3A 11.4.4: BSP (8) is read-only, EN (11) and the base
+		 * are writable; x2APIC enable (10) is reserved: x2APIC is not offered. */
+		uint64_t allowed = APIC_BASE_ENABLE | (physical_address_mask() & ~0xFFFULL);
+		if ((value & ~(allowed | APIC_BASE_BSP)) ||
+		    ((value ^ m->apic_base) & APIC_BASE_BSP))
+			return false;
+		m->apic_base = value;
+		return true;
+	}
+	case MSR_IA32_MISC_ENABLE: {
+		uint64_t writable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_LIMIT_CPUID;
+		m->misc_enable = (m->misc_enable & ~writable) | (value & writable);
+		return true;
+	}
+	case MSR_IA32_MTRR_DEF_TYPE:
+		if ((value & ~0xCFFULL) || !valid_mtrr_type((uint8_t)value))
+			return false;
+		m->mtrr_def_type = value;
+		return true;
+	case MSR_IA32_MCG_STATUS:
+		return value == 0;
+	case MSR_IA32_EFER: {
+		/* SDM Vol. 3A 2.2.1, 10.8.5: LMA is read-only; LME cannot change while paging is on. */
+		uint64_t old = vmcs_read(GUEST_IA32_EFER);
+		uint64_t guest_cr0 = vmcs_read(GUEST_CR0);
+		if (value & ~(efer_writable_bits() | EFER_LMA))
+			return false;
+		if ((guest_cr0 & CR0_PG_BIT) && ((value ^ old) & EFER_LME))
+			return false;
+		vmcs_write(GUEST_IA32_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
+		return true;
+	}
+	case MSR_IA32_PAT:
+		if (!all_bytes_valid(value, valid_pat_type))
+			return false;
+		vmcs_write(GUEST_IA32_PAT, value);
+		return true;
+	case MSR_IA32_DEBUGCTL:
+		if (value & ~DEBUGCTL_BTF)
+			return false;
+		vmcs_write(GUEST_IA32_DEBUGCTL, value);
+		return true;
+	case MSR_IA32_TSC:
+		/* The guest's TSC is the host's plus TSC_OFFSET (SDM Vol. 3C 26.3). */
+		vmcs_write(TSC_OFFSET, value - rdtsc());
+		return true;
+	default:
+		return false;
+	}
+}
+
+void msr_load_guest(const struct msr_state *m)
+{
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, m->kernel_gs_base);
+	wrmsr(MSR_IA32_STAR, m->star);
+	wrmsr(MSR_IA32_LSTAR, m->lstar);
+	wrmsr(MSR_IA32_CSTAR, m->cstar);
+	wrmsr(MSR_IA32_FMASK, m->fmask);
+	wrmsr(MSR_IA32_TSC_AUX, m->tsc_aux);
+}
+
+void msr_save_guest(struct msr_state *m)
+{
+	m->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	m->star = rdmsr(MSR_IA32_STAR);
+	m->lstar = rdmsr(MSR_IA32_LSTAR);
+	m->cstar = rdmsr(MSR_IA32_CSTAR);
+	m->fmask = rdmsr(MSR_IA32_FMASK);
+	m->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
+}
+
+static void handle_msr(struct vcpu *vcpu, bool write)
+{
+	uint64_t *regs = vcpu->gprs.regs;
+	uint32_t msr = (uint32_t)regs[GPR_RCX];
+
+	if (write) {
+		uint64_t value = (regs[GPR_RDX] << 32) | (uint32_t)regs[GPR_RAX];
+		if (!msr_emulate_write(vcpu, msr, value)) {
+			vcpu_inject_gp(vcpu);
+			return;
+		}
+	} else {
+		uint64_t value;
+		if (!msr_emulate_read(vcpu, msr, &value)) {
+			vcpu_inject_gp(vcpu);
+			return;
+		}
+		/* RDMSR loads EDX:EAX and clears bits 63:32 of RAX and RDX (SDM Vol. 2B RDMSR). */
+		regs[GPR_RAX] = (uint32_t)value;
+		regs[GPR_RDX] = value >> 32;
+	}
+	vcpu_skip_instruction(vcpu);
+}
+
+void handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)exit;
+	handle_msr(vcpu, false);
+}
+
+void handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)exit;
+	handle_msr(vcpu, true);
+}
