@@ -1,10 +1,12 @@
 /*
- * Port I/O exits.  "Unconditional I/O exiting" is on, so every IN/OUT
- * exits (SDM Vol. 3C 26.1.3) and is sent to the VM's emulated devices.
+ * Port I/O exits.  "Unconditional I/O exiting" is on, so every IN/OUT/INS/
+ * OUTS exits (SDM Vol. 3C 26.1.3) and goes to the VM's emulated devices.
  */
 #include "dev/ports.h"
 #include "exit/exit.h"
+#include "mm/guest_paging.h"
 #include "vm/vm.h"
+#include "vmx/vmcs.h"
 
 /* Exit qualification for I/O instructions (SDM Vol. 3C 28.2.1, Table 28-5). */
 #define IO_QUAL_SIZE(q)   ((unsigned)((q) & 7) + 1) /* 1, 2 or 4 bytes */
@@ -12,6 +14,88 @@
 #define IO_QUAL_STRING    (1u << 4)
 #define IO_QUAL_REP       (1u << 5)
 #define IO_QUAL_PORT(q)   ((uint16_t)((q) >> 16))
+
+/* VM-exit instruction information for INS/OUTS (SDM Vol. 3C 28.2.5, Table 28-8). */
+#define IO_INFO_ADDR_SIZE(info) (2u << (((info) >> 7) & 7)) /* 2, 4 or 8 bytes */
+#define IO_INFO_SEGMENT(info)   (((info) >> 15) & 7)
+
+#define RFLAGS_DF (1ULL << 10)
+/* At most this many REP iterations per exit; the guest re-executes the
+ * instruction for the rest (REP string instructions are restartable). */
+#define STRING_IO_BUDGET 4096
+
+static const vmcs_RWNAT_t segment_bases[6] = {
+	GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE,
+};
+
+static uint64_t mask_for(unsigned bytes)
+{
+	return bytes == 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
+}
+
+/* Writes a register the way an instruction with this address size does:
+ * 16-bit keeps the upper bits, 32-bit zero-extends (SDM Vol. 1 3.4.1.1). */
+static void set_sized(uint64_t *reg, uint64_t value, unsigned bytes)
+{
+	if (bytes == 2)
+		*reg = (*reg & ~0xFFFFULL) | (value & 0xFFFF);
+	else
+		*reg = value & mask_for(bytes);
+}
+
+static void string_io(struct vcpu *vcpu, const struct vm_exit *exit, uint16_t port,
+		      unsigned size, bool in, bool rep)
+{
+	uint64_t *regs = vcpu->gprs.regs;
+	uint32_t info = vmcs_read(VM_EXIT_INSTRUCTION_INFO);
+	unsigned addr_size = IO_INFO_ADDR_SIZE(info);
+	uint64_t addr_mask = mask_for(addr_size);
+	/* INS always writes ES:[E/R]DI; OUTS reads seg:[E/R]SI, DS unless overridden. */
+	unsigned segment = in ? 0 : IO_INFO_SEGMENT(info);
+	unsigned index_reg = in ? GPR_RDI : GPR_RSI;
+	bool long_mode = vcpu_guest_in_64bit_mode();
+	/* In 64-bit mode only FS and GS have bases (SDM Vol. 3A 3.4.4). */
+	uint64_t base = (!long_mode || segment >= 4) ? vmcs_read(segment_bases[segment]) : 0;
+	int64_t step = (vmcs_read(GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+	uint64_t count = rep ? regs[GPR_RCX] & addr_mask : 1;
+
+	if (addr_size > 4 && !long_mode) {
+		exit_fail_vm(vcpu, exit, false, "string I/O with a 64-bit address outside 64-bit mode");
+		return;
+	}
+	for (unsigned done = 0; count && done < STRING_IO_BUDGET; done++) {
+		uint64_t index = regs[index_reg] & addr_mask;
+		uint64_t linear = base + index;
+		uint32_t value = 0;
+		int r;
+
+		if (!long_mode)
+			linear = (uint32_t)linear;
+		if (in) {
+			value = io_port_read(vcpu->vm, port, size);
+			r = guest_write_linear(vcpu, linear, &value, size);
+		} else {
+			r = guest_read_linear(vcpu, linear, &value, size, GUEST_READ);
+			if (r == 0)
+				io_port_write(vcpu->vm, port, size, value);
+		}
+		if (r == -1)
+			return; /* #PF injected; RIP stays, registers show progress */
+		if (r == -2) {
+			exit_fail_vm(vcpu, exit, false, "string I/O buffer at linear 0x%llx is not guest RAM",
+				     (unsigned long long)linear);
+			return;
+		}
+		set_sized(&regs[index_reg], index + (uint64_t)step, addr_size);
+		count--;
+		if (rep)
+			set_sized(&regs[GPR_RCX], count, addr_size);
+		if (vcpu->vm->ended)
+			return;
+	}
+	if (!count)
+		vcpu_skip_instruction(vcpu);
+}
 
 void handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
 {
@@ -25,8 +109,7 @@ void handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
 		return;
 	}
 	if (q & IO_QUAL_STRING) {
-		exit_fail_vm(vcpu, exit, false, "string port I/O (INS/OUTS%s) to port 0x%x is not emulated",
-			     (q & IO_QUAL_REP) ? " with REP" : "", port);
+		string_io(vcpu, exit, port, size, q & IO_QUAL_IN, q & IO_QUAL_REP);
 		return;
 	}
 	if (q & IO_QUAL_IN) {
@@ -34,13 +117,10 @@ void handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
 		/* IN AL/AX keep the rest of RAX; IN EAX zero-extends (SDM Vol. 1 3.4.1.1). */
 		if (size == 4)
 			*rax = value;
-		else if (size == 2)
-			*rax = (*rax & ~0xFFFFULL) | value;
 		else
-			*rax = (*rax & ~0xFFULL) | value;
+			*rax = (*rax & ~mask_for(size)) | value;
 	} else {
-		uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-		io_port_write(vcpu->vm, port, size, (uint32_t)*rax & mask);
+		io_port_write(vcpu->vm, port, size, (uint32_t)(*rax & mask_for(size)));
 	}
 	vcpu_skip_instruction(vcpu);
 }

@@ -1,0 +1,167 @@
+#include "mm/guest_paging.h"
+
+#include "exit/cr.h"
+#include "lib/mem.h"
+#include "vm/vm.h"
+#include "vmx/intrin.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+#define PTE_P   (1ULL << 0)
+#define PTE_RW  (1ULL << 1)
+#define PTE_US  (1ULL << 2)
+#define PTE_PS  (1ULL << 7)
+#define PTE_NX  (1ULL << 63)
+#define CR0_WP  (1ULL << 16)
+#define CR4_PSE (1ULL << 4)
+#define EFER_NXE_BIT (1ULL << 11)
+#define ADDR_52 0x000FFFFFFFFFF000ULL
+
+struct walk {
+	struct vcpu *vcpu;
+	enum guest_access access;
+	bool user, write_protect, nx_enabled;
+	uint32_t error;
+};
+
+static bool read_entry(struct walk *w, uint64_t gpa, unsigned size, uint64_t *entry)
+{
+	*entry = 0;
+	return guest_read(w->vcpu->vm, gpa, entry, size);
+}
+
+/* Checks one present entry's permission bits; false sets the #PF error. */
+static bool permitted(struct walk *w, uint64_t entry)
+{
+	if (!(entry & PTE_P))
+		return false;
+	if (w->user && !(entry & PTE_US))
+		goto fault;
+	if (w->access == GUEST_WRITE && !(entry & PTE_RW) && (w->user || w->write_protect))
+		goto fault;
+	if (w->access == GUEST_FETCH && w->nx_enabled && (entry & PTE_NX))
+		goto fault;
+	return true;
+fault:
+	w->error |= PF_PRESENT;
+	return false;
+}
+
+bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
+		     uint64_t *gpa, uint32_t *pf_error)
+{
+	uint64_t cr0 = vmcs_read(GUEST_CR0), cr4 = vmcs_read(GUEST_CR4);
+	uint64_t efer = vmcs_read(GUEST_IA32_EFER);
+	struct walk w = {
+		.vcpu = vcpu,
+		.access = access,
+		.user = vcpu_guest_cpl() == 3,
+		.write_protect = cr0 & CR0_WP,
+		.nx_enabled = efer & EFER_NXE_BIT,
+	};
+	uint64_t entry;
+
+	w.error = (access == GUEST_WRITE ? PF_WRITE : 0) | (w.user ? PF_USER : 0) |
+		  (access == GUEST_FETCH && w.nx_enabled ? PF_FETCH : 0);
+	*pf_error = w.error;
+
+	if (!(cr0 & CR0_PG)) { /* paging off: linear = physical (SDM Vol. 3A 4.1.1) */
+		*gpa = (uint32_t)linear;
+		return true;
+	}
+	if (!(cr4 & CR4_PAE)) {
+		/* 32-bit paging (SDM Vol. 3A 4.3): 10-bit directory and table indexes. */
+		uint64_t cr3 = vmcs_read(GUEST_CR3) & 0xFFFFF000ULL;
+		if (!read_entry(&w, cr3 + ((linear >> 22) & 0x3FF) * 4, 4, &entry) ||
+		    !permitted(&w, entry))
+			goto fault;
+		if ((entry & PTE_PS) && (cr4 & CR4_PSE)) {
+			uint64_t base = (entry & 0xFFC00000ULL) | ((entry >> 13) & 0xFF) << 32;
+			*gpa = base | (linear & 0x3FFFFF);
+			return true;
+		}
+		uint64_t pde = entry;
+		if (!read_entry(&w, (pde & 0xFFFFF000ULL) + ((linear >> 12) & 0x3FF) * 4, 4, &entry) ||
+		    !permitted(&w, entry))
+			goto fault;
+		*gpa = (entry & 0xFFFFF000ULL) | (linear & 0xFFF);
+		return true;
+	}
+
+	unsigned level;
+	uint64_t table;
+	if (efer & EFER_LMA_BIT) {
+		/* 4-level paging (SDM Vol. 3A 4.5): PML4 at CR3. */
+		if (cr4 & (1ULL << 12)) /* LA57: 5-level paging is not walked */
+			goto fault;
+		table = vmcs_read(GUEST_CR3) & ADDR_52;
+		level = 4;
+	} else {
+		/* PAE paging (SDM Vol. 3A 4.4): the PDPTEs are in the VMCS with EPT. */
+		static const vmcs_RW64_t pdpte[4] = { GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2,
+						      GUEST_PDPTE3 };
+		entry = vmcs_read(pdpte[(linear >> 30) & 3]);
+		if (!(entry & PTE_P))
+			goto fault;
+		table = entry & ADDR_52;
+		level = 2;
+		linear = (uint32_t)linear;
+	}
+	for (;; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		if (!read_entry(&w, table + ((linear >> shift) & 0x1FF) * 8, 8, &entry) ||
+		    !permitted(&w, entry))
+			goto fault;
+		if (level == 1 || ((level == 2 || level == 3) && (entry & PTE_PS))) {
+			uint64_t page_mask = (1ULL << shift) - 1;
+			*gpa = (entry & ADDR_52 & ~page_mask) | (linear & page_mask);
+			return true;
+		}
+		table = entry & ADDR_52;
+	}
+fault:
+	*pf_error = w.error;
+	return false;
+}
+
+void guest_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_error)
+{
+	/* CR2 is live in the CPU while the guest runs (vcpu_load). */
+	write_cr2(linear);
+	vcpu_inject_exception(vcpu, 14, true, pf_error);
+}
+
+static int copy_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf, unsigned len,
+		       enum guest_access access)
+{
+	while (len) {
+		uint64_t gpa;
+		uint32_t error;
+		unsigned in_page = 4096 - (unsigned)(linear & 0xFFF);
+		unsigned n = len < in_page ? len : in_page;
+
+		if (!guest_translate(vcpu, linear, access, &gpa, &error)) {
+			guest_inject_page_fault(vcpu, linear, error);
+			return -1;
+		}
+		bool ok = access == GUEST_WRITE ? guest_write(vcpu->vm, gpa, buf, n)
+						: guest_read(vcpu->vm, gpa, buf, n);
+		if (!ok)
+			return -2;
+		linear += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned len,
+		      enum guest_access access)
+{
+	return copy_linear(vcpu, linear, dst, len, access == GUEST_WRITE ? GUEST_READ : access);
+}
+
+int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len)
+{
+	return copy_linear(vcpu, linear, (uint8_t *)src, len, GUEST_WRITE);
+}

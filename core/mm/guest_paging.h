@@ -1,0 +1,44 @@
+/*
+ * Guest linear -> guest-physical translation through the guest's own page
+ * tables, in whatever paging mode it uses (SDM Vol. 3A chapter 4).  Used
+ * when cvisor must touch memory the guest named by a linear address
+ * (string I/O, instruction fetch for MMIO emulation).
+ */
+#ifndef CVISOR_MM_GUEST_PAGING_H
+#define CVISOR_MM_GUEST_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vcpu;
+
+/* Page-fault error code bits (SDM Vol. 3A 4.7). */
+#define PF_PRESENT (1u << 0)
+#define PF_WRITE   (1u << 1)
+#define PF_USER    (1u << 2)
+#define PF_RSVD    (1u << 3)
+#define PF_FETCH   (1u << 4)
+
+enum guest_access { GUEST_READ = 0, GUEST_WRITE = 1, GUEST_FETCH = 2 };
+
+/*
+ * Translates linear for an access of the given kind at the guest's current
+ * CPL.  Returns true and sets *gpa, or false with *pf_error set to the
+ * error code of the #PF the CPU would raise.
+ */
+bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
+		     uint64_t *gpa, uint32_t *pf_error);
+
+/* Injects that #PF: CR2 = linear (SDM Vol. 3A 6.15, interrupt 14). */
+void guest_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_error);
+
+/*
+ * Reads len bytes at a guest linear address (page by page).  Returns 0, or
+ * -1 after injecting the #PF the guest would get, or -2 when a byte is not
+ * guest RAM.
+ */
+int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned len,
+		      enum guest_access access);
+int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len);
+
+#endif
