@@ -35,6 +35,7 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },
 	[EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },
 	[EXIT_REASON_VMFUNC] = { handle_vmx_instruction, false },
+	[EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false },
 };
 
 const struct exit_handler *exit_handler_for(unsigned basic_reason)

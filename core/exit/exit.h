@@ -55,6 +55,7 @@ void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_invd(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit);
 
 /* NULL when XSETBV(xcr, value) is legal given the supported XCR0 bits, else why not (#GP). */
 const char *xsetbv_fault(uint32_t xcr, uint64_t value, uint64_t supported);

@@ -25,3 +25,11 @@ void handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
 	vcpu_dump_registers(vcpu);
 	exit_fail_vm(vcpu, exit, false, "triple fault: the guest shut down");
 }
+
+/* The VMX-preemption timer counted down to 0 (SDM Vol. 3C 26.5.1): the
+ * vCPU's time slice is over. */
+void handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)exit;
+	vcpu->preempted = true;
+}

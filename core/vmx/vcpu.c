@@ -38,7 +38,10 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 	uint32_t pin, proc, proc2, exit, entry;
 	enum vmx_error err;
 
-	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, 0, &pin)) ||
+	/* Saving the timer on exit keeps a slice running across exits (optional). */
+	uint32_t save_timer = (caps->controls[VMX_CONTROLS_EXIT] >> 32) & EXIT_SAVE_PREEMPTION_TIMER;
+
+	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, PIN_PREEMPTION_TIMER, &pin)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC,
 				    PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
 					    PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
@@ -52,7 +55,7 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT,
 				    EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
-					    EXIT_LOAD_IA32_PAT,
+					    EXIT_LOAD_IA32_PAT | save_timer,
 				    &exit)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY,
 				    ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &entry)))
@@ -208,6 +211,9 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	vcpu->id = id;
 	/* VPID 0 is the host's; give each vCPU its own (SDM Vol. 3C 29.1). */
 	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
+	/* SDM Vol. 3C 26.5.1: the timer counts down once every 2^X TSC ticks,
+	 * X = IA32_VMX_MISC[4:0]. */
+	vcpu->slice_ticks = VCPU_SLICE_TSC >> (cpu->caps.misc & 0x1F);
 	vcpu->gprs.regs[GPR_RAX] = start->eax;
 	vcpu->gprs.regs[GPR_RBX] = start->ebx;
 	/* Power-up state of what the VMCS does not hold (SDM Vol. 3A 10.1.1):
@@ -368,12 +374,29 @@ static void report_entry_instruction_failure(struct vcpu *vcpu, int result)
 	       vmx_instruction_error_name(error));
 }
 
-void vcpu_run(struct vcpu *vcpu)
+bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous)
+{
+	if (previous == vcpu)
+		return true;
+	if (previous)
+		vcpu_put(previous);
+	/* SDM Vol. 3C 25.11.3: VMPTRLD makes this vCPU's VMCS current. */
+	if (vmptrld(vcpu->vmcs_pa) != VMX_SUCCEED) {
+		log_printf("cvisor: VM %s vCPU %u: VMPTRLD failed\n", vcpu->vm->name, vcpu->id);
+		vm_end(vcpu->vm, false, "VMPTRLD of its VMCS failed");
+		return false;
+	}
+	vcpu_load(vcpu);
+	return true;
+}
+
+void vcpu_run_slice(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
-	vcpu_load(vcpu);
-	while (!vm->ended) {
+	vcpu->preempted = false;
+	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vcpu->slice_ticks);
+	while (!vm->ended && !vcpu->preempted) {
 		int result = vmx_enter_guest(&vcpu->gprs, vcpu->launched);
 		if (result != 0) {
 			report_entry_instruction_failure(vcpu, result);
@@ -382,7 +405,6 @@ void vcpu_run(struct vcpu *vcpu)
 		vcpu->launched = true;
 		exit_dispatch(vcpu, vmcs_read(VM_EXIT_REASON));
 	}
-	vcpu_put(vcpu);
 }
 
 bool vcpu_guest_in_64bit_mode(void)

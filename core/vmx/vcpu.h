@@ -47,6 +47,10 @@ struct vcpu {
 	uint64_t exits_total;
 	/* An event queued for the next VM entry by a handler this exit. */
 	bool event_injected;
+	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */
+	bool preempted;
+	/* Preemption-timer ticks per time slice (TSC >> IA32_VMX_MISC[4:0]). */
+	uint32_t slice_ticks;
 	/* Guest state the VMCS does not hold, live in the CPU while the vCPU
 	 * runs and saved here while it does not (vcpu_load / vcpu_put). */
 	uint64_t xcr0;
@@ -70,8 +74,18 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 /* VMCLEAR and free. */
 void vcpu_destroy(struct vcpu *vcpu);
 
-/* Runs the vCPU until its VM ends (VMLAUNCH, then VMRESUME after each exit). */
-void vcpu_run(struct vcpu *vcpu);
+/*
+ * Runs the vCPU for one time slice: VMLAUNCH or VMRESUME and exit handling
+ * until its VM ends or the VMX-preemption timer expires.  The vCPU must be
+ * current on this CPU (vcpu_make_current).
+ */
+void vcpu_run_slice(struct vcpu *vcpu);
+/* vcpu_put of the vCPU that ran before (if any), then VMPTRLD and
+ * vcpu_load; false (and the VM ended) when VMPTRLD fails. */
+bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous);
+
+/* Time slice of each vCPU in TSC ticks (Bochs: emulated instructions). */
+#define VCPU_SLICE_TSC 2000000u
 
 /* Moves the guest past the instruction that exited (SDM Vol. 3C 28.2.5). */
 void vcpu_skip_instruction(struct vcpu *vcpu);

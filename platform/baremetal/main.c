@@ -1,6 +1,7 @@
 /*
  * The type-1 hypervisor's main: enter VMX operation on the boot CPU, run
- * each guest module as its own VM, leave VMX operation, power off.
+ * each guest module as its own VM (time-shared round robin), leave VMX
+ * operation, power off.
  *
  * Guest modules (GRUB "module2 <file> <name> [mem=<size>] [guest args]"):
  * the first word names the VM, mem= sets its RAM (default 4M; suffix K, M
@@ -15,6 +16,7 @@
 #include "platform.h"
 #include "power.h"
 #include "vm/multiboot_loader.h"
+#include "vm/schedule.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_cpu.h"
@@ -91,11 +93,13 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 	return NULL;
 }
 
-/* Creates, loads and runs one VM to its end; true when it ended successfully. */
-static bool run_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_module *mod)
+static struct vm vms[BOOT_MAX_MODULES];
+static struct vcpu vcpus[BOOT_MAX_MODULES];
+
+/* Creates and loads one VM with its vCPU; false (with a reason printed) if refused. */
+static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_module *mod)
 {
-	static struct vm vm;
-	static struct vcpu vcpu;
+	struct vm *vm = &vms[id];
 	struct guest_options opt;
 	struct multiboot_start start;
 	const char *err = parse_guest_options(mod->cmdline, &opt);
@@ -104,36 +108,57 @@ static bool run_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_module
 		log_printf("cvisor: guest module %u (\"%s\") refused: %s\n", id, mod->cmdline, err);
 		return false;
 	}
-	if ((err = vm_create(&vm, id, opt.name, opt.ram)) != NULL) {
+	if ((err = vm_create(vm, id, opt.name, opt.ram)) != NULL) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		return false;
 	}
-	err = multiboot_load(&vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
+	err = multiboot_load(vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
 			     opt.cmdline, &start);
 	if (err) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
-		vm_destroy(&vm);
+		vm_destroy(vm);
 		return false;
 	}
-	log_printf("cvisor: VM %s: %llu KiB RAM, %u EPT table pages, entry 0x%x, command line \"%s\"\n",
-		   vm.name, (unsigned long long)(vm.ram_size >> 10), vm.ept.table_pages,
-		   start.entry, opt.cmdline);
-
 	struct vcpu_start_state boot = {
 		.eip = start.entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = start.info_gpa,
 	};
-	enum vmx_error verr = vcpu_create(&vcpu, &vm, cpu, 0, &boot);
+	enum vmx_error verr = vcpu_create(&vcpus[id], vm, cpu, 0, &boot);
 	if (verr != VMX_OK) {
-		log_printf("cvisor: VM %s: %s\n", vm.name, vmx_error_message(verr));
-		vm_destroy(&vm);
+		log_printf("cvisor: VM %s: %s\n", vm->name, vmx_error_message(verr));
+		vm_destroy(vm);
 		return false;
 	}
-	vcpu_run(&vcpu);
-	exit_print_statistics(&vcpu);
-	vcpu_destroy(&vcpu);
-	bool ok = vm.success;
-	vm_destroy(&vm);
-	return ok;
+	log_printf("cvisor: VM %s: %llu KiB RAM, %u EPT table pages, entry 0x%x, command line \"%s\"\n",
+		   vm->name, (unsigned long long)(vm->ram_size >> 10), vm->ept.table_pages,
+		   start.entry, opt.cmdline);
+	return true;
+}
+
+/*
+ * A canary in cvisor's own memory: no guest may ever change it, whatever
+ * it writes.  Checked each time a VM ends.
+ */
+#define CANARY_WORDS 512
+#define CANARY_PATTERN 0xC0FFEE5AFE5EC0DEULL
+static volatile uint64_t memory_canary[CANARY_WORDS];
+static bool canary_broken;
+
+static void canary_fill(void)
+{
+	for (unsigned i = 0; i < CANARY_WORDS; i++)
+		memory_canary[i] = CANARY_PATTERN ^ i;
+}
+
+static void check_canary_after(struct vm *vm)
+{
+	for (unsigned i = 0; i < CANARY_WORDS; i++) {
+		if (memory_canary[i] != (CANARY_PATTERN ^ i)) {
+			log_printf("cvisor: memory canary CHANGED at word %u after VM %s\n", i, vm->name);
+			canary_broken = true;
+			return;
+		}
+	}
+	log_printf("cvisor: memory canary intact after VM %s\n", vm->name);
 }
 
 void cvisor_main(const struct boot_info *info)
@@ -151,11 +176,35 @@ void cvisor_main(const struct boot_info *info)
 	log_printf("cvisor: CPU 0: VMX on (VMXON region at 0x%llx)\n",
 		   (unsigned long long)cpu0.vmxon_region_pa);
 
+	canary_fill();
 	bool all_ok = info->module_count > 0;
+	struct vcpu *runnable[BOOT_MAX_MODULES];
+	bool created[BOOT_MAX_MODULES] = { false };
+	unsigned count = 0;
+
 	if (!info->module_count)
 		log_printf("cvisor: no guest modules were given (GRUB: module2 <file> <name>)\n");
-	for (unsigned i = 0; i < info->module_count; i++)
-		all_ok &= run_guest(&cpu0, i, &info->modules[i]);
+	for (unsigned i = 0; i < info->module_count; i++) {
+		created[i] = create_guest(&cpu0, i, &info->modules[i]);
+		if (created[i])
+			runnable[count++] = &vcpus[i];
+		else
+			all_ok = false;
+	}
+	schedule_round_robin(runnable, count, check_canary_after);
+
+	for (unsigned i = 0; i < info->module_count; i++) {
+		if (!created[i])
+			continue;
+		log_printf("cvisor: VM %s: %s: %s\n", vms[i].name,
+			   vms[i].success ? "success" : "failure", vms[i].end_reason);
+		exit_print_statistics(&vcpus[i]);
+		all_ok &= vms[i].success;
+		vcpu_destroy(&vcpus[i]);
+		vm_destroy(&vms[i]);
+	}
+	if (canary_broken)
+		all_ok = false;
 
 	err = vmx_cpu_disable(&cpu0);
 	if (err != VMX_OK) {

@@ -1,0 +1,36 @@
+#include "vm/schedule.h"
+
+#include "vm/vm.h"
+#include "vmx/vcpu.h"
+
+void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
+			  void (*vm_ended)(struct vm *vm))
+{
+	struct vcpu *current = NULL;
+	unsigned running = count;
+
+	while (running) {
+		running = 0;
+		for (unsigned i = 0; i < count; i++) {
+			struct vcpu *v = vcpus[i];
+			if (v->vm->ended)
+				continue;
+			if (!vcpu_make_current(v, current)) {
+				current = NULL; /* the previous vCPU was put */
+				if (vm_ended)
+					vm_ended(v->vm);
+				continue;
+			}
+			current = v;
+			vcpu_run_slice(v);
+			if (v->vm->ended) {
+				if (vm_ended)
+					vm_ended(v->vm);
+			} else {
+				running++;
+			}
+		}
+	}
+	if (current)
+		vcpu_put(current);
+}
