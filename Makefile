@@ -6,6 +6,13 @@ CPU      ?= tigerlake
 CC       := gcc
 LD       := ld
 
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 WARNINGS := -Wall -Wextra -Werror
 # The freestanding x86-64 hypervisor (core + bare-metal platform).
 KERNEL_CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie \
@@ -25,7 +32,6 @@ BM_SRCS    := $(sort $(wildcard platform/baremetal/*.c))
 BM_ASM     := $(sort $(wildcard platform/baremetal/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SRCS) $(BM_ASM))
 
-GUEST_NAMES := $(notdir $(wildcard guests/*/main.c guests/*))
 GUEST_NAMES := $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
 GUEST_LIB_SRCS := guests/lib/entry.S guests/lib/guest.c core/lib/format.c core/lib/mem.c
 GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
@@ -46,22 +52,27 @@ deps:
 
 $(BUILD)/kernel/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
 $(BUILD)/kernel/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
 
 $(BUILD)/cvisor.elf: $(KERNEL_OBJS) platform/baremetal/linker.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 
 $(BUILD)/guests/%.elf: $(wildcard guests/%/*.c) $(GUEST_LIB_SRCS) guests/lib/linker.ld $(wildcard guests/lib/*.h) $(wildcard core/abi/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+	@$(if $(Q),echo "  GUEST   $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
 		-o $@ $(GUEST_LIB_SRCS) $(wildcard guests/$*/*.c)
 
 $(DEMO_ISO): $(BUILD)/cvisor.elf $(BUILD)/guests/hello.elf tools/mkiso
 	@mkdir -p $(dir $@)
-	tools/mkiso $@ $(BUILD)/cvisor.elf $(BUILD)/guests/hello.elf "hello mem=4M"
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)tools/mkiso $@ $(BUILD)/cvisor.elf $(BUILD)/guests/hello.elf "hello mem=4M"
 
 # make run: boot the demo in Bochs with the serial console shown live.
 run: deps all
@@ -69,7 +80,8 @@ run: deps all
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka
+	@$(if $(Q),echo "  UNIT    $@")
+	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka
 
 test-unit: $(UNIT_TESTS) test-compile-fail
 	@tools/run-unit-tests $(UNIT_TESTS)

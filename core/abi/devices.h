@@ -5,6 +5,8 @@
 #define PORT_DEBUG_EXIT   0xF4  /* QEMU isa-debug-exit: write v, VM ends with status (v << 1) | 1 */
 #define PORT_DEBUGCON     0xE9  /* Bochs/QEMU debug console: each byte written is printed */
 #define PORT_COM1         0x3F8 /* 16550 UART, 8 registers */
+#define PORT_SHUTDOWN     0x8900 /* Bochs/QEMU BIOS: the bytes "Shutdown" power the VM off */
+#define PORT_FW_CFG       0x510  /* QEMU fw_cfg: selector (16-bit), data at 0x511 */
 #define UART_LSR_OFFSET   5
 #define UART_LSR_THRE     0x20
 #define UART_LSR_TEMT     0x40

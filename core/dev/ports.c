@@ -3,6 +3,8 @@
 #include <stddef.h>
 
 #include "abi/devices.h"
+#include "dev/fw_cfg.h"
+#include "dev/pic8259.h"
 #include "dev/uart16550.h"
 #include "dev/vm_console.h"
 #include "vm/vm.h"
@@ -42,6 +44,53 @@ static void com1_write(struct vm *vm, uint16_t port, unsigned size, uint32_t val
 				(uint8_t)(value >> (8 * i)));
 }
 
+static uint32_t fw_cfg_read(struct vm *vm, uint16_t port, unsigned size)
+{
+	uint32_t value = 0;
+	if (port != FW_CFG_PORT_DATA)
+		return 0xFFFFFFFFu; /* the selector is write-only */
+	for (unsigned i = 0; i < size; i++)
+		value |= (uint32_t)fw_cfg_read_byte(vm, &vm->fw_cfg) << (8 * i);
+	return value;
+}
+
+static void fw_cfg_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	if (port == FW_CFG_PORT_SELECTOR && size >= 2)
+		fw_cfg_select(&vm->fw_cfg, (uint16_t)value);
+}
+
+/* 0x20/0x21 master, 0xA0/0xA1 slave: bit 7 of the port picks the chip, bit 0 the port. */
+static uint32_t pic_read(struct vm *vm, uint16_t port, unsigned size)
+{
+	(void)size;
+	return pic8259_read(&vm->pic[port >> 7 & 1], port & 1);
+}
+
+static void pic_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	(void)size;
+	pic8259_write(&vm->pic[port >> 7 & 1], port & 1, (uint8_t)value);
+}
+
+/* The Bochs/QEMU BIOS power-off port: writing the bytes "Shutdown" in a row. */
+static void shutdown_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	static const char word[] = "Shutdown";
+	(void)port;
+	for (unsigned i = 0; i < size; i++) {
+		char c = (char)(value >> (8 * i));
+		if (c == word[vm->shutdown_matched])
+			vm->shutdown_matched++;
+		else
+			vm->shutdown_matched = c == word[0];
+		if (vm->shutdown_matched == sizeof(word) - 1) {
+			vm_end(vm, false, "powered off through the Shutdown port 0x%x", PORT_SHUTDOWN);
+			return;
+		}
+	}
+}
+
 struct port_device {
 	uint16_t first, last;
 	uint32_t (*read)(struct vm *vm, uint16_t port, unsigned size);
@@ -52,6 +101,10 @@ static const struct port_device port_devices[] = {
 	{ PORT_DEBUG_EXIT, PORT_DEBUG_EXIT + 3, NULL, debug_exit_write },
 	{ PORT_DEBUGCON, PORT_DEBUGCON, NULL, debugcon_write },
 	{ PORT_COM1, PORT_COM1 + 7, com1_read, com1_write },
+	{ PIC_MASTER_COMMAND, PIC_MASTER_DATA, pic_read, pic_write },
+	{ PIC_SLAVE_COMMAND, PIC_SLAVE_DATA, pic_read, pic_write },
+	{ FW_CFG_PORT_SELECTOR, FW_CFG_PORT_DATA, fw_cfg_read, fw_cfg_write },
+	{ PORT_SHUTDOWN, PORT_SHUTDOWN, NULL, shutdown_write },
 };
 
 static const struct port_device *find_device(uint16_t port)

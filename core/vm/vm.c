@@ -11,6 +11,7 @@ const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
+	vm->vcpu_count = 1;
 	fmt_snprintf(vm->name, sizeof(vm->name), "%s", name);
 	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % PAGE_SIZE)
 		return "guest RAM size must be a multiple of 4 KiB between 2 MiB and 1 GiB";

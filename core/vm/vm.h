@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dev/fw_cfg.h"
+#include "dev/pic8259.h"
 #include "dev/uart16550.h"
 #include "dev/vm_console.h"
 #include "mm/ept.h"
@@ -25,8 +27,13 @@ struct vm {
 	uint64_t ram_size;
 	struct ept ept;
 
+	unsigned vcpu_count;
+
 	struct vm_console console;
 	struct uart16550 com1;
+	struct fw_cfg fw_cfg;
+	struct pic8259 pic[2];      /* master, slave */
+	unsigned shutdown_matched;  /* bytes of "Shutdown" seen on port 0x8900 */
 
 	bool ended;
 	bool success;

@@ -54,6 +54,39 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 		      (UART_LSR_THRE | UART_LSR_TEMT),
 	      "UART line status reports an empty transmitter");
 	check(guest_inl(0x2000) == 0xFFFFFFFFu, "a port with no device reads as all ones");
+
+	/* QEMU fw_cfg: 16-bit selector at 0x510, data bytes at 0x511. */
+	char fw_sig[5] = { 0 };
+	guest_outw(PORT_FW_CFG, 0x0000);
+	for (int i = 0; i < 4; i++)
+		fw_sig[i] = (char)guest_inb(PORT_FW_CFG + 1);
+	check(strncmp(fw_sig, "QEMU", 5) == 0, "fw_cfg signature reads \"QEMU\"");
+	uint64_t fw_ram = 0;
+	guest_outw(PORT_FW_CFG, 0x0003);
+	for (int i = 0; i < 8; i++)
+		fw_ram |= (uint64_t)guest_inb(PORT_FW_CFG + 1) << (8 * i);
+	check(fw_ram == (uint64_t)(info->mem_upper + 1024) * 1024, "fw_cfg RAM size matches the Multiboot memory size");
+	guest_outw(PORT_FW_CFG, 0x0005);
+	uint16_t fw_cpus = guest_inb(PORT_FW_CFG + 1);
+	fw_cpus |= (uint16_t)(guest_inb(PORT_FW_CFG + 1) << 8);
+	check(fw_cpus == 1, "fw_cfg reports 1 CPU");
+	guest_outw(PORT_FW_CFG, 0x1234);
+	check(guest_inb(PORT_FW_CFG + 1) == 0 && guest_inb(PORT_FW_CFG + 1) == 0,
+	      "fw_cfg reads zeros for an unknown key");
+
+	/* Legacy PIC: the usual ICW1-ICW4 sequence, then masks read back. */
+	guest_outb(0x20, 0x11);
+	guest_outb(0x21, 0x20);
+	guest_outb(0x21, 0x04);
+	guest_outb(0x21, 0x01);
+	guest_outb(0x21, 0xFB);
+	guest_outb(0xA0, 0x11);
+	guest_outb(0xA1, 0x28);
+	guest_outb(0xA1, 0x02);
+	guest_outb(0xA1, 0x01);
+	guest_outb(0xA1, 0xFF);
+	check(guest_inb(0x21) == 0xFB && guest_inb(0xA1) == 0xFF,
+	      "PIC interrupt masks read back after initialization");
 	say("cvisor demo guest: done, %u failure(s)", failures());
 	return (int)failures();
 }

@@ -34,6 +34,11 @@ static inline void guest_outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
 }
 
+static inline void guest_outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+
 static inline uint8_t guest_inb(uint16_t port)
 {
 	uint8_t v;
