@@ -34,7 +34,7 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SR
 
 GUEST_NAMES := $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
 GUEST_LIB_SRCS := guests/lib/entry.S guests/lib/guest.c core/lib/format.c core/lib/mem.c
-GUESTS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
+GUESTS_BUILT := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 
 # Unit tests: every core file except the freestanding libc, plus the pure
 # bare-metal page allocator, plus the fakes.
@@ -43,9 +43,16 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/te
 UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c)
 
 DEMO_ISO := $(BUILD)/iso/demo.iso
+# The demo set `make run` boots: "<guest elf> <module command line>" pairs.
+DEMO_GUESTS := $(BUILD)/guests/hello.elf "hello mem=4M" \
+	$(BUILD)/guests/spinner.elf "spinner mem=2M"
+# make run GUESTS="a.elf b.elf": one VM per Multiboot kernel, named after its file.
+GUESTS ?=
+USER_ISO := $(BUILD)/iso/user.iso
+RUN_ISO := $(if $(strip $(GUESTS)),$(USER_ISO),$(DEMO_ISO))
 
 .PHONY: all run test test-unit test-system test-compile-fail deps clean
-all: $(BUILD)/cvisor.elf $(GUESTS) $(DEMO_ISO)
+all: $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_ISO)
 
 deps:
 	@tools/ensure-deps
@@ -69,14 +76,21 @@ $(BUILD)/guests/%.elf: $(wildcard guests/%/*.c) $(GUEST_LIB_SRCS) guests/lib/lin
 	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
 		-o $@ $(GUEST_LIB_SRCS) $(wildcard guests/$*/*.c)
 
-$(DEMO_ISO): $(BUILD)/cvisor.elf $(BUILD)/guests/hello.elf tools/mkiso
+$(DEMO_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) tools/mkiso
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  ISO     $@")
-	$(Q)tools/mkiso $@ $(BUILD)/cvisor.elf $(BUILD)/guests/hello.elf "hello mem=4M"
+	$(Q)tools/mkiso $@ $(BUILD)/cvisor.elf $(DEMO_GUESTS)
 
-# make run: boot the demo in Bochs with the serial console shown live.
-run: deps all
-	tools/bochs-run --iso $(DEMO_ISO) --out $(BUILD)/run --cpu $(CPU) --live
+.PHONY: $(USER_ISO)
+$(USER_ISO): $(BUILD)/cvisor.elf
+	@mkdir -p $(dir $@)
+	@for g in $(GUESTS); do [ -f "$$g" ] || { echo "make run: guest '$$g' does not exist" >&2; exit 1; }; done
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)tools/mkiso $@ $(BUILD)/cvisor.elf $(foreach g,$(GUESTS),$(g) "$(basename $(notdir $(g)))")
+
+# make run: boot the demo (or GUESTS) in Bochs with the serial console shown live.
+run: deps all $(RUN_ISO)
+	tools/bochs-run --iso $(RUN_ISO) --out $(BUILD)/run --cpu $(CPU) --live
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
