@@ -32,8 +32,8 @@ BM_SRCS    := $(sort $(wildcard platform/baremetal/*.c))
 BM_ASM     := $(sort $(wildcard platform/baremetal/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SRCS) $(BM_ASM))
 
-GUEST_NAMES := $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
-GUEST_LIB_SRCS := guests/lib/entry.S guests/lib/guest.c core/lib/format.c core/lib/mem.c
+GUEST_NAMES := $(sort $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c))))))
+GUEST_LIB_SRCS := $(sort $(wildcard guests/lib/*.S)) $(filter-out guests/lib/guest.c,$(wildcard guests/lib/*.c)) guests/lib/guest.c core/lib/format.c core/lib/mem.c
 GUESTS_BUILT := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 
 # Unit tests: every core file except the freestanding libc, plus the pure
@@ -45,6 +45,7 @@ UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c)
 DEMO_ISO := $(BUILD)/iso/demo.iso
 # The demo set `make run` boots: "<guest elf> <module command line>" pairs.
 DEMO_GUESTS := $(BUILD)/guests/hello.elf "hello mem=4M" \
+	$(BUILD)/guests/mmio.elf "mmio mem=2M" \
 	$(BUILD)/guests/spinner.elf "spinner mem=2M"
 # make run GUESTS="a.elf b.elf": one VM per Multiboot kernel, named after its file.
 GUESTS ?=
@@ -70,11 +71,12 @@ $(BUILD)/cvisor.elf: $(KERNEL_OBJS) platform/baremetal/linker.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 
-$(BUILD)/guests/%.elf: $(wildcard guests/%/*.c) $(GUEST_LIB_SRCS) guests/lib/linker.ld $(wildcard guests/lib/*.h) $(wildcard core/abi/*.h)
+.SECONDEXPANSION:
+$(BUILD)/guests/%.elf: $$(wildcard guests/%/*.c guests/%/*.S) $(GUEST_LIB_SRCS) guests/lib/linker.ld $(wildcard guests/lib/*.h) $(wildcard core/abi/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUEST   $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
-		-o $@ $(GUEST_LIB_SRCS) $(wildcard guests/$*/*.c)
+		-o $@ $(GUEST_LIB_SRCS) $(wildcard guests/$*/*.c guests/$*/*.S)
 
 $(DEMO_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) tools/mkiso
 	@mkdir -p $(dir $@)

@@ -411,7 +411,7 @@ static const char *decode_opcode(struct cursor *c, enum x86_mode mode,
 		implicit_operand(&out->mem, X86_REG_NONE,
 				 effective_segment(mode, p, X86_SEG_DS),
 				 address_size(mode, p));
-		return fetch_signed(c, out->mem.address_size, &out->mem.disp);
+		return fetch_signed(c, 4, &out->mem.disp);
 
 	/* STOS m8 (AA) and STOS m16/32/64 (AB): rAX -> ES:[rDI]; the
 	 * destination segment cannot be overridden (Vol. 2B STOS). */

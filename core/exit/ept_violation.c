@@ -1,9 +1,14 @@
 /*
- * EPT violations and misconfigurations (SDM Vol. 3C 29.3.3).  Only guest
- * RAM is mapped, so a violation is an access outside RAM: the VM ends with
- * one line naming the address and the access.
+ * EPT violations (SDM Vol. 3C 29.3.3).  Only guest RAM is mapped, so a
+ * violation is either an access to an emulated MMIO device, which is
+ * emulated by decoding the instruction at the guest's RIP, or an access to
+ * nothing, which ends the VM with one line naming the address and access.
  */
+#include "decode/decode.h"
+#include "dev/mmio.h"
 #include "exit/exit.h"
+#include "lib/format.h"
+#include "mm/guest_paging.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
 
@@ -11,6 +16,9 @@
 #define EPT_QUAL_READ  (1u << 0)
 #define EPT_QUAL_WRITE (1u << 1)
 #define EPT_QUAL_FETCH (1u << 2)
+
+/* REP MOVS/STOS iterations per exit; the guest re-executes for the rest. */
+#define MMIO_STRING_BUDGET 4096
 
 static const char *access_name(uint64_t q)
 {
@@ -21,10 +29,229 @@ static const char *access_name(uint64_t q)
 	return "read";
 }
 
+static const vmcs_RWNAT_t segment_bases[6] = {
+	GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE,
+};
+
+/* The code segment's mode (SDM Vol. 3A 5.2.1): 64-bit with CS.L in IA-32e
+ * mode, else CS.D picks 32- or 16-bit; real mode is 16-bit. */
+static enum x86_mode guest_code_mode(void)
+{
+	uint32_t cs_ar = vmcs_read(GUEST_CS_AR_BYTES);
+	if (vcpu_guest_in_64bit_mode())
+		return X86_MODE_64;
+	if (!(vmcs_read(GUEST_CR0) & CR0_PE))
+		return X86_MODE_16;
+	return (cs_ar & (1u << 14)) ? X86_MODE_32 : X86_MODE_16;
+}
+
+/* Where a memory operand points, as a guest linear address. */
+static uint64_t operand_linear(struct vcpu *vcpu, const struct x86_mem_operand *mem,
+			       uint64_t next_rip, enum x86_mode mode)
+{
+	uint64_t regs[16];
+	for (unsigned i = 0; i < 16; i++)
+		regs[i] = i == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[i];
+	uint64_t offset = x86_mem_offset(mem, regs, next_rip);
+	/* In 64-bit mode only FS and GS bases apply (SDM Vol. 3A 3.4.4). */
+	uint64_t base = (mode != X86_MODE_64 || mem->segment >= X86_SEG_FS)
+				? vmcs_read(segment_bases[mem->segment])
+				: 0;
+	uint64_t linear = base + offset;
+	return mode == X86_MODE_64 ? linear : (uint32_t)linear;
+}
+
+/* Fetches up to 15 instruction bytes at CS:RIP; returns how many were readable. */
+static unsigned fetch_instruction(struct vcpu *vcpu, uint8_t *bytes, enum x86_mode mode)
+{
+	uint64_t rip = vmcs_read(GUEST_RIP);
+	uint64_t linear = mode == X86_MODE_64 ? rip : (uint32_t)(vmcs_read(GUEST_CS_BASE) + rip);
+	unsigned got = 0;
+
+	/* Byte by byte, so an instruction at the end of the last mapped page
+	 * still decodes when it is shorter than 15 bytes. */
+	for (; got < X86_MAX_INSN_LEN; got++) {
+		uint64_t gpa;
+		uint32_t error;
+		if (!guest_translate(vcpu, linear + got, GUEST_FETCH, &gpa, &error) ||
+		    !guest_read(vcpu->vm, gpa, &bytes[got], 1))
+			break;
+	}
+	return got;
+}
+
+/* One access at a guest-physical address: RAM or an MMIO device. */
+static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool write,
+			    uint64_t *value)
+{
+	const struct mmio_region *region = mmio_find(vcpu, gpa, size);
+
+	if (region) {
+		if (write)
+			region->write(vcpu, gpa - region->base, size, *value);
+		else
+			*value = region->read(vcpu, gpa - region->base, size);
+		return true;
+	}
+	*value &= write ? ~0ULL : 0;
+	return write ? guest_write(vcpu->vm, gpa, value, size) : guest_read(vcpu->vm, gpa, value, size);
+}
+
+/* One access at a guest linear address; false after injecting #PF or when
+ * the address is neither RAM nor a device (*bad_gpa set). */
+static bool linear_access(struct vcpu *vcpu, uint64_t linear, unsigned size, bool write,
+			  uint64_t *value, bool *faulted, uint64_t *bad_gpa)
+{
+	uint64_t gpa;
+	uint32_t error;
+
+	*faulted = false;
+	*bad_gpa = linear;
+	if ((linear & 0xFFF) + size > 4096)
+		return false; /* an access crossing a page is not emulated */
+	if (!guest_translate(vcpu, linear, write ? GUEST_WRITE : GUEST_READ, &gpa, &error)) {
+		guest_inject_page_fault(vcpu, linear, error);
+		*faulted = true;
+		return false;
+	}
+	*bad_gpa = gpa;
+	return physical_access(vcpu, gpa, size, write, value);
+}
+
+static uint64_t size_mask(unsigned size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+/* Writes a register as a MOV of this size does: 8/16-bit keep the rest,
+ * 32-bit zero-extends (SDM Vol. 1 3.4.1.1). */
+static void write_register(struct vcpu *vcpu, int reg, bool high_byte, unsigned size,
+			   uint64_t value)
+{
+	uint64_t *r = &vcpu->gprs.regs[reg];
+	if (high_byte)
+		*r = (*r & ~0xFF00ULL) | (value & 0xFF) << 8;
+	else if (size == 4)
+		*r = (uint32_t)value;
+	else
+		*r = (*r & ~size_mask(size)) | (value & size_mask(size));
+}
+
+static uint64_t read_register(struct vcpu *vcpu, int reg, bool high_byte, unsigned size)
+{
+	uint64_t v = vcpu_read_gpr(vcpu, (unsigned)reg);
+	if (reg == GPR_RSP && vcpu_guest_in_64bit_mode())
+		v = vmcs_read(GUEST_RSP);
+	return high_byte ? (v >> 8) & 0xFF : v & size_mask(size);
+}
+
+/* Writes a string instruction's index/count register with its address size. */
+static void write_sized(uint64_t *r, uint64_t value, unsigned address_size)
+{
+	if (address_size == 2)
+		*r = (*r & ~0xFFFFULL) | (value & 0xFFFF);
+	else
+		*r = value & size_mask(address_size);
+}
+
+static void emulate_string(struct vcpu *vcpu, const struct vm_exit *exit,
+			   const struct x86_insn *insn, uint64_t next_rip, enum x86_mode mode)
+{
+	uint64_t *regs = vcpu->gprs.regs;
+	unsigned asize = insn->mem.address_size;
+	int64_t step = (vmcs_read(GUEST_RFLAGS) & (1u << 10)) ? -(int64_t)insn->mem_size
+							       : (int64_t)insn->mem_size;
+	uint64_t count = insn->rep ? regs[GPR_RCX] & size_mask(asize) : 1;
+
+	for (unsigned done = 0; count && done < MMIO_STRING_BUDGET; done++) {
+		uint64_t value = regs[GPR_RAX] & size_mask(insn->mem_size), bad;
+		bool faulted;
+
+		if (insn->op == X86_OP_MOVS &&
+		    !linear_access(vcpu, operand_linear(vcpu, &insn->src, next_rip, mode),
+				   insn->mem_size, false, &value, &faulted, &bad))
+			goto failed;
+		if (!linear_access(vcpu, operand_linear(vcpu, &insn->mem, next_rip, mode),
+				   insn->mem_size, true, &value, &faulted, &bad))
+			goto failed;
+		write_sized(&regs[GPR_RDI], regs[GPR_RDI] + (uint64_t)step, asize);
+		if (insn->op == X86_OP_MOVS)
+			write_sized(&regs[GPR_RSI], regs[GPR_RSI] + (uint64_t)step, asize);
+		count--;
+		if (insn->rep)
+			write_sized(&regs[GPR_RCX], count, asize);
+		if (vcpu->vm->ended)
+			return;
+		continue;
+failed:
+		if (!faulted)
+			exit_fail_vm(vcpu, exit, false,
+				     "string MMIO touched guest-physical 0x%llx, which is neither RAM nor a device",
+				     (unsigned long long)bad);
+		return;
+	}
+	if (!count)
+		vcpu_advance_rip(vcpu, next_rip);
+}
+
+static void emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t gpa,
+			 const struct mmio_region *region)
+{
+	uint8_t bytes[X86_MAX_INSN_LEN];
+	struct x86_insn insn;
+	enum x86_mode mode = guest_code_mode();
+	unsigned avail = fetch_instruction(vcpu, bytes, mode);
+	const char *refused = x86_decode(bytes, avail, mode, &insn);
+
+	if (refused) {
+		char hex[3 * X86_MAX_INSN_LEN + 1] = "";
+		for (unsigned i = 0, n = 0; i < avail && i < 8; i++)
+			n += fmt_snprintf(hex + n, sizeof(hex) - n, "%s%02x", i ? " " : "", bytes[i]);
+		exit_fail_vm(vcpu, exit, false,
+			     "%s access to %s at 0x%llx by an instruction cvisor does not emulate (%s; bytes %s)",
+			     access_name(exit->qualification), region->name,
+			     (unsigned long long)gpa, refused, hex);
+		return;
+	}
+	uint64_t next_rip = vmcs_read(GUEST_RIP) + insn.length;
+	if (mode != X86_MODE_64)
+		next_rip = (uint32_t)next_rip;
+
+	switch (insn.op) {
+	case X86_OP_MOV_STORE: {
+		uint64_t value = insn.has_immediate
+					 ? insn.immediate
+					 : read_register(vcpu, insn.reg, insn.reg_high_byte, insn.mem_size);
+		region->write(vcpu, gpa - region->base, insn.mem_size, value & size_mask(insn.mem_size));
+		break;
+	}
+	case X86_OP_MOV_LOAD:
+	case X86_OP_MOVZX:
+	case X86_OP_MOVSX: {
+		uint64_t value = region->read(vcpu, gpa - region->base, insn.mem_size) &
+				 size_mask(insn.mem_size);
+		if (insn.op == X86_OP_MOVSX && (value >> (8 * insn.mem_size - 1)) & 1)
+			value |= ~size_mask(insn.mem_size);
+		write_register(vcpu, insn.reg, insn.reg_high_byte, insn.reg_size, value);
+		break;
+	}
+	case X86_OP_STOS:
+	case X86_OP_MOVS:
+		emulate_string(vcpu, exit, &insn, next_rip, mode);
+		return;
+	}
+	vcpu_advance_rip(vcpu, next_rip);
+}
+
 void handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	const struct mmio_region *region = mmio_find(vcpu, gpa, 1);
 
+	if (region && !(exit->qualification & EPT_QUAL_FETCH)) {
+		emulate_mmio(vcpu, exit, gpa, region);
+		return;
+	}
 	exit_fail_vm(vcpu, exit, false, "%s at guest-physical 0x%llx, which is neither RAM nor a device",
 		     access_name(exit->qualification), (unsigned long long)gpa);
 }

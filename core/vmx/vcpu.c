@@ -224,6 +224,7 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	vcpu->fpu.bytes[24] = 0x80;
 	vcpu->fpu.bytes[25] = 0x1F;
 	msr_state_init(&vcpu->msrs, id == 0);
+	lapic_reset(&vcpu->lapic, id);
 	vcpu->msr_bitmap = plat_alloc_page();
 	if (!vcpu->msr_bitmap)
 		return VMX_ERR_NO_MEMORY;
@@ -287,14 +288,19 @@ void vcpu_destroy(struct vcpu *vcpu)
 	vcpu->msr_bitmap = NULL;
 }
 
-void vcpu_skip_instruction(struct vcpu *vcpu)
+void vcpu_advance_rip(struct vcpu *vcpu, uint64_t next_rip)
 {
 	(void)vcpu;
-	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write(GUEST_RIP, next_rip);
 	/* An emulated instruction ends STI / MOV SS blocking (SDM Vol. 3C 26.3). */
 	uint32_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & INTERRUPTIBILITY_STI_MOVSS)
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~INTERRUPTIBILITY_STI_MOVSS);
+}
+
+void vcpu_skip_instruction(struct vcpu *vcpu)
+{
+	vcpu_advance_rip(vcpu, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
 /* VM-entry interruption-information field (SDM Vol. 3C 25.8.3, Table 25-17). */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dev/lapic.h"
 #include "exit/msr.h"
 #include "vmx/exit_reason.h"
 #include "vmx/vmx_cpu.h"
@@ -58,6 +59,7 @@ struct vcpu {
 	struct fxsave_area fpu;
 	struct msr_state msrs;
 	uint8_t *msr_bitmap;
+	struct lapic lapic;
 };
 
 /* How a VM starts: 32-bit protected mode, paging off (Multiboot v1). */
@@ -89,6 +91,9 @@ bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous);
 
 /* Moves the guest past the instruction that exited (SDM Vol. 3C 28.2.5). */
 void vcpu_skip_instruction(struct vcpu *vcpu);
+/* The same for an emulated instruction whose length cvisor decoded itself
+ * (VM_EXIT_INSTRUCTION_LEN is undefined for EPT violations). */
+void vcpu_advance_rip(struct vcpu *vcpu, uint64_t next_rip);
 
 /*
  * Queues a hardware exception for the next VM entry (SDM Vol. 3C 25.8.3,

@@ -1,0 +1,129 @@
+#include "dev/lapic.h"
+
+#include "lib/mem.h"
+
+/* Register offsets (SDM Vol. 3A 11.4.1, Table 11-1). */
+#define APIC_ID        0x020
+#define APIC_VERSION   0x030
+#define APIC_TPR       0x080
+#define APIC_APR       0x090
+#define APIC_PPR       0x0A0
+#define APIC_EOI       0x0B0
+#define APIC_LDR       0x0D0
+#define APIC_DFR       0x0E0
+#define APIC_SVR       0x0F0
+#define APIC_ESR       0x280
+#define APIC_LVT_CMCI  0x2F0
+#define APIC_ICR_LOW   0x300
+#define APIC_ICR_HIGH  0x310
+#define APIC_LVT_TIMER 0x320
+#define APIC_LVT_ERROR 0x370
+#define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_TIMER_DIVIDE  0x3E0
+
+#define LVT_MASKED (1u << 16)
+#define ICR_DELIVERY_PENDING (1u << 12)
+
+void lapic_reset(struct lapic *apic, uint32_t apic_id)
+{
+	memset(apic, 0, sizeof(*apic));
+	apic->id = apic_id << 24;
+	apic->dfr = 0xFFFFFFFFu;
+	apic->svr = 0xFF;
+	for (unsigned i = 0; i < LAPIC_LVT_COUNT; i++)
+		apic->lvt[i] = LVT_MASKED;
+}
+
+/* LVT CMCI is at 0x2F0, timer..error at 0x320-0x370. */
+static int lvt_index(uint32_t offset)
+{
+	if (offset == APIC_LVT_CMCI)
+		return 0;
+	if (offset >= APIC_LVT_TIMER && offset <= APIC_LVT_ERROR)
+		return 1 + (int)((offset - APIC_LVT_TIMER) >> 4);
+	return -1;
+}
+
+uint32_t lapic_read(const struct lapic *apic, uint32_t offset)
+{
+	int lvt = lvt_index(offset);
+
+	if (lvt >= 0)
+		return apic->lvt[lvt];
+	switch (offset) {
+	case APIC_ID:
+		return apic->id;
+	case APIC_VERSION:
+		/* version 0x14 (integrated APIC), max LVT entry 6 */
+		return 0x14 | (LAPIC_LVT_COUNT - 1) << 16;
+	case APIC_TPR:
+		return apic->tpr;
+	case APIC_PPR:
+		/* nothing is ever in service, so PPR = TPR[7:4] (11.8.3.1) */
+		return apic->tpr & 0xF0;
+	case APIC_LDR:
+		return apic->ldr;
+	case APIC_DFR:
+		return apic->dfr;
+	case APIC_SVR:
+		return apic->svr;
+	case APIC_ESR:
+		return apic->esr;
+	case APIC_ICR_LOW:
+		return apic->icr_low & ~ICR_DELIVERY_PENDING; /* always idle */
+	case APIC_ICR_HIGH:
+		return apic->icr_high;
+	case APIC_TIMER_INITIAL:
+		return apic->timer_initial;
+	case APIC_TIMER_DIVIDE:
+		return apic->timer_divide;
+	default: /* APR, EOI, ISR/TMR/IRR, current count: 0 */
+		return 0;
+	}
+}
+
+void lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
+{
+	int lvt = lvt_index(offset);
+
+	if (lvt >= 0) {
+		/* Masked while the APIC is software-disabled (11.4.7.2). */
+		apic->lvt[lvt] = (apic->svr & 0x100) ? value : value | LVT_MASKED;
+		return;
+	}
+	switch (offset) {
+	case APIC_TPR:
+		apic->tpr = value & 0xFF;
+		break;
+	case APIC_LDR:
+		apic->ldr = value & 0xFF000000u;
+		break;
+	case APIC_DFR:
+		apic->dfr = value | 0x0FFFFFFFu;
+		break;
+	case APIC_SVR:
+		apic->svr = value & 0x13FF;
+		if (!(value & 0x100))
+			for (unsigned i = 0; i < LAPIC_LVT_COUNT; i++)
+				apic->lvt[i] |= LVT_MASKED;
+		break;
+	case APIC_ESR:
+		apic->esr = 0;
+		break;
+	case APIC_ICR_LOW:
+		apic->icr_low = value;
+		break;
+	case APIC_ICR_HIGH:
+		apic->icr_high = value & 0xFF000000u;
+		break;
+	case APIC_TIMER_INITIAL:
+		apic->timer_initial = value;
+		break;
+	case APIC_TIMER_DIVIDE:
+		apic->timer_divide = value & 0xB;
+		break;
+	default: /* EOI and read-only registers */
+		break;
+	}
+}
