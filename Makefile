@@ -97,7 +97,7 @@ run: deps all $(RUN_ISO)
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  UNIT    $@")
-	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka
+	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka -lZydis
 
 test-unit: $(UNIT_TESTS) test-compile-fail
 	@tools/run-unit-tests $(UNIT_TESTS)

@@ -86,7 +86,7 @@ static const char *decode_prefixes(struct cursor *c, enum x86_mode mode,
 			return err;
 		seg = -1;
 		switch (b) {
-		/* Group 1.  LOCK on a MOV is #UD (Vol. 2B, LOCK), and none of
+		/* Group 1.  LOCK on a MOV is #UD (Vol. 2A, LOCK), and none of
 		 * the accepted instructions is lockable.  REPNE has no meaning
 		 * for STOS/MOVS (REP/REPE/REPNE page) and is a hint or
 		 * mandatory prefix elsewhere: refused outright. */
@@ -411,7 +411,7 @@ static const char *decode_opcode(struct cursor *c, enum x86_mode mode,
 		implicit_operand(&out->mem, X86_REG_NONE,
 				 effective_segment(mode, p, X86_SEG_DS),
 				 address_size(mode, p));
-		return fetch_signed(c, 4, &out->mem.disp);
+		return fetch_signed(c, out->mem.address_size, &out->mem.disp);
 
 	/* STOS m8 (AA) and STOS m16/32/64 (AB): rAX -> ES:[rDI]; the
 	 * destination segment cannot be overridden (Vol. 2B STOS). */

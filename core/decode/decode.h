@@ -110,7 +110,8 @@ struct x86_insn {
 	struct x86_mem_operand mem; /* the memory operand; for STOS/MOVS the
 				       destination ES:[rDI] */
 	struct x86_mem_operand src; /* MOVS only: the source seg:[rSI]
-				       (segment overridable, default DS) */
+				       (segment overridable, default DS);
+				       all zero for the other ops */
 };
 
 /*
