@@ -58,4 +58,114 @@ static inline void guest_invd(void)
 	__asm__ volatile("invd" ::: "memory");
 }
 
+static inline void guest_hlt(void)
+{
+	__asm__ volatile("cli; hlt" ::: "memory");
+}
+
+static inline void guest_outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+
+/* OUT imm8, AL: PORT must be a constant below 0x100 (the "N" constraint). */
+#define guest_outb_imm(port, v) __asm__ volatile("outb %%al, %0" ::"N"(port), "a"((uint8_t)(v)))
+
+/* IN AL, DX / IN AX, DX applied to a whole EAX: the instruction writes only
+ * AL or AX and keeps the rest of EAX (SDM Vol. 1 3.4.1.1). */
+static inline uint32_t guest_inb_into(uint16_t port, uint32_t eax)
+{
+	__asm__ volatile("inb %1, %%al" : "+a"(eax) : "Nd"(port));
+	return eax;
+}
+
+static inline uint32_t guest_inw_into(uint16_t port, uint32_t eax)
+{
+	__asm__ volatile("inw %1, %%ax" : "+a"(eax) : "Nd"(port));
+	return eax;
+}
+
+/* String port I/O (SDM Vol. 2B OUTS, INS).  The pointers and the count are
+ * updated as the CPU leaves ESI/EDI and ECX; DF is clear (C ABI). */
+struct guest_string_io {
+	uintptr_t esi_or_edi;
+	uint32_t ecx;
+};
+
+static inline struct guest_string_io guest_rep_outsb(uint16_t port, const void *buf, uint32_t n)
+{
+	struct guest_string_io r = { (uintptr_t)buf, n };
+	__asm__ volatile("rep outsb" : "+S"(r.esi_or_edi), "+c"(r.ecx) : "d"(port) : "memory");
+	return r;
+}
+
+/* One OUTSB without REP: ECX is not used, only ESI moves. */
+static inline struct guest_string_io guest_outsb(uint16_t port, const void *buf, uint32_t ecx)
+{
+	struct guest_string_io r = { (uintptr_t)buf, ecx };
+	__asm__ volatile("outsb" : "+S"(r.esi_or_edi), "+c"(r.ecx) : "d"(port) : "memory");
+	return r;
+}
+
+static inline struct guest_string_io guest_rep_insb(uint16_t port, void *buf, uint32_t n)
+{
+	struct guest_string_io r = { (uintptr_t)buf, n };
+	__asm__ volatile("rep insb" : "+D"(r.esi_or_edi), "+c"(r.ecx) : "d"(port) : "memory");
+	return r;
+}
+
+static inline uint32_t guest_read_cr0(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint32_t guest_read_cr3(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline void guest_write_cr3(uint32_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
+}
+
+static inline uint32_t guest_read_cr4(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* LIDT with an explicit base and limit. */
+static inline void guest_lidt(uint32_t base, uint16_t limit)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint32_t base;
+	} idtr = { limit, base };
+	__asm__ volatile("lidt %0" ::"m"(idtr) : "memory");
+}
+
+static inline void guest_int3(void)
+{
+	__asm__ volatile("int3" ::: "memory");
+}
+
+/* MWAIT with hints in EAX and extensions in ECX (SDM Vol. 2B MWAIT). */
+static inline void guest_mwait(uint32_t hints, uint32_t extensions)
+{
+	__asm__ volatile("mwait" ::"a"(hints), "c"(extensions) : "memory");
+}
+
 #endif

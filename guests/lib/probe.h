@@ -1,0 +1,79 @@
+/*
+ * Fault catching for test guests (probe.S): run one instruction and learn
+ * whether it faulted, with which vector and error code.
+ *
+ * Call traps_init() once first: it loads a flat GDT (code 0x08, data 0x10,
+ * 64-bit code 0x18) and an IDT for vectors 0-31.  Each probe_*() returns
+ * PROBE_NO_FAULT (-1) when its instruction completed, or the exception
+ * vector when it faulted; the faulting instruction then had no effect and
+ * execution resumes after the probe.  probe_error_code and probe_fault_eip
+ * describe the last fault.  An exception outside a probe is reported
+ * (vector, error code, EIP) and stops the VM as a failure.
+ */
+#ifndef GUEST_PROBE_H
+#define GUEST_PROBE_H
+
+#include <stdint.h>
+
+#define PROBE_NO_FAULT (-1)
+
+/* Exception vectors (SDM Vol. 3A 6.3.1, Table 6-1). */
+#define VEC_DE 0
+#define VEC_BP 3
+#define VEC_UD 6
+#define VEC_GP 13
+#define VEC_PF 14
+
+void traps_init(void);
+/*
+ * In IA-32e mode (compatibility mode) exceptions need the 64-bit IDT, whose
+ * handlers run in the 64-bit code segment 0x18 and return to the same
+ * probe recovery.  Switch to it right after paging turns on with
+ * EFER.LME=1, and back right after paging turns off.
+ */
+void traps_use_ia32e_idt(void);
+void traps_use_legacy_idt(void);
+
+/* Set by the exception handler for the last fault a probe caught. */
+extern volatile uint32_t probe_error_code;
+extern volatile uint32_t probe_fault_eip;
+
+/* Called by the handler for an exception no probe expected. */
+void trap_unexpected(uint32_t vector, uint32_t error_code, uint32_t eip)
+	__attribute__((noreturn));
+/* The mnemonic of an exception vector ("#GP"), or "vector" when unnamed. */
+const char *vector_name(int vector);
+
+int probe_rdmsr(uint32_t msr, uint64_t *value);
+int probe_wrmsr(uint32_t msr, uint64_t value);
+int probe_write_cr0(uint32_t value);
+int probe_write_cr4(uint32_t value);
+int probe_xsetbv(uint32_t xcr, uint64_t value);
+int probe_xgetbv(uint32_t xcr, uint64_t *value);
+
+/* VMX instructions; memory operands are passed by address. */
+int probe_vmxon(const uint64_t *region_pa);
+int probe_vmxoff(void);
+int probe_vmclear(const uint64_t *vmcs_pa);
+int probe_vmptrld(const uint64_t *vmcs_pa);
+int probe_vmptrst(uint64_t *vmcs_pa);
+int probe_vmread(uint32_t field, uint32_t *value);
+int probe_vmwrite(uint32_t field, uint32_t value);
+int probe_vmlaunch(void);
+int probe_vmresume(void);
+int probe_invept(uint32_t type, const void *descriptor128);
+int probe_invvpid(uint32_t type, const void *descriptor128);
+int probe_vmfunc(uint32_t leaf, uint32_t ecx);
+
+int probe_invd(void);
+int probe_monitor(const void *address, uint32_t extensions, uint32_t hints);
+int probe_mwait(uint32_t hints, uint32_t extensions);
+
+/* Exceptions raised on purpose, with the addresses the handler should see. */
+int probe_ud2(void);
+int probe_int3(void);
+int probe_divide_error(void);
+int probe_int80(void);
+extern const char probe_ud2_insn[], probe_int3_next[], probe_divide_insn[];
+
+#endif
