@@ -28,8 +28,13 @@ uint8_t uart16550_read(struct vm *vm, struct uart16550 *uart, unsigned offset)
 	case 5:
 		return UART_LSR_THRE | UART_LSR_TEMT;
 	case 6:
-		/* loopback reflects MCR; otherwise CTS, DSR and DCD asserted */
-		return (uart->mcr & 0x10) ? (uint8_t)((uart->mcr & 0xF) << 4) : 0xB0;
+		/* In loopback the modem outputs feed the inputs (16550 data sheet):
+		 * RTS -> CTS, DTR -> DSR, OUT1 -> RI, OUT2 -> DCD.  Otherwise CTS,
+		 * DSR and DCD are asserted. */
+		if (uart->mcr & 0x10)
+			return (uint8_t)(((uart->mcr & 0x2) << 3) | ((uart->mcr & 0x1) << 5) |
+					 ((uart->mcr & 0xC) << 4));
+		return 0xB0;
 	default:
 		return uart->scr;
 	}

@@ -233,8 +233,10 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	/* SDM Vol. 3C 25.2: a VMCS region starts with the revision identifier;
 	 * VMCLEAR initializes it, VMPTRLD makes it current (25.11.3). */
 	vcpu->vmcs = plat_alloc_page();
-	if (!vcpu->vmcs)
-		return VMX_ERR_NO_MEMORY;
+	if (!vcpu->vmcs) {
+		err = VMX_ERR_NO_MEMORY;
+		goto fail;
+	}
 	vcpu->vmcs_pa = plat_virt_to_phys(vcpu->vmcs);
 	*(uint32_t *)vcpu->vmcs = VMX_BASIC_REVISION(cpu->caps.basic);
 	if (vmclear(vcpu->vmcs_pa) != VMX_SUCCEED) {
@@ -248,12 +250,12 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 
 	vmcs_reset_failures();
 	if ((err = setup_controls(&cpu->caps, vcpu)) != VMX_OK)
-		goto fail;
+		goto fail_current;
 	setup_host_state();
 	setup_guest_state(&cpu->caps, start);
 	if (vmcs_failed_writes()) {
 		err = VMX_ERR_VMWRITE_FAILED;
-		goto fail;
+		goto fail_current;
 	}
 
 	/* Drop stale translations for this EPT and VPID (SDM Vol. 3C 29.4.3). */
@@ -267,6 +269,10 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 		invvpid(INVVPID_ALL_CONTEXTS, 0, 0);
 	return VMX_OK;
 
+fail_current:
+	/* The VMCS is current: VMCLEAR it before its memory goes back
+	 * (SDM Vol. 3C 25.11.1: software must not touch an active VMCS). */
+	vmclear(vcpu->vmcs_pa);
 fail:
 	plat_free_page(vcpu->vmcs);
 	vcpu->vmcs = NULL;
