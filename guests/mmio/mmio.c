@@ -3,6 +3,7 @@
  * decoder accepts, on the debug-console page, then the local APIC page.
  */
 #include "guest.h"
+#include "probe.h"
 
 #define DEBUG_CONSOLE_PAGE ((void *)0xFEBFF000u)
 #define APIC_REG(off) (*(volatile uint32_t *)(0xFEE00000u + (off)))
@@ -32,5 +33,15 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	check((APIC_REG(0x300) & (1u << 12)) == 0, "APIC ICR delivery status reads idle");
 	check(APIC_REG(0x320) & (1u << 16), "APIC LVT timer is masked after reset");
 	APIC_REG(0xB0) = 0; /* EOI */
+
+	/* IA32_APIC_BASE[11] clear: the xAPIC page is gone (reads all ones). */
+	uint64_t apic_base = 0;
+	traps_init();
+	check(probe_rdmsr(0x1B, &apic_base) < 0 && probe_wrmsr(0x1B, apic_base & ~(1ULL << 11)) < 0,
+	      "IA32_APIC_BASE enable bit can be cleared");
+	check(APIC_REG(0x30) == 0xFFFFFFFFu, "the APIC page reads all ones while the APIC is disabled");
+	check(probe_wrmsr(0x1B, apic_base) < 0 && (APIC_REG(0x30) & 0xFF) == 0x14,
+	      "re-enabling the APIC brings its registers back");
+	check(APIC_REG(0x80) == 0x20, "APIC registers keep their values across disable/enable");
 	return (int)failures();
 }
