@@ -44,7 +44,8 @@ UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c)
 
 DEMO_ISO := $(BUILD)/iso/demo.iso
 # The demo set `make run` boots: "<guest elf> <module command line>" pairs.
-DEMO_GUESTS := $(BUILD)/guests/hello.elf "hello mem=4M" \
+DEMO_MODULE := $(BUILD)/guests/greeting.txt
+DEMO_GUESTS := $(BUILD)/guests/hello.elf "hello mem=4M" $(DEMO_MODULE) "+greeting" \
 	$(BUILD)/guests/mmio.elf "mmio mem=2M" \
 	$(BUILD)/guests/spinner.elf "spinner mem=2M"
 # make run GUESTS="a.elf b.elf": one VM per Multiboot kernel, named after its file.
@@ -78,7 +79,11 @@ $(BUILD)/guests/%.elf: $$(wildcard guests/%/*.c guests/%/*.S) $(GUEST_LIB_SRCS) 
 	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
 		-o $@ $(GUEST_LIB_SRCS) $(wildcard guests/$*/*.c guests/$*/*.S)
 
-$(DEMO_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) tools/mkiso
+$(DEMO_MODULE):
+	@mkdir -p $(dir $@)
+	@echo "Hello from a Multiboot module given to the hello guest." > $@
+
+$(DEMO_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_MODULE) tools/mkiso
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  ISO     $@")
 	$(Q)tools/mkiso $@ $(BUILD)/cvisor.elf $(DEMO_GUESTS)

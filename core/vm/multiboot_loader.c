@@ -35,7 +35,7 @@ static const uint8_t *find_multiboot_header(const uint8_t *image, size_t size)
 /* Copies file bytes to guest RAM and zeroes the rest of the segment. */
 static const char *load_segment(struct vm *vm, const uint8_t *image, size_t size,
 				uint64_t offset, uint64_t filesz, uint64_t paddr,
-				uint64_t memsz)
+				uint64_t memsz, uint64_t *image_end)
 {
 	if (filesz > memsz)
 		return "a segment's file size exceeds its memory size";
@@ -48,12 +48,14 @@ static const char *load_segment(struct vm *vm, const uint8_t *image, size_t size
 	if (!guest_write(vm, paddr, image + offset, filesz) ||
 	    !guest_zero(vm, paddr + filesz, memsz - filesz))
 		return "a segment could not be written to guest RAM";
+	if (paddr + memsz > *image_end)
+		*image_end = paddr + memsz;
 	return NULL;
 }
 
 /* ELF: System V gABI; ELF32 and ELF64 little-endian x86 executables. */
 static const char *load_elf(struct vm *vm, const uint8_t *image, size_t size,
-			    uint32_t *entry)
+			    uint32_t *entry, uint64_t *image_end)
 {
 	bool is64 = image[4] == 2;
 	size_t ehdr_size = is64 ? 64 : 52;
@@ -92,10 +94,10 @@ static const char *load_elf(struct vm *vm, const uint8_t *image, size_t size,
 		const char *err;
 		if (is64)
 			err = load_segment(vm, image, size, rd64(ph + 8), rd64(ph + 32),
-					   rd64(ph + 24), rd64(ph + 40));
+					   rd64(ph + 24), rd64(ph + 40), image_end);
 		else
 			err = load_segment(vm, image, size, rd32(ph + 4), rd32(ph + 16),
-					   rd32(ph + 12), rd32(ph + 20));
+					   rd32(ph + 12), rd32(ph + 20), image_end);
 		if (err)
 			return err;
 		loaded++;
@@ -108,7 +110,7 @@ static const char *load_elf(struct vm *vm, const uint8_t *image, size_t size,
 
 /* Multiboot spec 3.1.3: header flag 16 gives the load addresses directly. */
 static const char *load_aout_kludge(struct vm *vm, const uint8_t *image, size_t size,
-				    const uint8_t *header, uint32_t *entry)
+				    const uint8_t *header, uint32_t *entry, uint64_t *image_end)
 {
 	uint64_t header_offset = (uint64_t)(header - image);
 	if (size - header_offset < 32)
@@ -127,7 +129,7 @@ static const char *load_aout_kludge(struct vm *vm, const uint8_t *image, size_t 
 	if (mem_bytes < file_bytes)
 		mem_bytes = file_bytes;
 	const char *err = load_segment(vm, image, size, file_offset, file_bytes, load_addr,
-				       mem_bytes);
+				       mem_bytes, image_end);
 	if (err)
 		return err;
 	if (entry_addr >= vm->ram_size)
@@ -137,7 +139,42 @@ static const char *load_aout_kludge(struct vm *vm, const uint8_t *image, size_t 
 }
 
 /* Multiboot spec 3.3: the boot information block. */
-static const char *write_info(struct vm *vm, const char *cmdline, uint32_t *info_gpa)
+static size_t bounded_strlen(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+/* Copies the modules page-aligned above image_end and writes their list. */
+static const char *load_modules(struct vm *vm, const struct multiboot_module *modules,
+				unsigned count, uint64_t image_end)
+{
+	/* Above the kernel, and never in the low 1 MiB with the information area. */
+	uint64_t at = image_end > 0x100000 ? (image_end + 0xFFF) & ~0xFFFULL : 0x100000;
+
+	if (count > MULTIBOOT_MAX_MODULES)
+		return "more than 8 modules for one guest";
+	for (unsigned i = 0; i < count; i++) {
+		const struct multiboot_module *m = &modules[i];
+		if (at >= vm->ram_size || m->size > vm->ram_size - at)
+			return "the guest's modules do not fit in its RAM";
+		if (!guest_write(vm, at, m->data, m->size))
+			return "a module could not be written to guest RAM";
+		uint32_t string_gpa = MULTIBOOT_MOD_STRINGS_GPA + i * MULTIBOOT_MOD_STRING_MAX;
+		size_t len = bounded_strlen(m->cmdline, MULTIBOOT_MOD_STRING_MAX - 1);
+		uint32_t entry[4] = { (uint32_t)at, (uint32_t)(at + m->size), string_gpa, 0 };
+		if (!guest_write(vm, string_gpa, m->cmdline, len) ||
+		    !guest_write(vm, MULTIBOOT_MODS_GPA + i * 16, entry, sizeof(entry)))
+			return "the module list could not be written to guest RAM";
+		at = (at + m->size + 0xFFF) & ~0xFFFULL;
+	}
+	return NULL;
+}
+
+static const char *write_info(struct vm *vm, const char *cmdline, unsigned module_count,
+			      uint32_t *info_gpa)
 {
 	uint8_t info[88];
 	uint8_t mmap[3 * 24];
@@ -164,7 +201,7 @@ static const char *write_info(struct vm *vm, const char *cmdline, uint32_t *info
 		memcpy(e + 20, &ranges[i].type, 4);
 	}
 	uint32_t cmdline_gpa = MULTIBOOT_CMDLINE_GPA;
-	uint32_t mods_count = 0, mods_addr = MULTIBOOT_AREA_END - 16;
+	uint32_t mods_count = module_count, mods_addr = MULTIBOOT_MODS_GPA;
 	uint32_t mmap_length = sizeof(mmap), mmap_addr = MULTIBOOT_MMAP_GPA;
 	memcpy(info + 0, &flags, 4);
 	memcpy(info + 4, &mem_lower, 4);
@@ -175,12 +212,8 @@ static const char *write_info(struct vm *vm, const char *cmdline, uint32_t *info
 	memcpy(info + 44, &mmap_length, 4);
 	memcpy(info + 48, &mmap_addr, 4);
 
-	size_t max_cmdline = MULTIBOOT_AREA_END - 16 - MULTIBOOT_CMDLINE_GPA - 1;
-	size_t cmdline_len = strlen(cmdline);
-	if (cmdline_len > max_cmdline)
-		cmdline_len = max_cmdline;
-	if (!guest_zero(vm, MULTIBOOT_INFO_GPA, MULTIBOOT_AREA_END - MULTIBOOT_INFO_GPA) ||
-	    !guest_write(vm, MULTIBOOT_INFO_GPA, info, sizeof(info)) ||
+	size_t cmdline_len = bounded_strlen(cmdline, MULTIBOOT_MOD_STRINGS_GPA - MULTIBOOT_CMDLINE_GPA - 1);
+	if (!guest_write(vm, MULTIBOOT_INFO_GPA, info, sizeof(info)) ||
 	    !guest_write(vm, MULTIBOOT_MMAP_GPA, mmap, sizeof(mmap)) ||
 	    !guest_write(vm, MULTIBOOT_CMDLINE_GPA, cmdline, cmdline_len))
 		return "the Multiboot information could not be written to guest RAM";
@@ -188,10 +221,19 @@ static const char *write_info(struct vm *vm, const char *cmdline, uint32_t *info
 	return NULL;
 }
 
-const char *multiboot_load(struct vm *vm, const void *image_ptr, size_t size,
+const char *multiboot_load(struct vm *vm, const void *image, size_t size,
 			   const char *cmdline, struct multiboot_start *start)
 {
+	return multiboot_load_with_modules(vm, image, size, cmdline, NULL, 0, start);
+}
+
+const char *multiboot_load_with_modules(struct vm *vm, const void *image_ptr, size_t size,
+					const char *cmdline,
+					const struct multiboot_module *modules,
+					unsigned module_count, struct multiboot_start *start)
+{
 	const uint8_t *image = image_ptr;
+	uint64_t image_end = 0;
 
 	if (vm->ram_size < VM_MIN_RAM)
 		return "guest RAM is smaller than 2 MiB";
@@ -201,13 +243,17 @@ const char *multiboot_load(struct vm *vm, const void *image_ptr, size_t size,
 	uint32_t flags = rd32(header + 4);
 	const char *err;
 	if (flags & MULTIBOOT_FLAG_AOUT_KLUDGE)
-		err = load_aout_kludge(vm, image, size, header, &start->entry);
+		err = load_aout_kludge(vm, image, size, header, &start->entry, &image_end);
 	else if (size >= 4 && image[0] == 0x7F && image[1] == 'E' && image[2] == 'L' &&
 		 image[3] == 'F')
-		err = load_elf(vm, image, size, &start->entry);
+		err = load_elf(vm, image, size, &start->entry, &image_end);
 	else
 		err = "not an ELF file and no a.out kludge in its Multiboot header";
 	if (err)
 		return err;
-	return write_info(vm, cmdline, &start->info_gpa);
+	if (!guest_zero(vm, MULTIBOOT_INFO_GPA, MULTIBOOT_AREA_END - MULTIBOOT_INFO_GPA))
+		return "the Multiboot information could not be written to guest RAM";
+	if ((err = load_modules(vm, modules, module_count, image_end)) != NULL)
+		return err;
+	return write_info(vm, cmdline, module_count, &start->info_gpa);
 }

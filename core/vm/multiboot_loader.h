@@ -18,13 +18,24 @@
 #define MULTIBOOT_SEARCH_BYTES     8192
 #define MULTIBOOT_FLAG_AOUT_KLUDGE (1u << 16)
 
-/* Where the information block, memory map and command line go: a 4 KiB
- * area at the top of conventional memory, reported as reserved. */
-#define MULTIBOOT_INFO_GPA    0x9F000u
-#define MULTIBOOT_MMAP_GPA    0x9F100u
-#define MULTIBOOT_CMDLINE_GPA 0x9F200u
-#define MULTIBOOT_AREA_END    0xA0000u
-#define MULTIBOOT_LOW_RAM_END 0x9F000u
+/* Where the information block, memory map, module list and strings go: a
+ * 4 KiB area at the top of conventional memory, reported as reserved. */
+#define MULTIBOOT_INFO_GPA        0x9F000u
+#define MULTIBOOT_MMAP_GPA        0x9F100u
+#define MULTIBOOT_MODS_GPA        0x9F180u /* up to MULTIBOOT_MAX_MODULES entries */
+#define MULTIBOOT_CMDLINE_GPA     0x9F200u /* up to 512 bytes */
+#define MULTIBOOT_MOD_STRINGS_GPA 0x9F400u /* MULTIBOOT_MOD_STRING_MAX each */
+#define MULTIBOOT_AREA_END        0xA0000u
+#define MULTIBOOT_LOW_RAM_END     0x9F000u
+#define MULTIBOOT_MAX_MODULES     8
+#define MULTIBOOT_MOD_STRING_MAX  128
+
+/* A module handed to the guest (Multiboot spec 3.3, mods_addr). */
+struct multiboot_module {
+	const void *data;
+	size_t size;
+	const char *cmdline;
+};
 
 struct multiboot_start {
 	uint32_t entry;    /* EIP */
@@ -37,5 +48,11 @@ struct multiboot_start {
  */
 const char *multiboot_load(struct vm *vm, const void *image, size_t size,
 			   const char *cmdline, struct multiboot_start *start);
+/* The same with modules: each is copied, page-aligned, above the kernel
+ * image and listed in the information block (flag bit 3). */
+const char *multiboot_load_with_modules(struct vm *vm, const void *image, size_t size,
+					const char *cmdline,
+					const struct multiboot_module *modules,
+					unsigned module_count, struct multiboot_start *start);
 
 #endif

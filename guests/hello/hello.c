@@ -26,6 +26,21 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	check((info->flags & 4) && strncmp((const char *)info->cmdline, "hello", 5) == 0,
 	      "the command line starts with the image name");
 
+	/* Multiboot modules (spec 3.3): start, end, string, reserved. */
+	const uint32_t *mods = (const uint32_t *)(uintptr_t)info->mods_addr;
+	for (uint32_t i = 0; (info->flags & 8) && i < info->mods_count; i++) {
+		const char *text = (const char *)(uintptr_t)mods[4 * i];
+		uint32_t size = mods[4 * i + 1] - mods[4 * i];
+		uint32_t shown = 0;
+		while (shown < size && shown < 60 && text[shown] != '\n')
+			shown++;
+		say("module %u \"%s\": %u bytes at 0x%x: %.*s", (unsigned)i,
+		    (const char *)(uintptr_t)mods[4 * i + 2], (unsigned)size, (unsigned)mods[4 * i],
+		    (int)shown, text);
+		check(mods[4 * i] % 4096 == 0 && mods[4 * i] >= 0x100000,
+		      "a module is page-aligned above 1 MiB");
+	}
+
 	struct guest_cpuid sig = guest_cpuid(CVISOR_CPUID_BASE, 0);
 	char vendor[13];
 	memcpy(vendor, &sig.ebx, 4);

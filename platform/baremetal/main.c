@@ -7,6 +7,8 @@
  * the first word names the VM, mem= sets its RAM (default 4M; suffix K, M
  * or G), everything else is passed on to the guest, whose Multiboot
  * command line is "<name> <guest args>" as QEMU would give it.
+ * A module whose command line starts with '+' ("module2 <file> +<string>")
+ * is a Multiboot module of the guest before it, with <string> as its string.
  */
 #include "boot.h"
 #include "exit/exit.h"
@@ -96,9 +98,21 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 static struct vm vms[BOOT_MAX_MODULES];
 static struct vcpu vcpus[BOOT_MAX_MODULES];
 
-/* Creates and loads one VM with its vCPU; false (with a reason printed) if refused. */
-static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_module *mod)
+/* Creates and loads one VM with its vCPU; false (with a reason printed) if
+ * refused.  mod is the kernel; the modules right after it that start with
+ * '+' are its Multiboot modules. */
+static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_module *mod,
+			 const struct boot_module *extra, unsigned extra_count)
 {
+	struct multiboot_module modules[MULTIBOOT_MAX_MODULES];
+	unsigned module_count = 0;
+
+	for (unsigned i = 0; i < extra_count && module_count < MULTIBOOT_MAX_MODULES; i++) {
+		modules[module_count].data = plat_phys_to_virt(extra[i].start);
+		modules[module_count].size = extra[i].end - extra[i].start;
+		modules[module_count].cmdline = extra[i].cmdline + 1; /* after the '+' */
+		module_count++;
+	}
 	struct vm *vm = &vms[id];
 	struct guest_options opt;
 	struct multiboot_start start;
@@ -112,8 +126,14 @@ static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_mod
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		return false;
 	}
-	err = multiboot_load(vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
-			     opt.cmdline, &start);
+	if (extra_count > MULTIBOOT_MAX_MODULES) {
+		log_printf("cvisor: VM %s refused: more than %u modules\n", opt.name,
+			   MULTIBOOT_MAX_MODULES);
+		vm_destroy(vm);
+		return false;
+	}
+	err = multiboot_load_with_modules(vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
+					  opt.cmdline, modules, module_count, &start);
 	if (err) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		vm_destroy(vm);
@@ -128,9 +148,9 @@ static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_mod
 		vm_destroy(vm);
 		return false;
 	}
-	log_printf("cvisor: VM %s: %llu KiB RAM, %u EPT table pages, entry 0x%x, command line \"%s\"\n",
+	log_printf("cvisor: VM %s: %llu KiB RAM, %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
 		   vm->name, (unsigned long long)(vm->ram_size >> 10), vm->ept.table_pages,
-		   start.entry, opt.cmdline);
+		   start.entry, module_count, opt.cmdline);
 	return true;
 }
 
@@ -185,11 +205,21 @@ void cvisor_main(const struct boot_info *info)
 	if (!info->module_count)
 		log_printf("cvisor: no guest modules were given (GRUB: module2 <file> <name>)\n");
 	for (unsigned i = 0; i < info->module_count; i++) {
-		created[i] = create_guest(&cpu0, i, &info->modules[i]);
+		const struct boot_module *mod = &info->modules[i];
+		unsigned extra = 0;
+		if (mod->cmdline[0] == '+') {
+			log_printf("cvisor: module %u (\"%s\") follows no guest; ignored\n", i, mod->cmdline);
+			all_ok = false;
+			continue;
+		}
+		while (i + 1 + extra < info->module_count && info->modules[i + 1 + extra].cmdline[0] == '+')
+			extra++;
+		created[i] = create_guest(&cpu0, i, mod, mod + 1, extra);
 		if (created[i])
 			runnable[count++] = &vcpus[i];
 		else
 			all_ok = false;
+		i += extra;
 	}
 	schedule_round_robin(runnable, count, check_canary_after);
 
