@@ -17,6 +17,13 @@
 /* Physical pages.  Returns a zeroed, 4 KiB-aligned page, or NULL when out. */
 void *plat_alloc_page(void);
 void plat_free_page(void *page);
+/*
+ * count physically contiguous zeroed pages, the first aligned to
+ * align_pages pages (for large EPT mappings), or NULL when no such run is
+ * free.  Freed with plat_free_pages(first, count), never page by page.
+ */
+void *plat_alloc_pages(size_t count, size_t align_pages);
+void plat_free_pages(void *first, size_t count);
 
 /* Address translation between the core's pointers and host-physical addresses. */
 uint64_t plat_virt_to_phys(const void *virt);

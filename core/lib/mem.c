@@ -5,11 +5,11 @@
  */
 #include "lib/mem.h"
 
+#include "vmx/intrin.h"
+
 void *memset(void *dst, int value, size_t len)
 {
-	unsigned char *d = dst;
-	while (len--)
-		*d++ = (unsigned char)value;
+	rep_stosb(dst, (uint8_t)value, len);
 	return dst;
 }
 

@@ -23,26 +23,68 @@ bool ept_init(struct ept *ept)
 	return true;
 }
 
-bool ept_map_4k(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t flags)
+/* Walks down to the table at target_level (0 = PT, 1 = PD, 2 = PDPT),
+ * allocating missing tables; NULL when out of memory or blocked by a large page. */
+static uint64_t *table_for(struct ept *ept, uint64_t gpa, unsigned target_level)
 {
 	uint64_t *table = ept->pml4;
 
-	for (unsigned level = 3; level > 0; level--) {
+	for (unsigned level = 3; level > target_level; level--) {
 		uint64_t *entry = &table[index_at(gpa, level)];
 		if (!(*entry & EPT_RWX)) {
 			uint64_t *next = plat_alloc_page();
 			if (!next)
-				return false;
+				return NULL;
 			ept->table_pages++;
 			/* Non-leaf entries grant everything; the leaf decides. */
 			*entry = plat_virt_to_phys(next) | EPT_RWX;
 		} else if (*entry & EPT_LARGE_PAGE) {
-			return false; /* already mapped by a large page */
+			return NULL; /* already mapped by a large page */
 		}
 		table = table_at(*entry);
 	}
+	return table;
+}
+
+bool ept_map_4k(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t flags)
+{
+	uint64_t *table = table_for(ept, gpa, 0);
+
+	if (!table)
+		return false;
 	table[index_at(gpa, 0)] = (hpa & EPT_ADDR_MASK) | flags;
 	return true;
+}
+
+/* SDM Vol. 3C 29.3.2: bit 7 in a PDE maps 2 MiB, in a PDPTE 1 GiB. */
+bool ept_map_large(struct ept *ept, uint64_t gpa, uint64_t hpa, unsigned level, uint64_t flags)
+{
+	uint64_t size = 1ULL << (12 + 9 * level);
+	uint64_t *table;
+
+	if (level < 1 || level > 2 || (gpa | hpa) & (size - 1))
+		return false;
+	table = table_for(ept, gpa, level);
+	if (!table || (table[index_at(gpa, level)] & EPT_RWX))
+		return false;
+	table[index_at(gpa, level)] = (hpa & EPT_ADDR_MASK) | flags | EPT_LARGE_PAGE;
+	return true;
+}
+
+uint64_t ept_mapping_size(const struct ept *ept, uint64_t gpa)
+{
+	const uint64_t *table = ept->pml4;
+
+	if (!table || gpa >> 48)
+		return 0;
+	for (unsigned level = 3;; level--) {
+		uint64_t entry = table[index_at(gpa, level)];
+		if (!(entry & EPT_RWX))
+			return 0;
+		if (level == 0 || (level <= 2 && (entry & EPT_LARGE_PAGE)))
+			return 1ULL << (12 + 9 * level);
+		table = table_at(entry);
+	}
 }
 
 uint64_t ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *perms)

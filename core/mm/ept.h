@@ -36,6 +36,10 @@ struct ept {
 bool ept_init(struct ept *ept);
 /* Maps one 4 KiB guest page; flags are permissions | memory type << 3. */
 bool ept_map_4k(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t flags);
+/* Maps one 2 MiB (level 1) or 1 GiB (level 2) page; both addresses aligned. */
+bool ept_map_large(struct ept *ept, uint64_t gpa, uint64_t hpa, unsigned level, uint64_t flags);
+/* Size of the mapping that covers gpa (4 KiB, 2 MiB or 1 GiB), 0 if none. */
+uint64_t ept_mapping_size(const struct ept *ept, uint64_t gpa);
 /*
  * Walks the table: host-physical address for gpa, or EPT_NO_MAPPING.
  * *perms (optional) receives the leaf's R/W/X bits.

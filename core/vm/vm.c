@@ -7,7 +7,29 @@
 #include "lib/mem.h"
 #include "platform.h"
 
+/* Maps [gpa, gpa + 2^(12+9*level)) with one large page; false if no run is free. */
+static bool map_large(struct vm *vm, uint64_t gpa, unsigned level)
+{
+	size_t pages = (size_t)1 << (9 * level);
+	void *block = plat_alloc_pages(pages, pages);
+
+	if (!block)
+		return false;
+	if (!ept_map_large(&vm->ept, gpa, plat_virt_to_phys(block), level,
+			   EPT_RWX | EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT)) {
+		plat_free_pages(block, pages);
+		return false;
+	}
+	return true;
+}
+
 const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram_size)
+{
+	return vm_create_with_pages(vm, id, name, ram_size, 0);
+}
+
+const char *vm_create_with_pages(struct vm *vm, unsigned id, const char *name,
+				 uint64_t ram_size, unsigned large_pages)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
@@ -18,7 +40,17 @@ const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram
 	if (!ept_init(&vm->ept))
 		return "out of memory for the EPT";
 	/* Guest RAM: host pages owned by this VM alone, mapped write-back. */
-	for (uint64_t gpa = 0; gpa < ram_size; gpa += PAGE_SIZE) {
+	for (uint64_t gpa = 0; gpa < ram_size;) {
+		if ((large_pages & VM_PAGES_1G) && !(gpa & ((1ULL << 30) - 1)) &&
+		    ram_size - gpa >= (1ULL << 30) && map_large(vm, gpa, 2)) {
+			gpa += 1ULL << 30;
+			continue;
+		}
+		if ((large_pages & VM_PAGES_2M) && !(gpa & ((1ULL << 21) - 1)) &&
+		    ram_size - gpa >= (1ULL << 21) && map_large(vm, gpa, 1)) {
+			gpa += 1ULL << 21;
+			continue;
+		}
 		void *page = plat_alloc_page();
 		if (!page || !ept_map_4k(&vm->ept, gpa, plat_virt_to_phys(page),
 					 EPT_RWX | EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT)) {
@@ -28,6 +60,7 @@ const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram
 			vm_destroy(vm);
 			return "out of memory for guest RAM";
 		}
+		gpa += PAGE_SIZE;
 	}
 	vm->ram_size = ram_size;
 	return NULL;
@@ -35,10 +68,18 @@ const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram
 
 void vm_destroy(struct vm *vm)
 {
-	for (uint64_t gpa = 0; gpa < vm->ram_size; gpa += PAGE_SIZE) {
-		uint64_t hpa = ept_translate(&vm->ept, gpa, NULL);
-		if (hpa != EPT_NO_MAPPING)
-			plat_free_page(plat_phys_to_virt(hpa));
+	for (uint64_t gpa = 0; gpa < vm->ram_size;) {
+		uint64_t size = ept_mapping_size(&vm->ept, gpa);
+		if (!size) {
+			gpa += PAGE_SIZE;
+			continue;
+		}
+		void *first = plat_phys_to_virt(ept_translate(&vm->ept, gpa, NULL));
+		if (size == PAGE_SIZE)
+			plat_free_page(first);
+		else
+			plat_free_pages(first, size / PAGE_SIZE);
+		gpa += size;
 	}
 	vm->ram_size = 0;
 	ept_destroy(&vm->ept);

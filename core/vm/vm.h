@@ -40,7 +40,18 @@ struct vm {
 	char end_reason[VM_END_REASON_MAX];
 };
 
-/* Creates a VM with ram_size bytes of RAM at guest-physical 0 (WB, RWX). */
+/* Large EPT page sizes a VM's RAM may use (from IA32_VMX_EPT_VPID_CAP). */
+#define VM_PAGES_2M (1u << 0)
+#define VM_PAGES_1G (1u << 1)
+
+/*
+ * Creates a VM with ram_size bytes of RAM at guest-physical 0 (WB, RWX),
+ * backed by 1 GiB and 2 MiB pages where large_pages allows, the range is
+ * aligned and contiguous host memory is free, else by 4 KiB pages.
+ */
+const char *vm_create_with_pages(struct vm *vm, unsigned id, const char *name,
+				 uint64_t ram_size, unsigned large_pages);
+/* The same with 4 KiB pages only. */
 const char *vm_create(struct vm *vm, unsigned id, const char *name, uint64_t ram_size);
 void vm_destroy(struct vm *vm);
 

@@ -122,7 +122,9 @@ static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_mod
 		log_printf("cvisor: guest module %u (\"%s\") refused: %s\n", id, mod->cmdline, err);
 		return false;
 	}
-	if ((err = vm_create(vm, id, opt.name, opt.ram)) != NULL) {
+	unsigned large_pages = ((cpu->caps.ept_vpid & EPT_CAP_PDE_2MB) ? VM_PAGES_2M : 0) |
+			       ((cpu->caps.ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
+	if ((err = vm_create_with_pages(vm, id, opt.name, opt.ram, large_pages)) != NULL) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		return false;
 	}

@@ -108,6 +108,27 @@ void plat_free_page(void *page)
 			   (unsigned long long)pa);
 }
 
+void *plat_alloc_pages(size_t count, size_t align_pages)
+{
+	uint64_t pa;
+
+	spin_lock(&page_lock);
+	pa = page_alloc_contig(count, (align_pages ? align_pages : 1) * PAGE_SIZE);
+	spin_unlock(&page_lock);
+	if (pa == 0)
+		return NULL;
+	void *first = plat_phys_to_virt(pa);
+	memset(first, 0, count * PAGE_SIZE);
+	return first;
+}
+
+void plat_free_pages(void *first, size_t count)
+{
+	uint8_t *page = first;
+	for (size_t i = 0; i < count; i++)
+		plat_free_page(page + i * PAGE_SIZE);
+}
+
 uint64_t plat_virt_to_phys(const void *virt)
 {
 	return (uint64_t)(uintptr_t)virt;

@@ -18,6 +18,8 @@
 #include "exit/cr.h"
 #include "exit/exit.h"
 #include "exit/msr.h"
+#include "fake_platform.h"
+#include "mm/ept.h"
 #include "vm/vm.h"
 #include "vmx/vmx_cpu.h"
 
@@ -271,6 +273,50 @@ static void lapic_registers(void **state)
 	assert_int_equal(lapic_read(&apic, 0xB0), 0);
 }
 
+static void vm_ram_uses_2m_pages_where_allowed(void **state)
+{
+	(void)state;
+	static struct vm vm;
+	size_t before = fake_pages_outstanding();
+	assert_null(vm_create_with_pages(&vm, 0, "big", 5ULL << 20, VM_PAGES_2M));
+	assert_int_equal(ept_mapping_size(&vm.ept, 0), 2ULL << 20);
+	assert_int_equal(ept_mapping_size(&vm.ept, (2ULL << 20) + 123), 2ULL << 20);
+	assert_int_equal(ept_mapping_size(&vm.ept, 4ULL << 20), 4096); /* the odd 1 MiB */
+	assert_int_equal(ept_mapping_size(&vm.ept, 5ULL << 20), 0);
+	/* PML4, PDPT, PD, and one PT for the last MiB */
+	assert_int_equal(vm.ept.table_pages, 4);
+	uint32_t word = 0x12345678, back = 0;
+	assert_true(guest_write(&vm, (2ULL << 20) - 2, &word, 4)); /* across two large pages */
+	assert_true(guest_read(&vm, (2ULL << 20) - 2, &back, 4));
+	assert_int_equal(back, word);
+	vm_destroy(&vm);
+	assert_int_equal(fake_pages_outstanding(), before);
+}
+
+static void vm_ram_uses_1g_pages_where_allowed(void **state)
+{
+	(void)state;
+	static struct vm vm;
+	size_t before = fake_pages_outstanding();
+	assert_null(vm_create_with_pages(&vm, 0, "huge", 1ULL << 30, VM_PAGES_1G | VM_PAGES_2M));
+	assert_int_equal(ept_mapping_size(&vm.ept, (1ULL << 30) - 1), 1ULL << 30);
+	assert_int_equal(vm.ept.table_pages, 2); /* PML4 and PDPT only */
+	vm_destroy(&vm);
+	assert_int_equal(fake_pages_outstanding(), before);
+}
+
+static void vm_ram_falls_back_to_4k_pages(void **state)
+{
+	(void)state;
+	static struct vm vm;
+	size_t before = fake_pages_outstanding();
+	assert_null(vm_create(&vm, 0, "small", 2ULL << 20));
+	assert_int_equal(ept_mapping_size(&vm.ept, 0), 4096);
+	assert_int_equal(vm.ept.table_pages, 4);
+	vm_destroy(&vm);
+	assert_int_equal(fake_pages_outstanding(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +336,9 @@ int main(void)
 		cmocka_unit_test(pic_init_sequence_then_mask),
 		cmocka_unit_test(pic_single_mode_skips_icw3),
 		cmocka_unit_test(lapic_registers),
+		cmocka_unit_test(vm_ram_uses_2m_pages_where_allowed),
+		cmocka_unit_test(vm_ram_uses_1g_pages_where_allowed),
+		cmocka_unit_test(vm_ram_falls_back_to_4k_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

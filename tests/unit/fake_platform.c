@@ -1,0 +1,237 @@
+/* core/platform.h on the host: see fake_platform.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_cpu.h"
+#include "fake_platform.h"
+
+/* Every page handed out and not freed yet, in no particular order. */
+static void **pages;
+static size_t pages_len, pages_cap;
+static size_t pages_total;
+static long pages_left = -1; /* allocations still allowed; < 0: no limit */
+
+static char *console;
+static size_t console_len, console_cap;
+
+/*
+ * UBSan only prints a report and carries on by default, which would let a
+ * test pass over undefined behaviour in the core: stop at the first one.
+ */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
+_Noreturn void fake_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	print_error("ERROR: ");
+	va_start(ap, fmt);
+	vprint_error(fmt, ap);
+	va_end(ap);
+	print_error("\n");
+	fail();
+	abort(); /* only reached outside a running test */
+}
+
+static size_t find_page(const void *page)
+{
+	for (size_t i = 0; i < pages_len; i++)
+		if (pages[i] == page)
+			return i;
+	return SIZE_MAX;
+}
+
+void *plat_alloc_page(void)
+{
+	if (pages_left == 0)
+		return NULL;
+	void *page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (!page)
+		fake_fail("fake plat_alloc_page: the host is out of memory");
+	memset(page, 0, PAGE_SIZE);
+	if (pages_len == pages_cap) {
+		pages_cap = pages_cap ? pages_cap * 2 : 64;
+		pages = realloc(pages, pages_cap * sizeof(*pages));
+		if (!pages)
+			fake_fail("fake plat_alloc_page: the host is out of memory");
+	}
+	pages[pages_len++] = page;
+	pages_total++;
+	if (pages_left > 0)
+		pages_left--;
+	return page;
+}
+
+void plat_free_page(void *page)
+{
+	if (!page)
+		return;
+	size_t i = find_page(page);
+	if (i == SIZE_MAX)
+		fake_fail("plat_free_page(%p): not a page plat_alloc_page handed out "
+			  "(or freed twice)", page);
+	fake_cpu_page_freed(page);
+	pages[i] = pages[--pages_len];
+	/* Poison it: a use after free shows as garbage (ASan reports it too). */
+	memset(page, 0xA5, PAGE_SIZE);
+	free(page);
+}
+
+/* Contiguous runs are tracked as blocks (first page, page count); their
+ * pages count in fake_pages_outstanding() like single pages. */
+struct page_block {
+	void *first;
+	size_t count;
+};
+static struct page_block *blocks;
+static size_t blocks_len, blocks_cap, block_pages;
+
+void *plat_alloc_pages(size_t count, size_t align_pages)
+{
+	if (pages_left >= 0 && (size_t)pages_left < count)
+		return NULL;
+	size_t align = (align_pages ? align_pages : 1) * PAGE_SIZE;
+	uint8_t *first = aligned_alloc(align, (count * PAGE_SIZE + align - 1) / align * align);
+	if (!first)
+		return NULL;
+	memset(first, 0, count * PAGE_SIZE);
+	if (blocks_len == blocks_cap) {
+		blocks_cap = blocks_cap ? blocks_cap * 2 : 16;
+		blocks = realloc(blocks, blocks_cap * sizeof(*blocks));
+		if (!blocks)
+			fake_fail("fake plat_alloc_pages: the host is out of memory");
+	}
+	blocks[blocks_len++] = (struct page_block){ first, count };
+	block_pages += count;
+	pages_total += count;
+	if (pages_left > 0)
+		pages_left -= (long)count;
+	return first;
+}
+
+void plat_free_pages(void *first, size_t count)
+{
+	for (size_t i = 0; i < blocks_len; i++) {
+		if (blocks[i].first != first)
+			continue;
+		if (blocks[i].count != count)
+			fake_fail("plat_free_pages(%p, %zu): the run has %zu pages", first, count,
+				  blocks[i].count);
+		block_pages -= count;
+		blocks[i] = blocks[--blocks_len];
+		free(first);
+		return;
+	}
+	fake_fail("plat_free_pages(%p, %zu): not a run plat_alloc_pages handed out", first, count);
+}
+
+uint64_t plat_virt_to_phys(const void *virt)
+{
+	return (uint64_t)(uintptr_t)virt;
+}
+
+void *plat_phys_to_virt(uint64_t phys)
+{
+	return (void *)(uintptr_t)phys;
+}
+
+void plat_console_write(const char *text, size_t len)
+{
+	if (getenv("CVISOR_TEST_CONSOLE"))
+		fwrite(text, 1, len, stderr);
+	if (console_len + len + 1 > console_cap) {
+		size_t cap = console_cap ? console_cap : 4096;
+		while (console_len + len + 1 > cap)
+			cap *= 2;
+		char *bigger = realloc(console, cap);
+		if (!bigger)
+			fake_fail("fake plat_console_write: the host is out of memory");
+		console = bigger;
+		console_cap = cap;
+	}
+	memcpy(console + console_len, text, len);
+	console_len += len;
+	console[console_len] = '\0';
+}
+
+_Noreturn void plat_panic(const char *reason)
+{
+	fake_fail("plat_panic: %s\nconsole:\n%s", reason ? reason : "(no reason)",
+		  fake_console_text());
+}
+
+void fake_platform_reset(void)
+{
+	while (pages_len) {
+		void *page = pages[--pages_len];
+		free(page);
+	}
+	free(pages);
+	pages = NULL;
+	pages_cap = 0;
+	pages_total = 0;
+	pages_left = -1;
+	fake_console_clear();
+}
+
+size_t fake_pages_outstanding(void)
+{
+	return pages_len + block_pages;
+}
+
+size_t fake_pages_allocated_total(void)
+{
+	return pages_total;
+}
+
+bool fake_page_is_allocated(const void *page)
+{
+	return page && find_page(page) != SIZE_MAX;
+}
+
+void fake_pages_set_limit(long n)
+{
+	pages_left = n < 0 ? -1 : n;
+}
+
+const char *fake_console_text(void)
+{
+	return console ? console : "";
+}
+
+void fake_console_clear(void)
+{
+	console_len = 0;
+	if (console)
+		console[0] = '\0';
+}
+
+bool fake_console_contains(const char *needle)
+{
+	return strstr(fake_console_text(), needle) != NULL;
+}
+
+size_t fake_console_count(const char *needle)
+{
+	size_t n = 0, step = strlen(needle);
+	const char *p = fake_console_text();
+
+	if (!step)
+		return 0;
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += step;
+	}
+	return n;
+}

@@ -1,0 +1,57 @@
+/*
+ * core/platform.h on the host, for the unit tests (fake_platform.c).
+ *
+ * Pages come from aligned_alloc and are tracked, so a test can assert that
+ * the core freed everything it allocated (fake_pages_outstanding) and can
+ * make allocation fail after a number of pages (fake_pages_set_limit).
+ * Virtual and physical addresses are the same (a cast).  Everything the
+ * core logs is appended to a capture buffer (fake_console_*); set
+ * CVISOR_TEST_CONSOLE=1 in the environment to see it on stderr as well.
+ * plat_panic fails the running test.
+ */
+#ifndef CVISOR_TESTS_FAKE_PLATFORM_H
+#define CVISOR_TESTS_FAKE_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "platform.h"
+
+/* Frees every page still allocated, clears the console, removes the limit.
+ * Call in each test's setup. */
+void fake_platform_reset(void);
+
+/* Pages allocated and not freed yet. */
+size_t fake_pages_outstanding(void);
+/* Pages handed out since the last reset. */
+size_t fake_pages_allocated_total(void);
+/* True when page is a page plat_alloc_page returned and nobody freed. */
+bool fake_page_is_allocated(const void *page);
+/* From now on only n more allocations succeed (then NULL); n < 0: no limit. */
+void fake_pages_set_limit(long n);
+
+/* Everything written to the console since the last clear (NUL-terminated). */
+const char *fake_console_text(void);
+void fake_console_clear(void);
+bool fake_console_contains(const char *needle);
+/* How many times needle occurs in the console text. */
+size_t fake_console_count(const char *needle);
+
+/* Fails the running test with a message (like cmocka's fail_msg). */
+_Noreturn void fake_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Console assertions that print the console when they fail (need cmocka.h). */
+#define assert_console_contains(needle)                                               \
+	do {                                                                          \
+		if (!fake_console_contains(needle))                                   \
+			fail_msg("the console lacks \"%s\"; it holds:\n%s", (needle),  \
+				 fake_console_text());                                \
+	} while (0)
+#define assert_console_lacks(needle)                                                  \
+	do {                                                                          \
+		if (fake_console_contains(needle))                                    \
+			fail_msg("the console has \"%s\"; it holds:\n%s", (needle),    \
+				 fake_console_text());                                \
+	} while (0)
+
+#endif
