@@ -1,0 +1,190 @@
+/*
+ * The MSR policy of docs/guest-contract.md, rule by rule, on a vCPU built
+ * on the fake tigerlake CPU: what reads return, which writes stick, which
+ * raise #GP (msr_emulate_* returning false).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "exit/msr.h"
+#include "fake_cpu.h"
+#include "fake_platform.h"
+#include "vm/multiboot_loader.h"
+#include "vm/vm.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+static struct vmx_cpu cpu;
+static struct vm vm;
+static struct vcpu vcpu;
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_platform_reset();
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake();
+	/* CPUID 0x80000001 EDX: SYSCALL (11), NX (20), LM (29); 0x80000008: 39-bit addresses */
+	fake_cpuid_set(0x80000000, 0, 0x80000008, 0, 0, 0);
+	fake_cpuid_set(0x80000001, 0, 0, 0, 0, (1u << 11) | (1u << 20) | (1u << 29));
+	fake_cpuid_set(0x80000008, 0, 39, 0, 0, 0);
+	assert_int_equal(vmx_cpu_enable(&cpu, 0), VMX_OK);
+	assert_null(vm_create(&vm, 0, "msr", 2ULL << 20));
+	struct vcpu_start_state start = { .eip = 0x100000, .eax = MULTIBOOT_BOOTLOADER_MAGIC };
+	assert_int_equal(vcpu_create(&vcpu, &vm, &cpu, 0, &start), VMX_OK);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vcpu_destroy(&vcpu);
+	vm_destroy(&vm);
+	vmx_cpu_disable(&cpu);
+	assert_int_equal(fake_pages_outstanding(), 0);
+	return 0;
+}
+
+static uint64_t read_ok(uint32_t msr)
+{
+	uint64_t v = 0xDEAD;
+	if (!msr_emulate_read(&vcpu, msr, &v))
+		fail_msg("RDMSR 0x%x raised #GP", msr);
+	return v;
+}
+
+static void vmx_and_unknown_msrs_fault(void **state)
+{
+	(void)state;
+	uint64_t v;
+	for (uint32_t msr = 0x480; msr <= 0x491; msr++) {
+		assert_false(msr_emulate_read(&vcpu, msr, &v));
+		assert_false(msr_emulate_write(&vcpu, msr, 0));
+	}
+	assert_false(msr_emulate_read(&vcpu, 0x4B564D00, &v));
+	assert_false(msr_emulate_read(&vcpu, 0xC0001234, &v));
+	assert_false(msr_emulate_write(&vcpu, 0x12345678, 1));
+	assert_false(msr_emulate_read(&vcpu, 0x802, &v)); /* x2APIC ID */
+	assert_false(msr_emulate_write(&vcpu, 0x80B, 0)); /* x2APIC EOI */
+}
+
+static void feature_control_reads_locked_off_and_refuses_writes(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0x3A), 1);
+	assert_false(msr_emulate_write(&vcpu, 0x3A, 5));
+}
+
+static void apic_base_is_virtual(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0x1B), 0xFEE00900);
+	assert_true(msr_emulate_write(&vcpu, 0x1B, 0xFEE00100)); /* disable */
+	assert_int_equal(read_ok(0x1B), 0xFEE00100);
+	assert_true(msr_emulate_write(&vcpu, 0x1B, 0xFEE00900)); /* enable again */
+	assert_false(msr_emulate_write(&vcpu, 0x1B, 0xFEE00D00)); /* x2APIC not offered */
+	assert_false(msr_emulate_write(&vcpu, 0x1B, 0xFEE00901)); /* reserved bit 0 */
+	assert_false(msr_emulate_write(&vcpu, 0x1B, 0xFEE00800)); /* BSP is read-only */
+	assert_false(msr_emulate_write(&vcpu, 0x1B, (1ULL << 40) | 0x900)); /* above MAXPHYADDR */
+	/* The fake CPU has no IA32_APIC_BASE: any real RDMSR/WRMSR of it would
+	 * have failed this test, so the real APIC was never touched. */
+}
+
+static void misc_enable_keeps_its_fixed_bits(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0x1A0), 0x1801);
+	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0));
+	assert_int_equal(read_ok(0x1A0), 0x1800);
+	assert_true(msr_emulate_write(&vcpu, 0x1A0, (1ULL << 22) | 1 | (1ULL << 18)));
+	assert_int_equal(read_ok(0x1A0), 0x1801 | (1ULL << 22));
+}
+
+static void mtrrs_validate_memory_types(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0xFE), 0x508);
+	assert_false(msr_emulate_write(&vcpu, 0xFE, 0));
+	assert_true(msr_emulate_write(&vcpu, 0x2FF, 0xC06));
+	assert_int_equal(read_ok(0x2FF), 0xC06);
+	assert_false(msr_emulate_write(&vcpu, 0x2FF, 0x2));     /* type 2 is reserved */
+	assert_false(msr_emulate_write(&vcpu, 0x2FF, 0x1006));  /* reserved bit 12 */
+	assert_true(msr_emulate_write(&vcpu, 0x250, 0x0606060606060606ULL));
+	assert_int_equal(read_ok(0x250), 0x0606060606060606ULL);
+	assert_false(msr_emulate_write(&vcpu, 0x26F, 0x0606060606060603ULL));
+	assert_true(msr_emulate_write(&vcpu, 0x200, 0x80000006));      /* PHYSBASE0 */
+	assert_true(msr_emulate_write(&vcpu, 0x201, 0x7F80000800ULL)); /* PHYSMASK0, valid */
+	assert_int_equal(read_ok(0x201), 0x7F80000800ULL);
+	assert_false(msr_emulate_write(&vcpu, 0x200, 0x80000106));     /* reserved bit 8 */
+	assert_false(msr_emulate_write(&vcpu, 0x201, 1ULL << 45));     /* above MAXPHYADDR */
+}
+
+static void machine_check_banks(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0x179), 2);
+	assert_false(msr_emulate_write(&vcpu, 0x179, 0));
+	assert_true(msr_emulate_write(&vcpu, 0x17A, 0));
+	assert_false(msr_emulate_write(&vcpu, 0x17A, 1));
+	assert_true(msr_emulate_write(&vcpu, 0x404, 0xFF)); /* MC1_CTL */
+	assert_int_equal(read_ok(0x404), 0xFF);
+	assert_int_equal(read_ok(0x401), 0);
+	assert_true(msr_emulate_write(&vcpu, 0x401, 0));
+	assert_false(msr_emulate_write(&vcpu, 0x405, 1));
+	uint64_t v;
+	assert_false(msr_emulate_read(&vcpu, 0x408, &v)); /* bank 2 does not exist */
+}
+
+static void efer_goes_through_the_vmcs(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0xC0000080), 0);
+	assert_true(msr_emulate_write(&vcpu, 0xC0000080, (1ULL << 8) | (1ULL << 11) | 1));
+	assert_int_equal(vmcs_read(GUEST_IA32_EFER), (1ULL << 8) | (1ULL << 11) | 1);
+	assert_true(msr_emulate_write(&vcpu, 0xC0000080, 1ULL << 10)); /* LMA: ignored */
+	assert_int_equal(vmcs_read(GUEST_IA32_EFER) & (1ULL << 10), 0);
+	assert_false(msr_emulate_write(&vcpu, 0xC0000080, 1ULL << 12)); /* reserved */
+	/* LME cannot change while paging is on */
+	vmcs_write(GUEST_CR0, vmcs_read(GUEST_CR0) | (1ULL << 31));
+	assert_false(msr_emulate_write(&vcpu, 0xC0000080, 1ULL << 8));
+}
+
+static void pat_and_debugctl(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0x277), 0x0007040600070406ULL);
+	assert_true(msr_emulate_write(&vcpu, 0x277, 0x0001050400070406ULL));
+	assert_int_equal(vmcs_read(GUEST_IA32_PAT), 0x0001050400070406ULL);
+	assert_false(msr_emulate_write(&vcpu, 0x277, 0x0007040600070402ULL)); /* type 2 */
+	assert_false(msr_emulate_write(&vcpu, 0x277, 0x0807040600070406ULL)); /* type 8 */
+	assert_true(msr_emulate_write(&vcpu, 0x1D9, 2)); /* BTF */
+	assert_false(msr_emulate_write(&vcpu, 0x1D9, 1)); /* LBR not offered */
+}
+
+static void tsc_write_sets_the_offset(void **state)
+{
+	(void)state;
+	fake_cpu.tsc = 1000;
+	assert_true(msr_emulate_write(&vcpu, 0x10, 5000));
+	assert_int_equal(vmcs_read(TSC_OFFSET), 4000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(vmx_and_unknown_msrs_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(feature_control_reads_locked_off_and_refuses_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(apic_base_is_virtual, setup, teardown),
+		cmocka_unit_test_setup_teardown(misc_enable_keeps_its_fixed_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(mtrrs_validate_memory_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(machine_check_banks, setup, teardown),
+		cmocka_unit_test_setup_teardown(efer_goes_through_the_vmcs, setup, teardown),
+		cmocka_unit_test_setup_teardown(pat_and_debugctl, setup, teardown),
+		cmocka_unit_test_setup_teardown(tsc_write_sets_the_offset, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
