@@ -50,8 +50,11 @@ DEMO_GUESTS := $(BUILD)/guests/hello.elf "hello mem=4M" $(DEMO_MODULE) "+greetin
 	$(BUILD)/guests/spinner.elf "spinner mem=2M"
 # make run GUESTS="a.elf b.elf": one VM per Multiboot kernel, named after its file.
 GUESTS ?=
+# make run TRACE=1: cvisor prints every VM exit (boot option trace=exits).
+CVISOR_OPTIONS ?= $(if $(filter 1,$(TRACE)),trace=exits)
 USER_ISO := $(BUILD)/iso/user.iso
-RUN_ISO := $(if $(strip $(GUESTS)),$(USER_ISO),$(DEMO_ISO))
+RUN_ISO := $(if $(strip $(GUESTS) $(CVISOR_OPTIONS)),$(USER_ISO),$(DEMO_ISO))
+RUN_GUESTS := $(if $(strip $(GUESTS)),$(foreach g,$(GUESTS),$(g) "$(basename $(notdir $(g)))"),$(DEMO_GUESTS))
 
 .PHONY: all run test test-unit test-system test-compile-fail deps clean
 all: $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_ISO)
@@ -89,11 +92,11 @@ $(DEMO_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_MODULE) tools/mkiso
 	$(Q)tools/mkiso $@ $(BUILD)/cvisor.elf $(DEMO_GUESTS)
 
 .PHONY: $(USER_ISO)
-$(USER_ISO): $(BUILD)/cvisor.elf
+$(USER_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_MODULE)
 	@mkdir -p $(dir $@)
 	@for g in $(GUESTS); do [ -f "$$g" ] || { echo "make run: guest '$$g' does not exist" >&2; exit 1; }; done
 	@$(if $(Q),echo "  ISO     $@")
-	$(Q)tools/mkiso $@ $(BUILD)/cvisor.elf $(foreach g,$(GUESTS),$(g) "$(basename $(notdir $(g)))")
+	$(Q)CVISOR_OPTIONS="$(CVISOR_OPTIONS)" tools/mkiso $@ $(BUILD)/cvisor.elf $(RUN_GUESTS)
 
 # make run: boot the demo (or GUESTS) in Bochs with the serial console shown live.
 run: deps all $(RUN_ISO)

@@ -12,6 +12,7 @@
 #define HC_PRINT_CHAR   2 /* RBX = character */
 #define HC_GET_IDS      3 /* returns 0; RBX = VM id, RCX = vCPU id */
 #define HC_STOP         4 /* RBX = status: the VM ends, successfully when status is 0 */
+#define HC_EXIT_STATS   5 /* prints this vCPU's exit statistics table; returns 0 */
 
 #define HC_PRINT_MAX 4096
 

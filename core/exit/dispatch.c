@@ -5,6 +5,7 @@
 #include "lib/format.h"
 #include "lib/log.h"
 #include "vm/vm.h"
+#include "vmx/intrin.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 
@@ -59,8 +60,10 @@ void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, bool dump,
 		   vcpu->vm->name, vcpu->id, vmx_exit_reason_symbol(exit->reason),
 		   exit->reason, (unsigned long long)rip,
 		   (unsigned long long)exit->qualification, what);
-	if (dump)
+	if (dump) {
 		vmcs_dump();
+		exit_print_trace(vcpu);
+	}
 	vm_end(vcpu->vm, false, "%s (exit %s at RIP 0x%llx)", what,
 	       vmx_exit_reason_symbol(exit->reason), (unsigned long long)rip);
 }
@@ -104,40 +107,102 @@ static void requeue_interrupted_event(struct vcpu *vcpu)
 	vmcs_write(VM_ENTRY_INTR_INFO, info & ~(1u << 12)); /* bit 12 is undefined here */
 }
 
+bool exit_trace_all;
+
+/* Records the exit in the vCPU's ring (and prints it with trace=exits). */
+static struct exit_record *record_exit(struct vcpu *vcpu, uint32_t exit_reason, uint64_t tsc)
+{
+	struct exit_record *rec = &vcpu->exit_ring[vcpu->exit_ring_next];
+	const uint64_t *r = vcpu->gprs.regs;
+
+	vcpu->exit_ring_next = (vcpu->exit_ring_next + 1) % EXIT_RING_SIZE;
+	*rec = (struct exit_record){
+		.tsc = tsc, .rip = vmcs_read(GUEST_RIP), .reason = exit_reason,
+		.rax = r[GPR_RAX], .rbx = r[GPR_RBX], .rcx = r[GPR_RCX], .rdx = r[GPR_RDX],
+	};
+	return rec;
+}
+
+static void print_record(const struct vcpu *vcpu, const struct exit_record *rec)
+{
+	char qual[24] = "-";
+	if (rec->has_qualification)
+		fmt_snprintf(qual, sizeof(qual), "0x%llx", (unsigned long long)rec->qualification);
+	log_printf("cvisor:   [%s/%u] tsc %llu exit %s (%u)%s rip 0x%llx qual %s rax 0x%llx rbx 0x%llx rcx 0x%llx rdx 0x%llx\n",
+		   vcpu->vm->name, vcpu->id, (unsigned long long)rec->tsc,
+		   vmx_exit_reason_symbol(EXIT_REASON_BASIC(rec->reason)),
+		   EXIT_REASON_BASIC(rec->reason),
+		   (rec->reason & EXIT_REASON_ENTRY_FAILURE) ? " entry-failure" : "",
+		   (unsigned long long)rec->rip, qual, (unsigned long long)rec->rax,
+		   (unsigned long long)rec->rbx, (unsigned long long)rec->rcx,
+		   (unsigned long long)rec->rdx);
+}
+
+void exit_print_trace(const struct vcpu *vcpu)
+{
+	unsigned n = vcpu->exits_total < EXIT_RING_SIZE ? (unsigned)vcpu->exits_total : EXIT_RING_SIZE;
+	unsigned first = (vcpu->exit_ring_next + EXIT_RING_SIZE - n) % EXIT_RING_SIZE;
+
+	log_printf("cvisor: last %u exit(s) of VM %s vCPU %u, oldest first:\n", n, vcpu->vm->name,
+		   vcpu->id);
+	for (unsigned i = 0; i < n; i++)
+		print_record(vcpu, &vcpu->exit_ring[(first + i) % EXIT_RING_SIZE]);
+}
+
+/* Runs the handler for one exit; exit->qualification is filled when read. */
+static void handle_exit(struct vcpu *vcpu, uint32_t exit_reason, struct vm_exit *exit)
+{
+	if (exit_reason & EXIT_REASON_ENTRY_FAILURE) {
+		report_entry_failure(vcpu, exit);
+		return;
+	}
+	const struct exit_handler *h = exit_handler_for(exit->reason);
+	if (!h) {
+		/* Never skip an exit silently: name it, dump, stop this VM. */
+		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
+		exit_fail_vm(vcpu, exit, true, "unhandled exit (%s): cvisor has no handler for it",
+			     vmx_exit_reason_name(exit->reason));
+		return;
+	}
+	if (h->needs_qualification)
+		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
+	vcpu->event_injected = false;
+	h->handle(vcpu, exit);
+	requeue_interrupted_event(vcpu);
+}
+
 void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 {
 	struct vm_exit exit = { .reason = EXIT_REASON_BASIC(exit_reason) };
+	uint64_t start = rdtsc();
+	struct exit_record *rec = record_exit(vcpu, exit_reason, start);
 
 	if (exit.reason < EXIT_REASON_COUNT)
 		vcpu->exit_counts[exit.reason]++;
 	vcpu->exits_total++;
-
-	if (exit_reason & EXIT_REASON_ENTRY_FAILURE) {
-		report_entry_failure(vcpu, &exit);
-		return;
-	}
+	/* The qualification is read only when a handler needs it. */
 	const struct exit_handler *h = exit_handler_for(exit.reason);
-	if (!h) {
-		/* Never skip an exit silently: name it, dump, stop this VM. */
-		exit.qualification = vmcs_read(EXIT_QUALIFICATION);
-		exit_fail_vm(vcpu, &exit, true, "unhandled exit (%s): cvisor has no handler for it",
-			     vmx_exit_reason_name(exit.reason));
-		return;
-	}
-	if (h->needs_qualification)
-		exit.qualification = vmcs_read(EXIT_QUALIFICATION);
-	vcpu->event_injected = false;
-	h->handle(vcpu, &exit);
-	requeue_interrupted_event(vcpu);
+	rec->has_qualification = !h || h->needs_qualification ||
+				 (exit_reason & EXIT_REASON_ENTRY_FAILURE);
+	handle_exit(vcpu, exit_reason, &exit);
+	rec->qualification = exit.qualification;
+	if (exit_trace_all)
+		print_record(vcpu, rec);
+	if (exit.reason < EXIT_REASON_COUNT)
+		vcpu->exit_ticks[exit.reason] += rdtsc() - start;
 }
 
 void exit_print_statistics(const struct vcpu *vcpu)
 {
 	log_printf("cvisor: exit statistics for VM %s vCPU %u (%llu exits):\n", vcpu->vm->name,
 		   vcpu->id, (unsigned long long)vcpu->exits_total);
-	log_printf("cvisor:   %-4s %-24s %10s\n", "#", "exit reason", "count");
+	log_printf("cvisor:   %-4s %-24s %10s %14s %10s\n", "#", "exit reason", "count",
+		   "TSC in cvisor", "per exit");
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
 		if (vcpu->exit_counts[r])
-			log_printf("cvisor:   %-4u %-24s %10llu\n", r, vmx_exit_reason_symbol(r),
-				   (unsigned long long)vcpu->exit_counts[r]);
+			log_printf("cvisor:   %-4u %-24s %10llu %14llu %10llu\n", r,
+				   vmx_exit_reason_symbol(r),
+				   (unsigned long long)vcpu->exit_counts[r],
+				   (unsigned long long)vcpu->exit_ticks[r],
+				   (unsigned long long)(vcpu->exit_ticks[r] / vcpu->exit_counts[r]));
 }

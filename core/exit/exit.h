@@ -27,8 +27,13 @@ struct exit_handler {
 /* Handles one exit (full VM_EXIT_REASON value, SDM Vol. 3C 25.9.1). */
 void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason);
 
-/* The table of exit counts by reason printed at the end of a run. */
+/* The table of exit counts and TSC ticks by reason, printed at the end of
+ * a run and on demand (HC_EXIT_STATS). */
 void exit_print_statistics(const struct vcpu *vcpu);
+/* The last exits of a vCPU, oldest first (at most EXIT_RING_SIZE). */
+void exit_print_trace(const struct vcpu *vcpu);
+/* Print every exit as it happens (boot option trace=exits). */
+extern bool exit_trace_all;
 
 /* The handler table entry for a basic reason, or NULL when none. */
 const struct exit_handler *exit_handler_for(unsigned basic_reason);

@@ -63,6 +63,10 @@ void handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
 		regs[GPR_RCX] = vcpu->id;
 		result = HC_OK;
 		break;
+	case HC_EXIT_STATS:
+		exit_print_statistics(vcpu);
+		result = HC_OK;
+		break;
 	case HC_STOP:
 		vm_end(vcpu->vm, arg1 == 0, "stop hypercall with status %llu",
 		       (unsigned long long)arg1);

@@ -35,6 +35,17 @@ struct fxsave_area {
 	uint8_t bytes[512];
 } __attribute__((aligned(16)));
 
+/* One entry of a vCPU's exit trace ring (printed with every fatal report). */
+struct exit_record {
+	uint64_t tsc;           /* TSC when the exit reached cvisor */
+	uint64_t rip;
+	uint64_t qualification; /* only for reasons whose handler reads it */
+	uint64_t rax, rbx, rcx, rdx;
+	uint32_t reason;        /* full VM_EXIT_REASON */
+	bool has_qualification;
+};
+#define EXIT_RING_SIZE 64
+
 struct vcpu {
 	struct guest_gprs gprs;
 	struct vm *vm;
@@ -45,7 +56,11 @@ struct vcpu {
 	uint64_t vmcs_pa;
 	bool launched;
 	uint64_t exit_counts[EXIT_REASON_COUNT];
+	/* TSC ticks spent in cvisor handling each reason (exit to next entry). */
+	uint64_t exit_ticks[EXIT_REASON_COUNT];
 	uint64_t exits_total;
+	struct exit_record exit_ring[EXIT_RING_SIZE];
+	unsigned exit_ring_next; /* slot of the next record; exits_total counts all */
 	/* An event queued for the next VM entry by a handler this exit. */
 	bool event_injected;
 	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */

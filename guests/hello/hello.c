@@ -102,6 +102,8 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	guest_outb(0xA1, 0xFF);
 	check(guest_inb(0x21) == 0xFB && guest_inb(0xA1) == 0xFF,
 	      "PIC interrupt masks read back after initialization");
+	check(guest_vmcall(HC_EXIT_STATS, 0, 0, 0, 0) == HC_OK,
+	      "the exit-statistics hypercall prints the table and returns 0");
 	say("cvisor demo guest: done, %u failure(s)", failures());
 	return (int)failures();
 }

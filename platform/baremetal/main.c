@@ -189,6 +189,14 @@ void cvisor_main(const struct boot_info *info)
 	enum vmx_error err;
 
 	log_printf("cvisor %u.%u: type-1 Intel VT-x hypervisor\n", 0, 1);
+	/* Boot options (multiboot2 /boot/cvisor.elf <options>): trace=exits
+	 * prints every VM exit as it happens. */
+	for (const char *p = info->cmdline; *p; p++)
+		if ((p == info->cmdline || p[-1] == ' ') && strncmp(p, "trace=exits", 11) == 0 &&
+		    (p[11] == ' ' || p[11] == '\0'))
+			exit_trace_all = true;
+	if (exit_trace_all)
+		log_printf("cvisor: tracing every VM exit (trace=exits)\n");
 	err = vmx_cpu_enable(&cpu0, 0);
 	if (err != VMX_OK) {
 		log_printf("cvisor: CPU 0: %s\n", vmx_error_message(err));

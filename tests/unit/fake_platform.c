@@ -96,10 +96,11 @@ struct page_block {
 };
 static struct page_block *blocks;
 static size_t blocks_len, blocks_cap, block_pages;
+static bool refuse_runs; /* fake_pages_refuse_runs() */
 
 void *plat_alloc_pages(size_t count, size_t align_pages)
 {
-	if (pages_left >= 0 && (size_t)pages_left < count)
+	if (refuse_runs || count == 0 || (pages_left >= 0 && (size_t)pages_left < count))
 		return NULL;
 	size_t align = (align_pages ? align_pages : 1) * PAGE_SIZE;
 	uint8_t *first = aligned_alloc(align, (count * PAGE_SIZE + align - 1) / align * align);
@@ -128,8 +129,11 @@ void plat_free_pages(void *first, size_t count)
 		if (blocks[i].count != count)
 			fake_fail("plat_free_pages(%p, %zu): the run has %zu pages", first, count,
 				  blocks[i].count);
+		for (size_t p = 0; p < count; p++)
+			fake_cpu_page_freed((uint8_t *)first + p * PAGE_SIZE);
 		block_pages -= count;
 		blocks[i] = blocks[--blocks_len];
+		memset(first, 0xA5, count * PAGE_SIZE);
 		free(first);
 		return;
 	}
@@ -180,9 +184,26 @@ void fake_platform_reset(void)
 	free(pages);
 	pages = NULL;
 	pages_cap = 0;
+	while (blocks_len)
+		free(blocks[--blocks_len].first);
+	free(blocks);
+	blocks = NULL;
+	blocks_cap = 0;
+	block_pages = 0;
+	refuse_runs = false;
 	pages_total = 0;
 	pages_left = -1;
 	fake_console_clear();
+}
+
+void fake_pages_refuse_runs(bool refuse)
+{
+	refuse_runs = refuse;
+}
+
+size_t fake_page_runs_outstanding(void)
+{
+	return blocks_len;
 }
 
 size_t fake_pages_outstanding(void)

@@ -1,9 +1,12 @@
 /*
  * core/platform.h on the host, for the unit tests (fake_platform.c).
  *
- * Pages come from aligned_alloc and are tracked, so a test can assert that
- * the core freed everything it allocated (fake_pages_outstanding) and can
- * make allocation fail after a number of pages (fake_pages_set_limit).
+ * Pages and contiguous runs of pages come from aligned_alloc and are
+ * tracked, so a test can assert that the core freed everything it allocated
+ * (fake_pages_outstanding) and can make allocation fail after a number of
+ * pages (fake_pages_set_limit) or make runs unavailable (fake_pages_refuse_runs).
+ * Freeing a page or run that was not handed out, or freeing it twice, fails
+ * the test; freed memory is poisoned with 0xA5.
  * Virtual and physical addresses are the same (a cast).  Everything the
  * core logs is appended to a capture buffer (fake_console_*); set
  * CVISOR_TEST_CONSOLE=1 in the environment to see it on stderr as well.
@@ -17,18 +20,24 @@
 
 #include "platform.h"
 
-/* Frees every page still allocated, clears the console, removes the limit.
- * Call in each test's setup. */
+/* Frees every page and run still allocated, clears the console, removes
+ * the limit and the refusal of runs.  Call in each test's setup. */
 void fake_platform_reset(void);
 
-/* Pages allocated and not freed yet. */
+/* Pages allocated and not freed yet (single pages and the pages of runs). */
 size_t fake_pages_outstanding(void);
 /* Pages handed out since the last reset. */
 size_t fake_pages_allocated_total(void);
 /* True when page is a page plat_alloc_page returned and nobody freed. */
 bool fake_page_is_allocated(const void *page);
-/* From now on only n more allocations succeed (then NULL); n < 0: no limit. */
+/* From now on only n more pages can be allocated (then NULL; a run needs
+ * all its pages); n < 0: no limit. */
 void fake_pages_set_limit(long n);
+/* Contiguous runs (plat_alloc_pages) not freed yet. */
+size_t fake_page_runs_outstanding(void);
+/* With refuse set, plat_alloc_pages finds no contiguous run (single pages
+ * still work), as on a fragmented host.  Off after reset. */
+void fake_pages_refuse_runs(bool refuse);
 
 /* Everything written to the console since the last clear (NUL-terminated). */
 const char *fake_console_text(void);

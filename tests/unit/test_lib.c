@@ -351,6 +351,46 @@ static void test_ept_map_out_of_memory_fails_and_destroy_frees_all(void **state)
 	assert_int_equal(fake_pages_outstanding(), 0);
 }
 
+static void test_ept_maps_1g_and_2m_pages(void **state)
+{
+	(void)state;
+	struct ept ept;
+	uint64_t perms = 0;
+
+	assert_true(ept_init(&ept));
+	assert_true(ept_map_large(&ept, 1ULL << 30, 0x80000000ULL, 2, EPT_RWX));
+	assert_true(ept_map_large(&ept, 0x200000, 0x12200000ULL, 1, EPT_READ));
+	assert_int_equal(ept_translate(&ept, (1ULL << 30) + 0x12345678, NULL), 0x92345678ULL);
+	assert_int_equal(ept_translate(&ept, 0x3FFFFF, &perms), 0x123FFFFFULL);
+	assert_int_equal(perms, EPT_READ);
+	assert_int_equal(ept_mapping_size(&ept, (1ULL << 30) + 0x1000), 1ULL << 30);
+	assert_int_equal(ept_mapping_size(&ept, 0x200000), 2 * MiB);
+	assert_int_equal(ept_mapping_size(&ept, 0x400000), 0);
+	assert_int_equal(ept_translate(&ept, 0x1FFFFF, NULL), EPT_NO_MAPPING);
+	/* PML4, PDPT and one PD: a 1 GiB page needs no PD, a 2 MiB page no PT. */
+	assert_int_equal(ept.table_pages, 3);
+	ept_destroy(&ept);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_ept_refuses_misaligned_or_taken_large_pages(void **state)
+{
+	(void)state;
+	struct ept ept;
+
+	assert_true(ept_init(&ept));
+	assert_false(ept_map_large(&ept, 0x201000, 0x400000, 1, EPT_RWX)); /* gpa */
+	assert_false(ept_map_large(&ept, 0x200000, 0x401000, 1, EPT_RWX)); /* hpa */
+	assert_false(ept_map_large(&ept, 0x200000, 0x400000, 3, EPT_RWX)); /* 512 GiB */
+	assert_false(ept_map_large(&ept, 0x200000, 0x400000, 0, EPT_RWX));
+	assert_true(ept_map_4k(&ept, 0x201000, 0x5000, EPT_RWX));
+	/* A page table already covers the 2 MiB range. */
+	assert_false(ept_map_large(&ept, 0x200000, 0x400000, 1, EPT_RWX));
+	assert_int_equal(ept_translate(&ept, 0x201000, NULL), 0x5000);
+	ept_destroy(&ept);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
 /* ---- VM creation ---- */
 
 static void test_vm_create_refuses_bad_ram_sizes(void **state)
@@ -387,6 +427,74 @@ static void test_vm_create_out_of_memory_leaves_nothing_allocated(void **state)
 	fake_pages_set_limit(516);
 	assert_null(vm_create(&v, 0, "fits", 2 * MiB));
 	vm_destroy(&v);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_vm_with_2m_pages_backs_aligned_ram_with_runs(void **state)
+{
+	(void)state;
+	struct vm v;
+	uint64_t ram = 4 * MiB + 0x2000;
+
+	assert_null(vm_create_with_pages(&v, 0, "big", ram, VM_PAGES_2M));
+	assert_int_equal(ept_mapping_size(&v.ept, 0), 2 * MiB);
+	assert_int_equal(ept_mapping_size(&v.ept, 2 * MiB + 0x1000), 2 * MiB);
+	assert_int_equal(ept_mapping_size(&v.ept, 4 * MiB), 0x1000); /* the tail */
+	assert_int_equal(ept_mapping_size(&v.ept, 4 * MiB + 0x1000), 0x1000);
+	assert_int_equal(ept_mapping_size(&v.ept, ram), 0);
+	uint64_t base = ept_translate(&v.ept, 0, NULL);
+	assert_int_equal(base & (2 * MiB - 1), 0);
+	assert_int_equal(ept_translate(&v.ept, 0x1FFFFF, NULL), base + 0x1FFFFF);
+	assert_int_equal(fake_page_runs_outstanding(), 2);
+	/* 1024 pages in runs, 2 single pages, PML4 + PDPT + PD + one PT. */
+	assert_int_equal(fake_pages_outstanding(), 1024 + 2 + 4);
+
+	char out[9] = { 0 };
+	assert_true(guest_write(&v, 2 * MiB - 4, "ABCDEFGH", 8));
+	assert_true(guest_read(&v, 2 * MiB - 4, out, 8));
+	assert_string_equal(out, "ABCDEFGH");
+	vm_destroy(&v);
+	assert_int_equal(fake_page_runs_outstanding(), 0);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_vm_with_2m_pages_falls_back_to_4k_pages_without_runs(void **state)
+{
+	(void)state;
+	struct vm v;
+
+	fake_pages_refuse_runs(true);
+	assert_null(vm_create_with_pages(&v, 0, "frag", 2 * MiB, VM_PAGES_2M));
+	assert_int_equal(ept_mapping_size(&v.ept, 0), 0x1000);
+	assert_int_equal(fake_page_runs_outstanding(), 0);
+	assert_int_equal(fake_pages_outstanding(), 512 + 4);
+	vm_destroy(&v);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_vm_with_1g_pages_uses_them_only_for_a_whole_gib(void **state)
+{
+	(void)state;
+	struct vm v;
+
+	assert_null(vm_create_with_pages(&v, 0, "small", 4 * MiB, VM_PAGES_1G));
+	assert_int_equal(ept_mapping_size(&v.ept, 0), 0x1000);
+	assert_int_equal(fake_page_runs_outstanding(), 0);
+	vm_destroy(&v);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_vm_with_large_pages_out_of_memory_frees_runs_and_pages(void **state)
+{
+	(void)state;
+	struct vm v;
+
+	/* Room for the EPT, one 2 MiB run and some 4 KiB pages, not for 6 MiB. */
+	fake_pages_set_limit(3 + 512 + 200);
+	const char *err = vm_create_with_pages(&v, 0, "oom", 6 * MiB, VM_PAGES_2M);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "out of memory"));
+	assert_int_equal(fake_page_runs_outstanding(), 0);
 	assert_int_equal(fake_pages_outstanding(), 0);
 }
 
@@ -682,8 +790,14 @@ int main(void)
 		L(test_ept_map_and_translate_one_page),
 		L(test_ept_translates_and_refuses_to_split_a_2m_page),
 		L(test_ept_map_out_of_memory_fails_and_destroy_frees_all),
+		L(test_ept_maps_1g_and_2m_pages),
+		L(test_ept_refuses_misaligned_or_taken_large_pages),
 		L(test_vm_create_refuses_bad_ram_sizes),
 		L(test_vm_create_out_of_memory_leaves_nothing_allocated),
+		L(test_vm_with_2m_pages_backs_aligned_ram_with_runs),
+		L(test_vm_with_2m_pages_falls_back_to_4k_pages_without_runs),
+		L(test_vm_with_1g_pages_uses_them_only_for_a_whole_gib),
+		L(test_vm_with_large_pages_out_of_memory_frees_runs_and_pages),
 		L(test_vm_create_cuts_a_long_name),
 		V(test_vm_end_happens_once),
 		L(test_segment_base_of_a_code_descriptor),
