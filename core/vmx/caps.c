@@ -2,6 +2,7 @@
 
 #include "lib/format.h"
 #include "lib/log.h"
+#include "vmx/caps_report.h"
 #include "vmx/intrin.h"
 #include "vmx/msr.h"
 
@@ -105,33 +106,14 @@ enum feature_control_action feature_control_decide(uint64_t msr_value,
 	return FEATURE_CONTROL_MUST_WRITE;
 }
 
+/* One line of the capability report (core/vmx/caps_report.c) into the log. */
+static void log_report_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	log_printf("cvisor: %s\n", line);
+}
+
 void vmx_caps_print_summary(const struct vmx_caps *caps)
 {
-	uint32_t proc2 = caps->controls[VMX_CONTROLS_PROC2] >> 32;
-	uint32_t pin = caps->controls[VMX_CONTROLS_PIN] >> 32;
-
-	log_printf("cvisor: VMX revision 0x%x, region %u bytes, true controls %s, "
-		   "EPT %s%s%s, VPID %s, unrestricted guest %s, preemption timer %s (TSC/2^%u)\n",
-		   VMX_BASIC_REVISION(caps->basic),
-		   VMX_BASIC_REGION_SIZE(caps->basic),
-		   (caps->basic & VMX_BASIC_TRUE_CONTROLS) ? "yes" : "no",
-		   (proc2 & PROC2_ENABLE_EPT) ? "yes" : "no",
-		   (caps->ept_vpid & EPT_CAP_PDE_2MB) ? " +2M" : "",
-		   (caps->ept_vpid & EPT_CAP_PDPTE_1GB) ? " +1G" : "",
-		   (proc2 & PROC2_ENABLE_VPID) ? "yes" : "no",
-		   (proc2 & PROC2_UNRESTRICTED_GUEST) ? "yes" : "no",
-		   (pin & PIN_PREEMPTION_TIMER) ? "yes" : "no",
-		   (unsigned)(caps->misc & 0x1F));
-	log_printf("cvisor: VMX MSRs: basic 0x%llx pin 0x%llx proc 0x%llx proc2 0x%llx exit 0x%llx entry 0x%llx\n",
-		   (unsigned long long)caps->basic,
-		   (unsigned long long)caps->controls[VMX_CONTROLS_PIN],
-		   (unsigned long long)caps->controls[VMX_CONTROLS_PROC],
-		   (unsigned long long)caps->controls[VMX_CONTROLS_PROC2],
-		   (unsigned long long)caps->controls[VMX_CONTROLS_EXIT],
-		   (unsigned long long)caps->controls[VMX_CONTROLS_ENTRY]);
-	log_printf("cvisor: VMX MSRs: misc 0x%llx cr0 fixed 0x%llx/0x%llx cr4 fixed 0x%llx/0x%llx vmcs_enum 0x%llx ept_vpid 0x%llx\n",
-		   (unsigned long long)caps->misc, (unsigned long long)caps->cr0_fixed0,
-		   (unsigned long long)caps->cr0_fixed1, (unsigned long long)caps->cr4_fixed0,
-		   (unsigned long long)caps->cr4_fixed1, (unsigned long long)caps->vmcs_enum,
-		   (unsigned long long)caps->ept_vpid);
+	caps_report(caps, NULL, CAPS_REPORT_SHORT, log_report_line, NULL);
 }
