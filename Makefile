@@ -3,6 +3,7 @@
 
 BUILD    ?= build
 CPU      ?= tigerlake
+CPUS     ?= 2
 CC       := gcc
 LD       := ld
 
@@ -38,7 +39,8 @@ GUESTS_BUILT := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 
 # Unit tests: every core file except the freestanding libc, plus the pure
 # bare-metal page allocator, plus the fakes.
-UNIT_CORE_SRCS := $(filter-out core/lib/mem.c,$(CORE_SRCS)) platform/baremetal/page_alloc.c
+UNIT_CORE_SRCS := $(filter-out core/lib/mem.c,$(CORE_SRCS)) platform/baremetal/page_alloc.c \
+	platform/baremetal/acpi.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c)
 
@@ -56,7 +58,7 @@ USER_ISO := $(BUILD)/iso/user.iso
 RUN_ISO := $(if $(strip $(GUESTS) $(CVISOR_OPTIONS)),$(USER_ISO),$(DEMO_ISO))
 RUN_GUESTS := $(if $(strip $(GUESTS)),$(foreach g,$(GUESTS),$(g) "$(basename $(notdir $(g)))"),$(DEMO_GUESTS))
 
-.PHONY: all run test test-unit test-system test-compile-fail deps clean
+.PHONY: all run test test-unit test-system test-compile-fail deps clean cvisor-check
 all: $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_ISO)
 
 deps:
@@ -100,15 +102,25 @@ $(USER_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_MODULE)
 
 # make run: boot the demo (or GUESTS) in Bochs with the serial console shown live.
 run: deps all $(RUN_ISO)
-	tools/bochs-run --iso $(RUN_ISO) --out $(BUILD)/run --cpu $(CPU) --live
+	tools/bochs-run --iso $(RUN_ISO) --out $(BUILD)/run --cpu $(CPU) --cpus $(CPUS) --live
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  UNIT    $@")
 	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka -lZydis
 
-test-unit: $(UNIT_TESTS) test-compile-fail
+test-unit: $(UNIT_TESTS) test-compile-fail $(BUILD)/cvisor-check
 	@tools/run-unit-tests $(UNIT_TESTS)
+	@tests/unit/cvisor-check-test $(BUILD)/cvisor-check
+
+# cvisor-check: a Linux tool that tells whether this machine can run cvisor
+# (vendor, VMX, IA32_FEATURE_CONTROL, decoded capability MSRs via /dev/cpu/N/msr).
+cvisor-check: $(BUILD)/cvisor-check
+CHECK_SRCS := $(wildcard tools/cvisor-check/*.c) core/vmx/caps_report.c core/vmx/controls.c
+$(BUILD)/cvisor-check: $(CHECK_SRCS) $(wildcard core/vmx/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) -std=c11 -O2 -g $(WARNINGS) -Icore -o $@ $(CHECK_SRCS)
 
 # A VMCS access of the wrong width, or a write to a read-only field, must not compile.
 test-compile-fail:

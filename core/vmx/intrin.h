@@ -238,6 +238,22 @@ static inline void rep_stosb(void *dst, uint8_t value, size_t len)
 			 : "memory", "cc");
 }
 
+/* Reads the 32- or 64-bit value at offset in the GS segment (per-CPU data
+ * of the bare-metal platform: IA32_GS_BASE points at it). */
+static inline uint32_t gs_read32(uint64_t offset)
+{
+	uint32_t v;
+	__asm__ volatile("movl %%gs:(%1), %0" : "=r"(v) : "r"(offset));
+	return v;
+}
+
+static inline uint64_t gs_read64(uint64_t offset)
+{
+	uint64_t v;
+	__asm__ volatile("movq %%gs:(%1), %0" : "=r"(v) : "r"(offset));
+	return v;
+}
+
 /* Bochs "magic breakpoint": a no-op on real CPUs. */
 static inline void bochs_magic_break(void)
 {

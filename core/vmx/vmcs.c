@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "lib/log.h"
+#include "platform.h"
 #include "vmx/intrin.h"
 #include "vmx/vmx_names.h"
 
@@ -20,7 +21,14 @@ const struct vmcs_field_info vmcs_field_table[] = {
 const unsigned vmcs_field_count =
 	sizeof(vmcs_field_table) / sizeof(vmcs_field_table[0]);
 
-static unsigned failed_writes;
+/* Failed VMWRITEs per CPU: each CPU builds its own VMCSs. */
+#define VMCS_MAX_CPUS 64
+static unsigned failed_writes[VMCS_MAX_CPUS];
+
+static unsigned *this_cpu_failures(void)
+{
+	return &failed_writes[plat_this_cpu() % VMCS_MAX_CPUS];
+}
 
 const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding)
 {
@@ -69,7 +77,7 @@ void vmcs_write_encoding(uint32_t encoding, uint64_t value)
 	enum vmx_insn_result r = vmwrite(encoding, value);
 
 	if (r != VMX_SUCCEED) {
-		failed_writes++;
+		(*this_cpu_failures())++;
 		log_vmx_failure("VMWRITE", encoding, r);
 	}
 }
@@ -81,12 +89,12 @@ bool vmcs_try_read(uint32_t encoding, uint64_t *value)
 
 unsigned vmcs_failed_writes(void)
 {
-	return failed_writes;
+	return *this_cpu_failures();
 }
 
 void vmcs_reset_failures(void)
 {
-	failed_writes = 0;
+	*this_cpu_failures() = 0;
 }
 
 void vmcs_dump(void)

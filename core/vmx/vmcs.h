@@ -74,7 +74,7 @@ void vmcs_write_encoding(uint32_t encoding, uint64_t value);
 /* Quiet read for dumps: false when the field does not exist on this CPU. */
 bool vmcs_try_read(uint32_t encoding, uint64_t *value);
 
-/* Number of VMWRITEs that failed since the last vmcs_reset_failures(). */
+/* Number of VMWRITEs that failed on this CPU since its last vmcs_reset_failures(). */
 unsigned vmcs_failed_writes(void);
 void vmcs_reset_failures(void);
 

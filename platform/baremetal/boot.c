@@ -10,6 +10,7 @@
 #include "page_alloc.h"
 #include "power.h"
 #include "serial.h"
+#include "smp.h"
 
 /* Static: the boot stack is only 16 KiB and these are a few KiB. */
 static struct mb2_boot mb2;
@@ -17,6 +18,7 @@ static struct boot_info info;
 static struct mem_range ram[MB2_MAX_MMAP];
 /* Non-RAM map entries, the kernel, the boot information, the modules. */
 static struct mem_range reserved[MB2_MAX_MMAP + 2 + BOOT_MAX_MODULES];
+static unsigned ram_count, reserved_count;
 
 static uint64_t range_end(uint64_t base, uint64_t length)
 {
@@ -50,6 +52,8 @@ static void init_page_allocator(void)
 						       mb2.modules[i].end };
 
 	page_alloc_init(ram, nram, reserved, nres);
+	ram_count = nram;
+	reserved_count = nres;
 }
 
 void boot_main(uint32_t mb2_magic, uint64_t mb2_info_pa)
@@ -58,6 +62,7 @@ void boot_main(uint32_t mb2_magic, uint64_t mb2_info_pa)
 
 	serial_init();
 	descriptors_init();
+	smp_init_boot_cpu();
 
 	if (mb2_magic != MB2_BOOTLOADER_MAGIC) {
 		log_printf("cvisor: not started by a Multiboot2 boot loader (EAX 0x%x, expected 0x%x); boot cvisor.elf with GRUB's multiboot2 command\n",
@@ -86,6 +91,8 @@ void boot_main(uint32_t mb2_magic, uint64_t mb2_info_pa)
 	log_printf("cvisor: booted, %llu MiB usable RAM, %u module(s)\n",
 		   (unsigned long long)(info.usable_ram_bytes >> 20),
 		   info.module_count);
+	/* The other CPUs (the trampoline page must avoid what the map reserves). */
+	smp_start(&info, ram, ram_count, reserved, reserved_count);
 
 	cvisor_main(&info);
 

@@ -20,32 +20,15 @@
 #define SYS_TYPE_TSS64_AVAIL 0x9ULL	/* SDM Vol. 3A "System Descriptor Types" */
 #define GATE_TYPE_INTR64     0xEULL
 
-/* IST slots (1-based in the gate; 0 means "no stack switch"). */
-#define IST_DF  1
-#define IST_NMI 2
-#define IST_MC  3
-#define IST_STACK_SIZE 8192
-
-/* 64-bit TSS (SDM Vol. 3A figure "64-Bit TSS Format"). */
-struct __attribute__((packed)) tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-};
-_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes");
-
 struct idt_gate {
 	uint64_t low, high;
 };
 
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
+/* The bootstrap processor's tables; application processors bring their own. */
+static struct cpu_tables bsp_tables;
+static struct ist_stacks bsp_ist;
+/* One IDT for every CPU: the gates do not depend on the CPU. */
 static struct idt_gate idt[EXCEPTION_VECTORS] __attribute__((aligned(16)));
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* isr.S: the entry stub of each vector. */
 extern const uint64_t isr_stub_table[EXCEPTION_VECTORS];
@@ -72,9 +55,11 @@ static struct idt_gate make_gate(uint64_t handler, unsigned ist)
 	return g;
 }
 
-void descriptors_init(void)
+/* Fills tables for one CPU and loads GDT, TR and the shared IDT. */
+static void load_cpu_tables(struct cpu_tables *t, struct ist_stacks *ist)
 {
 	struct desc_ptr gdtr, idtr;
+	uint64_t *gdt = t->gdt;
 
 	gdt[0] = 0;
 	gdt[1] = SEG_LIMIT_4G | SEG_ACCESSED | SEG_RW | SEG_CODE | SEG_S |
@@ -82,19 +67,27 @@ void descriptors_init(void)
 	gdt[2] = SEG_LIMIT_4G | SEG_ACCESSED | SEG_RW | SEG_S | SEG_P |
 		 SEG_DB | SEG_G;
 
-	tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)(ist_stacks[0] + IST_STACK_SIZE);
-	tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)(ist_stacks[1] + IST_STACK_SIZE);
-	tss.ist[IST_MC - 1] = (uint64_t)(uintptr_t)(ist_stacks[2] + IST_STACK_SIZE);
+	t->tss = (struct tss64){ 0 };
+	t->tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)(ist->stack[0] + IST_STACK_SIZE);
+	t->tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)(ist->stack[1] + IST_STACK_SIZE);
+	t->tss.ist[IST_MC - 1] = (uint64_t)(uintptr_t)(ist->stack[2] + IST_STACK_SIZE);
 	/* An I/O map base at or past the limit means "no I/O permission
 	 * bitmap" (SDM Vol. 1 "I/O Permission Bit Map"): ring 0 does not need one. */
-	tss.iomap_base = sizeof(tss);
-	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof(tss) - 1);
+	t->tss.iomap_base = sizeof(t->tss);
+	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&t->tss, sizeof(t->tss) - 1);
 
-	gdtr.limit = sizeof(gdt) - 1;
+	gdtr.limit = sizeof(t->gdt) - 1;
 	gdtr.base = (uint64_t)(uintptr_t)gdt;
 	gdt_load(&gdtr, GDT_SEL_CODE64, GDT_SEL_DATA);
 	load_tr(GDT_SEL_TSS);
 
+	idtr.limit = sizeof(idt) - 1;
+	idtr.base = (uint64_t)(uintptr_t)idt;
+	load_idtr(&idtr);
+}
+
+void descriptors_init(void)
+{
 	for (unsigned v = 0; v < EXCEPTION_VECTORS; v++) {
 		unsigned ist = 0;
 		if (v == 8)
@@ -105,12 +98,25 @@ void descriptors_init(void)
 			ist = IST_MC;
 		idt[v] = make_gate(isr_stub_table[v], ist);
 	}
-	idtr.limit = sizeof(idt) - 1;
-	idtr.base = (uint64_t)(uintptr_t)idt;
-	load_idtr(&idtr);
+	load_cpu_tables(&bsp_tables, &bsp_ist);
+}
+
+void descriptors_init_ap(struct cpu_tables *tables, struct ist_stacks *ist)
+{
+	load_cpu_tables(tables, ist);
 }
 
 uint64_t descriptors_tss_base(void)
 {
-	return (uint64_t)(uintptr_t)&tss;
+	struct desc_ptr gdtr;
+	const uint64_t *gdt;
+	uint16_t tr = read_tr() & ~7;
+
+	read_gdtr(&gdtr);
+	gdt = (const uint64_t *)(uintptr_t)gdtr.base;
+	/* SDM Vol. 3A "TSS Descriptor in 64-bit mode": base 15:0 in bits
+	 * 31:16, 23:16 in 39:32, 31:24 in 63:56, 63:32 in the next quadword. */
+	return ((gdt[tr / 8] >> 16) & 0xFFFFFFULL) |
+	       (((gdt[tr / 8] >> 56) & 0xFFULL) << 24) |
+	       (gdt[tr / 8 + 1] << 32);
 }

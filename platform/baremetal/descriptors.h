@@ -1,5 +1,5 @@
 /*
- * The final GDT, TSS and IDT of the bootstrap processor, built in C.
+ * The final GDT, TSS and IDT of each processor, built in C.
  *
  * GDT layout (selectors):
  *   0x00 null
@@ -8,7 +8,8 @@
  *   0x18 64-bit TSS (16-byte descriptor, occupies 0x18 and 0x20)
  * The IDT holds interrupt gates for the 32 exception vectors; #DF, NMI and
  * #MC run on their own IST stacks so they are reported even when the
- * current stack is what went wrong.
+ * current stack is what went wrong.  Every CPU has its own GDT and TSS
+ * with the same layout; the IDT is one table shared by all CPUs.
  */
 #ifndef CVISOR_BAREMETAL_DESCRIPTORS_H
 #define CVISOR_BAREMETAL_DESCRIPTORS_H
@@ -20,6 +21,40 @@
 #define GDT_SEL_TSS    0x18
 
 #define EXCEPTION_VECTORS 32
+
+/* IST slots (1-based in the gate; 0 means "no stack switch"). */
+#define IST_DF  1
+#define IST_NMI 2
+#define IST_MC  3
+#define IST_COUNT 3
+#define IST_STACK_SIZE 8192
+
+/* 64-bit TSS (SDM Vol. 3A figure "64-Bit TSS Format"). */
+struct __attribute__((packed)) tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+};
+_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes");
+
+/*
+ * One CPU's GDT and TSS: every CPU has its own (a TSS descriptor turns
+ * busy when loaded, and each CPU needs its own IST stacks); the IDT is
+ * shared.
+ */
+struct cpu_tables {
+	uint64_t gdt[5] __attribute__((aligned(16)));
+	struct tss64 tss __attribute__((aligned(16)));
+};
+
+/* Each CPU's IST stacks: #DF, NMI, #MC. */
+struct ist_stacks {
+	uint8_t stack[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
+};
 
 /*
  * What isr.S leaves on the stack, lowest address first: the registers the
@@ -33,10 +68,20 @@ struct exception_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* Builds and loads GDT, TSS (ltr 0x18) and IDT on the bootstrap processor. */
+/*
+ * Builds the shared IDT, then builds and loads the bootstrap processor's
+ * GDT, TSS (ltr 0x18) and the IDT.
+ */
 void descriptors_init(void);
 
-/* Linear base address of the TSS (for the VMCS host-state TR base). */
+/*
+ * On an application processor, after descriptors_init ran on the BSP:
+ * builds this CPU's GDT and TSS in tables (IST stacks from ist), loads
+ * them (CS/DS/ES/SS reloaded, FS/GS null, ltr 0x18) and the shared IDT.
+ */
+void descriptors_init_ap(struct cpu_tables *tables, struct ist_stacks *ist);
+
+/* Linear base address of the running CPU's TSS (read back from its GDT). */
 uint64_t descriptors_tss_base(void);
 
 /* Called by isr.S for every exception; reports it and powers off. */

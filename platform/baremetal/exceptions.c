@@ -5,6 +5,7 @@
 #include "boot.h"
 #include "descriptors.h"
 #include "lib/format.h"
+#include "platform.h"
 #include "power.h"
 #include "serial.h"
 #include "vmx/intrin.h"
@@ -71,7 +72,7 @@ void exception_handler(struct exception_frame *frame)
 	if (nth == 1) {
 		static const char nested[] =
 			"cvisor: CPU exception while reporting a CPU exception; halted\n";
-		serial_write(nested, sizeof(nested) - 1);
+		console_write_emergency(nested, sizeof(nested) - 1);
 		serial_flush();
 	}
 	if (nth > 0)
@@ -92,7 +93,8 @@ void exception_handler(struct exception_frame *frame)
 		n += fmt_snprintf(line + n, sizeof(line) - n, " CR2 0x%llx",
 				  (unsigned long long)read_cr2());
 	if (n < sizeof(line))
-		n += fmt_snprintf(line + n, sizeof(line) - n, "; halted\n");
+		n += fmt_snprintf(line + n, sizeof(line) - n, " on CPU %u; halted\n",
+				  plat_this_cpu());
 	if (n >= sizeof(line)) {
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';

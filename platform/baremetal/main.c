@@ -21,6 +21,7 @@
 #include "vm/schedule.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
+#include "vmx/intrin.h"
 #include "vmx/vmx_cpu.h"
 
 #define GUEST_CMDLINE_MAX 256
@@ -98,22 +99,27 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 static struct vm vms[BOOT_MAX_MODULES];
 static struct vcpu vcpus[BOOT_MAX_MODULES];
 
-/* Creates and loads one VM with its vCPU; false (with a reason printed) if
- * refused.  mod is the kernel; the modules right after it that start with
- * '+' are its Multiboot modules. */
-static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_module *mod,
-			 const struct boot_module *extra, unsigned extra_count)
+/* A guest module that became a VM, and the CPU its vCPU is pinned to. */
+struct guest_slot {
+	bool loaded;  /* VM created and its image loaded */
+	bool running; /* its vCPU was created on its CPU */
+	unsigned cpu;
+	struct vcpu_start_state boot;
+};
+static struct guest_slot slots[BOOT_MAX_MODULES];
+
+/*
+ * Creates one VM and loads its kernel and modules; false (with a reason
+ * printed) if refused.  mod is the kernel; the modules right after it that
+ * start with '+' are its Multiboot modules.  The vCPU is created later, on
+ * the CPU it is pinned to.
+ */
+static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct boot_module *mod,
+		       const struct boot_module *extra, unsigned extra_count)
 {
+	struct vm *vm = &vms[id];
 	struct multiboot_module modules[MULTIBOOT_MAX_MODULES];
 	unsigned module_count = 0;
-
-	for (unsigned i = 0; i < extra_count && module_count < MULTIBOOT_MAX_MODULES; i++) {
-		modules[module_count].data = plat_phys_to_virt(extra[i].start);
-		modules[module_count].size = extra[i].end - extra[i].start;
-		modules[module_count].cmdline = extra[i].cmdline + 1; /* after the '+' */
-		module_count++;
-	}
-	struct vm *vm = &vms[id];
 	struct guest_options opt;
 	struct multiboot_start start;
 	const char *err = parse_guest_options(mod->cmdline, &opt);
@@ -122,16 +128,21 @@ static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_mod
 		log_printf("cvisor: guest module %u (\"%s\") refused: %s\n", id, mod->cmdline, err);
 		return false;
 	}
-	unsigned large_pages = ((cpu->caps.ept_vpid & EPT_CAP_PDE_2MB) ? VM_PAGES_2M : 0) |
-			       ((cpu->caps.ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
-	if ((err = vm_create_with_pages(vm, id, opt.name, opt.ram, large_pages)) != NULL) {
-		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
-		return false;
-	}
 	if (extra_count > MULTIBOOT_MAX_MODULES) {
 		log_printf("cvisor: VM %s refused: more than %u modules\n", opt.name,
 			   MULTIBOOT_MAX_MODULES);
-		vm_destroy(vm);
+		return false;
+	}
+	for (unsigned i = 0; i < extra_count; i++) {
+		modules[module_count].data = plat_phys_to_virt(extra[i].start);
+		modules[module_count].size = extra[i].end - extra[i].start;
+		modules[module_count].cmdline = extra[i].cmdline + 1; /* after the '+' */
+		module_count++;
+	}
+	unsigned large_pages = ((caps->ept_vpid & EPT_CAP_PDE_2MB) ? VM_PAGES_2M : 0) |
+			       ((caps->ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
+	if ((err = vm_create_with_pages(vm, id, opt.name, opt.ram, large_pages)) != NULL) {
+		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		return false;
 	}
 	err = multiboot_load_with_modules(vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
@@ -141,15 +152,9 @@ static bool create_guest(struct vmx_cpu *cpu, unsigned id, const struct boot_mod
 		vm_destroy(vm);
 		return false;
 	}
-	struct vcpu_start_state boot = {
+	slots[id].boot = (struct vcpu_start_state){
 		.eip = start.entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = start.info_gpa,
 	};
-	enum vmx_error verr = vcpu_create(&vcpus[id], vm, cpu, 0, &boot);
-	if (verr != VMX_OK) {
-		log_printf("cvisor: VM %s: %s\n", vm->name, vmx_error_message(verr));
-		vm_destroy(vm);
-		return false;
-	}
 	log_printf("cvisor: VM %s: %llu KiB RAM, %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
 		   vm->name, (unsigned long long)(vm->ram_size >> 10), vm->ept.table_pages,
 		   start.entry, module_count, opt.cmdline);
@@ -183,10 +188,76 @@ static void check_canary_after(struct vm *vm)
 	log_printf("cvisor: memory canary intact after VM %s\n", vm->name);
 }
 
+#define MAX_CPUS 64
+static struct vmx_cpu vmx_cpus[MAX_CPUS];
+static enum vmx_error vmx_results[MAX_CPUS];
+static unsigned module_count;
+
+/* Phase 1, on every CPU: enter VMX operation, each failure named by CPU. */
+static void cpu_enable_vmx(unsigned cpu, void *arg)
+{
+	(void)arg;
+	if (cpu >= MAX_CPUS)
+		return;
+	vmx_results[cpu] = vmx_cpu_enable(&vmx_cpus[cpu], cpu);
+	if (vmx_results[cpu] != VMX_OK)
+		log_printf("cvisor: CPU %u: %s\n", cpu, vmx_error_message(vmx_results[cpu]));
+	else
+		log_printf("cvisor: CPU %u: VMX on (VMXON region at 0x%llx)\n", cpu,
+			   (unsigned long long)vmx_cpus[cpu].vmxon_region_pa);
+}
+
+/* Phase 2, on every CPU: create the vCPUs pinned here, run them to the end. */
+static void cpu_run_guests(unsigned cpu, void *arg)
+{
+	(void)arg;
+	struct vcpu *mine[BOOT_MAX_MODULES] = { NULL };
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < module_count; i++) {
+		if (!slots[i].loaded || slots[i].cpu != cpu)
+			continue;
+		enum vmx_error err = vcpu_create(&vcpus[i], &vms[i], &vmx_cpus[cpu], 0, &slots[i].boot);
+		if (err != VMX_OK) {
+			log_printf("cvisor: VM %s: %s\n", vms[i].name, vmx_error_message(err));
+			vm_end(&vms[i], false, "its vCPU could not be created on CPU %u", cpu);
+			continue;
+		}
+		slots[i].running = true;
+		mine[count++] = &vcpus[i];
+		log_printf("cvisor: VM %s: vCPU 0 runs on CPU %u\n", vms[i].name, cpu);
+	}
+	schedule_round_robin(mine, count, check_canary_after);
+	for (unsigned i = 0; i < count; i++)
+		vcpu_destroy(mine[i]);
+}
+
+/* Phase 3, on every CPU: leave VMX operation and show that it is gone. */
+static void cpu_disable_vmx(unsigned cpu, void *arg)
+{
+	bool *failed = arg;
+	struct cpuid_regs r;
+
+	if (cpu >= MAX_CPUS || vmx_results[cpu] != VMX_OK)
+		return;
+	enum vmx_error err = vmx_cpu_disable(&vmx_cpus[cpu]);
+	if (err != VMX_OK) {
+		log_printf("cvisor: CPU %u: %s\n", cpu, vmx_error_message(err));
+		*failed = true;
+		return;
+	}
+	/* CPUID.1:ECX[31] is the hypervisor-present bit (SDM Vol. 2A CPUID). */
+	cpuid(1, 0, &r);
+	bool vmxe = vmx_cr4_vmxe_set(), hypervisor = r.ecx & (1u << 31);
+	log_printf("cvisor: CPU %u: VMX off, CR4.VMXE %s, CPUID reports %s\n", cpu,
+		   vmxe ? "still set" : "clear", hypervisor ? "a hypervisor" : "no hypervisor");
+	if (vmxe)
+		*failed = true;
+}
+
 void cvisor_main(const struct boot_info *info)
 {
-	static struct vmx_cpu cpu0;
-	enum vmx_error err;
+	unsigned cpus = plat_cpu_count() < MAX_CPUS ? plat_cpu_count() : MAX_CPUS;
 
 	log_printf("cvisor %u.%u: type-1 Intel VT-x hypervisor\n", 0, 1);
 	/* Boot options (multiboot2 /boot/cvisor.elf <options>): trace=exits
@@ -197,21 +268,22 @@ void cvisor_main(const struct boot_info *info)
 			exit_trace_all = true;
 	if (exit_trace_all)
 		log_printf("cvisor: tracing every VM exit (trace=exits)\n");
-	err = vmx_cpu_enable(&cpu0, 0);
-	if (err != VMX_OK) {
-		log_printf("cvisor: CPU 0: %s\n", vmx_error_message(err));
+
+	plat_run_on_all_cpus(cpu_enable_vmx, NULL);
+	if (vmx_results[0] != VMX_OK)
 		plat_power_off(false);
-	}
-	vmx_caps_print_summary(&cpu0.caps);
-	log_printf("cvisor: CPU 0: VMX on (VMXON region at 0x%llx)\n",
-		   (unsigned long long)cpu0.vmxon_region_pa);
+	vmx_caps_print_summary(&vmx_cpus[0].caps);
+
+	/* The CPUs that run guests: those in VMX operation. */
+	unsigned usable[MAX_CPUS], usable_count = 0;
+	for (unsigned cpu = 0; cpu < cpus; cpu++)
+		if (vmx_results[cpu] == VMX_OK)
+			usable[usable_count++] = cpu;
 
 	canary_fill();
-	bool all_ok = info->module_count > 0;
-	struct vcpu *runnable[BOOT_MAX_MODULES];
-	bool created[BOOT_MAX_MODULES] = { false };
-	unsigned count = 0;
-
+	module_count = info->module_count;
+	bool all_ok = info->module_count > 0 && usable_count == cpus;
+	unsigned placed = 0;
 	if (!info->module_count)
 		log_printf("cvisor: no guest modules were given (GRUB: module2 <file> <name>)\n");
 	for (unsigned i = 0; i < info->module_count; i++) {
@@ -224,34 +296,32 @@ void cvisor_main(const struct boot_info *info)
 		}
 		while (i + 1 + extra < info->module_count && info->modules[i + 1 + extra].cmdline[0] == '+')
 			extra++;
-		created[i] = create_guest(&cpu0, i, mod, mod + 1, extra);
-		if (created[i])
-			runnable[count++] = &vcpus[i];
+		slots[i].loaded = load_guest(&vmx_cpus[0].caps, i, mod, mod + 1, extra);
+		if (slots[i].loaded)
+			slots[i].cpu = usable[placed++ % usable_count]; /* spread VMs over the CPUs */
 		else
 			all_ok = false;
 		i += extra;
 	}
-	schedule_round_robin(runnable, count, check_canary_after);
+	plat_run_on_all_cpus(cpu_run_guests, NULL);
 
 	for (unsigned i = 0; i < info->module_count; i++) {
-		if (!created[i])
+		if (!slots[i].loaded)
 			continue;
 		log_printf("cvisor: VM %s: %s: %s\n", vms[i].name,
 			   vms[i].success ? "success" : "failure", vms[i].end_reason);
-		exit_print_statistics(&vcpus[i]);
+		if (slots[i].running)
+			exit_print_statistics(&vcpus[i]);
 		all_ok &= vms[i].success;
-		vcpu_destroy(&vcpus[i]);
 		vm_destroy(&vms[i]);
 	}
 	if (canary_broken)
 		all_ok = false;
 
-	err = vmx_cpu_disable(&cpu0);
-	if (err != VMX_OK) {
-		log_printf("cvisor: CPU 0: %s\n", vmx_error_message(err));
-		plat_power_off(false);
-	}
-	log_printf("cvisor: CPU 0: VMX off, CR4.VMXE %s\n", vmx_cr4_vmxe_set() ? "still set" : "clear");
+	bool off_failed = false;
+	plat_run_on_all_cpus(cpu_disable_vmx, &off_failed);
+	if (off_failed)
+		all_ok = false;
 	log_printf("cvisor: %s\n", all_ok ? "all VMs ended successfully" : "a VM failed or was refused");
 	plat_power_off(all_ok);
 }

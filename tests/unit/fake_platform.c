@@ -256,3 +256,19 @@ size_t fake_console_count(const char *needle)
 	}
 	return n;
 }
+
+/* One CPU on the host: the core's per-CPU code runs as CPU 0. */
+unsigned plat_cpu_count(void)
+{
+	return 1;
+}
+
+unsigned plat_this_cpu(void)
+{
+	return 0;
+}
+
+void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
+{
+	fn(0, arg);
+}

@@ -1,0 +1,174 @@
+/*
+ * Host local APIC driver (see apic.h).  The host runs with RFLAGS.IF = 0:
+ * interrupts reach it only as VM exits, so all it needs is enable, ID,
+ * ICR and EOI.
+ */
+#include "apic.h"
+
+#include "vmx/intrin.h"
+#include "vmx/msr.h"
+
+#ifndef MSR_IA32_APIC_BASE
+#define MSR_IA32_APIC_BASE 0x1B
+#endif
+/* IA32_APIC_BASE bits (SDM Vol. 3A 11.4.4 "Local APIC Status and Location"). */
+#define APIC_BASE_BSP     (1ULL << 8)
+#define APIC_BASE_EXTD    (1ULL << 10)	/* x2APIC mode */
+#define APIC_BASE_ENABLE  (1ULL << 11)	/* global enable */
+#define APIC_BASE_ADDR    0xFFFFFF000ULL	/* bits 35:12; wider on newer CPUs */
+
+/* xAPIC register offsets (SDM Vol. 3A table 11-1); x2APIC MSR = 0x800 + offset / 16. */
+#define REG_ID       0x020
+#define REG_TPR      0x080
+#define REG_EOI      0x0B0
+#define REG_SVR      0x0F0
+#define REG_ICR_LOW  0x300
+#define REG_ICR_HIGH 0x310
+#define REG_LVT_LINT0 0x350
+#define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
+#define X2APIC_ICR   0x830u
+
+#define SVR_APIC_ENABLE (1u << 8)
+#define LVT_MASKED      (1u << 16)
+
+/* entry.S maps [0xC0000000, 4 GiB) uncached: the page must be there. */
+#define UNCACHED_WINDOW_START 0xC0000000ULL
+#define UNCACHED_WINDOW_END   0x100000000ULL
+
+/* Polls of the delivery-status bit before giving up (UC reads: ~1 us each
+ * on hardware, a few instructions in Bochs). */
+#define ICR_IDLE_MAX_POLLS 1000000UL
+
+static bool ready;
+static bool x2apic;
+static uint64_t base_pa;
+
+static uint32_t apic_read(uint32_t reg)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(X2APIC_MSR(reg));
+	return *(volatile uint32_t *)(uintptr_t)(base_pa + reg);
+}
+
+static void apic_write(uint32_t reg, uint32_t value)
+{
+	if (x2apic)
+		wrmsr(X2APIC_MSR(reg), value);
+	else
+		*(volatile uint32_t *)(uintptr_t)(base_pa + reg) = value;
+}
+
+/*
+ * Software-enables the APIC (SVR[8]) with spurious vector 0xFF, accepts
+ * every priority (TPR 0), and masks LINT0: the firmware leaves the BSP's
+ * LINT0 in ExtINT "virtual wire" mode for the 8259 PIC, whose interrupts
+ * the host never wants (smp.c masks the PICs as well).  LINT1 (NMI) stays.
+ */
+static void enable_this_cpu(void)
+{
+	apic_write(REG_TPR, 0);
+	apic_write(REG_LVT_LINT0, apic_read(REG_LVT_LINT0) | LVT_MASKED);
+	apic_write(REG_SVR, (apic_read(REG_SVR) & ~0xFFu) | SVR_APIC_ENABLE |
+				    APIC_SPURIOUS_VECTOR);
+}
+
+const char *apic_init_boot_cpu(void)
+{
+	struct cpuid_regs r;
+	uint64_t msr;
+
+	/* CPUID.1:EDX.APIC[bit 9] */
+	cpuid(1, 0, &r);
+	if (!(r.edx & (1u << 9)))
+		return "the CPU has no local APIC";
+	msr = rdmsr(MSR_IA32_APIC_BASE);
+	if (!(msr & APIC_BASE_ENABLE))
+		return "the local APIC is globally disabled (IA32_APIC_BASE[11] is clear)";
+	x2apic = msr & APIC_BASE_EXTD;
+	base_pa = msr & APIC_BASE_ADDR;
+	if (!x2apic && (base_pa < UNCACHED_WINDOW_START || base_pa >= UNCACHED_WINDOW_END))
+		return "the local APIC page is outside the uncached window [3 GiB, 4 GiB)";
+	enable_this_cpu();
+	ready = true;
+	return NULL;
+}
+
+void apic_init_ap(void)
+{
+	uint64_t msr = rdmsr(MSR_IA32_APIC_BASE);
+	uint64_t want = (msr & ~(APIC_BASE_ADDR | APIC_BASE_EXTD)) | base_pa |
+			APIC_BASE_ENABLE | (x2apic ? APIC_BASE_EXTD : 0);
+
+	/* Same page as the BSP's (firmware may have moved it on one CPU
+	 * only); xAPIC -> x2APIC is a legal transition, the reverse is not
+	 * needed: an AP never starts in x2APIC mode when the BSP is not. */
+	if ((want & ~APIC_BASE_BSP) != (msr & ~APIC_BASE_BSP)) {
+		if ((msr & APIC_BASE_ENABLE) == 0)
+			wrmsr(MSR_IA32_APIC_BASE, want & ~APIC_BASE_EXTD);
+		wrmsr(MSR_IA32_APIC_BASE, want);
+	}
+	enable_this_cpu();
+}
+
+bool apic_ready(void)
+{
+	return ready;
+}
+
+bool apic_x2apic_mode(void)
+{
+	return x2apic;
+}
+
+uint64_t apic_base_pa(void)
+{
+	return base_pa;
+}
+
+uint32_t apic_id(void)
+{
+	/* x2APIC: the whole 32-bit ID register; xAPIC: ID in bits 31:24. */
+	if (x2apic)
+		return (uint32_t)rdmsr(X2APIC_MSR(REG_ID));
+	return apic_read(REG_ID) >> 24;
+}
+
+uint32_t apic_max_id(void)
+{
+	/* 0xFF is the xAPIC broadcast ID; 0xFFFFFFFF the x2APIC one. */
+	return x2apic ? 0xFFFFFFFEu : 0xFEu;
+}
+
+static bool wait_icr_idle(void)
+{
+	for (unsigned long i = 0; i < ICR_IDLE_MAX_POLLS; i++) {
+		if (!(apic_read(REG_ICR_LOW) & APIC_ICR_DELIVERY_PENDING))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+bool apic_send_ipi(uint32_t dest, uint32_t icr_low)
+{
+	if (x2apic) {
+		/* One 64-bit write; no delivery status in x2APIC mode
+		 * (SDM Vol. 3A 11.12.9 "ICR Operation in x2APIC Mode").  WRMSR
+		 * to an x2APIC register is not serializing (11.12.3): fence so
+		 * the target sees this CPU's earlier stores with the IPI. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		wrmsr(X2APIC_ICR, ((uint64_t)dest << 32) | icr_low);
+		return true;
+	}
+	if (!wait_icr_idle())
+		return false;
+	/* Destination first: writing the low dword sends the IPI. */
+	apic_write(REG_ICR_HIGH, dest << 24);
+	apic_write(REG_ICR_LOW, icr_low);
+	return wait_icr_idle();
+}
+
+void apic_eoi(void)
+{
+	apic_write(REG_EOI, 0);
+}

@@ -1,0 +1,55 @@
+/*
+ * The host's own local APIC (Intel SDM Vol. 3A chapter 11, "Advanced
+ * Programmable Interrupt Controller (APIC)"): enabling it, its ID, sending
+ * IPIs through the ICR, EOI.  xAPIC mode through the MMIO page at
+ * IA32_APIC_BASE (identity mapped uncached by entry.S); x2APIC mode through
+ * the MSRs when the firmware left the APIC in x2APIC mode.
+ *
+ * This is not core/dev/lapic.c, which emulates an APIC for guests.
+ */
+#ifndef CVISOR_BAREMETAL_APIC_H
+#define CVISOR_BAREMETAL_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ICR bits (SDM Vol. 3A 11.6.1 "Interrupt Command Register (ICR)"). */
+#define APIC_ICR_FIXED          (0u << 8)
+#define APIC_ICR_INIT           (5u << 8)
+#define APIC_ICR_STARTUP        (6u << 8)
+#define APIC_ICR_DELIVERY_PENDING (1u << 12)
+#define APIC_ICR_LEVEL_ASSERT   (1u << 14)
+
+/* The spurious-interrupt vector cvisor programs (SVR[7:0]). */
+#define APIC_SPURIOUS_VECTOR    0xFF
+
+/*
+ * On the boot CPU: checks IA32_APIC_BASE (globally enabled, the MMIO page
+ * reachable) and software-enables the APIC.  Returns NULL, or the reason
+ * the APIC cannot be used (then no other apic_ function may be called).
+ */
+const char *apic_init_boot_cpu(void);
+
+/* On an application processor, after apic_init_boot_cpu succeeded on the
+ * BSP: the same base and mode as the BSP, software-enabled. */
+void apic_init_ap(void);
+
+bool apic_ready(void);
+bool apic_x2apic_mode(void);
+uint64_t apic_base_pa(void);
+/* This CPU's APIC ID (8 bits in xAPIC mode, 32 in x2APIC mode). */
+uint32_t apic_id(void);
+/* Highest APIC ID an IPI can name in the current mode. */
+uint32_t apic_max_id(void);
+
+/*
+ * Sends an IPI: icr_low is the ICR's low dword (vector, delivery mode,
+ * level), physical destination dest.  Waits a bounded time for the APIC to
+ * accept it (xAPIC delivery status); returns false if it never did.
+ */
+bool apic_send_ipi(uint32_t dest, uint32_t icr_low);
+
+/* Signals end of interrupt (writes the EOI register). */
+void apic_eoi(void);
+
+#endif
