@@ -25,9 +25,57 @@
 #define LVT_MASKED (1u << 16)
 #define ICR_DELIVERY_PENDING (1u << 12)
 
+static int highest_bit(const uint32_t *bits)
+{
+	for (int word = 7; word >= 0; word--) {
+		uint32_t w = __atomic_load_n(&bits[word], __ATOMIC_ACQUIRE);
+		if (w)
+			return word * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
+/* PPR (SDM Vol. 3A 11.8.3.1): TPR if its class is at least the highest
+ * in-service class, else that class. */
+static uint32_t processor_priority(const struct lapic *apic)
+{
+	int isrv = highest_bit(apic->isr);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xF0;
+	return (apic->tpr & 0xF0) >= isr_class ? apic->tpr & 0xFF : isr_class;
+}
+
+void lapic_set_irr(struct lapic *apic, uint8_t vector)
+{
+	__atomic_fetch_or(&apic->irr[vector / 32], 1u << (vector % 32), __ATOMIC_RELEASE);
+}
+
+bool lapic_has_pending(const struct lapic *apic)
+{
+	return highest_bit(apic->irr) >= 0;
+}
+
+bool lapic_software_enabled(const struct lapic *apic)
+{
+	return apic->svr & 0x100;
+}
+
+int lapic_deliverable(const struct lapic *apic)
+{
+	int vector = highest_bit(apic->irr);
+	if (vector < 0 || ((uint32_t)vector & 0xF0) <= (processor_priority(apic) & 0xF0))
+		return -1;
+	return vector;
+}
+
+void lapic_accept(struct lapic *apic, uint8_t vector)
+{
+	__atomic_fetch_and(&apic->irr[vector / 32], ~(1u << (vector % 32)), __ATOMIC_ACQ_REL);
+	apic->isr[vector / 32] |= 1u << (vector % 32);
+}
+
 void lapic_reset(struct lapic *apic, uint32_t apic_id)
 {
-	memset(apic, 0, sizeof(*apic));
+	memset(apic, 0, sizeof(*apic)); /* also clears IRR and ISR (INIT, 11.4.7.3) */
 	apic->id = apic_id << 24;
 	apic->dfr = 0xFFFFFFFFu;
 	apic->svr = 0xFF;
@@ -60,8 +108,7 @@ uint32_t lapic_read(const struct lapic *apic, uint32_t offset)
 	case APIC_TPR:
 		return apic->tpr;
 	case APIC_PPR:
-		/* nothing is ever in service, so PPR = TPR[7:4] (11.8.3.1) */
-		return apic->tpr & 0xF0;
+		return processor_priority(apic);
 	case APIC_LDR:
 		return apic->ldr;
 	case APIC_DFR:
@@ -78,19 +125,25 @@ uint32_t lapic_read(const struct lapic *apic, uint32_t offset)
 		return apic->timer_initial;
 	case APIC_TIMER_DIVIDE:
 		return apic->timer_divide;
-	default: /* APR, EOI, ISR/TMR/IRR, current count: 0 */
+	default:
+		/* ISR at 0x100-0x170, IRR at 0x200-0x270 (one 32-bit word per 16 bytes);
+		 * APR, EOI, TMR and the current count read 0. */
+		if (offset >= 0x100 && offset <= 0x170)
+			return apic->isr[(offset - 0x100) >> 4];
+		if (offset >= 0x200 && offset <= 0x270)
+			return __atomic_load_n(&apic->irr[(offset - 0x200) >> 4], __ATOMIC_ACQUIRE);
 		return 0;
 	}
 }
 
-void lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
+bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
 {
 	int lvt = lvt_index(offset);
 
 	if (lvt >= 0) {
 		/* Masked while the APIC is software-disabled (11.4.7.2). */
 		apic->lvt[lvt] = (apic->svr & 0x100) ? value : value | LVT_MASKED;
-		return;
+		return false;
 	}
 	switch (offset) {
 	case APIC_TPR:
@@ -112,8 +165,15 @@ void lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
 		apic->esr = 0;
 		break;
 	case APIC_ICR_LOW:
-		apic->icr_low = value;
+		apic->icr_low = value & ~ICR_DELIVERY_PENDING;
+		return true;
+	case APIC_EOI: {
+		/* EOI ends the highest in-service interrupt (11.8.5). */
+		int vector = highest_bit(apic->isr);
+		if (vector >= 0)
+			apic->isr[vector / 32] &= ~(1u << (vector % 32));
 		break;
+	}
 	case APIC_ICR_HIGH:
 		apic->icr_high = value & 0xFF000000u;
 		break;
@@ -123,7 +183,8 @@ void lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
 	case APIC_TIMER_DIVIDE:
 		apic->timer_divide = value & 0xB;
 		break;
-	default: /* EOI and read-only registers */
+	default: /* read-only registers */
 		break;
 	}
+	return false;
 }

@@ -1,18 +1,23 @@
 /*
  * The local APIC as a guest sees it through the xAPIC page (SDM Vol. 3A
- * chapter 11): registers keep their values, EOI is accepted, the ICR's
- * delivery status always reads idle.  Timers and IPIs are not delivered
- * yet (no interrupt reaches a guest in this version).
+ * chapter 11): registers, the IRR/ISR pair with priorities and EOI, and
+ * the ICR, whose writes send IPIs (routed by core/vm/ipi.c); its delivery
+ * status always reads idle.  The timer registers keep their values but
+ * the timer does not fire yet.
  */
 #ifndef CVISOR_DEV_LAPIC_H
 #define CVISOR_DEV_LAPIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LAPIC_DEFAULT_BASE 0xFEE00000ULL
 #define LAPIC_LVT_COUNT 7 /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
 
 struct lapic {
+	/* Set by other CPUs (atomically), consumed by the vCPU's own CPU. */
+	uint32_t irr[8];
+	uint32_t isr[8];
 	uint32_t id;
 	uint32_t tpr, ldr, dfr, svr, esr;
 	uint32_t lvt[LAPIC_LVT_COUNT];
@@ -22,8 +27,21 @@ struct lapic {
 
 /* Power-up/INIT values (SDM Vol. 3A 11.4.7.1). */
 void lapic_reset(struct lapic *apic, uint32_t apic_id);
-/* 32-bit register access at an offset into the 4 KiB page. */
+/* 32-bit register access at an offset into the 4 KiB page.  lapic_write
+ * returns true when it wrote ICR low: the caller sends the IPI. */
 uint32_t lapic_read(const struct lapic *apic, uint32_t offset);
-void lapic_write(struct lapic *apic, uint32_t offset, uint32_t value);
+bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value);
+
+/* Marks vector pending (any CPU may call it). */
+void lapic_set_irr(struct lapic *apic, uint8_t vector);
+/* The highest pending vector whose priority class beats PPR (SDM Vol. 3A
+ * 11.8.3.1), or -1. */
+int lapic_deliverable(const struct lapic *apic);
+/* The interrupt is being delivered: move it from IRR to ISR. */
+void lapic_accept(struct lapic *apic, uint8_t vector);
+/* True when any vector is pending. */
+bool lapic_has_pending(const struct lapic *apic);
+/* The APIC accepts interrupts: SVR bit 8 (software enable, 11.4.7.2). */
+bool lapic_software_enabled(const struct lapic *apic);
 
 #endif

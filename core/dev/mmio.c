@@ -4,6 +4,7 @@
 
 #include "dev/lapic.h"
 #include "dev/vm_console.h"
+#include "vm/ipi.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
@@ -36,8 +37,8 @@ static uint64_t apic_read(struct vcpu *vcpu, uint64_t offset, unsigned size)
 
 static void apic_write(struct vcpu *vcpu, uint64_t offset, unsigned size, uint64_t value)
 {
-	if (size == 4 && !(offset & 0xF))
-		lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value);
+	if (size == 4 && !(offset & 0xF) && lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value))
+		vm_send_ipi(vcpu, vcpu->lapic.icr_low, vcpu->lapic.icr_high);
 }
 
 /* A globally disabled APIC (IA32_APIC_BASE[11] = 0) is gone from the bus. */

@@ -12,7 +12,9 @@
 /* ACRN-style: the entry says whether the handler needs the exit qualification,
  * so reasons that do not use it cost no VMREAD. */
 static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_external_interrupt, false },
 	[EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false },
+	[EXIT_REASON_INTERRUPT_WINDOW] = { handle_interrupt_window, false },
 	[EXIT_REASON_CPUID] = { handle_cpuid, false },
 	[EXIT_REASON_HLT] = { handle_hlt, false },
 	[EXIT_REASON_VMCALL] = { handle_vmcall, false },

@@ -3,17 +3,60 @@
 #include "lib/log.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
+#include "dev/lapic.h"
+#include "platform.h"
+
+/* Can some vCPU of this VM still run, or be woken by a pending event? */
+static bool vm_can_progress(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		const struct vcpu *v = vm->vcpus[i];
+		if (!v)
+			continue;
+		enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+		if (state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
+		    (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
+		    (state == VCPU_HALTED && lapic_has_pending(&v->lapic)))
+			return true;
+	}
+	return false;
+}
 
 /*
- * HLT (exits with "HLT exiting", SDM Vol. 3C 26.1.3).  No device raises
- * interrupts yet, so nothing can ever wake a halted vCPU: end the VM
- * instead of spinning forever.
+ * HLT (exits with "HLT exiting", SDM Vol. 3C 26.1.3): with interrupts on,
+ * the vCPU idles until an interrupt arrives; with them off only INIT can
+ * wake it.  When no vCPU of the VM can run any more (no timers exist yet,
+ * so only another vCPU could send an interrupt), the VM is ended.
  */
 void handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	bool interrupts_on = vmcs_read(GUEST_RFLAGS) & (1u << 9);
-	exit_fail_vm(vcpu, exit, false, "the guest halted (HLT with interrupts %s) and no event can wake it",
-		     interrupts_on ? "enabled" : "disabled");
+
+	vcpu_skip_instruction(vcpu);
+	__atomic_store_n(&vcpu->state, interrupts_on ? VCPU_HALTED : VCPU_PARKED, __ATOMIC_RELEASE);
+	if (!vm_can_progress(vcpu->vm))
+		exit_fail_vm(vcpu, exit, false,
+			     "the guest halted (HLT with interrupts %s) and no event can wake it",
+			     interrupts_on ? "enabled" : "disabled");
+}
+
+/* A host interrupt arrived while the guest ran ("external-interrupt
+ * exiting" with "acknowledge interrupt on exit", SDM Vol. 3C 28.2.2): a
+ * kick from another CPU.  Pending guest events are handled before the next
+ * entry; the host APIC only needs its EOI. */
+void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)vcpu;
+	(void)exit;
+	plat_eoi();
+}
+
+/* The guest can take an interrupt now (SDM Vol. 3C 26.7.5); it is injected
+ * before the next entry, which also turns the window exiting off. */
+void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)vcpu;
+	(void)exit;
 }
 
 /*

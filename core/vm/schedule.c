@@ -1,7 +1,18 @@
 #include "vm/schedule.h"
 
+#include "dev/lapic.h"
 #include "vm/vm.h"
+#include "vmx/intrin.h"
 #include "vmx/vcpu.h"
+
+/* Worth switching to: it runs, or an event for it is pending. */
+static bool runnable(const struct vcpu *v)
+{
+	enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+	return state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
+	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
+	       (state == VCPU_HALTED && lapic_has_pending(&v->lapic));
+}
 
 void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 			  void (*vm_ended)(struct vm *vm))
@@ -10,11 +21,17 @@ void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 	unsigned running = count;
 
 	while (running) {
+		bool ran = false;
 		running = 0;
 		for (unsigned i = 0; i < count; i++) {
 			struct vcpu *v = vcpus[i];
 			if (v->vm->ended)
 				continue;
+			if (!runnable(v)) {
+				running++; /* blocked: another vCPU may still wake it */
+				continue;
+			}
+			ran = true;
 			if (!vcpu_make_current(v, current)) {
 				current = NULL; /* the previous vCPU was put */
 				if (vm_ended)
@@ -30,6 +47,8 @@ void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 				running++;
 			}
 		}
+		if (!ran)
+			cpu_relax(); /* every vCPU here is blocked: wait for an event */
 	}
 	if (current)
 		vcpu_put(current);

@@ -20,6 +20,9 @@
 #define VM_DEFAULT_RAM (4ULL << 20)
 #define VM_MIN_RAM (2ULL << 20)
 #define VM_MAX_RAM (1ULL << 30)
+#define VM_MAX_VCPUS 8
+
+struct vcpu;
 
 struct vm {
 	unsigned id;
@@ -28,6 +31,7 @@ struct vm {
 	struct ept ept;
 
 	unsigned vcpu_count;
+	struct vcpu *vcpus[VM_MAX_VCPUS]; /* vCPU i has APIC ID i */
 
 	struct vm_console console;
 	struct uart16550 com1;

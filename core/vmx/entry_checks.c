@@ -756,6 +756,15 @@ static void read_segment(struct ec *c, enum seg_id id, struct seg *s)
 	s->usable = !((s->ar >> 16) & 1);
 }
 
+/* Rules written for one register (no '@' in their text) carry no subject. */
+static bool rule_names_a_subject(enum vmx_entry_rule rule)
+{
+	for (const char *p = vmx_entry_rules[rule].text; *p; p++)
+		if (*p == '@')
+			return true;
+	return false;
+}
+
 static void check_segments(struct ec *c, const struct seg segs[SEG_COUNT], const struct guest_mode *m)
 {
 	for (unsigned r = 0; r < sizeof(seg_rules) / sizeof(seg_rules[0]); r++) {
@@ -786,7 +795,9 @@ static void check_segments(struct ec *c, const struct seg segs[SEG_COUNT], const
 				fields[n++] = GUEST_CR0.encoding;
 			if (rule->fields & SF_ENTRY)
 				fields[n++] = VM_ENTRY_CONTROLS.encoding;
-			ec_verdict(c, rule->rule, seg_fields[i].name, rule->requires(s, m),
+			ec_verdict(c, rule->rule,
+				   rule_names_a_subject(rule->rule) ? seg_fields[i].name : NULL,
+				   rule->requires(s, m),
 				   rule->requirement, NULL, 0, fields, n);
 		}
 	}

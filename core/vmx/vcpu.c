@@ -10,6 +10,7 @@
 #include "vmx/segment.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
+#include "dev/lapic.h"
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_TYPE_CODE_RX_ACCESSED 0xB
@@ -22,6 +23,9 @@
 #define AR_UNUSABLE   (1u << 16)
 
 #define RFLAGS_RESERVED_1 (1ULL << 1)
+#define RFLAGS_IF (1ULL << 9)
+#define CR0_NW_BIT (1ULL << 29)
+#define CR0_CD_BIT (1ULL << 30)
 #define DR7_INIT 0x400ULL
 #define PAT_POWER_ON 0x0007040600070406ULL
 #define INTERRUPTIBILITY_STI_MOVSS 0x3u
@@ -41,7 +45,10 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 	/* Saving the timer on exit keeps a slice running across exits (optional). */
 	uint32_t save_timer = (caps->controls[VMX_CONTROLS_EXIT] >> 32) & EXIT_SAVE_PREEMPTION_TIMER;
 
-	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, PIN_PREEMPTION_TIMER, &pin)) ||
+	/* External interrupts exit and are acknowledged on exit: that is how
+	 * another CPU kicks this one out of its guest (VCPU_KICK_VECTOR). */
+	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN,
+				    PIN_PREEMPTION_TIMER | PIN_EXTERNAL_INTERRUPT_EXITING, &pin)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC,
 				    PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
 					    PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
@@ -55,7 +62,7 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT,
 				    EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
-					    EXIT_LOAD_IA32_PAT | save_timer,
+					    EXIT_LOAD_IA32_PAT | EXIT_ACK_INTERRUPT_ON_EXIT | save_timer,
 				    &exit)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY,
 				    ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &entry)))
@@ -209,6 +216,10 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	vcpu->vm = vm;
 	vcpu->cpu = cpu;
 	vcpu->id = id;
+	vcpu->host_cpu = plat_this_cpu();
+	/* The bootstrap processor runs; application processors wait for a
+	 * start-up IPI (SDM Vol. 3A 9.4.1). */
+	vcpu->state = id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
 	/* VPID 0 is the host's; give each vCPU its own (SDM Vol. 3C 29.1). */
 	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
 	/* SDM Vol. 3C 26.5.1: the timer counts down once every 2^X TSC ticks,
@@ -310,6 +321,7 @@ void vcpu_skip_instruction(struct vcpu *vcpu)
 }
 
 /* VM-entry interruption-information field (SDM Vol. 3C 25.8.3, Table 25-17). */
+#define INTR_INFO_TYPE_EXTERNAL     (0u << 8)
 #define INTR_INFO_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_INFO_DELIVER_ERROR     (1u << 11)
 #define INTR_INFO_VALID             (1u << 31)
@@ -402,13 +414,114 @@ bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous)
 	return true;
 }
 
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (vcpu->host_cpu != plat_this_cpu())
+		plat_send_ipi(vcpu->host_cpu, VCPU_KICK_VECTOR);
+}
+
+/*
+ * The state a start-up IPI gives (SDM Vol. 3A 9.4.4 and Table 10-1): real
+ * mode at CS = vector << 8, IP = 0, the rest as after INIT.  Unrestricted
+ * guest runs real mode directly.
+ */
+static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
+{
+	uint32_t code = AR_TYPE_CODE_RX_ACCESSED | AR_S | AR_P;
+	uint32_t data = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P;
+	struct cpuid_regs sig;
+
+	setup_control_registers(&vcpu->cpu->caps, CR0_ET | CR0_NW_BIT | CR0_CD_BIT, 0);
+	vmcs_write(VM_ENTRY_CONTROLS, vmcs_read(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);
+	vmcs_write(GUEST_IA32_EFER, 0);
+	vmcs_write(GUEST_CR3, 0);
+	vmcs_write(GUEST_DR7, DR7_INIT);
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1);
+	vmcs_write(GUEST_RIP, 0);
+	vmcs_write(GUEST_RSP, 0);
+	setup_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES,
+		      (uint16_t)(vector << 8), 0xFFFF, code);
+	vmcs_write(GUEST_CS_BASE, (uint64_t)vector << 12);
+	setup_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, 0, 0xFFFF, data);
+	setup_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, 0, 0xFFFF, data);
+	setup_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, 0, 0xFFFF, data);
+	setup_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, 0, 0xFFFF, data);
+	setup_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, 0, 0xFFFF, data);
+	setup_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES,
+		      0, 0xFFFF, AR_TYPE_TSS32_BUSY | AR_P);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0xFFFF);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0xFFFF);
+	vmcs_write(GUEST_ACTIVITY_STATE, 0);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		vcpu->gprs.regs[i] = 0;
+	cpuid(1, 0, &sig);
+	vcpu->gprs.regs[GPR_RDX] = sig.eax; /* EDX = processor signature after INIT */
+}
+
+static void set_interrupt_window_exiting(bool on)
+{
+	uint32_t proc = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+	uint32_t want = on ? proc | PROC_INTERRUPT_WINDOW_EXITING : proc & ~PROC_INTERRUPT_WINDOW_EXITING;
+	if (want != proc)
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+/*
+ * Delivers a pending APIC interrupt as an external interrupt when the guest
+ * can take one: RFLAGS.IF = 1, no STI/MOV-SS shadow, nothing else being
+ * injected (SDM Vol. 3C 27.6.1).  Otherwise the interrupt-window exit tells
+ * cvisor when it can (26.7.5).
+ */
+static void inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+{
+	bool can_take = (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
+			!(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOVSS) &&
+			!(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+
+	if (!can_take) {
+		set_interrupt_window_exiting(true);
+		return;
+	}
+	lapic_accept(&vcpu->lapic, vector);
+	vmcs_write(VM_ENTRY_INTR_INFO, vector | INTR_INFO_TYPE_EXTERNAL | INTR_INFO_VALID);
+	set_interrupt_window_exiting(false);
+}
+
+bool vcpu_process_events(struct vcpu *vcpu)
+{
+	if (__atomic_exchange_n(&vcpu->pending_init, 0, __ATOMIC_ACQUIRE)) {
+		/* INIT: the APIC resets (keeping its ID) and the vCPU waits for
+		 * SIPI (SDM Vol. 3A 9.1.1, 11.4.7.3). */
+		lapic_reset(&vcpu->lapic, vcpu->id);
+		vcpu->state = VCPU_WAIT_SIPI;
+	}
+	uint32_t sipi = __atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_ACQUIRE);
+	if (sipi && vcpu->state == VCPU_WAIT_SIPI) {
+		enter_real_mode_at(vcpu, (uint8_t)sipi);
+		vcpu->state = VCPU_RUNNING;
+	}
+	if (vcpu->state == VCPU_WAIT_SIPI || vcpu->state == VCPU_PARKED)
+		return false;
+	int vector = lapic_deliverable(&vcpu->lapic);
+	if (vector >= 0) {
+		vcpu->state = VCPU_RUNNING; /* an interrupt ends HLT */
+		inject_interrupt(vcpu, (uint8_t)vector);
+	}
+	return vcpu->state == VCPU_RUNNING;
+}
+
 void vcpu_run_slice(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
 	vcpu->preempted = false;
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vcpu->slice_ticks);
-	while (!vm->ended && !vcpu->preempted) {
+	while (!vm->ended && !vcpu->preempted && vcpu_process_events(vcpu)) {
 		int result = vmx_enter_guest(&vcpu->gprs, vcpu->launched);
 		if (result != 0) {
 			report_entry_instruction_failure(vcpu, result);

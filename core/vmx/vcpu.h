@@ -46,6 +46,17 @@ struct exit_record {
 };
 #define EXIT_RING_SIZE 64
 
+/* What a vCPU is doing (SDM Vol. 3A 9.4: application processors wait for SIPI). */
+enum vcpu_state {
+	VCPU_RUNNING,   /* enter the guest */
+	VCPU_WAIT_SIPI, /* after INIT (APs start here): only a start-up IPI wakes it */
+	VCPU_HALTED,    /* HLT with interrupts enabled: an interrupt wakes it */
+	VCPU_PARKED,    /* HLT with interrupts disabled: only INIT wakes it */
+};
+
+/* Host vector that kicks a CPU out of its guest so it sees new events. */
+#define VCPU_KICK_VECTOR 0xF2
+
 struct vcpu {
 	struct guest_gprs gprs;
 	struct vm *vm;
@@ -65,6 +76,11 @@ struct vcpu {
 	bool event_injected;
 	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */
 	bool preempted;
+	enum vcpu_state state;
+	unsigned host_cpu;      /* the physical CPU this vCPU is pinned to */
+	/* Posted by other vCPUs (any CPU), consumed before the next entry. */
+	uint32_t pending_init;  /* an INIT arrived */
+	uint32_t pending_sipi;  /* 0x100 | vector when a start-up IPI arrived */
 	/* Preemption-timer ticks per time slice (TSC >> IA32_VMX_MISC[4:0]). */
 	uint32_t slice_ticks;
 	/* Guest state the VMCS does not hold, live in the CPU while the vCPU
@@ -126,6 +142,13 @@ void vcpu_put(struct vcpu *vcpu);
 /* The value of a GPR as the instruction saw it (RSP from the VMCS), masked
  * to 32 bits outside 64-bit mode. */
 uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr);
+
+/* Makes another CPU leave its guest so that vcpu sees new events soon. */
+void vcpu_kick(struct vcpu *vcpu);
+/* Applies posted INIT/SIPI and injects a pending interrupt if the guest can
+ * take one (else asks for an interrupt-window exit).  Returns true when the
+ * vCPU should be entered. */
+bool vcpu_process_events(struct vcpu *vcpu);
 
 /* Guest CPL (SDM Vol. 3C 25.4.1). */
 unsigned vcpu_guest_cpl(void);

@@ -5,7 +5,8 @@
  *
  * Guest modules (GRUB "module2 <file> <name> [mem=<size>] [guest args]"):
  * the first word names the VM, mem= sets its RAM (default 4M; suffix K, M
- * or G), everything else is passed on to the guest, whose Multiboot
+ * or G), cpus= its vCPU count (default 1; each vCPU gets a CPU of its own,
+ * vCPU 0 boots, the others wait for INIT/SIPI), everything else is passed on to the guest, whose Multiboot
  * command line is "<name> <guest args>" as QEMU would give it.
  * A module whose command line starts with '+' ("module2 <file> +<string>")
  * is a Multiboot module of the guest before it, with <string> as its string.
@@ -30,6 +31,7 @@ struct guest_options {
 	char name[VM_NAME_MAX];
 	char cmdline[GUEST_CMDLINE_MAX]; /* "<name> <guest args>" */
 	uint64_t ram;
+	unsigned vcpus;
 };
 
 /* "64M" -> bytes; 0 when malformed. */
@@ -64,6 +66,7 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 
 	memset(opt, 0, sizeof(*opt));
 	opt->ram = VM_DEFAULT_RAM;
+	opt->vcpus = 1;
 	for (const char *p = cmdline; *p;) {
 		while (*p == ' ')
 			p++;
@@ -83,6 +86,12 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 			if (!opt->ram)
 				return "mem= needs a size such as 4M or 65536K";
 			continue;
+		} else if (len > 5 && strncmp(word, "cpus=", 5) == 0) {
+			uint64_t n = parse_size(word + 5, len - 5);
+			if (n < 1 || n > VM_MAX_VCPUS)
+				return "cpus= needs a vCPU count from 1 to 8";
+			opt->vcpus = (unsigned)n;
+			continue;
 		}
 		if (out + len + 2 > sizeof(opt->cmdline))
 			return "the guest command line is too long";
@@ -97,13 +106,13 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 }
 
 static struct vm vms[BOOT_MAX_MODULES];
-static struct vcpu vcpus[BOOT_MAX_MODULES];
 
-/* A guest module that became a VM, and the CPU its vCPU is pinned to. */
+/* A guest module that became a VM, and the CPUs its vCPUs are pinned to. */
 struct guest_slot {
 	bool loaded;  /* VM created and its image loaded */
-	bool running; /* its vCPU was created on its CPU */
-	unsigned cpu;
+	unsigned vcpu_count;
+	unsigned cpu[VM_MAX_VCPUS];
+	struct vcpu *vcpu[VM_MAX_VCPUS]; /* allocated pages, NULL if not created */
 	struct vcpu_start_state boot;
 };
 static struct guest_slot slots[BOOT_MAX_MODULES];
@@ -115,7 +124,7 @@ static struct guest_slot slots[BOOT_MAX_MODULES];
  * the CPU it is pinned to.
  */
 static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct boot_module *mod,
-		       const struct boot_module *extra, unsigned extra_count)
+		       const struct boot_module *extra, unsigned extra_count, unsigned cpus)
 {
 	struct vm *vm = &vms[id];
 	struct multiboot_module modules[MULTIBOOT_MAX_MODULES];
@@ -131,6 +140,11 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 	if (extra_count > MULTIBOOT_MAX_MODULES) {
 		log_printf("cvisor: VM %s refused: more than %u modules\n", opt.name,
 			   MULTIBOOT_MAX_MODULES);
+		return false;
+	}
+	if (opt.vcpus > cpus) {
+		log_printf("cvisor: VM %s refused: it asks for %u vCPUs but only %u CPU(s) run VMs "
+			   "(each vCPU needs a CPU of its own)\n", opt.name, opt.vcpus, cpus);
 		return false;
 	}
 	for (unsigned i = 0; i < extra_count; i++) {
@@ -152,12 +166,14 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 		vm_destroy(vm);
 		return false;
 	}
+	vm->vcpu_count = opt.vcpus;
+	slots[id].vcpu_count = opt.vcpus;
 	slots[id].boot = (struct vcpu_start_state){
 		.eip = start.entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = start.info_gpa,
 	};
-	log_printf("cvisor: VM %s: %llu KiB RAM, %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
-		   vm->name, (unsigned long long)(vm->ram_size >> 10), vm->ept.table_pages,
-		   start.entry, module_count, opt.cmdline);
+	log_printf("cvisor: VM %s: %llu KiB RAM, %u vCPU(s), %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
+		   vm->name, (unsigned long long)(vm->ram_size >> 10), opt.vcpus,
+		   vm->ept.table_pages, start.entry, module_count, opt.cmdline);
 	return true;
 }
 
@@ -207,32 +223,51 @@ static void cpu_enable_vmx(unsigned cpu, void *arg)
 			   (unsigned long long)vmx_cpus[cpu].vmxon_region_pa);
 }
 
-/* Phase 2, on every CPU: create the vCPUs pinned here, run them to the end. */
+#define VCPU_PAGES ((sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE)
+
+/* Phase 2, on every CPU: create the vCPUs pinned here.  All of them exist
+ * before any runs, so an early INIT or SIPI always finds its target. */
+static void cpu_create_vcpus(unsigned cpu, void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < module_count; i++) {
+		for (unsigned k = 0; slots[i].loaded && k < slots[i].vcpu_count; k++) {
+			if (slots[i].cpu[k] != cpu)
+				continue;
+			struct vcpu *v = plat_alloc_pages(VCPU_PAGES, 1);
+			enum vmx_error err = v ? vcpu_create(v, &vms[i], &vmx_cpus[cpu], k, &slots[i].boot)
+					       : VMX_ERR_NO_MEMORY;
+			if (err != VMX_OK) {
+				log_printf("cvisor: VM %s vCPU %u: %s\n", vms[i].name, k, vmx_error_message(err));
+				if (v)
+					plat_free_pages(v, VCPU_PAGES);
+				vm_end(&vms[i], false, "vCPU %u could not be created on CPU %u", k, cpu);
+				continue;
+			}
+			slots[i].vcpu[k] = v;
+			vms[i].vcpus[k] = v;
+			log_printf("cvisor: VM %s: vCPU %u runs on CPU %u\n", vms[i].name, k, cpu);
+		}
+	}
+}
+
+/* Phase 3, on every CPU: run the vCPUs pinned here until their VMs end. */
 static void cpu_run_guests(unsigned cpu, void *arg)
 {
 	(void)arg;
-	struct vcpu *mine[BOOT_MAX_MODULES] = { NULL };
+	struct vcpu *mine[BOOT_MAX_MODULES * VM_MAX_VCPUS] = { NULL };
 	unsigned count = 0;
 
-	for (unsigned i = 0; i < module_count; i++) {
-		if (!slots[i].loaded || slots[i].cpu != cpu)
-			continue;
-		enum vmx_error err = vcpu_create(&vcpus[i], &vms[i], &vmx_cpus[cpu], 0, &slots[i].boot);
-		if (err != VMX_OK) {
-			log_printf("cvisor: VM %s: %s\n", vms[i].name, vmx_error_message(err));
-			vm_end(&vms[i], false, "its vCPU could not be created on CPU %u", cpu);
-			continue;
-		}
-		slots[i].running = true;
-		mine[count++] = &vcpus[i];
-		log_printf("cvisor: VM %s: vCPU 0 runs on CPU %u\n", vms[i].name, cpu);
-	}
+	for (unsigned i = 0; i < module_count; i++)
+		for (unsigned k = 0; slots[i].loaded && k < slots[i].vcpu_count; k++)
+			if (slots[i].cpu[k] == cpu && slots[i].vcpu[k])
+				mine[count++] = slots[i].vcpu[k];
 	schedule_round_robin(mine, count, check_canary_after);
 	for (unsigned i = 0; i < count; i++)
 		vcpu_destroy(mine[i]);
 }
 
-/* Phase 3, on every CPU: leave VMX operation and show that it is gone. */
+/* Phase 4, on every CPU: leave VMX operation and show that it is gone. */
 static void cpu_disable_vmx(unsigned cpu, void *arg)
 {
 	bool *failed = arg;
@@ -296,13 +331,15 @@ void cvisor_main(const struct boot_info *info)
 		}
 		while (i + 1 + extra < info->module_count && info->modules[i + 1 + extra].cmdline[0] == '+')
 			extra++;
-		slots[i].loaded = load_guest(&vmx_cpus[0].caps, i, mod, mod + 1, extra);
-		if (slots[i].loaded)
-			slots[i].cpu = usable[placed++ % usable_count]; /* spread VMs over the CPUs */
-		else
+		slots[i].loaded = load_guest(&vmx_cpus[0].caps, i, mod, mod + 1, extra, usable_count);
+		/* Spread the vCPUs over the CPUs; a VM's vCPUs land on distinct CPUs. */
+		for (unsigned k = 0; slots[i].loaded && k < slots[i].vcpu_count; k++)
+			slots[i].cpu[k] = usable[placed++ % usable_count];
+		if (!slots[i].loaded)
 			all_ok = false;
 		i += extra;
 	}
+	plat_run_on_all_cpus(cpu_create_vcpus, NULL);
 	plat_run_on_all_cpus(cpu_run_guests, NULL);
 
 	for (unsigned i = 0; i < info->module_count; i++) {
@@ -310,8 +347,12 @@ void cvisor_main(const struct boot_info *info)
 			continue;
 		log_printf("cvisor: VM %s: %s: %s\n", vms[i].name,
 			   vms[i].success ? "success" : "failure", vms[i].end_reason);
-		if (slots[i].running)
-			exit_print_statistics(&vcpus[i]);
+		for (unsigned k = 0; k < slots[i].vcpu_count; k++) {
+			if (!slots[i].vcpu[k])
+				continue;
+			exit_print_statistics(slots[i].vcpu[k]);
+			plat_free_pages(slots[i].vcpu[k], VCPU_PAGES);
+		}
 		all_ok &= vms[i].success;
 		vm_destroy(&vms[i]);
 	}

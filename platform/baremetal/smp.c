@@ -46,13 +46,14 @@
 #define AP_ONLINE_TIMEOUT_US 100000
 
 /* Real-mode addresses the trampoline page may take: above the IVT and BDA
- * page, below the EBDA (and the 0x9F000 page guests use for their own
- * Multiboot information, which is guest-physical, but stay clear anyway). */
+ * page, below the EBDA; the memory map and the reserved ranges decide. */
 #define TRAMPOLINE_PREFERRED_PA 0x8000
 #define TRAMPOLINE_LOWEST_PA    0x1000
 #define TRAMPOLINE_END_PA       0x9F000
 
-/* What each AP gets, in one physically contiguous allocation. */
+/* What each AP gets, in one physically contiguous allocation (15 pages).
+ * No guard pages (the boot page tables map 2 MiB pages): a stack overflow
+ * runs into the IST stacks below it. */
 struct ap_block {
 	struct percpu pc;
 	struct ist_stacks ist __attribute__((aligned(4096)));
@@ -108,8 +109,6 @@ static void wait_while_equal(const uint64_t *p, uint64_t v)
 
 void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
 {
-	uint64_t left;
-
 	if (plat_this_cpu() != 0)
 		plat_panic("plat_run_on_all_cpus called on an application processor");
 	if (job.running)
@@ -123,8 +122,8 @@ void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
 
 	fn(0, arg);
 
-	while ((left = __atomic_load_n(&job.remaining, __ATOMIC_ACQUIRE)) != 0)
-		wait_while_equal(&job.remaining, left);
+	while (__atomic_load_n(&job.remaining, __ATOMIC_ACQUIRE) != 0)
+		cpu_relax();
 	job.running = false;
 }
 

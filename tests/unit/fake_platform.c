@@ -272,3 +272,14 @@ void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
 {
 	fn(0, arg);
 }
+
+/* Host IPIs: the fake has one CPU, so there is nobody to kick. */
+void plat_send_ipi(unsigned cpu, uint8_t vector)
+{
+	(void)cpu;
+	(void)vector;
+}
+
+void plat_eoi(void)
+{
+}

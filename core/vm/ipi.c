@@ -1,0 +1,85 @@
+#include "vm/ipi.h"
+
+#include "dev/lapic.h"
+#include "lib/log.h"
+#include "vm/vm.h"
+#include "vmx/vcpu.h"
+
+/* ICR fields (SDM Vol. 3A 11.6.1, Figure 11-12). */
+#define ICR_VECTOR(low)        ((uint8_t)(low))
+#define ICR_DELIVERY_MODE(low) (((low) >> 8) & 7)
+#define ICR_LOGICAL            (1u << 11)
+#define ICR_LEVEL_ASSERT       (1u << 14)
+#define ICR_SHORTHAND(low)     (((low) >> 18) & 3)
+#define ICR_DESTINATION(high)  ((uint8_t)((high) >> 24))
+
+enum { MODE_FIXED = 0, MODE_LOWEST = 1, MODE_NMI = 4, MODE_INIT = 5, MODE_STARTUP = 6 };
+enum { SHORTHAND_NONE, SHORTHAND_SELF, SHORTHAND_ALL, SHORTHAND_ALL_BUT_SELF };
+
+/* Does target match the destination field?  Physical: APIC ID or 0xFF for
+ * all; logical flat model: LDR[31:24] & mask (11.6.2.2). */
+static bool matches(const struct vcpu *target, uint32_t icr_low, uint8_t dest)
+{
+	if (icr_low & ICR_LOGICAL)
+		return ((target->lapic.ldr >> 24) & dest) != 0;
+	return dest == 0xFF || dest == target->id;
+}
+
+static void deliver(struct vcpu *target, uint32_t icr_low)
+{
+	switch (ICR_DELIVERY_MODE(icr_low)) {
+	case MODE_FIXED:
+	case MODE_LOWEST:
+		/* Vectors 0-15 are illegal (11.5.3): the IPI is dropped. */
+		if (ICR_VECTOR(icr_low) < 16 || !lapic_software_enabled(&target->lapic))
+			return;
+		lapic_set_irr(&target->lapic, ICR_VECTOR(icr_low));
+		break;
+	case MODE_INIT:
+		/* INIT level de-assert is ignored (11.6.1, Pentium 4 and later). */
+		if (!(icr_low & ICR_LEVEL_ASSERT))
+			return;
+		__atomic_store_n(&target->pending_init, 1, __ATOMIC_RELEASE);
+		break;
+	case MODE_STARTUP:
+		__atomic_store_n(&target->pending_sipi, 0x100u | ICR_VECTOR(icr_low), __ATOMIC_RELEASE);
+		break;
+	default:
+		/* NMI, SMI and the rest are not emulated yet. */
+		log_printf("cvisor: VM %s vCPU %u: IPI delivery mode %u is not emulated; dropped\n",
+			   target->vm->name, target->id, ICR_DELIVERY_MODE(icr_low));
+		return;
+	}
+	vcpu_kick(target);
+}
+
+void vm_send_ipi(struct vcpu *sender, uint32_t icr_low, uint32_t icr_high)
+{
+	struct vm *vm = sender->vm;
+	unsigned shorthand = ICR_SHORTHAND(icr_low);
+
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *target = vm->vcpus[i];
+		bool self = target == sender;
+		bool hit;
+
+		if (!target)
+			continue;
+		switch (shorthand) {
+		case SHORTHAND_SELF:
+			hit = self;
+			break;
+		case SHORTHAND_ALL:
+			hit = true;
+			break;
+		case SHORTHAND_ALL_BUT_SELF:
+			hit = !self;
+			break;
+		default:
+			hit = matches(target, icr_low, ICR_DESTINATION(icr_high));
+			break;
+		}
+		if (hit)
+			deliver(target, icr_low);
+	}
+}
