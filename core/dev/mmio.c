@@ -4,7 +4,9 @@
 
 #include "dev/lapic.h"
 #include "dev/vm_console.h"
+#include "vm/apic_timer.h"
 #include "vm/ipi.h"
+#include "vmx/intrin.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
@@ -28,17 +30,24 @@ static void debug_console_write(struct vcpu *vcpu, uint64_t offset, unsigned siz
 
 /* xAPIC registers are 32 bits at 16-byte-aligned offsets (SDM Vol. 3A 11.4.1);
  * other accesses read 0 and are ignored. */
+#define APIC_TIMER_CURRENT 0x390
+
 static uint64_t apic_read(struct vcpu *vcpu, uint64_t offset, unsigned size)
 {
 	if (size != 4 || (offset & 0xF))
 		return 0;
+	if (offset == APIC_TIMER_CURRENT)
+		return apic_timer_current_count(vcpu, rdtsc());
 	return lapic_read(&vcpu->lapic, (uint32_t)offset);
 }
 
 static void apic_write(struct vcpu *vcpu, uint64_t offset, unsigned size, uint64_t value)
 {
-	if (size == 4 && !(offset & 0xF) && lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value))
+	if (size != 4 || (offset & 0xF))
+		return;
+	if (lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value))
 		vm_send_ipi(vcpu, vcpu->lapic.icr_low, vcpu->lapic.icr_high);
+	apic_timer_register_written(vcpu, (uint32_t)offset, rdtsc());
 }
 
 /* A globally disabled APIC (IA32_APIC_BASE[11] = 0) is gone from the bus. */

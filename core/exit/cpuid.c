@@ -15,6 +15,7 @@
 #define CPUID1_ECX_VMX        (1u << 5)
 #define CPUID1_ECX_PDCM       (1u << 15)
 #define CPUID1_ECX_X2APIC     (1u << 21)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_ECX_OSXSAVE    (1u << 27)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 #define CPUID1_EDX_DS         (1u << 21)
@@ -44,7 +45,8 @@ void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
 		 * PMU debug store, PDCM or MONITOR/MWAIT, which nothing emulates yet. */
 		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_X2APIC | CPUID1_ECX_PDCM |
 			    CPUID1_ECX_DTES64 | CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
-		r->ecx |= CPUID1_ECX_HYPERVISOR;
+		/* The virtual APIC timer has TSC-deadline mode (vm/apic_timer.c). */
+		r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_TSC_DEADLINE;
 		if (guest_cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
 		r->edx &= ~CPUID1_EDX_DS;

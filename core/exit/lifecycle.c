@@ -4,6 +4,8 @@
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
 #include "dev/lapic.h"
+#include "vm/apic_timer.h"
+#include "vmx/intrin.h"
 #include "platform.h"
 
 /* Can some vCPU of this VM still run, or be woken by a pending event? */
@@ -16,7 +18,7 @@ static bool vm_can_progress(const struct vm *vm)
 		enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
 		if (state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
 		    (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
-		    (state == VCPU_HALTED && lapic_has_pending(&v->lapic)))
+		    (state == VCPU_HALTED && (lapic_has_pending(&v->lapic) || apic_timer_deadline(v))))
 			return true;
 	}
 	return false;
@@ -74,5 +76,8 @@ void handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
 void handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)exit;
-	vcpu->preempted = true;
+	/* Either the slice ended or an APIC timer is due (fired before the
+	 * next entry). */
+	if (rdtsc() >= vcpu->slice_end)
+		vcpu->preempted = true;
 }

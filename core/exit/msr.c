@@ -7,6 +7,7 @@
 
 #include "exit/exit.h"
 #include "lib/mem.h"
+#include "vm/apic_timer.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "vmx/msr.h"
@@ -25,6 +26,7 @@
 #define MSR_IA32_MTRR_FIX4K_C0000 0x268
 #define MSR_IA32_MTRR_FIX4K_F8000 0x26F
 #define MSR_IA32_MTRR_DEF_TYPE    0x2FF
+#define MSR_IA32_TSC_DEADLINE     0x6E0
 #define MSR_IA32_MC0_CTL          0x400
 #define MSR_X2APIC_FIRST          0x800
 #define MSR_X2APIC_LAST           0x8FF
@@ -217,6 +219,9 @@ bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 	case MSR_IA32_DEBUGCTL:
 		*value = vmcs_read(GUEST_IA32_DEBUGCTL);
 		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		*value = apic_timer_read_tsc_deadline(vcpu, vmcs_read(TSC_OFFSET));
+		return true;
 	default:
 		/* VMX capability MSRs, x2APIC MSRs (x2APIC is not offered) and
 		 * everything unknown: #GP, as on a CPU without them. */
@@ -295,6 +300,9 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		if (value & ~DEBUGCTL_BTF)
 			return false;
 		vmcs_write(GUEST_IA32_DEBUGCTL, value);
+		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		apic_timer_write_tsc_deadline(vcpu, value, vmcs_read(TSC_OFFSET));
 		return true;
 	case MSR_IA32_TSC:
 		/* The guest's TSC is the host's plus TSC_OFFSET (SDM Vol. 3C 26.3). */

@@ -228,18 +228,20 @@ static void ec_verdict(struct ec *c, enum vmx_entry_rule rule, const char *subje
 	(const uint32_t[]){ EC_ENCODINGS(__VA_ARGS__) },       \
 	(unsigned)(sizeof((const uint32_t[]){ EC_ENCODINGS(__VA_ARGS__) }) / sizeof(uint32_t))
 
-#define CHECK_FULL(rule, subject, when, requirement, xname, xvalue, ...)                   \
+/* The requirement is stringified in the outer macros, before V() and the
+ * bit names are expanded, so the report shows it as written here. */
+#define CHECK_FULL(rule, subject, when, requirement, text, xname, xvalue, ...)             \
 	do {                                                                                \
 		if (when)                                                                   \
-			ec_verdict(c, VMX_RULE_##rule, (subject), (requirement), #requirement, \
+			ec_verdict(c, VMX_RULE_##rule, (subject), (requirement), (text),    \
 				   (xname), (xvalue), EC_LIST(__VA_ARGS__));                \
 	} while (0)
 #define CHECK(rule, when, requirement, ...) \
-	CHECK_FULL(rule, NULL, when, requirement, NULL, 0, __VA_ARGS__)
+	CHECK_FULL(rule, NULL, when, requirement, #requirement, NULL, 0, __VA_ARGS__)
 #define CHECK_S(rule, subject, when, requirement, ...) \
-	CHECK_FULL(rule, subject, when, requirement, NULL, 0, __VA_ARGS__)
+	CHECK_FULL(rule, subject, when, requirement, #requirement, NULL, 0, __VA_ARGS__)
 #define CHECK_X(rule, when, requirement, xname, xvalue, ...) \
-	CHECK_FULL(rule, NULL, when, requirement, xname, xvalue, __VA_ARGS__)
+	CHECK_FULL(rule, NULL, when, requirement, #requirement, xname, xvalue, __VA_ARGS__)
 
 /* ---- Helpers the rules use ---- */
 
@@ -973,7 +975,7 @@ static void check_guest_state(struct ec *c)
 		return;
 	for (unsigned i = 0; i < 4; i++)
 		CHECK_FULL(GUEST_PDPTE_RESERVED, names[i], pdpte[i] & 1, (pdpte[i] & reserved) == 0,
-			   "entry in memory", pdpte[i], GUEST_CR3);
+			   "(pdpte[i] & reserved) == 0", "entry in memory", pdpte[i], GUEST_CR3);
 }
 
 /* ---- Entry points ---- */

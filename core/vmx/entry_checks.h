@@ -9,8 +9,14 @@
  *
  * prints one report per failed rule, every failure (not just the first):
  *
- *   cvisor: VM-entry check failed: guest CS.AR: L=1 requires D/B=0 (SDM 27.3.1.2) [GUEST_CS_AR_BYTES=0xe09b]
+ *   cvisor: VM-entry check failed: guest CS.AR: L=1 requires D/B=0 (SDM 27.3.1.2) [GUEST_CS_AR_BYTES=0xe09b VM_ENTRY_CONTROLS=0xd3fb]
  *   cvisor:   rule GUEST_CS_L_DB (guest state: VM exit 33): requires !s->db
+ *   cvisor: VM-entry checks: 1 rule(s) failed: 0 on controls (VM-instruction error 7), 0 on host state (error 8), 1 on guest state (exit reason 33)
+ *
+ * The first line gives the rule, its SDM section and the VMCS fields it
+ * read; the second the rule id, what the hardware does when it fails, and
+ * the requirement as the checker spells it.  Nothing is printed when every
+ * rule holds.
  *
  * Every rule is declared once in VMX_ENTRY_RULES below with its SDM
  * section, and the checker evaluates it as one line of C whose text is the

@@ -11,6 +11,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 #include "dev/lapic.h"
+#include "vm/apic_timer.h"
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_TYPE_CODE_RX_ACCESSED 0xB
@@ -222,9 +223,6 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	vcpu->state = id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
 	/* VPID 0 is the host's; give each vCPU its own (SDM Vol. 3C 29.1). */
 	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
-	/* SDM Vol. 3C 26.5.1: the timer counts down once every 2^X TSC ticks,
-	 * X = IA32_VMX_MISC[4:0]. */
-	vcpu->slice_ticks = VCPU_SLICE_TSC >> (cpu->caps.misc & 0x1F);
 	vcpu->gprs.regs[GPR_RAX] = start->eax;
 	vcpu->gprs.regs[GPR_RBX] = start->ebx;
 	/* Power-up state of what the VMCS does not hold (SDM Vol. 3A 10.1.1):
@@ -507,6 +505,7 @@ bool vcpu_process_events(struct vcpu *vcpu)
 	}
 	if (vcpu->state == VCPU_WAIT_SIPI || vcpu->state == VCPU_PARKED)
 		return false;
+	apic_timer_expire(vcpu, rdtsc());
 	int vector = lapic_deliverable(&vcpu->lapic);
 	if (vector >= 0) {
 		vcpu->state = VCPU_RUNNING; /* an interrupt ends HLT */
@@ -520,8 +519,17 @@ void vcpu_run_slice(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	vcpu->preempted = false;
-	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vcpu->slice_ticks);
+	vcpu->slice_end = rdtsc() + VCPU_SLICE_TSC;
 	while (!vm->ended && !vcpu->preempted && vcpu_process_events(vcpu)) {
+		/* The VMX-preemption timer ends the slice, or wakes cvisor for the
+		 * APIC timer, whichever is first.  It counts down once every 2^X
+		 * TSC ticks, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C 26.5.1). */
+		uint64_t now = rdtsc(), until = vcpu->slice_end;
+		uint64_t deadline = apic_timer_deadline(vcpu);
+		if (deadline && deadline < until)
+			until = deadline;
+		uint64_t ticks = until > now ? (until - now) >> (vcpu->cpu->caps.misc & 0x1F) : 0;
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
 		int result = vmx_enter_guest(&vcpu->gprs, vcpu->launched);
 		if (result != 0) {
 			report_entry_instruction_failure(vcpu, result);

@@ -81,8 +81,11 @@ struct vcpu {
 	/* Posted by other vCPUs (any CPU), consumed before the next entry. */
 	uint32_t pending_init;  /* an INIT arrived */
 	uint32_t pending_sipi;  /* 0x100 | vector when a start-up IPI arrived */
-	/* Preemption-timer ticks per time slice (TSC >> IA32_VMX_MISC[4:0]). */
-	uint32_t slice_ticks;
+	/* APIC timer (core/vm/apic_timer.c), in host TSC. */
+	uint64_t timer_deadline; /* 0: idle */
+	uint64_t timer_period;   /* periodic mode: ticks between expiries */
+	bool timer_tsc_deadline_mode;
+	uint64_t slice_end;      /* host TSC at which the current time slice ends */
 	/* Guest state the VMCS does not hold, live in the CPU while the vCPU
 	 * runs and saved here while it does not (vcpu_load / vcpu_put). */
 	uint64_t xcr0;
