@@ -79,6 +79,9 @@ void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, bool dump,
 static void report_entry_failure(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	exit->qualification = vmcs_read(EXIT_QUALIFICATION);
+	/* Name the broken rules: the CPU only says "invalid guest state". */
+	if (!vcpu->entry_rules_reported)
+		vcpu_check_entry_rules(vcpu);
 	exit_fail_vm(vcpu, exit, true, "VM entry failed: %s",
 		     vmx_exit_reason_name(exit->reason));
 }

@@ -8,6 +8,7 @@
 #include "vmx/intrin.h"
 #include "vmx/msr.h"
 #include "vmx/segment.h"
+#include "vmx/entry_checks.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 #include "dev/lapic.h"
@@ -391,6 +392,8 @@ static void report_entry_instruction_failure(struct vcpu *vcpu, int result)
 	uint32_t error = vmcs_read(VM_INSTRUCTION_ERROR);
 	log_printf("cvisor: VM %s vCPU %u: %s failed: VMfailValid, VM-instruction error %u (%s)\n",
 		   vcpu->vm->name, vcpu->id, insn, error, vmx_instruction_error_name(error));
+	if (!vcpu->entry_rules_reported)
+		vcpu_check_entry_rules(vcpu);
 	vmcs_dump();
 	vm_end(vcpu->vm, false, "%s failed: VM-instruction error %u (%s)", insn, error,
 	       vmx_instruction_error_name(error));
@@ -410,6 +413,22 @@ bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous)
 	}
 	vcpu_load(vcpu);
 	return true;
+}
+
+#ifdef CVISOR_RELEASE
+bool vcpu_check_entries = false;
+#else
+bool vcpu_check_entries = true;
+#endif
+
+unsigned vcpu_check_entry_rules(struct vcpu *vcpu)
+{
+	unsigned broken = vmx_check_vm_entry(&vcpu->cpu->caps, 0);
+	vcpu->entry_rules_reported = true;
+	if (broken)
+		log_printf("cvisor: VM %s vCPU %u: the VMCS breaks %u VM-entry rule(s), listed above\n",
+			   vcpu->vm->name, vcpu->id, broken);
+	return broken;
 }
 
 void vcpu_kick(struct vcpu *vcpu)
@@ -502,6 +521,7 @@ bool vcpu_process_events(struct vcpu *vcpu)
 	if (sipi && vcpu->state == VCPU_WAIT_SIPI) {
 		enter_real_mode_at(vcpu, (uint8_t)sipi);
 		vcpu->state = VCPU_RUNNING;
+		vcpu->check_before_entry = true;
 	}
 	if (vcpu->state == VCPU_WAIT_SIPI || vcpu->state == VCPU_PARKED)
 		return false;
@@ -530,6 +550,13 @@ void vcpu_run_slice(struct vcpu *vcpu)
 			until = deadline;
 		uint64_t ticks = until > now ? (until - now) >> (vcpu->cpu->caps.misc & 0x1F) : 0;
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
+		vcpu->entry_rules_reported = false;
+		if (vcpu_check_entries && (!vcpu->launched || vcpu->check_before_entry)) {
+			vcpu->check_before_entry = false;
+			/* Broken rules are printed; enter anyway so the CPU's own
+			 * verdict follows in the report. */
+			vcpu_check_entry_rules(vcpu);
+		}
 		int result = vmx_enter_guest(&vcpu->gprs, vcpu->launched);
 		if (result != 0) {
 			report_entry_instruction_failure(vcpu, result);

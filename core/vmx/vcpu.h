@@ -77,6 +77,11 @@ struct vcpu {
 	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */
 	bool preempted;
 	enum vcpu_state state;
+	/* cvisor wrote guest state the CPU did not produce (launch, SIPI):
+	 * debug builds check the VM-entry rules before the next entry. */
+	bool check_before_entry;
+	/* The rules were checked (and any broken ones printed) for this entry. */
+	bool entry_rules_reported;
 	unsigned host_cpu;      /* the physical CPU this vCPU is pinned to */
 	/* Posted by other vCPUs (any CPU), consumed before the next entry. */
 	uint32_t pending_init;  /* an INIT arrived */
@@ -145,6 +150,14 @@ void vcpu_put(struct vcpu *vcpu);
 /* The value of a GPR as the instruction saw it (RSP from the VMCS), masked
  * to 32 bits outside 64-bit mode. */
 uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr);
+
+/*
+ * Software VM-entry checks (core/vmx/entry_checks.c): on by default (debug
+ * builds) before VMLAUNCH and after cvisor rewrites guest state; always
+ * after a failed VM entry.  Returns the number of broken rules.
+ */
+extern bool vcpu_check_entries;
+unsigned vcpu_check_entry_rules(struct vcpu *vcpu);
 
 /* Makes another CPU leave its guest so that vcpu sees new events soon. */
 void vcpu_kick(struct vcpu *vcpu);

@@ -38,6 +38,19 @@ const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding)
 	return NULL;
 }
 
+const struct vmcs_field_info *vmcs_field_by_name(const char *name, unsigned len)
+{
+	for (unsigned i = 0; i < vmcs_field_count; i++) {
+		const char *n = vmcs_field_table[i].name;
+		unsigned k = 0;
+		while (k < len && n[k] && n[k] == name[k])
+			k++;
+		if (k == len && !n[k])
+			return &vmcs_field_table[i];
+	}
+	return NULL;
+}
+
 static const char *field_name(uint32_t encoding)
 {
 	const struct vmcs_field_info *f = vmcs_field_lookup(encoding);

@@ -67,6 +67,8 @@ extern const unsigned vmcs_field_count;
 
 /* The table entry for an encoding, or NULL. */
 const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding);
+/* The table entry named name (e.g. "GUEST_RIP", len bytes), or NULL. */
+const struct vmcs_field_info *vmcs_field_by_name(const char *name, unsigned len);
 
 /* Raw access by encoding; failures are logged with the field name. */
 uint64_t vmcs_read_encoding(uint32_t encoding);

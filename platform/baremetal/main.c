@@ -22,6 +22,7 @@
 #include "vm/schedule.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
 #include "vmx/intrin.h"
 #include "vmx/vmx_cpu.h"
 
@@ -225,6 +226,48 @@ static void cpu_enable_vmx(unsigned cpu, void *arg)
 
 #define VCPU_PAGES ((sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE)
 
+/*
+ * Boot option debug.vmcs=FIELD:VALUE (e.g. debug.vmcs=GUEST_TR_AR_BYTES:0x89)
+ * writes one VMCS field of the first VM's vCPU 0 after cvisor built it, to
+ * break a real VM entry on purpose: the system tests compare cvisor's named
+ * rule with the CPU's (Bochs's) own verdict.
+ */
+static const struct vmcs_field_info *debug_field;
+static uint64_t debug_value;
+
+static void parse_debug_vmcs(const char *cmdline)
+{
+	static const char key[] = "debug.vmcs=";
+	for (const char *p = cmdline; *p; p++) {
+		if ((p != cmdline && p[-1] != ' ') || strncmp(p, key, sizeof(key) - 1) != 0)
+			continue;
+		const char *name = p + sizeof(key) - 1, *colon = name;
+		while (*colon && *colon != ':' && *colon != ' ')
+			colon++;
+		debug_field = *colon == ':' ? vmcs_field_by_name(name, (unsigned)(colon - name)) : NULL;
+		if (!debug_field || debug_field->read_only) {
+			log_printf("cvisor: debug.vmcs: no writable VMCS field named \"%.*s\"; ignored\n",
+				   (int)(colon - name), name);
+			debug_field = NULL;
+			return;
+		}
+		const char *v = colon + 1;
+		bool hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+		for (v += hex ? 2 : 0; *v && *v != ' '; v++) {
+			unsigned digit = (*v >= '0' && *v <= '9') ? (unsigned)(*v - '0')
+					 : (*v >= 'a' && *v <= 'f') ? (unsigned)(*v - 'a' + 10)
+					 : (*v >= 'A' && *v <= 'F') ? (unsigned)(*v - 'A' + 10) : 99;
+			if (digit >= (hex ? 16u : 10u)) {
+				log_printf("cvisor: debug.vmcs: bad value; ignored\n");
+				debug_field = NULL;
+				return;
+			}
+			debug_value = debug_value * (hex ? 16 : 10) + digit;
+		}
+		return;
+	}
+}
+
 /* Phase 2, on every CPU: create the vCPUs pinned here.  All of them exist
  * before any runs, so an early INIT or SIPI always finds its target. */
 static void cpu_create_vcpus(unsigned cpu, void *arg)
@@ -246,6 +289,13 @@ static void cpu_create_vcpus(unsigned cpu, void *arg)
 			}
 			slots[i].vcpu[k] = v;
 			vms[i].vcpus[k] = v;
+			if (debug_field && k == 0) {
+				/* vcpu_create left this VMCS current. */
+				vmcs_write_encoding(debug_field->encoding, debug_value);
+				log_printf("cvisor: debug.vmcs: VM %s vCPU 0: %s set to 0x%llx on purpose\n",
+					   vms[i].name, debug_field->name, (unsigned long long)debug_value);
+				debug_field = NULL;
+			}
 			log_printf("cvisor: VM %s: vCPU %u runs on CPU %u\n", vms[i].name, k, cpu);
 		}
 	}
@@ -303,6 +353,7 @@ void cvisor_main(const struct boot_info *info)
 			exit_trace_all = true;
 	if (exit_trace_all)
 		log_printf("cvisor: tracing every VM exit (trace=exits)\n");
+	parse_debug_vmcs(info->cmdline);
 
 	plat_run_on_all_cpus(cpu_enable_vmx, NULL);
 	if (vmx_results[0] != VMX_OK)

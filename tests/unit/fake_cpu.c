@@ -771,6 +771,10 @@ static void load_vmx_msrs(const struct vmx_msr_values *m)
 	fake_msr_set(MSR_IA32_VMX_VMCS_ENUM, m->vmcs_enum, true);
 	fake_msr_set(MSR_IA32_VMX_PROCBASED_CTLS2, m->proc2, true);
 	fake_msr_set(MSR_IA32_VMX_EPT_VPID_CAP, m->ept_vpid, true);
+	/* IA32_VMX_VMFUNC exists when "enable VM functions" may be 1 (SDM Vol. 3C
+	 * A.11); Bochs tigerlake offers EPTP switching only (value 0x1). */
+	if ((m->proc2 >> 32) & (1u << 13))
+		fake_msr_set(MSR_IA32_VMX_VMFUNC, 0x1, true);
 	fake_msr_set(MSR_IA32_VMX_TRUE_PINBASED_CTLS, m->pin, true);
 	fake_msr_set(MSR_IA32_VMX_TRUE_PROCBASED_CTLS, m->proc, true);
 	fake_msr_set(MSR_IA32_VMX_TRUE_EXIT_CTLS, m->exit, true);

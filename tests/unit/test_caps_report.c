@@ -802,9 +802,9 @@ static void test_read_names_the_msr_that_failed(void **state)
 	reader.refuse = MSR_IA32_VMX_TRUE_EXIT_CTLS;
 	assert_false(caps_report_read(&caps, NULL, fake_reader, &reader, NULL));
 
-	/* The fake tigerlake has no IA32_VMX_VMFUNC although VM functions may
-	 * be enabled: reading it with facts fails on 0x491. */
-	reader.refuse = 0;
+	/* VM functions may be enabled on tigerlake, so IA32_VMX_VMFUNC is read
+	 * with facts: refusing it fails on 0x491. */
+	reader.refuse = MSR_IA32_VMX_VMFUNC;
 	assert_false(caps_report_read(&caps, &facts, fake_reader, &reader, &failed));
 	assert_int_equal(failed, MSR_IA32_VMX_VMFUNC);
 }
