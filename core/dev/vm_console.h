@@ -5,9 +5,13 @@
 
 #include <stddef.h>
 
+#include "lib/spinlock.h"
+
 #define VM_CONSOLE_LINE_MAX 160
 
 struct vm_console {
+	/* lock protects line and len: the VM's vCPUs print from several CPUs. */
+	spinlock_t lock;
 	char line[VM_CONSOLE_LINE_MAX];
 	size_t len;
 };

@@ -84,7 +84,7 @@ static bool load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4, uint64_t 
 	return true;
 }
 
-static void write_cr0(struct vcpu *vcpu, const struct cr_context *ctx, uint64_t value)
+static void emulate_cr0_write(struct vcpu *vcpu, const struct cr_context *ctx, uint64_t value)
 {
 	const char *fault = cr0_write_fault(ctx, value);
 	const struct vmx_caps *caps = &vcpu->cpu->caps;
@@ -119,7 +119,7 @@ static void write_cr0(struct vcpu *vcpu, const struct cr_context *ctx, uint64_t 
 	vcpu_skip_instruction(vcpu);
 }
 
-static void write_cr4(struct vcpu *vcpu, const struct cr_context *ctx, uint64_t value)
+static void emulate_cr4_write(struct vcpu *vcpu, const struct cr_context *ctx, uint64_t value)
 {
 	const struct vmx_caps *caps = &vcpu->cpu->caps;
 
@@ -150,22 +150,22 @@ void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
 	case CR_MOV_TO: {
 		uint64_t value = vcpu_read_gpr(vcpu, CR_QUAL_GPR(q));
 		if (cr == 0) {
-			write_cr0(vcpu, &ctx, value);
+			emulate_cr0_write(vcpu, &ctx, value);
 			return;
 		}
 		if (cr == 4) {
-			write_cr4(vcpu, &ctx, value);
+			emulate_cr4_write(vcpu, &ctx, value);
 			return;
 		}
 		break;
 	}
 	case CR_CLTS:
-		write_cr0(vcpu, &ctx, ctx.cr0 & ~CR0_TS);
+		emulate_cr0_write(vcpu, &ctx, ctx.cr0 & ~CR0_TS);
 		return;
 	case CR_LMSW: {
 		/* LMSW loads CR0 bits 3:0 but cannot clear PE (SDM Vol. 2A LMSW). */
 		uint64_t src = CR_QUAL_LMSW_SOURCE(q) & 0xF;
-		write_cr0(vcpu, &ctx, (ctx.cr0 & ~0xEULL) | src | (ctx.cr0 & CR0_PE));
+		emulate_cr0_write(vcpu, &ctx, (ctx.cr0 & ~0xEULL) | src | (ctx.cr0 & CR0_PE));
 		return;
 	}
 	default:

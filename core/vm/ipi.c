@@ -79,7 +79,12 @@ void vm_send_ipi(struct vcpu *sender, uint32_t icr_low, uint32_t icr_high)
 			hit = matches(target, icr_low, ICR_DESTINATION(icr_high));
 			break;
 		}
-		if (hit)
-			deliver(target, icr_low);
+		if (!hit)
+			continue;
+		deliver(target, icr_low);
+		/* Lowest priority goes to one of the matching vCPUs (11.6.2.4);
+		 * cvisor picks the lowest APIC ID rather than arbitrating. */
+		if (ICR_DELIVERY_MODE(icr_low) == MODE_LOWEST)
+			return;
 	}
 }

@@ -51,7 +51,10 @@ gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1
 	.long gdt
+/* Exported (no bytes added) for irq.h, which points it at a 256-gate IDT. */
+	.globl traps_idt_ptr
 idt_ptr:
+traps_idt_ptr:
 	.word IDT_VECTORS * 8 - 1
 	.long idt
 idt64_ptr:

@@ -9,6 +9,7 @@
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/spinlock.h"
 #include "page_alloc.h"
 #include "power.h"
 #include "serial.h"
@@ -17,26 +18,13 @@
 /* How long fatal paths wait for the console lock before writing anyway. */
 #define EMERGENCY_LOCK_SPINS 1000000UL
 
-/* A test-and-set spinlock: enough for a few CPUs printing and allocating. */
-typedef int spinlock_t;
-
 static bool spin_trylock(spinlock_t *lock)
 {
-	return !__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE);
+	return !__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE);
 }
 
-static void spin_lock(spinlock_t *lock)
-{
-	while (!spin_trylock(lock))
-		while (__atomic_load_n(lock, __ATOMIC_RELAXED))
-			cpu_relax();
-}
-
-static void spin_unlock(spinlock_t *lock)
-{
-	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
-}
-
+/* console_lock: whole console writes (plat_console_write); page_lock: the
+ * page allocator's bitmap. */
 static spinlock_t console_lock;
 static spinlock_t page_lock;
 
