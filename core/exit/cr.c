@@ -172,6 +172,6 @@ void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
 		break;
 	}
 	/* CR3 and CR8 accesses do not exit with cvisor's controls. */
-	exit_fail_vm(vcpu, exit, true, "unexpected control-register access (CR%u, type %u)", cr,
+	exit_fail_vm(vcpu, exit, "unexpected control-register access (CR%u, type %u)", cr,
 		     CR_QUAL_TYPE(q));
 }

@@ -48,8 +48,7 @@ const struct exit_handler *exit_handler_for(unsigned basic_reason)
 	return &exit_handlers[basic_reason];
 }
 
-void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, bool dump,
-		  const char *fmt, ...)
+void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt, ...)
 {
 	char what[LOG_LINE_MAX / 2];
 	va_list ap;
@@ -62,10 +61,8 @@ void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, bool dump,
 		   vcpu->vm->name, vcpu->id, vmx_exit_reason_symbol(exit->reason),
 		   exit->reason, (unsigned long long)rip,
 		   (unsigned long long)exit->qualification, what);
-	if (dump) {
-		vmcs_dump();
-		exit_print_trace(vcpu);
-	}
+	vmcs_dump();
+	exit_print_trace(vcpu);
 	vm_end(vcpu->vm, false, "%s (exit %s at RIP 0x%llx)", what,
 	       vmx_exit_reason_symbol(exit->reason), (unsigned long long)rip);
 }
@@ -82,7 +79,7 @@ static void report_entry_failure(struct vcpu *vcpu, struct vm_exit *exit)
 	/* Name the broken rules: the CPU only says "invalid guest state". */
 	if (!vcpu->entry_rules_reported)
 		vcpu_check_entry_rules(vcpu);
-	exit_fail_vm(vcpu, exit, true, "VM entry failed: %s",
+	exit_fail_vm(vcpu, exit, "VM entry failed: %s",
 		     vmx_exit_reason_name(exit->reason));
 }
 
@@ -165,7 +162,7 @@ static void handle_exit(struct vcpu *vcpu, uint32_t exit_reason, struct vm_exit 
 	if (!h) {
 		/* Never skip an exit silently: name it, dump, stop this VM. */
 		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
-		exit_fail_vm(vcpu, exit, true, "unhandled exit (%s): cvisor has no handler for it",
+		exit_fail_vm(vcpu, exit, "unhandled exit (%s): cvisor has no handler for it",
 			     vmx_exit_reason_name(exit->reason));
 		return;
 	}
@@ -195,6 +192,29 @@ void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 		print_record(vcpu, rec);
 	if (exit.reason < EXIT_REASON_COUNT)
 		vcpu->exit_ticks[exit.reason] += rdtsc() - start;
+}
+
+void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
+{
+	uint64_t total = 0;
+
+	if (!count)
+		return;
+	for (unsigned i = 0; i < count; i++)
+		total += vcpus[i]->exits_total;
+	log_printf("cvisor: exit statistics for VM %s, all %u vCPUs (%llu exits):\n",
+		   vcpus[0]->vm->name, count, (unsigned long long)total);
+	log_printf("cvisor:   %-4s %-24s %10s %14s\n", "#", "exit reason", "count", "TSC in cvisor");
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+		uint64_t n = 0, ticks = 0;
+		for (unsigned i = 0; i < count; i++) {
+			n += vcpus[i]->exit_counts[r];
+			ticks += vcpus[i]->exit_ticks[r];
+		}
+		if (n)
+			log_printf("cvisor:   %-4u %-24s %10llu %14llu\n", r, vmx_exit_reason_symbol(r),
+				   (unsigned long long)n, (unsigned long long)ticks);
+	}
 }
 
 void exit_print_statistics(const struct vcpu *vcpu)

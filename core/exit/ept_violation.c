@@ -185,7 +185,7 @@ static void emulate_string(struct vcpu *vcpu, const struct vm_exit *exit,
 		continue;
 failed:
 		if (!faulted)
-			exit_fail_vm(vcpu, exit, false,
+			exit_fail_vm(vcpu, exit,
 				     "string MMIO touched guest-physical 0x%llx, which is neither RAM nor a device",
 				     (unsigned long long)bad);
 		return;
@@ -207,7 +207,7 @@ static void emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t
 		char hex[3 * X86_MAX_INSN_LEN + 1] = "";
 		for (unsigned i = 0, n = 0; i < avail && i < 8; i++)
 			n += fmt_snprintf(hex + n, sizeof(hex) - n, "%s%02x", i ? " " : "", bytes[i]);
-		exit_fail_vm(vcpu, exit, false,
+		exit_fail_vm(vcpu, exit,
 			     "%s access to %s at 0x%llx by an instruction cvisor does not emulate (%s; bytes %s)",
 			     access_name(exit->qualification), region->name,
 			     (unsigned long long)gpa, refused, hex);
@@ -252,7 +252,7 @@ void handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
 		emulate_mmio(vcpu, exit, gpa, region);
 		return;
 	}
-	exit_fail_vm(vcpu, exit, false, "%s at guest-physical 0x%llx, which is neither RAM nor a device",
+	exit_fail_vm(vcpu, exit, "%s at guest-physical 0x%llx, which is neither RAM nor a device",
 		     access_name(exit->qualification), (unsigned long long)gpa);
 }
 
@@ -261,6 +261,6 @@ void handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
 
-	exit_fail_vm(vcpu, exit, true, "EPT misconfiguration at guest-physical 0x%llx (a cvisor bug)",
+	exit_fail_vm(vcpu, exit, "EPT misconfiguration at guest-physical 0x%llx (a cvisor bug)",
 		     (unsigned long long)gpa);
 }

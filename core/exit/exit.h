@@ -30,6 +30,8 @@ void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason);
 /* The table of exit counts and TSC ticks by reason, printed at the end of
  * a run and on demand (HC_EXIT_STATS). */
 void exit_print_statistics(const struct vcpu *vcpu);
+/* The same summed over the vCPUs of one VM. */
+void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count);
 /* The last exits of a vCPU, oldest first (at most EXIT_RING_SIZE). */
 void exit_print_trace(const struct vcpu *vcpu);
 /* Print every exit as it happens (boot option trace=exits). */
@@ -40,11 +42,11 @@ const struct exit_handler *exit_handler_for(unsigned basic_reason);
 
 /*
  * Ends the VM after a guest did something cvisor will not handle: one line
- * naming the VM, the vCPU, the exit and the RIP, then (with dump) the named
- * VMCS dump.
+ * naming the VM, the vCPU, the exit and the RIP, then the named VMCS dump
+ * and the vCPU's last exits.
  */
-void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, bool dump,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* The handlers (one file per family). */
 void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit);

@@ -60,7 +60,7 @@ static void string_io(struct vcpu *vcpu, const struct vm_exit *exit, uint16_t po
 	uint64_t count = rep ? regs[GPR_RCX] & addr_mask : 1;
 
 	if (addr_size > 4 && !long_mode) {
-		exit_fail_vm(vcpu, exit, false, "string I/O with a 64-bit address outside 64-bit mode");
+		exit_fail_vm(vcpu, exit, "string I/O with a 64-bit address outside 64-bit mode");
 		return;
 	}
 	for (unsigned done = 0; count && done < STRING_IO_BUDGET; done++) {
@@ -82,7 +82,7 @@ static void string_io(struct vcpu *vcpu, const struct vm_exit *exit, uint16_t po
 		if (r == -1)
 			return; /* #PF injected; RIP stays, registers show progress */
 		if (r == -2) {
-			exit_fail_vm(vcpu, exit, false, "string I/O buffer at linear 0x%llx is not guest RAM",
+			exit_fail_vm(vcpu, exit, "string I/O buffer at linear 0x%llx is not guest RAM",
 				     (unsigned long long)linear);
 			return;
 		}
@@ -105,7 +105,7 @@ void handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
 	uint64_t *rax = &vcpu->gprs.regs[GPR_RAX];
 
 	if (size != 1 && size != 2 && size != 4) {
-		exit_fail_vm(vcpu, exit, false, "I/O exit with an invalid access size");
+		exit_fail_vm(vcpu, exit, "I/O exit with an invalid access size");
 		return;
 	}
 	if (q & IO_QUAL_STRING) {

@@ -37,7 +37,7 @@ void handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)
 	vcpu_skip_instruction(vcpu);
 	__atomic_store_n(&vcpu->state, interrupts_on ? VCPU_HALTED : VCPU_PARKED, __ATOMIC_RELEASE);
 	if (!vm_can_progress(vcpu->vm))
-		exit_fail_vm(vcpu, exit, false,
+		exit_fail_vm(vcpu, exit,
 			     "the guest halted (HLT with interrupts %s) and no event can wake it",
 			     interrupts_on ? "enabled" : "disabled");
 }
@@ -68,7 +68,7 @@ void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit)
 void handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	vcpu_dump_registers(vcpu);
-	exit_fail_vm(vcpu, exit, false, "triple fault: the guest shut down");
+	exit_fail_vm(vcpu, exit, "triple fault: the guest shut down");
 }
 
 /* The VMX-preemption timer counted down to 0 (SDM Vol. 3C 26.5.1): the

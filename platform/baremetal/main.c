@@ -398,12 +398,18 @@ void cvisor_main(const struct boot_info *info)
 			continue;
 		log_printf("cvisor: VM %s: %s: %s\n", vms[i].name,
 			   vms[i].success ? "success" : "failure", vms[i].end_reason);
+		struct vcpu *created[VM_MAX_VCPUS];
+		unsigned n = 0;
 		for (unsigned k = 0; k < slots[i].vcpu_count; k++) {
 			if (!slots[i].vcpu[k])
 				continue;
 			exit_print_statistics(slots[i].vcpu[k]);
-			plat_free_pages(slots[i].vcpu[k], VCPU_PAGES);
+			created[n++] = slots[i].vcpu[k];
 		}
+		if (n > 1)
+			exit_print_vm_statistics(created, n);
+		for (unsigned k = 0; k < n; k++)
+			plat_free_pages(created[k], VCPU_PAGES);
 		all_ok &= vms[i].success;
 		vm_destroy(&vms[i]);
 	}
