@@ -58,6 +58,19 @@ static inline void guest_invd(void)
 	__asm__ volatile("invd" ::: "memory");
 }
 
+/* Takes pending interrupts, sleeping until one arrives: interrupts are
+ * on only across the HLT (STI's shadow covers HLT, so none is lost). */
+static inline void guest_sleep_with_interrupts(void)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+/* Lets pending interrupts in for one instruction. */
+static inline void guest_take_pending_interrupts(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
 static inline void guest_hlt(void)
 {
 	__asm__ volatile("cli; hlt" ::: "memory");
