@@ -65,6 +65,8 @@ void handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_nmi_window(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit);
 
 /* NULL when XSETBV(xcr, value) is legal given the supported XCR0 bits, else why not (#GP). */
 const char *xsetbv_fault(uint32_t xcr, uint64_t value, uint64_t supported);

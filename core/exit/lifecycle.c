@@ -17,6 +17,7 @@ static bool vm_can_progress(const struct vm *vm)
 			continue;
 		enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
 		if (state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
+		    (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE)) ||
 		    (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
 		    (state == VCPU_HALTED && (lapic_has_pending(&v->lapic) || apic_timer_deadline(v))))
 			return true;
@@ -51,6 +52,32 @@ void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit)
 	(void)vcpu;
 	(void)exit;
 	plat_eoi();
+}
+
+/* The guest can take an NMI now (SDM Vol. 3C 26.7.6); it is injected before
+ * the next entry, which also turns the window exiting off. */
+void handle_nmi_window(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)vcpu;
+	(void)exit;
+}
+
+/*
+ * Exit reason 0 with the exception bitmap at 0 means a real NMI arrived
+ * while the guest ran ("NMI exiting").  cvisor sends no NMIs; one from the
+ * platform is reported and the guest continues.
+ */
+void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	uint32_t info = vmcs_read(VM_EXIT_INTR_INFO);
+
+	if (((info >> 8) & 7) != 2) {
+		exit_fail_vm(vcpu, exit, "exception exit (interruption information 0x%x) with an empty exception bitmap",
+			     info);
+		return;
+	}
+	log_printf("cvisor: VM %s vCPU %u: a host NMI arrived while the guest ran; ignored\n",
+		   vcpu->vm->name, vcpu->id);
 }
 
 /* The guest can take an interrupt now (SDM Vol. 3C 26.7.5); it is injected

@@ -44,8 +44,11 @@ static void deliver(struct vcpu *target, uint32_t icr_low)
 	case MODE_STARTUP:
 		__atomic_store_n(&target->pending_sipi, 0x100u | ICR_VECTOR(icr_low), __ATOMIC_RELEASE);
 		break;
+	case MODE_NMI:
+		__atomic_store_n(&target->pending_nmi, 1, __ATOMIC_RELEASE);
+		break;
 	default:
-		/* NMI, SMI and the rest are not emulated yet. */
+		/* SMI and the reserved modes are not emulated. */
 		log_printf("cvisor: VM %s vCPU %u: IPI delivery mode %u is not emulated; dropped\n",
 			   target->vm->name, target->id, ICR_DELIVERY_MODE(icr_low));
 		return;

@@ -11,6 +11,7 @@ static bool runnable(const struct vcpu *v)
 {
 	enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
 	return state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
+	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE)) ||
 	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
 	       (state == VCPU_HALTED && (lapic_has_pending(&v->lapic) ||
 					(apic_timer_deadline(v) && rdtsc() >= apic_timer_deadline(v))));

@@ -49,8 +49,12 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 
 	/* External interrupts exit and are acknowledged on exit: that is how
 	 * another CPU kicks this one out of its guest (VCPU_KICK_VECTOR). */
+	/* NMI exiting + virtual NMIs: the CPU tracks the guest's NMI blocking,
+	 * which NMI-window exiting needs (SDM Vol. 3C 25.6.1, 27.2.1.1). */
 	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN,
-				    PIN_PREEMPTION_TIMER | PIN_EXTERNAL_INTERRUPT_EXITING, &pin)) ||
+				    PIN_PREEMPTION_TIMER | PIN_EXTERNAL_INTERRUPT_EXITING |
+					    PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
+				    &pin)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC,
 				    PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
 					    PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
@@ -480,12 +484,42 @@ static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
 	vcpu->gprs.regs[GPR_RDX] = sig.eax; /* EDX = processor signature after INIT */
 }
 
-static void set_interrupt_window_exiting(bool on)
+static void set_window_exiting(uint32_t control, bool on)
 {
 	uint32_t proc = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
-	uint32_t want = on ? proc | PROC_INTERRUPT_WINDOW_EXITING : proc & ~PROC_INTERRUPT_WINDOW_EXITING;
+	uint32_t want = on ? proc | control : proc & ~control;
 	if (want != proc)
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+static void set_interrupt_window_exiting(bool on)
+{
+	set_window_exiting(PROC_INTERRUPT_WINDOW_EXITING, on);
+}
+
+#define INTERRUPTIBILITY_MOVSS (1u << 1)
+#define INTERRUPTIBILITY_NMI   (1u << 3)
+#define INTR_INFO_TYPE_NMI     (2u << 8)
+
+/*
+ * Injects a pending NMI unless NMIs are blocked (by a previous NMI until
+ * IRET, or by MOV SS) or another event is being injected; then the
+ * NMI-window exit says when (SDM Vol. 3C 26.7.6, 27.2.1.3, 27.6.1).
+ * Returns true when it injected.
+ */
+static bool inject_nmi(struct vcpu *vcpu)
+{
+	uint32_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+
+	if ((intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOVSS)) ||
+	    (vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+		set_window_exiting(PROC_NMI_WINDOW_EXITING, true);
+		return false;
+	}
+	__atomic_store_n(&vcpu->pending_nmi, 0, __ATOMIC_RELEASE);
+	vmcs_write(VM_ENTRY_INTR_INFO, 2 | INTR_INFO_TYPE_NMI | INTR_INFO_VALID);
+	set_window_exiting(PROC_NMI_WINDOW_EXITING, false);
+	return true;
 }
 
 /*
@@ -523,7 +557,14 @@ bool vcpu_process_events(struct vcpu *vcpu)
 		vcpu->state = VCPU_RUNNING;
 		vcpu->check_before_entry = true;
 	}
-	if (vcpu->state == VCPU_WAIT_SIPI || vcpu->state == VCPU_PARKED)
+	if (vcpu->state == VCPU_WAIT_SIPI)
+		return false;
+	/* An NMI ends HLT even with interrupts off, and goes before them. */
+	if (__atomic_load_n(&vcpu->pending_nmi, __ATOMIC_ACQUIRE)) {
+		vcpu->state = VCPU_RUNNING;
+		inject_nmi(vcpu);
+	}
+	if (vcpu->state == VCPU_PARKED)
 		return false;
 	apic_timer_expire(vcpu, rdtsc());
 	int vector = lapic_deliverable(&vcpu->lapic);

@@ -51,7 +51,7 @@ enum vcpu_state {
 	VCPU_RUNNING,   /* enter the guest */
 	VCPU_WAIT_SIPI, /* after INIT (APs start here): only a start-up IPI wakes it */
 	VCPU_HALTED,    /* HLT with interrupts enabled: an interrupt wakes it */
-	VCPU_PARKED,    /* HLT with interrupts disabled: only INIT wakes it */
+	VCPU_PARKED,    /* HLT with interrupts disabled: only INIT or an NMI wakes it */
 };
 
 /* Host vector that kicks a CPU out of its guest so it sees new events. */
@@ -86,6 +86,7 @@ struct vcpu {
 	/* Posted by other vCPUs (any CPU), consumed before the next entry. */
 	uint32_t pending_init;  /* an INIT arrived */
 	uint32_t pending_sipi;  /* 0x100 | vector when a start-up IPI arrived */
+	uint32_t pending_nmi;   /* an NMI arrived (one is latched, as on hardware) */
 	/* APIC timer (core/vm/apic_timer.c), in host TSC. */
 	uint64_t timer_deadline; /* 0: idle */
 	uint64_t timer_period;   /* periodic mode: ticks between expiries */

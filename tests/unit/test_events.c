@@ -1,0 +1,155 @@
+/*
+ * Event delivery to vCPUs on the fake CPU: INIT/SIPI, fixed interrupts
+ * against RFLAGS.IF and the interrupt window, NMIs against NMI blocking and
+ * the NMI window, and IPI routing between the vCPUs of one VM.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dev/lapic.h"
+#include "fake_cpu.h"
+#include "fake_platform.h"
+#include "vm/ipi.h"
+#include "vm/multiboot_loader.h"
+#include "vm/vm.h"
+#include "vmx/controls.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+static struct vmx_cpu cpu;
+static struct vm vm;
+static struct vcpu bsp, ap;
+
+#define INTR_VALID (1u << 31)
+#define RFLAGS_IF (1u << 9)
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_platform_reset();
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake();
+	assert_int_equal(vmx_cpu_enable(&cpu, 0), VMX_OK);
+	assert_null(vm_create(&vm, 0, "ev", 2ULL << 20));
+	struct vcpu_start_state start = { .eip = 0x100000, .eax = MULTIBOOT_BOOTLOADER_MAGIC };
+	assert_int_equal(vcpu_create(&ap, &vm, &cpu, 1, &start), VMX_OK);
+	assert_int_equal(vcpu_create(&bsp, &vm, &cpu, 0, &start), VMX_OK); /* current VMCS */
+	vm.vcpu_count = 2;
+	vm.vcpus[0] = &bsp;
+	vm.vcpus[1] = &ap;
+	bsp.lapic.svr = ap.lapic.svr = 0x1FF;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vcpu_destroy(&bsp);
+	vcpu_destroy(&ap);
+	vm_destroy(&vm);
+	vmx_cpu_disable(&cpu);
+	assert_int_equal(fake_pages_outstanding(), 0);
+	return 0;
+}
+
+static void aps_wait_for_sipi_and_start_in_real_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(bsp.state, VCPU_RUNNING);
+	assert_int_equal(ap.state, VCPU_WAIT_SIPI);
+	vm_send_ipi(&bsp, 0x0000C500, 0x01000000); /* INIT assert to APIC ID 1 */
+	vm_send_ipi(&bsp, 0x00000608, 0x01000000); /* SIPI, vector 8 */
+	assert_true(ap.pending_init && ap.pending_sipi == 0x108);
+	assert_int_equal(vmptrld(ap.vmcs_pa), VMX_SUCCEED);
+	assert_true(vcpu_process_events(&ap));
+	assert_int_equal(ap.state, VCPU_RUNNING);
+	assert_int_equal(vmcs_read(GUEST_CS_SELECTOR), 0x0800);
+	assert_int_equal(vmcs_read(GUEST_CS_BASE), 0x8000);
+	assert_int_equal(vmcs_read(GUEST_RIP), 0);
+	assert_int_equal(vmcs_read(GUEST_CR0) & 1, 0); /* real mode */
+	assert_true(ap.check_before_entry);            /* cvisor wrote this state */
+	/* a second SIPI to a running vCPU is ignored */
+	vm_send_ipi(&bsp, 0x00000609, 0x01000000);
+	assert_true(vcpu_process_events(&ap));
+	assert_int_equal(vmcs_read(GUEST_CS_BASE), 0x8000);
+}
+
+static void init_deassert_is_ignored(void **state)
+{
+	(void)state;
+	vm_send_ipi(&bsp, 0x00008500, 0x01000000); /* INIT, level de-assert */
+	assert_int_equal(ap.pending_init, 0);
+}
+
+static void fixed_interrupt_waits_for_if_then_is_injected(void **state)
+{
+	(void)state;
+	vmcs_write(GUEST_RFLAGS, 0x2); /* IF = 0 */
+	vm_send_ipi(&bsp, 0x00040041, 0); /* self shorthand, vector 0x41 */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	assert_true(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 1); /* STI shadow */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x41); /* external, 0x41 */
+	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	assert_int_equal(lapic_read(&bsp.lapic, 0x100 + 0x10 * 2) & 2, 2); /* in service */
+}
+
+static void nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking(void **state)
+{
+	(void)state;
+	bsp.state = VCPU_PARKED;
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 1u << 3); /* blocked by NMI */
+	vm_send_ipi(&bsp, 0x00000400, 0x00000000);        /* NMI to APIC ID 0 */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(bsp.state, VCPU_RUNNING);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	assert_true(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_NMI_WINDOW_EXITING);
+	assert_int_equal(bsp.pending_nmi, 1);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | (2u << 8) | 2);
+	assert_int_equal(bsp.pending_nmi, 0);
+	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_NMI_WINDOW_EXITING);
+}
+
+static void ipi_routing(void **state)
+{
+	(void)state;
+	vm_send_ipi(&bsp, 0x000C0050, 0); /* all excluding self */
+	assert_true(lapic_has_pending(&ap.lapic));
+	assert_false(lapic_has_pending(&bsp.lapic));
+	memset(ap.lapic.irr, 0, sizeof(ap.lapic.irr));
+	ap.lapic.ldr = 0x02000000;
+	vm_send_ipi(&bsp, 0x00000851, 0x02000000); /* logical flat, mask 0x02 */
+	assert_true(lapic_has_pending(&ap.lapic));
+	assert_false(lapic_has_pending(&bsp.lapic));
+	memset(ap.lapic.irr, 0, sizeof(ap.lapic.irr));
+	vm_send_ipi(&bsp, 0x00000052, 0x05000000); /* physical APIC ID 5: nobody */
+	assert_false(lapic_has_pending(&ap.lapic) || lapic_has_pending(&bsp.lapic));
+	vm_send_ipi(&bsp, 0x0008000A, 0); /* vector 10 is illegal: dropped */
+	assert_false(lapic_has_pending(&ap.lapic) || lapic_has_pending(&bsp.lapic));
+	vm_send_ipi(&bsp, 0x00000153, 0xFF000000); /* lowest priority broadcast: one vCPU */
+	assert_true(lapic_has_pending(&bsp.lapic) != lapic_has_pending(&ap.lapic));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(aps_wait_for_sipi_and_start_in_real_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(init_deassert_is_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(fixed_interrupt_waits_for_if_then_is_injected, setup, teardown),
+		cmocka_unit_test_setup_teardown(nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(ipi_routing, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
