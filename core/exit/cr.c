@@ -116,6 +116,7 @@ static void emulate_cr0_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 	}
 	vmcs_write(CR0_READ_SHADOW, value);
 	vmcs_write(GUEST_CR0, (value | forced1) & caps->cr0_fixed1);
+	vcpu->check_before_entry = true; /* cvisor-made guest state */
 	vcpu_skip_instruction(vcpu);
 }
 
@@ -129,6 +130,7 @@ static void emulate_cr4_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 	}
 	vmcs_write(CR4_READ_SHADOW, value);
 	vmcs_write(GUEST_CR4, (value | caps->cr4_fixed0) & caps->cr4_fixed1);
+	vcpu->check_before_entry = true; /* cvisor-made guest state */
 	vcpu_skip_instruction(vcpu);
 }
 

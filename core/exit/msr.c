@@ -289,6 +289,7 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		if ((guest_cr0 & CR0_PG_BIT) && ((value ^ old) & EFER_LME))
 			return false;
 		vmcs_write(GUEST_IA32_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
+		vcpu->check_before_entry = true; /* cvisor-made guest state */
 		return true;
 	}
 	case MSR_IA32_PAT:

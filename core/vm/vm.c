@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "platform.h"
+#include "vmx/vcpu.h"
 
 /* Maps [gpa, gpa + 2^(12+9*level)) with one large page; false if no run is free. */
 static bool map_large(struct vm *vm, uint64_t gpa, unsigned level)
@@ -93,11 +94,16 @@ void vm_end(struct vm *vm, bool success, const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(vm->end_reason, sizeof(vm->end_reason), fmt, ap);
 	va_end(ap);
-	vm->ended = true;
+	__atomic_store_n(&vm->ended, true, __ATOMIC_RELEASE);
 	vm->success = success;
 	vm_console_flush(vm);
 	log_printf("cvisor: VM %s ended: %s: %s\n", vm->name,
 		   success ? "success" : "failure", vm->end_reason);
+	/* vCPUs running on other CPUs leave their guests now, not at the end
+	 * of their time slice. */
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i])
+			vcpu_kick(vm->vcpus[i]);
 }
 
 /* The range [gpa, gpa+len) lies inside guest RAM, without overflow. */
