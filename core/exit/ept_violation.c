@@ -7,6 +7,7 @@
 #include "decode/decode.h"
 #include "dev/mmio.h"
 #include "exit/exit.h"
+#include "exit/operand.h"
 #include "lib/format.h"
 #include "mm/guest_paging.h"
 #include "vm/vm.h"
@@ -29,10 +30,6 @@ static const char *access_name(uint64_t q)
 	return "read";
 }
 
-static const vmcs_RWNAT_t segment_bases[6] = {
-	GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE,
-};
-
 /* The code segment's mode (SDM Vol. 3A 5.2.1): 64-bit with CS.L in IA-32e
  * mode, else CS.D picks 32- or 16-bit; real mode is 16-bit. */
 static enum x86_mode guest_code_mode(void)
@@ -53,10 +50,7 @@ static uint64_t operand_linear(struct vcpu *vcpu, const struct x86_mem_operand *
 	for (unsigned i = 0; i < 16; i++)
 		regs[i] = i == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[i];
 	uint64_t offset = x86_mem_offset(mem, regs, next_rip);
-	/* In 64-bit mode only FS and GS bases apply (SDM Vol. 3A 3.4.4). */
-	uint64_t base = (mode != X86_MODE_64 || mem->segment >= X86_SEG_FS)
-				? vmcs_read(segment_bases[mem->segment])
-				: 0;
+	uint64_t base = guest_segment_base((unsigned)mem->segment, mode == X86_MODE_64);
 	uint64_t linear = base + offset;
 	return mode == X86_MODE_64 ? linear : (uint32_t)linear;
 }
@@ -118,23 +112,15 @@ static bool linear_access(struct vcpu *vcpu, uint64_t linear, unsigned size, boo
 	return physical_access(vcpu, gpa, size, write, value);
 }
 
-static uint64_t size_mask(unsigned size)
-{
-	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
-/* Writes a register as a MOV of this size does: 8/16-bit keep the rest,
- * 32-bit zero-extends (SDM Vol. 1 3.4.1.1). */
+/* Writes a MOV's destination register, AH-BH included. */
 static void write_register(struct vcpu *vcpu, int reg, bool high_byte, unsigned size,
 			   uint64_t value)
 {
 	uint64_t *r = &vcpu->gprs.regs[reg];
 	if (high_byte)
 		*r = (*r & ~0xFF00ULL) | (value & 0xFF) << 8;
-	else if (size == 4)
-		*r = (uint32_t)value;
 	else
-		*r = (*r & ~size_mask(size)) | (value & size_mask(size));
+		write_sized_register(r, value, size);
 }
 
 static uint64_t read_register(struct vcpu *vcpu, int reg, bool high_byte, unsigned size)
@@ -142,16 +128,7 @@ static uint64_t read_register(struct vcpu *vcpu, int reg, bool high_byte, unsign
 	uint64_t v = vcpu_read_gpr(vcpu, (unsigned)reg);
 	if (reg == GPR_RSP && vcpu_guest_in_64bit_mode())
 		v = vmcs_read(GUEST_RSP);
-	return high_byte ? (v >> 8) & 0xFF : v & size_mask(size);
-}
-
-/* Writes a string instruction's index/count register with its address size. */
-static void write_sized(uint64_t *r, uint64_t value, unsigned address_size)
-{
-	if (address_size == 2)
-		*r = (*r & ~0xFFFFULL) | (value & 0xFFFF);
-	else
-		*r = value & size_mask(address_size);
+	return high_byte ? (v >> 8) & 0xFF : v & operand_mask(size);
 }
 
 static void emulate_string(struct vcpu *vcpu, const struct vm_exit *exit,
@@ -161,10 +138,10 @@ static void emulate_string(struct vcpu *vcpu, const struct vm_exit *exit,
 	unsigned asize = insn->mem.address_size;
 	int64_t step = (vmcs_read(GUEST_RFLAGS) & (1u << 10)) ? -(int64_t)insn->mem_size
 							       : (int64_t)insn->mem_size;
-	uint64_t count = insn->rep ? regs[GPR_RCX] & size_mask(asize) : 1;
+	uint64_t count = insn->rep ? regs[GPR_RCX] & operand_mask(asize) : 1;
 
 	for (unsigned done = 0; count && done < MMIO_STRING_BUDGET; done++) {
-		uint64_t value = regs[GPR_RAX] & size_mask(insn->mem_size), bad;
+		uint64_t value = regs[GPR_RAX] & operand_mask(insn->mem_size), bad;
 		bool faulted;
 
 		if (insn->op == X86_OP_MOVS &&
@@ -174,12 +151,12 @@ static void emulate_string(struct vcpu *vcpu, const struct vm_exit *exit,
 		if (!linear_access(vcpu, operand_linear(vcpu, &insn->mem, next_rip, mode),
 				   insn->mem_size, true, &value, &faulted, &bad))
 			goto failed;
-		write_sized(&regs[GPR_RDI], regs[GPR_RDI] + (uint64_t)step, asize);
+		write_sized_register(&regs[GPR_RDI], regs[GPR_RDI] + (uint64_t)step, asize);
 		if (insn->op == X86_OP_MOVS)
-			write_sized(&regs[GPR_RSI], regs[GPR_RSI] + (uint64_t)step, asize);
+			write_sized_register(&regs[GPR_RSI], regs[GPR_RSI] + (uint64_t)step, asize);
 		count--;
 		if (insn->rep)
-			write_sized(&regs[GPR_RCX], count, asize);
+			write_sized_register(&regs[GPR_RCX], count, asize);
 		if (vcpu->vm->ended)
 			return;
 		continue;
@@ -222,16 +199,16 @@ static void emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t
 		uint64_t value = insn.has_immediate
 					 ? insn.immediate
 					 : read_register(vcpu, insn.reg, insn.reg_high_byte, insn.mem_size);
-		region->write(vcpu, gpa - region->base, insn.mem_size, value & size_mask(insn.mem_size));
+		region->write(vcpu, gpa - region->base, insn.mem_size, value & operand_mask(insn.mem_size));
 		break;
 	}
 	case X86_OP_MOV_LOAD:
 	case X86_OP_MOVZX:
 	case X86_OP_MOVSX: {
 		uint64_t value = region->read(vcpu, gpa - region->base, insn.mem_size) &
-				 size_mask(insn.mem_size);
+				 operand_mask(insn.mem_size);
 		if (insn.op == X86_OP_MOVSX && (value >> (8 * insn.mem_size - 1)) & 1)
-			value |= ~size_mask(insn.mem_size);
+			value |= ~operand_mask(insn.mem_size);
 		write_register(vcpu, insn.reg, insn.reg_high_byte, insn.reg_size, value);
 		break;
 	}

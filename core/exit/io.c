@@ -4,6 +4,7 @@
  */
 #include "dev/ports.h"
 #include "exit/exit.h"
+#include "exit/operand.h"
 #include "mm/guest_paging.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
@@ -24,38 +25,18 @@
  * instruction for the rest (REP string instructions are restartable). */
 #define STRING_IO_BUDGET 4096
 
-static const vmcs_RWNAT_t segment_bases[6] = {
-	GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE,
-};
-
-static uint64_t mask_for(unsigned bytes)
-{
-	return bytes == 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
-}
-
-/* Writes a register the way an instruction with this address size does:
- * 16-bit keeps the upper bits, 32-bit zero-extends (SDM Vol. 1 3.4.1.1). */
-static void set_sized(uint64_t *reg, uint64_t value, unsigned bytes)
-{
-	if (bytes == 2)
-		*reg = (*reg & ~0xFFFFULL) | (value & 0xFFFF);
-	else
-		*reg = value & mask_for(bytes);
-}
-
 static void string_io(struct vcpu *vcpu, const struct vm_exit *exit, uint16_t port,
 		      unsigned size, bool in, bool rep)
 {
 	uint64_t *regs = vcpu->gprs.regs;
 	uint32_t info = vmcs_read(VM_EXIT_INSTRUCTION_INFO);
 	unsigned addr_size = IO_INFO_ADDR_SIZE(info);
-	uint64_t addr_mask = mask_for(addr_size);
+	uint64_t addr_mask = operand_mask(addr_size);
 	/* INS always writes ES:[E/R]DI; OUTS reads seg:[E/R]SI, DS unless overridden. */
 	unsigned segment = in ? 0 : IO_INFO_SEGMENT(info);
 	unsigned index_reg = in ? GPR_RDI : GPR_RSI;
 	bool long_mode = vcpu_guest_in_64bit_mode();
-	/* In 64-bit mode only FS and GS have bases (SDM Vol. 3A 3.4.4). */
-	uint64_t base = (!long_mode || segment >= 4) ? vmcs_read(segment_bases[segment]) : 0;
+	uint64_t base = guest_segment_base(segment, long_mode);
 	int64_t step = (vmcs_read(GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
 	uint64_t count = rep ? regs[GPR_RCX] & addr_mask : 1;
 
@@ -86,10 +67,10 @@ static void string_io(struct vcpu *vcpu, const struct vm_exit *exit, uint16_t po
 				     (unsigned long long)linear);
 			return;
 		}
-		set_sized(&regs[index_reg], index + (uint64_t)step, addr_size);
+		write_sized_register(&regs[index_reg], index + (uint64_t)step, addr_size);
 		count--;
 		if (rep)
-			set_sized(&regs[GPR_RCX], count, addr_size);
+			write_sized_register(&regs[GPR_RCX], count, addr_size);
 		if (vcpu->vm->ended)
 			return;
 	}
@@ -114,13 +95,10 @@ void handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
 	}
 	if (q & IO_QUAL_IN) {
 		uint32_t value = io_port_read(vcpu->vm, port, size);
-		/* IN AL/AX keep the rest of RAX; IN EAX zero-extends (SDM Vol. 1 3.4.1.1). */
-		if (size == 4)
-			*rax = value;
-		else
-			*rax = (*rax & ~mask_for(size)) | value;
+		/* IN AL/AX keep the rest of RAX; IN EAX zero-extends. */
+		write_sized_register(rax, value, size);
 	} else {
-		io_port_write(vcpu->vm, port, size, (uint32_t)(*rax & mask_for(size)));
+		io_port_write(vcpu->vm, port, size, (uint32_t)(*rax & operand_mask(size)));
 	}
 	vcpu_skip_instruction(vcpu);
 }

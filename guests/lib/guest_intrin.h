@@ -181,4 +181,51 @@ static inline void guest_mwait(uint32_t hints, uint32_t extensions)
 	__asm__ volatile("mwait" ::"a"(hints), "c"(extensions) : "memory");
 }
 
+static inline void guest_pause(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+static inline void guest_irq_enable(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+
+static inline void guest_irq_disable(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+/* Disables interrupts and returns the previous EFLAGS. */
+static inline uint32_t guest_irq_save(void)
+{
+	uint32_t flags;
+	__asm__ volatile("pushf; pop %0; cli" : "=r"(flags)::"memory");
+	return flags;
+}
+
+static inline void guest_irq_restore(uint32_t flags)
+{
+	__asm__ volatile("push %0; popf" ::"r"(flags) : "memory", "cc");
+}
+
+/* VMCALL with regs[] = EAX, EBX, ECX, EDX, ESI in and out. */
+static inline void guest_vmcall_regs(uint32_t regs[5])
+{
+	__asm__ volatile("vmcall"
+			 : "+a"(regs[0]), "+b"(regs[1]), "+c"(regs[2]), "+d"(regs[3]), "+S"(regs[4])
+			 :
+			 : "memory");
+}
+
+struct __attribute__((packed)) guest_desc_ptr {
+	uint16_t limit;
+	uint32_t base;
+};
+
+static inline void guest_sgdt(struct guest_desc_ptr *d)
+{
+	__asm__ volatile("sgdt %0" : "=m"(*d));
+}
+
 #endif

@@ -100,37 +100,10 @@ static bool apic_vector_bit(uint32_t base, uint8_t vector)
 	return (apic_read(base + (vector / 32u) * 0x10u) >> (vector % 32u)) & 1;
 }
 
-static inline void cpu_pause(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
-
-static inline void irq_enable(void)
-{
-	__asm__ volatile("sti" ::: "memory");
-}
-
-static inline void irq_disable(void)
-{
-	__asm__ volatile("cli" ::: "memory");
-}
-
-static inline uint32_t irq_save(void)
-{
-	uint32_t flags;
-	__asm__ volatile("pushf; pop %0; cli" : "=r"(flags)::"memory");
-	return flags;
-}
-
-static inline void irq_restore(uint32_t flags)
-{
-	__asm__ volatile("push %0; popf" ::"r"(flags) : "memory", "cc");
-}
-
 static void spin(uint32_t iterations)
 {
 	for (uint32_t i = 0; i < iterations; i++)
-		cpu_pause();
+		guest_pause();
 }
 
 /* Waits until *p == want, at most SPIN_LIMIT iterations. */
@@ -139,7 +112,7 @@ static bool wait_for(volatile uint32_t *p, uint32_t want)
 	for (uint32_t i = 0; i < SPIN_LIMIT; i++) {
 		if (*p == want)
 			return true;
-		cpu_pause();
+		guest_pause();
 	}
 	return *p == want;
 }
@@ -148,10 +121,10 @@ static bool wait_for(volatile uint32_t *p, uint32_t want)
  * interrupts off so a handler's own IPI cannot come in between. */
 static void send_ipi(uint8_t destination, uint32_t icr_low)
 {
-	uint32_t flags = irq_save();
+	uint32_t flags = guest_irq_save();
 	apic_write(APIC_ICR_HIGH, (uint32_t)destination << 24);
 	apic_write(APIC_ICR_LOW, icr_low);
-	irq_restore(flags);
+	guest_irq_restore(flags);
 }
 
 static unsigned this_apic_id(void)
@@ -168,9 +141,9 @@ struct ids {
 /* HC_GET_IDS: RBX = VM id, RCX = vCPU id (docs/hypercalls.md). */
 static struct ids get_ids(void)
 {
-	uint32_t a = HC_GET_IDS, b = 0, c = 0, d = 0, s = 0;
-	__asm__ volatile("vmcall" : "+a"(a), "+b"(b), "+c"(c), "+d"(d), "+S"(s)::"memory");
-	return (struct ids){ (int32_t)a, b, c };
+	uint32_t regs[5] = { HC_GET_IDS, 0, 0, 0, 0 };
+	guest_vmcall_regs(regs);
+	return (struct ids){ (int32_t)regs[0], regs[1], regs[2] };
 }
 
 /* fw_cfg key 0x05, FW_CFG_NB_CPUS: 16 bits, little-endian. */
@@ -209,16 +182,16 @@ static void on_ipi(uint32_t vector, uint32_t eip)
 static void ap_wait(enum step step)
 {
 	while (go != step)
-		cpu_pause();
+		guest_pause();
 }
 
 static void ap_step_if0(void)
 {
-	irq_disable();
+	guest_irq_disable();
 	uint32_t before = hits[1][AP_ID];
 	ap_ready = 1;
 	while (bsp_sent != 1)
-		cpu_pause();
+		guest_pause();
 	spin(SETTLE);
 	check(hits[1][AP_ID] == before,
 	      "IF=0: the IPI sent to the AP is not delivered while its interrupts are off");
@@ -234,27 +207,27 @@ static void ap_step_if0(void)
 	/* Again, with an instruction that exits to cvisor inside the shadow. */
 	ap_ready = 2;
 	while (bsp_sent != 2)
-		cpu_pause();
+		guest_pause();
 	spin(SETTLE);
 	bool held = hits[1][AP_ID] == before + 1;
 	sti_cpuid_cli();
 	check(held && hits[1][AP_ID] == before + 2 &&
 		      last_eip[AP_ID] == (uint32_t)(uintptr_t)after_sti_cpuid,
 	      "with CPUID (a VM exit) in the STI shadow the IPI arrives right after it (sti; cpuid; <here>)");
-	irq_enable();
+	guest_irq_enable();
 	spin(SETTLE);
 	check(hits[1][AP_ID] == before + 2, "each IPI held while IF=0 was delivered exactly once");
 }
 
 static void ap_step_hlt(void)
 {
-	irq_disable();
+	guest_irq_disable();
 	uint32_t before = hits[1][AP_ID];
 	ap_ready = 3;
 	sti_hlt_cli();
 	check(hits[1][AP_ID] == before + 1 && last_eip[AP_ID] == (uint32_t)(uintptr_t)after_sti_hlt,
 	      "HLT with IF=1: the BSP's IPI woke the AP, its handler ran and execution continued after HLT");
-	irq_enable();
+	guest_irq_enable();
 }
 
 /* Called by the trampoline in 32-bit protected mode on ap_stack. */
@@ -274,7 +247,7 @@ static void __attribute__((noreturn, used)) ap_main(void)
 	check(apic_read(APIC_SVR) & SVR_ENABLE, "the AP's APIC is software-enabled (SVR bit 8)");
 	say("AP vCPU %u started in real mode at 0x%x and reached 32-bit C", (unsigned)ids.vcpu,
 	    (unsigned)TRAMPOLINE_PA);
-	irq_enable();
+	guest_irq_enable();
 	done = STEP_AP_UP;
 
 	ap_wait(STEP_PING_PONG);
@@ -332,11 +305,8 @@ static void start_ap(void)
 
 	memcpy((void *)(uintptr_t)TRAMPOLINE_PA, smp_trampoline_start,
 	       (size_t)(smp_trampoline_end - smp_trampoline_start));
-	struct __attribute__((packed)) {
-		uint16_t limit;
-		uint32_t base;
-	} gdtr;
-	__asm__ volatile("sgdt %0" : "=m"(gdtr)); /* the flat GDT traps_init() loaded */
+	struct guest_desc_ptr gdtr;
+	guest_sgdt(&gdtr); /* the flat GDT traps_init() loaded */
 	td->gdt_limit = gdtr.limit;
 	td->gdt_base = gdtr.base;
 	td->entry = (uint32_t)(uintptr_t)ap_main;
@@ -352,7 +322,7 @@ static void start_ap(void)
 
 	uint32_t spins = 0;
 	while (done != STEP_AP_UP && spins < SPIN_LIMIT) {
-		cpu_pause();
+		guest_pause();
 		spins++;
 	}
 	ap_alive = done == STEP_AP_UP;
@@ -497,7 +467,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	traps_set_handler(VEC_TO_AP, on_ipi);
 	apic_write(APIC_SVR, apic_read(APIC_SVR) | SVR_ENABLE);
 	check(apic_read(APIC_SVR) == 0x1FF, "the BSP's APIC is software-enabled (SVR reads 0x1ff)");
-	irq_enable();
+	guest_irq_enable();
 
 	start_ap();
 	if (ap_alive) {
