@@ -60,7 +60,7 @@ USER_ISO := $(BUILD)/iso/user.iso
 RUN_ISO := $(if $(strip $(GUESTS) $(CVISOR_OPTIONS)),$(USER_ISO),$(DEMO_ISO))
 RUN_GUESTS := $(if $(strip $(GUESTS)),$(foreach g,$(GUESTS),$(g) "$(basename $(notdir $(g)))"),$(DEMO_GUESTS))
 
-.PHONY: all run test test-unit test-system test-compile-fail deps clean cvisor-check
+.PHONY: all run test test-unit test-system test-compile-fail deps clean cvisor-check bench
 all: $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_ISO)
 
 deps:
@@ -134,6 +134,15 @@ test-system: all
 test: deps
 	@$(MAKE) --no-print-directory all
 	@tools/test-summary "$(MAKE) --no-print-directory test-unit" "$(MAKE) --no-print-directory test-system"
+
+# make bench: exit round trips, compute overhead and footprint, measured in
+# Bochs on a RELEASE=1 build (under $(BUILD)/bench-release); table on stdout,
+# JSON in bench/results.json.
+BENCH_BUILD := $(BUILD)/bench-release
+bench: deps
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) RELEASE=1 \
+		$(BENCH_BUILD)/cvisor.elf $(BENCH_BUILD)/guests/bench.elf $(BENCH_BUILD)/guests/compute.elf
+	@tools/bench $(BENCH_BUILD)
 
 clean:
 	rm -rf $(BUILD)
