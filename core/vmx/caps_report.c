@@ -645,21 +645,6 @@ void caps_report(const struct vmx_caps *caps, const struct caps_report_facts *fa
 
 /* ---- What cvisor needs ---- */
 
-/*
- * The controls cvisor asks for: vmx_check_required_features (core/vmx/
- * vmx_cpu.c) and setup_controls (core/vmx/vcpu.c).  Keep in step with them;
- * the unit tests compare the verdicts.
- */
-static const uint32_t needed_controls[VMX_CONTROL_KINDS] = {
-	[VMX_CONTROLS_PIN] = PIN_PREEMPTION_TIMER,
-	[VMX_CONTROLS_PROC] = PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
-			      PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
-			      PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_SECONDARY_CONTROLS,
-	[VMX_CONTROLS_PROC2] = PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
-	[VMX_CONTROLS_EXIT] = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
-			      EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
-	[VMX_CONTROLS_ENTRY] = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
-};
 
 /* vmx_check_required_features: EPT and VPID capabilities. */
 static const struct {
@@ -694,7 +679,7 @@ unsigned caps_report_missing(const struct vmx_caps *caps, caps_report_emit_fn em
 		missing++;
 	}
 	for (unsigned kind = 0; kind < VMX_CONTROL_KINDS; kind++) {
-		uint32_t lacking = needed_controls[kind] & ~allowed1(caps, kind);
+		uint32_t lacking = vmx_required_controls[kind] & ~allowed1(caps, kind);
 
 		for (unsigned bit = 0; bit < 32; bit++) {
 			if (!(lacking & (1u << bit)))

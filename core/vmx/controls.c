@@ -2,6 +2,28 @@
 
 #include <stddef.h>
 
+const uint32_t vmx_required_controls[VMX_CONTROL_KINDS] = {
+	/* The preemption timer time-shares CPUs and drives APIC timers.
+	 * External interrupts exit (acknowledged on exit, below): that is how
+	 * another CPU kicks this one out of its guest.  NMI exiting + virtual
+	 * NMIs let the CPU track the guest's NMI blocking, which NMI-window
+	 * exiting needs (SDM Vol. 3C 25.6.1, 27.2.1.1). */
+	[VMX_CONTROLS_PIN] = PIN_PREEMPTION_TIMER | PIN_EXTERNAL_INTERRUPT_EXITING |
+			     PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
+	/* Every port access and every MSR outside the bitmap's pass-through
+	 * set exits; MONITOR/MWAIT are not offered (SDM Vol. 3C 26.1.3). */
+	[VMX_CONTROLS_PROC] = PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
+			      PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
+			      PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_SECONDARY_CONTROLS,
+	/* Guests start with paging off: unrestricted guest, which needs EPT
+	 * (SDM Vol. 3C 27.2.1.1); a VPID per vCPU. */
+	[VMX_CONTROLS_PROC2] = PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
+	[VMX_CONTROLS_EXIT] = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+			      EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+			      EXIT_ACK_INTERRUPT_ON_EXIT,
+	[VMX_CONTROLS_ENTRY] = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
+};
+
 struct control_name {
 	unsigned bit;
 	const char *text;

@@ -120,6 +120,13 @@ enum vmx_control_kind {
 	VMX_CONTROL_KINDS
 };
 
+/*
+ * The controls every cvisor vCPU runs with, per kind: vcpu.c clamps exactly
+ * these (plus the optional "save VMX-preemption timer value"), and
+ * cvisor-check's verdict (caps_report.c) tests the same table.
+ */
+extern const uint32_t vmx_required_controls[VMX_CONTROL_KINDS];
+
 /* "pin-based VM-execution", ... */
 const char *vmx_control_kind_name(enum vmx_control_kind kind);
 /* SDM name of one control bit, or NULL if cvisor does not know the bit. */

@@ -47,31 +47,13 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 	/* Saving the timer on exit keeps a slice running across exits (optional). */
 	uint32_t save_timer = (caps->controls[VMX_CONTROLS_EXIT] >> 32) & EXIT_SAVE_PREEMPTION_TIMER;
 
-	/* External interrupts exit and are acknowledged on exit: that is how
-	 * another CPU kicks this one out of its guest (VCPU_KICK_VECTOR). */
-	/* NMI exiting + virtual NMIs: the CPU tracks the guest's NMI blocking,
-	 * which NMI-window exiting needs (SDM Vol. 3C 25.6.1, 27.2.1.1). */
-	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN,
-				    PIN_PREEMPTION_TIMER | PIN_EXTERNAL_INTERRUPT_EXITING |
-					    PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
-				    &pin)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC,
-				    PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
-					    PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
-					    PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
-					    PROC_SECONDARY_CONTROLS,
-				    &proc)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2,
-				    PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
-					    PROC2_UNRESTRICTED_GUEST,
-				    &proc2)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT,
-				    EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
-					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
-					    EXIT_LOAD_IA32_PAT | EXIT_ACK_INTERRUPT_ON_EXIT | save_timer,
+	const uint32_t *want = vmx_required_controls;
+	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, want[VMX_CONTROLS_PIN], &pin)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC, want[VMX_CONTROLS_PROC], &proc)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2, want[VMX_CONTROLS_PROC2], &proc2)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT, want[VMX_CONTROLS_EXIT] | save_timer,
 				    &exit)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY,
-				    ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &entry)))
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY, want[VMX_CONTROLS_ENTRY], &entry)))
 		return err;
 
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
@@ -433,6 +415,18 @@ unsigned vcpu_check_entry_rules(struct vcpu *vcpu)
 		log_printf("cvisor: VM %s vCPU %u: the VMCS breaks %u VM-entry rule(s), listed above\n",
 			   vcpu->vm->name, vcpu->id, broken);
 	return broken;
+}
+
+bool vcpu_has_work(const struct vcpu *v, uint64_t now)
+{
+	enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+	uint64_t deadline = apic_timer_deadline(v);
+
+	return state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
+	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE)) ||
+	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
+	       (state == VCPU_HALTED &&
+		(lapic_has_pending(&v->lapic) || (deadline && now >= deadline)));
 }
 
 void vcpu_kick(struct vcpu *vcpu)
