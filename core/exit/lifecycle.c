@@ -3,25 +3,15 @@
 #include "lib/log.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
-#include "dev/lapic.h"
-#include "vm/apic_timer.h"
 #include "vmx/intrin.h"
 #include "platform.h"
 
 /* Can some vCPU of this VM still run, or be woken by a pending event? */
 static bool vm_can_progress(const struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->vcpu_count; i++) {
-		const struct vcpu *v = vm->vcpus[i];
-		if (!v)
-			continue;
-		enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
-		if (state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
-		    (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE)) ||
-		    (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
-		    (state == VCPU_HALTED && (lapic_has_pending(&v->lapic) || apic_timer_deadline(v))))
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i] && vcpu_has_work(vm->vcpus[i], ~0ULL))
 			return true;
-	}
 	return false;
 }
 

@@ -1,21 +1,9 @@
 #include "vm/schedule.h"
 
-#include "dev/lapic.h"
-#include "vm/apic_timer.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "vmx/vcpu.h"
 
-/* Worth switching to: it runs, or an event for it is pending. */
-static bool runnable(const struct vcpu *v)
-{
-	enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
-	return state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
-	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE)) ||
-	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
-	       (state == VCPU_HALTED && (lapic_has_pending(&v->lapic) ||
-					(apic_timer_deadline(v) && rdtsc() >= apic_timer_deadline(v))));
-}
 
 void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 			  void (*vm_ended)(struct vm *vm))
@@ -30,7 +18,7 @@ void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 			struct vcpu *v = vcpus[i];
 			if (v->vm->ended)
 				continue;
-			if (!runnable(v)) {
+			if (!vcpu_has_work(v, rdtsc())) {
 				running++; /* blocked: another vCPU may still wake it */
 				continue;
 			}

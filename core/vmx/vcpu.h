@@ -160,6 +160,14 @@ uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr);
 extern bool vcpu_check_entries;
 unsigned vcpu_check_entry_rules(struct vcpu *vcpu);
 
+/*
+ * The vCPU runs, or has an event that will make it run: INIT, NMI, SIPI
+ * while waiting for one, or (halted) a pending interrupt or an APIC timer
+ * due by `now` (host TSC; ~0 counts any armed timer).  Safe to call from
+ * any CPU.
+ */
+bool vcpu_has_work(const struct vcpu *vcpu, uint64_t now);
+
 /* Makes another CPU leave its guest so that vcpu sees new events soon. */
 void vcpu_kick(struct vcpu *vcpu);
 /* Applies posted INIT/SIPI and injects a pending interrupt if the guest can

@@ -226,6 +226,16 @@ static void cpu_enable_vmx(unsigned cpu, void *arg)
 
 #define VCPU_PAGES ((sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE)
 
+/* Where `key` starts a word of the boot command line: the text after it, or NULL. */
+static const char *find_boot_option(const char *cmdline, const char *key)
+{
+	size_t len = strlen(key);
+	for (const char *p = cmdline; *p; p++)
+		if ((p == cmdline || p[-1] == ' ') && strncmp(p, key, len) == 0)
+			return p + len;
+	return NULL;
+}
+
 /*
  * Boot option debug.vmcs=FIELD:VALUE (e.g. debug.vmcs=GUEST_TR_AR_BYTES:0x89)
  * writes one VMCS field of the first VM's vCPU 0 after cvisor built it, to
@@ -237,34 +247,31 @@ static uint64_t debug_value;
 
 static void parse_debug_vmcs(const char *cmdline)
 {
-	static const char key[] = "debug.vmcs=";
-	for (const char *p = cmdline; *p; p++) {
-		if ((p != cmdline && p[-1] != ' ') || strncmp(p, key, sizeof(key) - 1) != 0)
-			continue;
-		const char *name = p + sizeof(key) - 1, *colon = name;
-		while (*colon && *colon != ':' && *colon != ' ')
-			colon++;
-		debug_field = *colon == ':' ? vmcs_field_by_name(name, (unsigned)(colon - name)) : NULL;
-		if (!debug_field || debug_field->read_only) {
-			log_printf("cvisor: debug.vmcs: no writable VMCS field named \"%.*s\"; ignored\n",
-				   (int)(colon - name), name);
+	const char *name = find_boot_option(cmdline, "debug.vmcs=");
+	if (!name)
+		return;
+	const char *colon = name;
+	while (*colon && *colon != ':' && *colon != ' ')
+		colon++;
+	debug_field = *colon == ':' ? vmcs_field_by_name(name, (unsigned)(colon - name)) : NULL;
+	if (!debug_field || debug_field->read_only) {
+		log_printf("cvisor: debug.vmcs: no writable VMCS field named \"%.*s\"; ignored\n",
+			   (int)(colon - name), name);
+		debug_field = NULL;
+		return;
+	}
+	const char *v = colon + 1;
+	bool hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+	for (v += hex ? 2 : 0; *v && *v != ' '; v++) {
+		unsigned digit = (*v >= '0' && *v <= '9') ? (unsigned)(*v - '0')
+				 : (*v >= 'a' && *v <= 'f') ? (unsigned)(*v - 'a' + 10)
+				 : (*v >= 'A' && *v <= 'F') ? (unsigned)(*v - 'A' + 10) : 99;
+		if (digit >= (hex ? 16u : 10u)) {
+			log_printf("cvisor: debug.vmcs: bad value; ignored\n");
 			debug_field = NULL;
 			return;
 		}
-		const char *v = colon + 1;
-		bool hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
-		for (v += hex ? 2 : 0; *v && *v != ' '; v++) {
-			unsigned digit = (*v >= '0' && *v <= '9') ? (unsigned)(*v - '0')
-					 : (*v >= 'a' && *v <= 'f') ? (unsigned)(*v - 'a' + 10)
-					 : (*v >= 'A' && *v <= 'F') ? (unsigned)(*v - 'A' + 10) : 99;
-			if (digit >= (hex ? 16u : 10u)) {
-				log_printf("cvisor: debug.vmcs: bad value; ignored\n");
-				debug_field = NULL;
-				return;
-			}
-			debug_value = debug_value * (hex ? 16 : 10) + digit;
-		}
-		return;
+		debug_value = debug_value * (hex ? 16 : 10) + digit;
 	}
 }
 
@@ -347,10 +354,9 @@ void cvisor_main(const struct boot_info *info)
 	log_printf("cvisor %u.%u: type-1 Intel VT-x hypervisor\n", 0, 1);
 	/* Boot options (multiboot2 /boot/cvisor.elf <options>): trace=exits
 	 * prints every VM exit as it happens. */
-	for (const char *p = info->cmdline; *p; p++)
-		if ((p == info->cmdline || p[-1] == ' ') && strncmp(p, "trace=exits", 11) == 0 &&
-		    (p[11] == ' ' || p[11] == '\0'))
-			exit_trace_all = true;
+	const char *trace = find_boot_option(info->cmdline, "trace=exits");
+	if (trace && (*trace == ' ' || *trace == '\0'))
+		exit_trace_all = true;
 	if (exit_trace_all)
 		log_printf("cvisor: tracing every VM exit (trace=exits)\n");
 	parse_debug_vmcs(info->cmdline);
