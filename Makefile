@@ -19,7 +19,7 @@ WARNINGS := -Wall -Wextra -Werror
 # The freestanding x86-64 hypervisor (core + bare-metal platform).
 KERNEL_CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie \
 	-fno-stack-protector -mno-red-zone -mgeneral-regs-only -mcmodel=small \
-	-fno-omit-frame-pointer -O2 -g $(WARNINGS) -Icore -Iplatform/baremetal \
+	-fno-omit-frame-pointer -O2 -g $(WARNINGS) -Icore -Iplatform/baremetal -Iplatform/x86 \
 	$(if $(filter 1,$(RELEASE)),-DCVISOR_RELEASE)
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T platform/baremetal/linker.ld
 # The 32-bit test guests (Multiboot v1 kernels).
@@ -30,9 +30,9 @@ UNIT_CFLAGS := -std=c11 -g -O1 $(WARNINGS) -DCVISOR_FAKE_CPU -Icore -Itests/unit
 	-Iplatform/baremetal -fsanitize=address,undefined -fno-omit-frame-pointer
 
 CORE_SRCS  := $(sort $(wildcard core/*/*.c))
-CORE_ASM   := core/vmx/vmx_entry.S
-BM_SRCS    := $(sort $(wildcard platform/baremetal/*.c))
-BM_ASM     := $(sort $(wildcard platform/baremetal/*.S))
+CORE_ASM   := $(sort $(wildcard core/*/*.S))
+BM_SRCS    := $(sort $(wildcard platform/baremetal/*.c platform/x86/*.c))
+BM_ASM     := $(sort $(wildcard platform/baremetal/*.S platform/x86/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SRCS) $(BM_ASM))
 
 GUEST_NAMES := $(sort $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c))))))
@@ -146,5 +146,7 @@ bench: deps
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/linux/linux.mk
 
 -include $(shell find $(BUILD)/kernel -name '*.d' 2>/dev/null)

@@ -78,3 +78,37 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 	regs[GPR_RDX] = r.edx;
 	vcpu_skip_instruction(vcpu);
 }
+
+/*
+ * The running OS under cvisor.ko (core/vm/passthrough.c) keeps every
+ * feature it already uses: only the hypervisor bit and cvisor's leaves are
+ * added, and VMX is hidden so no other hypervisor loads underneath
+ * (SDM Vol. 3C 24.6).
+ */
+void cpuid_apply_passthrough_policy(uint32_t leaf, struct cpuid_regs *r)
+{
+	if (leaf >= CVISOR_CPUID_BASE && leaf <= 0x4FFFFFFFu) {
+		cpuid_apply_policy(leaf, 0, 0, r);
+		return;
+	}
+	if (leaf == 1) {
+		r->ecx &= ~CPUID1_ECX_VMX;
+		r->ecx |= CPUID1_ECX_HYPERVISOR;
+	}
+}
+
+void handle_cpuid_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)exit;
+	uint64_t *regs = vcpu->gprs.regs;
+	uint32_t leaf = (uint32_t)regs[GPR_RAX], subleaf = (uint32_t)regs[GPR_RCX];
+	struct cpuid_regs r;
+
+	cpuid(leaf, subleaf, &r);
+	cpuid_apply_passthrough_policy(leaf, &r);
+	regs[GPR_RAX] = r.eax;
+	regs[GPR_RBX] = r.ebx;
+	regs[GPR_RCX] = r.ecx;
+	regs[GPR_RDX] = r.edx;
+	vcpu_skip_instruction(vcpu);
+}

@@ -43,11 +43,60 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false },
 };
 
+/*
+ * The running OS under cvisor.ko: everything it does natively except what
+ * exits unconditionally (CPUID, INVD, XSETBV, VMX instructions, INIT, SIPI,
+ * triple fault; SDM Vol. 3C 26.1.2, 26.2), the hidden MSRs, CR4.VMXE, its
+ * own VMCALL interface and EPT violations on cvisor's pages.
+ */
+static const struct exit_handler passthrough_exit_handlers[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault_passthrough, false },
+	[EXIT_REASON_INIT_SIGNAL] = { handle_init_signal, false },
+	[EXIT_REASON_SIPI] = { handle_sipi, true },
+	[EXIT_REASON_CPUID] = { handle_cpuid_passthrough, false },
+	[EXIT_REASON_VMCALL] = { handle_vmcall, false },
+	[EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation_passthrough, true },
+	[EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false },
+	[EXIT_REASON_INVD] = { handle_invd, false },
+	[EXIT_REASON_CR_ACCESS] = { handle_cr_access, true },
+	[EXIT_REASON_RDMSR] = { handle_msr_passthrough, false },
+	[EXIT_REASON_WRMSR] = { handle_msr_passthrough, false },
+	[EXIT_REASON_XSETBV] = { handle_xsetbv, false },
+	[EXIT_REASON_VMCLEAR] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMLAUNCH] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMPTRLD] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMPTRST] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMREAD] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMRESUME] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMWRITE] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMXOFF] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMXON] = { handle_vmx_instruction, false },
+	[EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },
+	[EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },
+	[EXIT_REASON_VMFUNC] = { handle_vmx_instruction, false },
+};
+
+static const struct exit_handler *table_entry(const struct exit_handler *table, unsigned reason)
+{
+	if (reason >= EXIT_REASON_COUNT || !table[reason].handle)
+		return NULL;
+	return &table[reason];
+}
+
 const struct exit_handler *exit_handler_for(unsigned basic_reason)
 {
-	if (basic_reason >= EXIT_REASON_COUNT || !exit_handlers[basic_reason].handle)
-		return NULL;
-	return &exit_handlers[basic_reason];
+	return table_entry(exit_handlers, basic_reason);
+}
+
+const struct exit_handler *exit_passthrough_handler_for(unsigned basic_reason)
+{
+	return table_entry(passthrough_exit_handlers, basic_reason);
+}
+
+static const struct exit_handler *handler_for(const struct vcpu *vcpu, unsigned basic_reason)
+{
+	return vcpu->vm->identity ? exit_passthrough_handler_for(basic_reason)
+				  : exit_handler_for(basic_reason);
 }
 
 void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt, ...)
@@ -65,6 +114,12 @@ void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt
 		   (unsigned long long)exit->qualification, what);
 	vmcs_dump();
 	exit_print_trace(vcpu);
+	if (vcpu->vm->identity) {
+		log_printf("cvisor: CPU %u: giving this CPU back to the OS at RIP 0x%llx\n",
+			   vcpu->host_cpu, (unsigned long long)rip);
+		vcpu->leave = VCPU_LEAVE_ON_FAILURE;
+		return;
+	}
 	vm_end(vcpu->vm, false, "%s (exit %s at RIP 0x%llx)", what,
 	       vmx_exit_reason_symbol(exit->reason), (unsigned long long)rip);
 }
@@ -160,7 +215,7 @@ static void handle_exit(struct vcpu *vcpu, uint32_t exit_reason, struct vm_exit 
 		report_entry_failure(vcpu, exit);
 		return;
 	}
-	const struct exit_handler *h = exit_handler_for(exit->reason);
+	const struct exit_handler *h = handler_for(vcpu, exit->reason);
 	if (!h) {
 		/* Never skip an exit silently: name it, dump, stop this VM. */
 		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
@@ -185,7 +240,7 @@ void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 		vcpu->exit_counts[exit.reason]++;
 	vcpu->exits_total++;
 	/* The qualification is read only when a handler needs it. */
-	const struct exit_handler *h = exit_handler_for(exit.reason);
+	const struct exit_handler *h = handler_for(vcpu, exit.reason);
 	rec->has_qualification = !h || h->needs_qualification ||
 				 (exit_reason & EXIT_REASON_ENTRY_FAILURE);
 	handle_exit(vcpu, exit_reason, &exit);

@@ -9,6 +9,8 @@
 #include "exit/exit.h"
 #include "exit/operand.h"
 #include "lib/format.h"
+#include "lib/log.h"
+#include "mm/identity_map.h"
 #include "mm/guest_paging.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
@@ -240,4 +242,57 @@ void handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit)
 
 	exit_fail_vm(vcpu, exit, "EPT misconfiguration at guest-physical 0x%llx (a cvisor bug)",
 		     (unsigned long long)gpa);
+}
+
+/*
+ * The running OS under cvisor.ko writing cvisor's memory, which the
+ * identity EPT maps read-only: the write is dropped (the instruction is
+ * emulated with a sink for a destination) and reported once per exit.
+ */
+static uint64_t protected_read(struct vcpu *vcpu, uint64_t offset, unsigned size)
+{
+	uint64_t value = 0;
+	guest_read(vcpu->vm, offset, &value, size);
+	return value;
+}
+
+static void protected_write(struct vcpu *vcpu, uint64_t offset, unsigned size, uint64_t value)
+{
+	(void)value;
+	log_printf("cvisor: CPU %u: a %u-byte write to cvisor memory at 0x%llx from RIP 0x%llx "
+		   "was refused\n",
+		   vcpu->host_cpu, size, (unsigned long long)offset,
+		   (unsigned long long)vmcs_read(GUEST_RIP));
+}
+
+/* Base 0: offsets are host-physical addresses. */
+static const struct mmio_region protected_memory = {
+	.name = "cvisor memory", .base = 0, .size = ~0ULL,
+	.read = protected_read, .write = protected_write,
+};
+
+/*
+ * EPT violations of a passthrough VM (SDM Vol. 3C 29.3.3.2): a write to
+ * cvisor's pages (refused), or an access past the initial identity map
+ * (MMIO above RAM, say), which gets mapped on demand.
+ */
+void handle_ept_violation_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	struct identity_map *map = vcpu->vm->identity;
+	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+
+	if (identity_map_is_protected(map, gpa)) {
+		if (exit->qualification & EPT_QUAL_FETCH)
+			exit_fail_vm(vcpu, exit, "instruction fetch from cvisor memory at 0x%llx",
+				     (unsigned long long)gpa);
+		else
+			emulate_mmio(vcpu, exit, gpa, &protected_memory);
+		return;
+	}
+	/* Mapped RWX pages cannot violate; a page another CPU just mapped
+	 * simply resumes. */
+	if (identity_map_on_demand(map, gpa))
+		return;
+	exit_fail_vm(vcpu, exit, "%s at physical 0x%llx, which cvisor cannot map",
+		     access_name(exit->qualification), (unsigned long long)gpa);
 }

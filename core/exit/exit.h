@@ -39,11 +39,14 @@ extern bool exit_trace_all;
 
 /* The handler table entry for a basic reason, or NULL when none. */
 const struct exit_handler *exit_handler_for(unsigned basic_reason);
+/* The same for a passthrough VM's table. */
+const struct exit_handler *exit_passthrough_handler_for(unsigned basic_reason);
 
 /*
  * Ends the VM after a guest did something cvisor will not handle: one line
  * naming the VM, the vCPU, the exit and the RIP, then the named VMCS dump
- * and the vCPU's last exits.
+ * and the vCPU's last exits.  A passthrough VM (the running OS) is not
+ * ended: this CPU is given back to it instead, RIP unchanged.
  */
 void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -67,6 +70,13 @@ void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_nmi_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit);
+/* Passthrough VMs (the running OS under cvisor.ko, core/vm/passthrough.c). */
+void handle_cpuid_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_msr_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_ept_violation_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_triple_fault_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_init_signal(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_sipi(struct vcpu *vcpu, const struct vm_exit *exit);
 
 /* NULL when XSETBV(xcr, value) is legal given the supported XCR0 bits, else why not (#GP). */
 const char *xsetbv_fault(uint32_t xcr, uint64_t value, uint64_t supported);

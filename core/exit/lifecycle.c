@@ -98,3 +98,41 @@ void handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
 	if (rdtsc() >= vcpu->slice_end)
 		vcpu->preempted = true;
 }
+
+/*
+ * The running OS under cvisor.ko triple-faulted.  Its state is handed back
+ * unchanged, so the CPU faults again natively and shuts down, which is
+ * what the OS would have seen without cvisor (a reset, as with reboot=t).
+ */
+void handle_triple_fault_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	vcpu_dump_registers(vcpu);
+	exit_fail_vm(vcpu, exit, "triple fault: the OS shut this CPU down");
+}
+
+/*
+ * An INIT signal (SDM Vol. 3C 26.2: it exits unconditionally in VMX
+ * non-root operation; Vol. 3A 9.4.1): the vCPU takes the INIT state and
+ * waits for SIPI in the wait-for-SIPI activity state (Vol. 3C 25.4.2),
+ * which the CPU must support (IA32_VMX_MISC bit 8, Vol. 3C A.6).
+ */
+#define VMX_MISC_WAIT_FOR_SIPI (1ULL << 8)
+#define ACTIVITY_WAIT_FOR_SIPI 3
+
+void handle_init_signal(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	if (!(vcpu->cpu->caps.misc & VMX_MISC_WAIT_FOR_SIPI)) {
+		exit_fail_vm(vcpu, exit, "INIT signal, but the CPU has no wait-for-SIPI activity state");
+		return;
+	}
+	vcpu_enter_init_state(vcpu);
+	vmcs_write(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
+}
+
+/* A start-up IPI while waiting for one: real mode at the vector's page
+ * (exit qualification bits 7:0, SDM Vol. 3C 28.2.1, Vol. 3A 9.4.4). */
+void handle_sipi(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	vcpu_enter_sipi_state(vcpu, (uint8_t)exit->qualification);
+	vmcs_write(GUEST_ACTIVITY_STATE, 0); /* active */
+}

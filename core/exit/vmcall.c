@@ -68,8 +68,24 @@ void handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
 		result = HC_OK;
 		break;
 	case HC_STOP:
+		/* The running OS under cvisor.ko cannot be "stopped"; it
+		 * devirtualizes instead. */
+		if (vcpu->vm->identity) {
+			result = HC_ENOSYS;
+			break;
+		}
 		vm_end(vcpu->vm, arg1 == 0, "stop hypercall with status %llu",
 		       (unsigned long long)arg1);
+		result = HC_OK;
+		break;
+	case HC_DEVIRTUALIZE:
+		if (!vcpu->vm->identity) {
+			result = HC_ENOSYS;
+			break;
+		}
+		/* core/vm/passthrough.c gives the CPU back after this exit,
+		 * with RIP already past the VMCALL. */
+		vcpu->leave = VCPU_LEAVE_ON_REQUEST;
 		result = HC_OK;
 		break;
 	default:

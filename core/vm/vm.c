@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "platform.h"
+#include "mm/identity_map.h"
 #include "vmx/vcpu.h"
 
 /* Maps [gpa, gpa + 2^(12+9*level)) with one large page; false if no run is free. */
@@ -109,6 +110,14 @@ void vm_end(struct vm *vm, bool success, const char *fmt, ...)
 /* The range [gpa, gpa+len) lies inside guest RAM, without overflow. */
 static bool guest_range_ok(const struct vm *vm, uint64_t gpa, size_t len)
 {
+	if (vm->identity) {
+		/* The running OS: only its RAM, which the host can address. */
+		for (unsigned i = 0; i < vm->ram_range_count; i++)
+			if (gpa >= vm->ram_ranges[i].start && gpa < vm->ram_ranges[i].end &&
+			    len <= vm->ram_ranges[i].end - gpa)
+				return true;
+		return false;
+	}
 	return gpa < vm->ram_size && len <= vm->ram_size - gpa;
 }
 

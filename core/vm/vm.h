@@ -23,6 +23,8 @@
 #define VM_MAX_VCPUS 8
 
 struct vcpu;
+struct identity_map;
+struct phys_range;
 
 struct vm {
 	unsigned id;
@@ -38,6 +40,13 @@ struct vm {
 	struct fw_cfg fw_cfg;
 	struct pic8259 pic[2];      /* master, slave */
 	unsigned shutdown_matched;  /* bytes of "Shutdown" seen on port 0x8900 */
+
+	/* A passthrough VM (core/vm/passthrough.c) is the running OS itself:
+	 * guest-physical = host-physical through this identity map, and guest
+	 * memory access is limited to these RAM ranges.  NULL otherwise. */
+	struct identity_map *identity;
+	const struct phys_range *ram_ranges;
+	unsigned ram_range_count;
 
 	bool ended;
 	bool success;

@@ -96,6 +96,11 @@ static inline uint64_t read_dr7(void)
 	return v;
 }
 
+static inline void write_dr7(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
+}
+
 static inline uint64_t read_rflags(void)
 {
 	uint64_t v;
@@ -121,6 +126,13 @@ static inline uint16_t read_tr(void)
 {
 	uint16_t v;
 	__asm__ volatile("str %0" : "=r"(v));
+	return v;
+}
+
+static inline uint16_t read_ldtr(void)
+{
+	uint16_t v;
+	__asm__ volatile("sldt %0" : "=r"(v));
 	return v;
 }
 

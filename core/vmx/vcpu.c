@@ -13,6 +13,7 @@
 #include "vmx/vmx_names.h"
 #include "dev/lapic.h"
 #include "vm/apic_timer.h"
+#include "vm/passthrough.h"
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_TYPE_CODE_RX_ACCESSED 0xB
@@ -85,7 +86,7 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
  * shadow; writes that would change them exit.  With unrestricted guest,
  * CR0.PE and CR0.PG are free (SDM Vol. 3C 27.3.1.1).
  */
-static void setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uint64_t cr4)
+void vcpu_setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uint64_t cr4)
 {
 	uint64_t cr0_forced1 = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG);
 	uint64_t cr0_mask = cr0_forced1 | (~caps->cr0_fixed1 & 0xFFFFFFFFULL);
@@ -153,7 +154,7 @@ static void setup_guest_state(const struct vmx_caps *caps, const struct vcpu_sta
 	uint32_t code = AR_TYPE_CODE_RX_ACCESSED | AR_S | AR_P | AR_DB | AR_G;
 	uint32_t data = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | AR_DB | AR_G;
 
-	setup_control_registers(caps, CR0_PE | CR0_ET, 0);
+	vcpu_setup_control_registers(caps, CR0_PE | CR0_ET, 0);
 	vmcs_write(GUEST_CR3, 0);
 	vmcs_write(GUEST_DR7, DR7_INIT);
 	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1);
@@ -195,39 +196,19 @@ static void setup_guest_state(const struct vmx_caps *caps, const struct vcpu_sta
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 }
 
-enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
-			   unsigned id, const struct vcpu_start_state *start)
+/*
+ * The part of creating a vCPU every kind shares: the MSR bitmap page and
+ * the VMCS, cleared and made current (SDM Vol. 3C 25.2: a VMCS region
+ * starts with the revision identifier; VMCLEAR initializes it, VMPTRLD
+ * makes it current, 25.11.3).
+ */
+static enum vmx_error vcpu_alloc_vmcs(struct vcpu *vcpu, struct vmx_cpu *cpu)
 {
 	enum vmx_error err;
 
-	memset(vcpu, 0, sizeof(*vcpu));
-	vcpu->vm = vm;
-	vcpu->cpu = cpu;
-	vcpu->id = id;
-	vcpu->host_cpu = plat_this_cpu();
-	/* The bootstrap processor runs; application processors wait for a
-	 * start-up IPI (SDM Vol. 3A 9.4.1). */
-	vcpu->state = id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
-	/* VPID 0 is the host's; give each vCPU its own (SDM Vol. 3C 29.1). */
-	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
-	vcpu->gprs.regs[GPR_RAX] = start->eax;
-	vcpu->gprs.regs[GPR_RBX] = start->ebx;
-	/* Power-up state of what the VMCS does not hold (SDM Vol. 3A 10.1.1):
-	 * XCR0 = x87 only, FPU control word 0x37F, MXCSR 0x1F80. */
-	vcpu->xcr0 = 1;
-	vcpu->fpu.bytes[0] = 0x7F;
-	vcpu->fpu.bytes[1] = 0x03;
-	vcpu->fpu.bytes[24] = 0x80;
-	vcpu->fpu.bytes[25] = 0x1F;
-	msr_state_init(&vcpu->msrs, id == 0);
-	lapic_reset(&vcpu->lapic, id);
 	vcpu->msr_bitmap = plat_alloc_page();
 	if (!vcpu->msr_bitmap)
 		return VMX_ERR_NO_MEMORY;
-	msr_bitmap_init(vcpu->msr_bitmap);
-
-	/* SDM Vol. 3C 25.2: a VMCS region starts with the revision identifier;
-	 * VMCLEAR initializes it, VMPTRLD makes it current (25.11.3). */
 	vcpu->vmcs = plat_alloc_page();
 	if (!vcpu->vmcs) {
 		err = VMX_ERR_NO_MEMORY;
@@ -243,37 +224,197 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 		err = VMX_ERR_VMPTRLD_FAILED;
 		goto fail;
 	}
-
 	vmcs_reset_failures();
-	if ((err = setup_controls(&cpu->caps, vcpu)) != VMX_OK)
-		goto fail_current;
-	setup_host_state();
-	setup_guest_state(&cpu->caps, start);
-	if (vmcs_failed_writes()) {
-		err = VMX_ERR_VMWRITE_FAILED;
-		goto fail_current;
-	}
-
-	/* Drop stale translations for this EPT and VPID (SDM Vol. 3C 29.4.3). */
-	if (cpu->caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
-		invept(INVEPT_SINGLE_CONTEXT, vm->ept.eptp);
-	else
-		invept(INVEPT_ALL_CONTEXTS, 0);
-	if (cpu->caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
-		invvpid(INVVPID_SINGLE_CONTEXT, vcpu->vpid, 0);
-	else
-		invvpid(INVVPID_ALL_CONTEXTS, 0, 0);
 	return VMX_OK;
-
-fail_current:
-	/* The VMCS is current: VMCLEAR it before its memory goes back
-	 * (SDM Vol. 3C 25.11.1: software must not touch an active VMCS). */
-	vmclear(vcpu->vmcs_pa);
 fail:
 	plat_free_page(vcpu->vmcs);
 	vcpu->vmcs = NULL;
 	plat_free_page(vcpu->msr_bitmap);
 	vcpu->msr_bitmap = NULL;
+	return err;
+}
+
+/* The VMCS is current but unusable: VMCLEAR it before its memory goes
+ * back (SDM Vol. 3C 25.11.1: software must not touch an active VMCS). */
+static void vcpu_free_current_vmcs(struct vcpu *vcpu)
+{
+	vmclear(vcpu->vmcs_pa);
+	plat_free_page(vcpu->vmcs);
+	vcpu->vmcs = NULL;
+	plat_free_page(vcpu->msr_bitmap);
+	vcpu->msr_bitmap = NULL;
+}
+
+/* Drop stale translations for this EPT and VPID (SDM Vol. 3C 29.4.3). */
+static void vcpu_invalidate_translations(struct vcpu *vcpu)
+{
+	const struct vmx_caps *caps = &vcpu->cpu->caps;
+
+	if (caps->ept_vpid & EPT_CAP_INVEPT_SINGLE)
+		invept(INVEPT_SINGLE_CONTEXT, vcpu->vm->ept.eptp);
+	else
+		invept(INVEPT_ALL_CONTEXTS, 0);
+	if (caps->ept_vpid & VPID_CAP_INVVPID_SINGLE)
+		invvpid(INVVPID_SINGLE_CONTEXT, vcpu->vpid, 0);
+	else
+		invvpid(INVVPID_ALL_CONTEXTS, 0, 0);
+}
+
+static void vcpu_init_fields(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, unsigned id)
+{
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->cpu = cpu;
+	vcpu->id = id;
+	vcpu->host_cpu = plat_this_cpu();
+	/* VPID 0 is the host's; give each vCPU its own (SDM Vol. 3C 29.1). */
+	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
+}
+
+enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+			   unsigned id, const struct vcpu_start_state *start)
+{
+	enum vmx_error err;
+
+	vcpu_init_fields(vcpu, vm, cpu, id);
+	/* The bootstrap processor runs; application processors wait for a
+	 * start-up IPI (SDM Vol. 3A 9.4.1). */
+	vcpu->state = id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
+	vcpu->gprs.regs[GPR_RAX] = start->eax;
+	vcpu->gprs.regs[GPR_RBX] = start->ebx;
+	/* Power-up state of what the VMCS does not hold (SDM Vol. 3A 10.1.1):
+	 * XCR0 = x87 only, FPU control word 0x37F, MXCSR 0x1F80. */
+	vcpu->xcr0 = 1;
+	vcpu->fpu.bytes[0] = 0x7F;
+	vcpu->fpu.bytes[1] = 0x03;
+	vcpu->fpu.bytes[24] = 0x80;
+	vcpu->fpu.bytes[25] = 0x1F;
+	msr_state_init(&vcpu->msrs, id == 0);
+	lapic_reset(&vcpu->lapic, id);
+	if ((err = vcpu_alloc_vmcs(vcpu, cpu)) != VMX_OK)
+		return err;
+	msr_bitmap_init(vcpu->msr_bitmap);
+
+	if ((err = setup_controls(&cpu->caps, vcpu)) != VMX_OK)
+		goto fail;
+	setup_host_state();
+	setup_guest_state(&cpu->caps, start);
+	if (vmcs_failed_writes()) {
+		err = VMX_ERR_VMWRITE_FAILED;
+		goto fail;
+	}
+	vcpu_invalidate_translations(vcpu);
+	return VMX_OK;
+fail:
+	vcpu_free_current_vmcs(vcpu);
+	return err;
+}
+
+/*
+ * Controls of a passthrough vCPU (the running OS as a guest, core/vm/
+ * passthrough.c): as little as possible exits.  Interrupts, NMIs, HLT, port
+ * I/O and most MSRs go straight to the OS; no preemption timer.  The
+ * instructions the OS already uses must keep working, so RDTSCP, INVPCID
+ * and XSAVES are enabled wherever the CPU allows it (without them they
+ * #UD in non-root operation, SDM Vol. 3C 26.3).  EFER, PAT and DEBUGCTL
+ * are saved on exit because the OS writes them directly.
+ */
+static enum vmx_error setup_passthrough_controls(const struct vmx_caps *caps, struct vcpu *vcpu)
+{
+	uint32_t pin, proc, proc2, exit, entry;
+	enum vmx_error err;
+	uint32_t allowed2 = (uint32_t)(caps->controls[VMX_CONTROLS_PROC2] >> 32);
+	uint32_t optional2 = allowed2 & (PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID |
+					 PROC2_ENABLE_XSAVES);
+
+	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, 0, &pin)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC,
+				    PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS, &proc)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2,
+				    PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
+					    optional2,
+				    &proc2)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT,
+				    EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+					    EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
+					    EXIT_LOAD_IA32_PAT | EXIT_SAVE_DEBUG_CONTROLS,
+				    &exit)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY,
+				    ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER |
+					    ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS,
+				    &entry)))
+		return err;
+
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+	vmcs_write(VM_EXIT_CONTROLS, exit);
+	vmcs_write(VM_ENTRY_CONTROLS, entry);
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	vmcs_write(MSR_BITMAP, plat_virt_to_phys(vcpu->msr_bitmap));
+	vmcs_write(TSC_OFFSET, 0);
+	vmcs_write(EPT_POINTER, vcpu->vm->ept.eptp);
+	vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
+	return VMX_OK;
+}
+
+/* Host state from the platform's tables (SDM Vol. 3C 25.5, checks 27.2.3);
+ * the MSRs the exit loads are the OS's own (cvisor does not use them). */
+static void setup_passthrough_host_state(const struct passthrough_host *h)
+{
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_CR3, h->cr3);
+	vmcs_write(HOST_CR4, read_cr4());
+	vmcs_write(HOST_CS_SELECTOR, h->cs_selector);
+	vmcs_write(HOST_SS_SELECTOR, h->data_selector);
+	vmcs_write(HOST_DS_SELECTOR, h->data_selector);
+	vmcs_write(HOST_ES_SELECTOR, h->data_selector);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_TR_SELECTOR, h->tr_selector);
+	vmcs_write(HOST_FS_BASE, h->fs_base);
+	vmcs_write(HOST_GS_BASE, h->gs_base);
+	vmcs_write(HOST_TR_BASE, h->tr_base);
+	vmcs_write(HOST_GDTR_BASE, h->gdtr_base);
+	vmcs_write(HOST_IDTR_BASE, h->idtr_base);
+	vmcs_write(HOST_IA32_SYSENTER_CS, (uint32_t)rdmsr(MSR_IA32_SYSENTER_CS));
+	vmcs_write(HOST_IA32_SYSENTER_ESP, rdmsr(MSR_IA32_SYSENTER_ESP));
+	vmcs_write(HOST_IA32_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP));
+	vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmcs_write(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+}
+
+enum vmx_error vcpu_create_passthrough(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+				       unsigned id, const struct passthrough_host *host,
+				       const struct captured_cpu_state *guest)
+{
+	enum vmx_error err;
+
+	vcpu_init_fields(vcpu, vm, cpu, id);
+	vcpu->state = VCPU_RUNNING;
+	if ((err = vcpu_alloc_vmcs(vcpu, cpu)) != VMX_OK)
+		return err;
+	msr_bitmap_init_passthrough(vcpu->msr_bitmap);
+	if ((err = setup_passthrough_controls(&cpu->caps, vcpu)) != VMX_OK)
+		goto fail;
+	setup_passthrough_host_state(host);
+	passthrough_write_guest_state(&cpu->caps, guest);
+	if (vmcs_failed_writes()) {
+		err = VMX_ERR_VMWRITE_FAILED;
+		goto fail;
+	}
+	vcpu_invalidate_translations(vcpu);
+	return VMX_OK;
+fail:
+	vcpu_free_current_vmcs(vcpu);
 	return err;
 }
 
@@ -446,7 +587,7 @@ static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
 	uint32_t data = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P;
 	struct cpuid_regs sig;
 
-	setup_control_registers(&vcpu->cpu->caps, CR0_ET | CR0_NW_BIT | CR0_CD_BIT, 0);
+	vcpu_setup_control_registers(&vcpu->cpu->caps, CR0_ET | CR0_NW_BIT | CR0_CD_BIT, 0);
 	vmcs_write(VM_ENTRY_CONTROLS, vmcs_read(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);
 	vmcs_write(GUEST_IA32_EFER, 0);
 	vmcs_write(GUEST_CR3, 0);
@@ -476,6 +617,19 @@ static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
 		vcpu->gprs.regs[i] = 0;
 	cpuid(1, 0, &sig);
 	vcpu->gprs.regs[GPR_RDX] = sig.eax; /* EDX = processor signature after INIT */
+}
+
+void vcpu_enter_init_state(struct vcpu *vcpu)
+{
+	lapic_reset(&vcpu->lapic, vcpu->id);
+	enter_real_mode_at(vcpu, 0);
+	vcpu->check_before_entry = true;
+}
+
+void vcpu_enter_sipi_state(struct vcpu *vcpu, uint8_t vector)
+{
+	enter_real_mode_at(vcpu, vector);
+	vcpu->check_before_entry = true;
 }
 
 static void set_window_exiting(uint32_t control, bool on)

@@ -77,6 +77,13 @@ struct vcpu {
 	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */
 	bool preempted;
 	enum vcpu_state state;
+	/* Passthrough vCPUs: cvisor gives this CPU back to the OS after this
+	 * exit (core/vm/passthrough.c). */
+	enum vcpu_leave {
+		VCPU_STAY,
+		VCPU_LEAVE_ON_REQUEST, /* the OS asked (hypercall); RIP is past it */
+		VCPU_LEAVE_ON_FAILURE, /* an exit cvisor cannot handle; RIP unchanged */
+	} leave;
 	/* cvisor wrote guest state the CPU did not produce (launch, SIPI):
 	 * debug builds check the VM-entry rules before the next entry. */
 	bool check_before_entry;
@@ -113,8 +120,25 @@ struct vcpu_start_state {
  */
 enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
 			   unsigned id, const struct vcpu_start_state *start);
+struct passthrough_host;
+struct captured_cpu_state;
+/*
+ * A vCPU of a passthrough VM (core/vm/passthrough.c): the guest state is
+ * the captured state of the running OS, the host state the platform's
+ * tables.  Leaves the VMCS current.
+ */
+enum vmx_error vcpu_create_passthrough(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+				       unsigned id, const struct passthrough_host *host,
+				       const struct captured_cpu_state *guest);
 /* VMCLEAR and free. */
 void vcpu_destroy(struct vcpu *vcpu);
+
+/*
+ * CR0/CR4 with their guest/host masks and read shadows (SDM Vol. 3C
+ * 25.6.6): the guest owns every bit except those VMX forces or forbids;
+ * reads of those return the guest's values cr0/cr4 from the shadow.
+ */
+void vcpu_setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uint64_t cr4);
 
 /*
  * Runs the vCPU for one time slice: VMLAUNCH or VMRESUME and exit handling
@@ -174,6 +198,11 @@ void vcpu_kick(struct vcpu *vcpu);
  * take one (else asks for an interrupt-window exit).  Returns true when the
  * vCPU should be entered. */
 bool vcpu_process_events(struct vcpu *vcpu);
+
+/* The state after INIT (SDM Vol. 3A Table 10-1) and after a start-up IPI
+ * with this vector (real mode at vector << 12, Vol. 3A 9.4.4). */
+void vcpu_enter_init_state(struct vcpu *vcpu);
+void vcpu_enter_sipi_state(struct vcpu *vcpu, uint8_t vector);
 
 /* Guest CPL (SDM Vol. 3C 25.4.1). */
 unsigned vcpu_guest_cpl(void);

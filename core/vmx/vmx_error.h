@@ -42,7 +42,10 @@
 	X(VMX_ERR_ENTRY_CONTROLS, "the CPU lacks a VM-entry control cvisor needs")             \
 	X(VMX_ERR_EPT_CAPS,                                                                    \
 	  "the CPU's EPT lacks a 4-level page walk, write-back paging structures or INVEPT")   \
-	X(VMX_ERR_VPID_CAPS, "the CPU lacks INVVPID for the VPIDs cvisor uses")
+	X(VMX_ERR_VPID_CAPS, "the CPU lacks INVVPID for the VPIDs cvisor uses")               \
+	X(VMX_ERR_VMLAUNCH_FAILED,                                                             \
+	  "VMLAUNCH of the running OS's state failed (the broken rules are listed above)")     \
+	X(VMX_ERR_UNDER_CVISOR, "this CPU already runs under cvisor")
 
 enum vmx_error {
 #define X(name, text) name,

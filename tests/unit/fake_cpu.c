@@ -174,6 +174,7 @@ void write_cr4(uint64_t v)
 }
 
 uint64_t read_dr7(void) { return fake_cpu.dr7; }
+void write_dr7(uint64_t v) { fake_cpu.dr7 = v; }
 uint64_t read_rflags(void) { return fake_cpu.rflags; }
 uint16_t read_cs(void) { return fake_cpu.cs; }
 uint16_t read_ds(void) { return fake_cpu.ds; }
@@ -182,6 +183,7 @@ uint16_t read_ss(void) { return fake_cpu.ss; }
 uint16_t read_fs(void) { return fake_cpu.fs; }
 uint16_t read_gs(void) { return fake_cpu.gs; }
 uint16_t read_tr(void) { return fake_cpu.tr; }
+uint16_t read_ldtr(void) { return fake_cpu.ldtr; }
 void read_gdtr(struct desc_ptr *d) { *d = fake_cpu.gdtr; }
 void read_idtr(struct desc_ptr *d) { *d = fake_cpu.idtr; }
 void load_gdtr(const struct desc_ptr *d) { fake_cpu.gdtr = *d; }

@@ -48,6 +48,7 @@ void write_cr0(uint64_t v);
 void write_cr3(uint64_t v);
 void write_cr4(uint64_t v);
 uint64_t read_dr7(void);
+void write_dr7(uint64_t v);
 uint64_t read_rflags(void);
 uint16_t read_cs(void);
 uint16_t read_ds(void);
@@ -56,6 +57,7 @@ uint16_t read_ss(void);
 uint16_t read_fs(void);
 uint16_t read_gs(void);
 uint16_t read_tr(void);
+uint16_t read_ldtr(void);
 void read_gdtr(struct desc_ptr *d);
 void read_idtr(struct desc_ptr *d);
 void load_gdtr(const struct desc_ptr *d);
@@ -180,7 +182,7 @@ struct fake_cpu {
 	 * a write that does not take effect).  0 after reset. */
 	uint64_t cr0_stuck_bits, cr4_stuck_bits;
 	/* Segment selectors and the task register. */
-	uint16_t cs, ds, es, ss, fs, gs, tr;
+	uint16_t cs, ds, es, ss, fs, gs, tr, ldtr;
 	/* Descriptor-table registers; gdtr points at gdt below. */
 	struct desc_ptr gdtr, idtr;
 	/* The host GDT: null, 64-bit code (FAKE_HOST_CS), data (FAKE_HOST_DS),

@@ -24,9 +24,6 @@ struct idt_gate {
 	uint64_t low, high;
 };
 
-/* The bootstrap processor's tables; application processors bring their own. */
-static struct cpu_tables bsp_tables;
-static struct ist_stacks bsp_ist;
 /* One IDT for every CPU: the gates do not depend on the CPU. */
 static struct idt_gate idt[EXCEPTION_VECTORS] __attribute__((aligned(16)));
 
@@ -55,10 +52,9 @@ static struct idt_gate make_gate(uint64_t handler, unsigned ist)
 	return g;
 }
 
-/* Fills tables for one CPU and loads GDT, TR and the shared IDT. */
-static void load_cpu_tables(struct cpu_tables *t, struct ist_stacks *ist)
+void descriptors_fill_cpu_tables(struct cpu_tables *t, struct ist_stacks *ist,
+				 struct desc_ptr *gdtr)
 {
-	struct desc_ptr gdtr, idtr;
 	uint64_t *gdt = t->gdt;
 
 	gdt[0] = 0;
@@ -66,7 +62,6 @@ static void load_cpu_tables(struct cpu_tables *t, struct ist_stacks *ist)
 		 SEG_P | SEG_L | SEG_G;
 	gdt[2] = SEG_LIMIT_4G | SEG_ACCESSED | SEG_RW | SEG_S | SEG_P |
 		 SEG_DB | SEG_G;
-
 	t->tss = (struct tss64){ 0 };
 	t->tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)(ist->stack[0] + IST_STACK_SIZE);
 	t->tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)(ist->stack[1] + IST_STACK_SIZE);
@@ -75,18 +70,11 @@ static void load_cpu_tables(struct cpu_tables *t, struct ist_stacks *ist)
 	 * bitmap" (SDM Vol. 1 "I/O Permission Bit Map"): ring 0 does not need one. */
 	t->tss.iomap_base = sizeof(t->tss);
 	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&t->tss, sizeof(t->tss) - 1);
-
-	gdtr.limit = sizeof(t->gdt) - 1;
-	gdtr.base = (uint64_t)(uintptr_t)gdt;
-	gdt_load(&gdtr, GDT_SEL_CODE64, GDT_SEL_DATA);
-	load_tr(GDT_SEL_TSS);
-
-	idtr.limit = sizeof(idt) - 1;
-	idtr.base = (uint64_t)(uintptr_t)idt;
-	load_idtr(&idtr);
+	gdtr->limit = sizeof(t->gdt) - 1;
+	gdtr->base = (uint64_t)(uintptr_t)gdt;
 }
 
-void descriptors_init(void)
+void descriptors_build_idt(struct desc_ptr *idtr)
 {
 	for (unsigned v = 0; v < EXCEPTION_VECTORS; v++) {
 		unsigned ist = 0;
@@ -98,12 +86,8 @@ void descriptors_init(void)
 			ist = IST_MC;
 		idt[v] = make_gate(isr_stub_table[v], ist);
 	}
-	load_cpu_tables(&bsp_tables, &bsp_ist);
-}
-
-void descriptors_init_ap(struct cpu_tables *tables, struct ist_stacks *ist)
-{
-	load_cpu_tables(tables, ist);
+	idtr->limit = sizeof(idt) - 1;
+	idtr->base = (uint64_t)(uintptr_t)idt;
 }
 
 uint64_t descriptors_tss_base(void)

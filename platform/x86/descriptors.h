@@ -1,5 +1,6 @@
 /*
- * The final GDT, TSS and IDT of each processor, built in C.
+ * The host GDT, TSS and IDT of each processor, built in C (shared by the
+ * bare-metal platform and the Linux module, whose VM exits land on them).
  *
  * GDT layout (selectors):
  *   0x00 null
@@ -11,8 +12,8 @@
  * current stack is what went wrong.  Every CPU has its own GDT and TSS
  * with the same layout; the IDT is one table shared by all CPUs.
  */
-#ifndef CVISOR_BAREMETAL_DESCRIPTORS_H
-#define CVISOR_BAREMETAL_DESCRIPTORS_H
+#ifndef CVISOR_X86_DESCRIPTORS_H
+#define CVISOR_X86_DESCRIPTORS_H
 
 #include <stdint.h>
 
@@ -68,9 +69,21 @@ struct exception_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
+struct desc_ptr;
+
 /*
- * Builds the shared IDT, then builds and loads the bootstrap processor's
- * GDT, TSS (ltr 0x18) and the IDT.
+ * Fills one CPU's GDT and TSS (IST stacks from ist) without loading them;
+ * *gdtr receives the GDT's base and limit.
+ */
+void descriptors_fill_cpu_tables(struct cpu_tables *t, struct ist_stacks *ist,
+				 struct desc_ptr *gdtr);
+/* Builds the shared IDT (isr.S stubs); *idtr receives its base and limit. */
+void descriptors_build_idt(struct desc_ptr *idtr);
+
+/*
+ * Bare metal (platform/baremetal/descriptors_load.c): builds the shared
+ * IDT, then builds and loads the bootstrap processor's GDT, TSS (ltr 0x18)
+ * and the IDT.
  */
 void descriptors_init(void);
 
@@ -84,11 +97,10 @@ void descriptors_init_ap(struct cpu_tables *tables, struct ist_stacks *ist);
 /* Linear base address of the running CPU's TSS (read back from its GDT). */
 uint64_t descriptors_tss_base(void);
 
-/* Called by isr.S for every exception; reports it and powers off. */
+/* Called by isr.S for every exception (each platform has its own). */
 void exception_handler(struct exception_frame *frame);
 
 /* entry.S: loads GDTR and reloads CS (far return), DS/ES/SS, FS/GS = 0. */
-struct desc_ptr;
 void gdt_load(const struct desc_ptr *gdtr, uint16_t code_sel, uint16_t data_sel);
 
 #endif

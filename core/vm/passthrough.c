@@ -1,0 +1,291 @@
+#include "vm/passthrough.h"
+
+#include "abi/cpuid.h"
+#include "abi/hypercall.h"
+#include "exit/exit.h"
+#include "lib/format.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "platform.h"
+#include "vmx/intrin.h"
+#include "vmx/msr.h"
+#include "vmx/vmcs.h"
+
+#define AR_TYPE_ACCESSED (1u << 0)
+#define AR_S             (1u << 4)
+#define DESC_TYPE_TSS_BUSY_BIT (1u << 1) /* in byte 5 of a TSS descriptor */
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
+
+void passthrough_capture_state(struct captured_cpu_state *s)
+{
+	struct desc_ptr gdtr, idtr;
+	const void *gdt;
+
+	read_gdtr(&gdtr);
+	read_idtr(&idtr);
+	gdt = (const void *)(uintptr_t)gdtr.base;
+	s->cr0 = read_cr0();
+	s->cr3 = read_cr3();
+	s->cr4 = read_cr4();
+	s->dr7 = read_dr7();
+	s->gdtr_base = gdtr.base;
+	s->gdtr_limit = gdtr.limit;
+	s->idtr_base = idtr.base;
+	s->idtr_limit = idtr.limit;
+	s->cs = segment_from_gdt(gdt, gdtr.limit, read_cs());
+	s->ss = segment_from_gdt(gdt, gdtr.limit, read_ss());
+	s->ds = segment_from_gdt(gdt, gdtr.limit, read_ds());
+	s->es = segment_from_gdt(gdt, gdtr.limit, read_es());
+	s->fs = segment_from_gdt(gdt, gdtr.limit, read_fs());
+	s->gs = segment_from_gdt(gdt, gdtr.limit, read_gs());
+	s->tr = segment_from_gdt(gdt, gdtr.limit, read_tr());
+	s->ldtr = segment_from_gdt(gdt, gdtr.limit, read_ldtr());
+	/* In 64-bit mode the FS/GS bases live in MSRs (SDM Vol. 3A 3.4.4). */
+	s->fs.base = rdmsr(MSR_IA32_FS_BASE);
+	s->gs.base = rdmsr(MSR_IA32_GS_BASE);
+	s->efer = rdmsr(MSR_IA32_EFER);
+	s->pat = rdmsr(MSR_IA32_PAT);
+	s->debugctl = rdmsr(MSR_IA32_DEBUGCTL);
+	s->sysenter_cs = rdmsr(MSR_IA32_SYSENTER_CS);
+	s->sysenter_esp = rdmsr(MSR_IA32_SYSENTER_ESP);
+	s->sysenter_eip = rdmsr(MSR_IA32_SYSENTER_EIP);
+}
+
+/*
+ * A usable code or data segment must have its accessed bit set at VM entry
+ * (SDM Vol. 3C 27.3.1.2); loading it set the bit in the descriptor anyway.
+ */
+static void write_segment(vmcs_RW16_t sel, vmcs_RWNAT_t base, vmcs_RW32_t limit,
+			  vmcs_RW32_t ar, const struct vmcs_segment *seg)
+{
+	uint32_t rights = seg->access_rights;
+
+	if (!(rights & SEGMENT_AR_UNUSABLE) && (rights & AR_S))
+		rights |= AR_TYPE_ACCESSED;
+	vmcs_write(sel, seg->selector);
+	vmcs_write(base, seg->base);
+	vmcs_write(limit, seg->limit);
+	vmcs_write(ar, rights);
+}
+
+void passthrough_write_guest_state(const struct vmx_caps *caps, const struct captured_cpu_state *s)
+{
+	/* The OS's CR4 without VMXE: cvisor owns that bit, the shadow hides it. */
+	vcpu_setup_control_registers(caps, s->cr0, s->cr4 & ~CR4_VMXE);
+	vmcs_write(GUEST_CR3, s->cr3);
+	vmcs_write(GUEST_DR7, s->dr7);
+	vmcs_write(GUEST_RSP, s->rsp);
+	vmcs_write(GUEST_RIP, s->rip);
+	vmcs_write(GUEST_RFLAGS, s->rflags);
+	write_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, &s->cs);
+	write_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, &s->ss);
+	write_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, &s->ds);
+	write_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, &s->es);
+	write_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, &s->fs);
+	write_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, &s->gs);
+	write_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, &s->tr);
+	write_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES,
+		      &s->ldtr);
+	vmcs_write(GUEST_GDTR_BASE, s->gdtr_base);
+	vmcs_write(GUEST_GDTR_LIMIT, s->gdtr_limit);
+	vmcs_write(GUEST_IDTR_BASE, s->idtr_base);
+	vmcs_write(GUEST_IDTR_LIMIT, s->idtr_limit);
+	vmcs_write(GUEST_IA32_DEBUGCTL, s->debugctl);
+	vmcs_write(GUEST_IA32_EFER, s->efer);
+	vmcs_write(GUEST_IA32_PAT, s->pat);
+	vmcs_write(GUEST_SYSENTER_CS, (uint32_t)s->sysenter_cs);
+	vmcs_write(GUEST_SYSENTER_ESP, s->sysenter_esp);
+	vmcs_write(GUEST_SYSENTER_EIP, s->sysenter_eip);
+	vmcs_write(GUEST_ACTIVITY_STATE, 0); /* active */
+	/* Captured with interrupts off, right after a CALL: no blocking. */
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	/* SDM Vol. 3C 27.3.1.5: without VMCS shadowing the link pointer is all ones. */
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+}
+
+const char *passthrough_vm_create(struct vm *vm, const char *name, struct identity_map *map,
+				  uint64_t map_end, const struct phys_range *ram, unsigned ram_count)
+{
+	memset(vm, 0, sizeof(*vm));
+	fmt_snprintf(vm->name, sizeof(vm->name), "%s", name);
+	vm->identity = map;
+	vm->ram_ranges = ram;
+	vm->ram_range_count = ram_count;
+	if (!ept_init(&vm->ept))
+		return "out of memory for the EPT";
+	map->ept = &vm->ept;
+	if (!identity_map_range(map, map_end)) {
+		ept_destroy(&vm->ept);
+		return "out of memory for the identity EPT";
+	}
+	return NULL;
+}
+
+void passthrough_vm_destroy(struct vm *vm)
+{
+	ept_destroy(&vm->ept);
+}
+
+bool passthrough_running_under_cvisor(void)
+{
+	struct cpuid_regs r;
+
+	cpuid(1, 0, &r);
+	if (!(r.ecx & CPUID1_ECX_HYPERVISOR))
+		return false;
+	cpuid(CVISOR_CPUID_BASE, 0, &r);
+	return r.ebx == CVISOR_CPUID_SIG_EBX && r.ecx == CVISOR_CPUID_SIG_ECX &&
+	       r.edx == CVISOR_CPUID_SIG_EDX;
+}
+
+enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm, unsigned vcpu_id)
+{
+	enum vmx_error err;
+
+	if (passthrough_running_under_cvisor())
+		return VMX_ERR_UNDER_CVISOR;
+	memset(&pc->vmx, 0, sizeof(pc->vmx));
+	pc->vcpu.vm = vm;
+	pc->vcpu.id = vcpu_id;
+	if ((err = vmx_cpu_enable(&pc->vmx, plat_this_cpu())) != VMX_OK)
+		return err;
+	/* Captured after VMX is on, so CR0/CR4 already carry VMX's fixed bits. */
+	passthrough_capture_state(&pc->captured);
+	int result = passthrough_launch(pc, pc->host.stack_top);
+	if (result != VMX_OK) {
+		vmx_cpu_disable(&pc->vmx);
+		return (enum vmx_error)result;
+	}
+	pc->virtualized = true;
+	return VMX_OK;
+}
+
+/*
+ * Hands this CPU back: the OS's state from the VMCS, then VMCLEAR, INVEPT,
+ * INVVPID, VMXOFF and CR4.VMXE cleared (vmx_cpu_disable), then the state
+ * loaded into the CPU and IRETQ to where the OS was.
+ */
+static _Noreturn void passthrough_leave(struct passthrough_cpu *pc)
+{
+	struct vcpu *v = &pc->vcpu;
+	struct passthrough_resume r;
+	uint64_t cr4_mask = vmcs_read(CR4_GUEST_HOST_MASK);
+	uint64_t cr4 = (vmcs_read(GUEST_CR4) & ~cr4_mask) | (vmcs_read(CR4_READ_SHADOW) & cr4_mask);
+	uint64_t cr3 = vmcs_read(GUEST_CR3), dr7 = vmcs_read(GUEST_DR7);
+	uint64_t efer = vmcs_read(GUEST_IA32_EFER), pat = vmcs_read(GUEST_IA32_PAT);
+	uint64_t debugctl = vmcs_read(GUEST_IA32_DEBUGCTL);
+	uint64_t sysenter_cs = vmcs_read(GUEST_SYSENTER_CS);
+	uint64_t sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
+	uint64_t sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
+
+	r.gdtr_base = vmcs_read(GUEST_GDTR_BASE);
+	r.gdtr_limit = vmcs_read(GUEST_GDTR_LIMIT);
+	r.idtr_base = vmcs_read(GUEST_IDTR_BASE);
+	r.idtr_limit = vmcs_read(GUEST_IDTR_LIMIT);
+	r.tr = vmcs_read(GUEST_TR_SELECTOR);
+	r.ldtr = vmcs_read(GUEST_LDTR_SELECTOR);
+	r.ds = vmcs_read(GUEST_DS_SELECTOR);
+	r.es = vmcs_read(GUEST_ES_SELECTOR);
+	r.fs = vmcs_read(GUEST_FS_SELECTOR);
+	r.gs = vmcs_read(GUEST_GS_SELECTOR);
+	r.fs_base = vmcs_read(GUEST_FS_BASE);
+	r.gs_base = vmcs_read(GUEST_GS_BASE);
+	r.gprs = &v->gprs;
+	r.rip = vmcs_read(GUEST_RIP);
+	r.cs = vmcs_read(GUEST_CS_SELECTOR);
+	r.rflags = vmcs_read(GUEST_RFLAGS);
+	r.rsp = vmcs_read(GUEST_RSP);
+	r.ss = vmcs_read(GUEST_SS_SELECTOR);
+
+	vcpu_destroy(v);
+	vmx_cpu_disable(&pc->vmx);
+	pc->virtualized = false;
+
+	write_cr4(cr4);
+	write_cr3(cr3);
+	write_dr7(dr7);
+	if (rdmsr(MSR_IA32_EFER) != efer)
+		wrmsr(MSR_IA32_EFER, efer);
+	wrmsr(MSR_IA32_PAT, pat);
+	wrmsr(MSR_IA32_DEBUGCTL, debugctl);
+	wrmsr(MSR_IA32_SYSENTER_CS, sysenter_cs);
+	wrmsr(MSR_IA32_SYSENTER_ESP, sysenter_esp);
+	wrmsr(MSR_IA32_SYSENTER_EIP, sysenter_eip);
+	/* LTR faults on a busy TSS descriptor (SDM Vol. 2A LTR): mark it
+	 * available again, through a writable alias when the OS maps its GDT
+	 * read-only (Linux does). */
+	uint64_t gdt = pc->gdt_writable_alias ? pc->gdt_writable_alias : r.gdtr_base;
+	if ((r.tr & ~7ULL) && (r.tr & ~7ULL) + 7 <= r.gdtr_limit) {
+		uint8_t *type_byte = (uint8_t *)(uintptr_t)(gdt + (r.tr & ~7ULL) + 5);
+		*type_byte &= (uint8_t)~DESC_TYPE_TSS_BUSY_BIT;
+	}
+	passthrough_resume_os(&r);
+}
+
+/* One exit at a time until the OS asks for the CPU back or an exit fails. */
+static _Noreturn void passthrough_run(struct passthrough_cpu *pc)
+{
+	struct vcpu *v = &pc->vcpu;
+
+	for (;;) {
+		int result = vmx_enter_guest(&v->gprs, 1);
+		if (result != 0) {
+			/* VMRESUME itself failed: the OS state is still in the VMCS. */
+			log_printf("cvisor: CPU %u: VMRESUME failed (VM-instruction error %llu); "
+				   "giving the CPU back to the OS\n",
+				   v->host_cpu, (unsigned long long)vmcs_read(VM_INSTRUCTION_ERROR));
+			passthrough_leave(pc);
+		}
+		exit_dispatch(v, vmcs_read(VM_EXIT_REASON));
+		if (v->leave != VCPU_STAY)
+			passthrough_leave(pc);
+	}
+}
+
+int passthrough_start(struct passthrough_cpu *pc, uint64_t os_rsp, uint64_t os_rip, uint64_t os_rflags)
+{
+	struct vcpu *v = &pc->vcpu;
+	struct vm *vm = v->vm;
+	unsigned id = v->id;
+	enum vmx_error err;
+
+	pc->os_rsp = os_rsp;
+	pc->captured.rsp = os_rsp;
+	pc->captured.rip = os_rip;
+	pc->captured.rflags = os_rflags;
+	err = vcpu_create_passthrough(v, vm, &pc->vmx, id, &pc->host, &pc->captured);
+	if (err != VMX_OK)
+		return err;
+	if (vcpu_check_entries)
+		vcpu_check_entry_rules(v);
+	/* GPRs at the launch point do not matter: the OS pops what it pushed. */
+	int result = vmx_enter_guest(&v->gprs, 0);
+	uint32_t reason = result == 0 ? (uint32_t)vmcs_read(VM_EXIT_REASON) : 0;
+	if (result != 0 || (reason & EXIT_REASON_ENTRY_FAILURE)) {
+		/* The OS never ran as a guest: report and return on the OS stack. */
+		if (result != 0)
+			log_printf("cvisor: CPU %u: VMLAUNCH failed: VM-instruction error %llu\n",
+				   v->host_cpu, (unsigned long long)vmcs_read(VM_INSTRUCTION_ERROR));
+		else
+			log_printf("cvisor: CPU %u: VM entry failed with exit reason %u\n",
+				   v->host_cpu, EXIT_REASON_BASIC(reason));
+		if (!v->entry_rules_reported)
+			vcpu_check_entry_rules(v);
+		vmcs_dump();
+		vcpu_destroy(v);
+		return VMX_ERR_VMLAUNCH_FAILED;
+	}
+	v->launched = true;
+	exit_dispatch(v, reason);
+	if (v->leave != VCPU_STAY)
+		passthrough_leave(pc);
+	passthrough_run(pc);
+}
+
+int64_t passthrough_devirtualize(void)
+{
+	if (!passthrough_running_under_cvisor())
+		return HC_ENOSYS;
+	return passthrough_hypercall(HC_DEVIRTUALIZE);
+}
