@@ -147,6 +147,7 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
+include platform/linux/module.mk
 include tests/linux/linux.mk
 
 -include $(shell find $(BUILD)/kernel -name '*.d' 2>/dev/null)

@@ -15,6 +15,7 @@
 #define AR_S             (1u << 4)
 #define DESC_TYPE_TSS_BUSY_BIT (1u << 1) /* in byte 5 of a TSS descriptor */
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define PASSTHROUGH_OS_CR4_FPU_BITS (CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE)
 
 void passthrough_capture_state(struct captured_cpu_state *s)
 {
@@ -148,16 +149,23 @@ enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm,
 	memset(&pc->vmx, 0, sizeof(pc->vmx));
 	pc->vcpu.vm = vm;
 	pc->vcpu.id = vcpu_id;
+	uint64_t os_fpu_bits = read_cr4() & PASSTHROUGH_OS_CR4_FPU_BITS;
 	if ((err = vmx_cpu_enable(&pc->vmx, plat_this_cpu())) != VMX_OK)
 		return err;
+	/* vmx_cpu_enable turns on FXSAVE/XSAVE support for switching guests'
+	 * FPU state; the OS decided those bits itself and cvisor never switches
+	 * its FPU state, so they go back as they were (an OS without XSAVE
+	 * must not suddenly see CR4.OSXSAVE = 1 with its XCR0 never set). */
+	write_cr4((read_cr4() & ~PASSTHROUGH_OS_CR4_FPU_BITS) | os_fpu_bits);
 	/* Captured after VMX is on, so CR0/CR4 already carry VMX's fixed bits. */
 	passthrough_capture_state(&pc->captured);
+	/* On success pc->virtualized was set in root operation: from here on
+	 * the OS only reads cvisor's memory. */
 	int result = passthrough_launch(pc, pc->host.stack_top);
 	if (result != VMX_OK) {
 		vmx_cpu_disable(&pc->vmx);
 		return (enum vmx_error)result;
 	}
-	pc->virtualized = true;
 	return VMX_OK;
 }
 
@@ -216,11 +224,32 @@ static _Noreturn void passthrough_leave(struct passthrough_cpu *pc)
 	 * available again, through a writable alias when the OS maps its GDT
 	 * read-only (Linux does). */
 	uint64_t gdt = pc->gdt_writable_alias ? pc->gdt_writable_alias : r.gdtr_base;
+	r.ltr_gdt_base = gdt;
 	if ((r.tr & ~7ULL) && (r.tr & ~7ULL) + 7 <= r.gdtr_limit) {
 		uint8_t *type_byte = (uint8_t *)(uintptr_t)(gdt + (r.tr & ~7ULL) + 5);
 		*type_byte &= (uint8_t)~DESC_TYPE_TSS_BUSY_BIT;
 	}
 	passthrough_resume_os(&r);
+}
+
+/*
+ * An NMI that hit while the CPU was in root operation (the platform's NMI
+ * handler set pending_nmi) goes to the OS at the next entry, unless an
+ * event is already being injected or the OS blocks NMIs; then it waits for
+ * a later exit (without virtual NMIs there is no NMI-window exit,
+ * SDM Vol. 3C 27.2.1.1).
+ */
+#define INTR_INFO_NMI (2u | (2u << 8) | (1u << 31)) /* vector 2, type NMI, valid (Table 25-17) */
+#define INTERRUPTIBILITY_BLOCKED_FOR_NMI ((1u << 1) | (1u << 3)) /* MOV SS, NMI */
+
+static void inject_pending_nmi(struct vcpu *v)
+{
+	if (!__atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE) ||
+	    (vmcs_read(VM_ENTRY_INTR_INFO) & (1u << 31)) ||
+	    (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_BLOCKED_FOR_NMI))
+		return;
+	__atomic_store_n(&v->pending_nmi, 0, __ATOMIC_RELEASE);
+	vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_NMI);
 }
 
 /* One exit at a time until the OS asks for the CPU back or an exit fails. */
@@ -229,6 +258,7 @@ static _Noreturn void passthrough_run(struct passthrough_cpu *pc)
 	struct vcpu *v = &pc->vcpu;
 
 	for (;;) {
+		inject_pending_nmi(v);
 		int result = vmx_enter_guest(&v->gprs, 1);
 		if (result != 0) {
 			/* VMRESUME itself failed: the OS state is still in the VMCS. */
@@ -259,6 +289,7 @@ int passthrough_start(struct passthrough_cpu *pc, uint64_t os_rsp, uint64_t os_r
 		return err;
 	if (vcpu_check_entries)
 		vcpu_check_entry_rules(v);
+	pc->virtualized = true;
 	/* GPRs at the launch point do not matter: the OS pops what it pushed. */
 	int result = vmx_enter_guest(&v->gprs, 0);
 	uint32_t reason = result == 0 ? (uint32_t)vmcs_read(VM_EXIT_REASON) : 0;
@@ -274,6 +305,7 @@ int passthrough_start(struct passthrough_cpu *pc, uint64_t os_rsp, uint64_t os_r
 			vcpu_check_entry_rules(v);
 		vmcs_dump();
 		vcpu_destroy(v);
+		pc->virtualized = false;
 		return VMX_ERR_VMLAUNCH_FAILED;
 	}
 	v->launched = true;

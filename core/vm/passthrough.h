@@ -109,6 +109,9 @@ struct passthrough_resume {
 	uint64_t fs_base, gs_base;
 	struct guest_gprs *gprs;
 	uint64_t rip, cs, rflags, rsp, ss; /* the IRETQ frame */
+	/* LTR marks the TSS descriptor busy, a write: it runs with GDTR on this
+	 * writable alias of the GDT, then GDTR gets gdtr_base back. */
+	uint64_t ltr_gdt_base;
 };
 
 /* Assembly (passthrough_entry.S). */

@@ -72,9 +72,14 @@ passthrough_hypercall:
  */
 passthrough_resume_os:
 	sub $16, %rsp
-	mov 8(%rdi), %rax		/* GDTR: limit then base */
+	mov 8(%rdi), %rax		/* GDTR for LTR: limit, then the writable alias */
 	mov %ax, (%rsp)
-	mov 0(%rdi), %rax
+	mov 144(%rdi), %rax
+	mov %rax, 2(%rsp)
+	lgdt (%rsp)
+	mov 32(%rdi), %rax		/* TR: its descriptor's busy bit was cleared */
+	ltr %ax
+	mov 0(%rdi), %rax		/* the OS's own GDTR */
 	mov %rax, 2(%rsp)
 	lgdt (%rsp)
 	mov 24(%rdi), %rax		/* IDTR */
@@ -82,8 +87,6 @@ passthrough_resume_os:
 	mov 16(%rdi), %rax
 	mov %rax, 2(%rsp)
 	lidt (%rsp)
-	mov 32(%rdi), %rax		/* TR: its descriptor's busy bit was cleared */
-	ltr %ax
 	mov 40(%rdi), %rax
 	lldt %ax
 	mov 48(%rdi), %rax

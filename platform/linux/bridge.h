@@ -1,0 +1,63 @@
+/*
+ * The seam between the two halves of cvisor.ko:
+ *   module.c        Linux side: built by Kbuild with the kernel's headers;
+ *                   runs only in normal kernel context.
+ *   cvisor_glue.c   cvisor side: freestanding, built with the core; it is
+ *                   the core's platform (core/platform.h) and the only code,
+ *                   with the core, that runs in VMX root operation.
+ * Only plain C types cross it, so neither side includes the other's headers.
+ */
+#ifndef CVISOR_LINUX_BRIDGE_H
+#define CVISOR_LINUX_BRIDGE_H
+
+#define CVISOR_LINUX_MAX_RAM_RANGES 64
+#define CVISOR_LINUX_MAX_CPUS 256
+#define CVISOR_LOG_RING_SIZE 16384 /* bytes per CPU, a power of two */
+
+/* Set up once at load, in normal kernel context, before any CPU is virtualized. */
+struct cvisor_linux_setup {
+	void *pool;                          /* physically contiguous, zeroed */
+	unsigned long long pool_phys;
+	unsigned long pool_pages;
+	unsigned long long direct_map_base;  /* PAGE_OFFSET: virt = phys + base */
+	unsigned cpu_count;                  /* CPU numbers 0 .. cpu_count-1 */
+	unsigned long long ram[CVISOR_LINUX_MAX_RAM_RANGES][2]; /* [start, end) */
+	unsigned ram_count;
+};
+
+/* One CPU's log ring: written only by that CPU (root mode or its own
+ * virtualize path), read by module.c, which keeps its own read position. */
+struct cvisor_log_ring {
+	unsigned long long head;             /* bytes ever written */
+	char bytes[CVISOR_LOG_RING_SIZE];
+};
+
+/* Implemented by cvisor_glue.c. */
+/* On the calling CPU: 0 when it is an Intel CPU with VMX that firmware
+ * allows and nobody uses, else a vmx_error number (see the message). */
+int cvisor_linux_check_cpu(void);
+/* NULL on success, else one sentence; nothing is left allocated on failure. */
+const char *cvisor_linux_init(const struct cvisor_linux_setup *setup);
+/* On the calling CPU, interrupts off: 0 or a vmx_error number. */
+int cvisor_linux_virtualize_this_cpu(unsigned long long gdt_writable_alias);
+/* On the calling CPU, interrupts off: 0 when it left VMX operation. */
+long long cvisor_linux_devirtualize_this_cpu(void);
+int cvisor_linux_cpu_virtualized(unsigned cpu);
+const char *cvisor_linux_error_message(int error);
+const char *cvisor_linux_error_name(int error);
+/* The error says another hypervisor (KVM, say) has VMX on this CPU. */
+int cvisor_linux_error_means_busy(int error);
+const struct cvisor_log_ring *cvisor_linux_log_ring(unsigned cpu);
+unsigned cvisor_linux_exit_reason_count(void);
+const char *cvisor_linux_exit_reason_name(unsigned reason);
+unsigned long long cvisor_linux_exit_count(unsigned cpu, unsigned reason);
+/* True when this CPU runs under cvisor already (CPUID leaf 0x40000000). */
+int cvisor_linux_running_under_cvisor(void);
+/* After every CPU was devirtualized: forget the pool (module.c frees it). */
+void cvisor_linux_fini(void);
+
+/* Implemented by module.c; safe in VMX root operation (no locks, no calls
+ * into the kernel beyond a per-CPU read). */
+unsigned cvisor_linux_this_cpu(void);
+
+#endif

@@ -1,0 +1,385 @@
+/*
+ * core/platform.h for the Linux module, and the cvisor side of bridge.h.
+ * Freestanding like the core: no kernel header, no kernel call except
+ * cvisor_linux_this_cpu(), because this code also runs in VMX root
+ * operation, where the kernel is a guest that may be stopped anywhere.
+ *
+ * Memory: one physically contiguous pool that module.c allocates at load;
+ * every cvisor structure (VMXON regions, VMCSs, bitmaps, EPT tables, host
+ * stacks and descriptor tables, log rings) comes from it, and the identity
+ * EPT maps all of it read-only to the kernel.
+ */
+#include "bridge.h"
+
+#include "descriptors.h"
+#include "exit/exit.h"
+#include "lib/format.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/spinlock.h"
+#include "mm/identity_map.h"
+#include "mm/mtrr.h"
+#include "platform.h"
+#include "vm/passthrough.h"
+#include "vmx/intrin.h"
+#include "vmx/msr.h"
+#include "vmx/vmx_names.h"
+
+#define HOST_STACK_SIZE (16 * 1024)
+#define PAGE_COUNT_FOR(bytes) (((bytes) + PAGE_SIZE - 1) / PAGE_SIZE)
+
+/* Everything one CPU needs, in pool pages. */
+struct linux_cpu {
+	struct passthrough_cpu pc;
+	struct cpu_tables tables;
+	struct cvisor_log_ring log;
+	struct ist_stacks ist;
+	uint8_t stack[HOST_STACK_SIZE] __attribute__((aligned(16)));
+};
+
+/* What all CPUs share, in pool pages. */
+struct linux_shared {
+	struct vm vm;
+	struct identity_map map;
+	struct mtrr_state mtrr;
+	struct phys_range ram[CVISOR_LINUX_MAX_RAM_RANGES];
+	struct phys_range protect[1];
+	struct desc_ptr idtr;
+};
+
+/* The pool (module .bss, written only at load and unload). */
+static uint8_t *pool;
+static uint64_t pool_phys, pool_pages, direct_map_base;
+static uint8_t *pool_used;  /* one byte per page, in the pool itself */
+static spinlock_t pool_lock;
+static unsigned cpu_count;
+static struct linux_cpu *cpus[CVISOR_LINUX_MAX_CPUS];
+static struct linux_shared *shared;
+static uint64_t *host_page_table;
+
+/* ---- core/platform.h ---- */
+
+void *plat_alloc_pages(size_t count, size_t align_pages)
+{
+	void *result = NULL;
+
+	if (!pool || !count || !align_pages)
+		return NULL;
+	spin_lock(&pool_lock);
+	uint64_t first_aligned = (align_pages - (pool_phys / PAGE_SIZE) % align_pages) % align_pages;
+	for (uint64_t i = first_aligned; i + count <= pool_pages; i += align_pages) {
+		uint64_t j = 0;
+		while (j < count && !pool_used[i + j])
+			j++;
+		if (j == count) {
+			memset(pool_used + i, 1, count);
+			result = pool + i * PAGE_SIZE;
+			break;
+		}
+	}
+	spin_unlock(&pool_lock);
+	if (result)
+		memset(result, 0, count * PAGE_SIZE);
+	return result;
+}
+
+void plat_free_pages(void *first, size_t count)
+{
+	uint64_t index = ((uint8_t *)first - pool) / PAGE_SIZE;
+
+	if (!first || (uint8_t *)first < pool || index + count > pool_pages)
+		return;
+	spin_lock(&pool_lock);
+	memset(pool_used + index, 0, count);
+	spin_unlock(&pool_lock);
+}
+
+void *plat_alloc_page(void)
+{
+	return plat_alloc_pages(1, 1);
+}
+
+void plat_free_page(void *page)
+{
+	plat_free_pages(page, 1);
+}
+
+uint64_t plat_virt_to_phys(const void *virt)
+{
+	const uint8_t *p = virt;
+
+	if (pool && p >= pool && p < pool + pool_pages * PAGE_SIZE)
+		return pool_phys + (uint64_t)(p - pool);
+	/* Anything else cvisor hands to the CPU lives in the kernel's direct map. */
+	return (uint64_t)(uintptr_t)virt - direct_map_base;
+}
+
+void *plat_phys_to_virt(uint64_t phys)
+{
+	return (void *)(uintptr_t)(phys + direct_map_base);
+}
+
+/* Each CPU appends to its own ring: no lock, whatever context it runs in. */
+void plat_console_write(const char *text, size_t len)
+{
+	unsigned cpu = plat_this_cpu();
+	if (cpu >= cpu_count || !cpus[cpu])
+		return;
+	struct cvisor_log_ring *ring = &cpus[cpu]->log;
+	uint64_t head = ring->head;
+	for (size_t i = 0; i < len; i++)
+		ring->bytes[(head + i) % CVISOR_LOG_RING_SIZE] = text[i];
+	__atomic_store_n(&ring->head, head + len, __ATOMIC_RELEASE);
+}
+
+unsigned plat_cpu_count(void)
+{
+	return cpu_count;
+}
+
+unsigned plat_this_cpu(void)
+{
+	return cvisor_linux_this_cpu();
+}
+
+/* The module never runs cvisor's own VMs: nothing schedules work on other
+ * CPUs or kicks them, so these two say so if they are ever reached. */
+void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
+{
+	(void)fn;
+	(void)arg;
+	log_printf("cvisor: plat_run_on_all_cpus is not available in the Linux module\n");
+}
+
+void plat_send_ipi(unsigned cpu, uint8_t vector)
+{
+	log_printf("cvisor: no IPI %u to CPU %u: the Linux module sends no IPIs from VMX root\n",
+		   vector, cpu);
+}
+
+void plat_eoi(void)
+{
+	log_printf("cvisor: no EOI: the Linux module takes no interrupts in VMX root\n");
+}
+
+_Noreturn void plat_panic(const char *reason)
+{
+	log_printf("cvisor: CPU %u stopped: %s\n", plat_this_cpu(), reason);
+	irq_disable();
+	for (;;)
+		cpu_halt();
+}
+
+/*
+ * Exceptions in VMX root operation (platform/x86/isr.S).  An NMI belongs to
+ * the kernel: it is injected at the next VM entry (NMI exiting is off, so
+ * an NMI that arrives in root operation lands here, SDM Vol. 3C 26.2).
+ * Anything else is a cvisor bug: it is reported and this CPU stops.
+ */
+void exception_handler(struct exception_frame *frame)
+{
+	unsigned cpu = plat_this_cpu();
+
+	if (frame->vector == 2 && cpu < cpu_count && cpus[cpu]) {
+		__atomic_store_n(&cpus[cpu]->pc.vcpu.pending_nmi, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	log_printf("cvisor: CPU %u: exception %llu (error code 0x%llx) in VMX root operation at "
+		   "RIP 0x%llx\n",
+		   cpu, (unsigned long long)frame->vector, (unsigned long long)frame->error_code,
+		   (unsigned long long)frame->rip);
+	plat_panic("exception in VMX root operation");
+}
+
+/* ---- bridge.h ---- */
+
+/*
+ * cvisor's own page table for root operation: a copy of the kernel's top
+ * level, kernel half only (the lower levels are shared; the kernel never
+ * changes its top-level kernel entries after boot).
+ */
+static bool build_host_page_table(void)
+{
+	const uint64_t *os = plat_phys_to_virt(read_cr3() & 0x000FFFFFFFFFF000ULL);
+
+	host_page_table = plat_alloc_page();
+	if (!host_page_table)
+		return false;
+	for (unsigned i = 256; i < 512; i++)
+		host_page_table[i] = os[i];
+	return true;
+}
+
+static void forget_pool(void)
+{
+	pool = NULL;
+	pool_used = NULL;
+	shared = NULL;
+	host_page_table = NULL;
+	for (unsigned i = 0; i < CVISOR_LINUX_MAX_CPUS; i++)
+		cpus[i] = NULL;
+	cpu_count = 0;
+}
+
+int cvisor_linux_check_cpu(void)
+{
+	enum vmx_error err;
+
+	if ((err = vmx_check_vendor()) != VMX_OK || (err = vmx_check_cpuid_vmx()) != VMX_OK ||
+	    (err = vmx_check_not_in_use()) != VMX_OK || (err = vmx_enable_feature_control()) != VMX_OK)
+		return err;
+	return VMX_OK;
+}
+
+const char *cvisor_linux_init(const struct cvisor_linux_setup *setup)
+{
+	uint64_t used_pages = PAGE_COUNT_FOR(setup->pool_pages);
+
+	if (setup->cpu_count == 0 || setup->cpu_count > CVISOR_LINUX_MAX_CPUS)
+		return "cvisor supports 1 to 256 CPUs";
+	if (setup->pool_pages <= used_pages)
+		return "the memory pool is too small";
+	pool = setup->pool;
+	pool_phys = setup->pool_phys;
+	pool_pages = setup->pool_pages;
+	direct_map_base = setup->direct_map_base;
+	/* The allocator's map sits in the first pages of the pool. */
+	pool_used = pool;
+	memset(pool_used, 0, pool_pages);
+	memset(pool_used, 1, used_pages);
+
+	shared = plat_alloc_pages(PAGE_COUNT_FOR(sizeof(*shared)), 1);
+	if (!shared || !build_host_page_table())
+		goto out_of_memory;
+	for (unsigned i = 0; i < setup->cpu_count; i++) {
+		cpus[i] = plat_alloc_pages(PAGE_COUNT_FOR(sizeof(struct linux_cpu)), 1);
+		if (!cpus[i])
+			goto out_of_memory;
+	}
+	cpu_count = setup->cpu_count;
+
+	uint64_t map_end = 4ULL << 30; /* at least the 32-bit MMIO hole */
+	unsigned nram = setup->ram_count < CVISOR_LINUX_MAX_RAM_RANGES ? setup->ram_count
+								       : CVISOR_LINUX_MAX_RAM_RANGES;
+	for (unsigned i = 0; i < nram; i++) {
+		shared->ram[i].start = setup->ram[i][0];
+		shared->ram[i].end = setup->ram[i][1];
+		if (shared->ram[i].end > map_end)
+			map_end = shared->ram[i].end;
+	}
+	map_end = (map_end + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+	shared->protect[0].start = pool_phys;
+	shared->protect[0].end = pool_phys + pool_pages * PAGE_SIZE;
+	mtrr_read(&shared->mtrr);
+	shared->map.mtrr = &shared->mtrr;
+	shared->map.protect = shared->protect;
+	shared->map.protect_count = 1;
+	struct vmx_caps caps;
+	vmx_caps_read(&caps);
+	shared->map.large_pages = ((caps.ept_vpid & EPT_CAP_PDE_2MB) ? VM_PAGES_2M : 0) |
+				  ((caps.ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
+	const char *err = passthrough_vm_create(&shared->vm, "linux", &shared->map, map_end,
+						shared->ram, nram);
+	if (err) {
+		forget_pool();
+		return err;
+	}
+	descriptors_build_idt(&shared->idtr);
+	return NULL;
+
+out_of_memory:
+	forget_pool();
+	return "the memory pool is too small for cvisor's structures";
+}
+
+int cvisor_linux_virtualize_this_cpu(unsigned long long gdt_writable_alias)
+{
+	unsigned cpu = plat_this_cpu();
+	struct desc_ptr gdtr;
+
+	if (cpu >= cpu_count)
+		return VMX_ERR_NO_MEMORY;
+	struct linux_cpu *lc = cpus[cpu];
+	if (lc->pc.virtualized)
+		return VMX_OK;
+	descriptors_fill_cpu_tables(&lc->tables, &lc->ist, &gdtr);
+	lc->pc.host = (struct passthrough_host){
+		.cr3 = plat_virt_to_phys(host_page_table),
+		.gdtr_base = gdtr.base,
+		.idtr_base = shared->idtr.base,
+		.tr_base = (uint64_t)(uintptr_t)&lc->tables.tss,
+		.cs_selector = GDT_SEL_CODE64,
+		.data_selector = GDT_SEL_DATA,
+		.tr_selector = GDT_SEL_TSS,
+		.fs_base = 0,
+		/* The kernel's per-CPU base, so cvisor_linux_this_cpu() works in root operation. */
+		.gs_base = rdmsr(MSR_IA32_GS_BASE),
+		.stack_top = (uint64_t)(uintptr_t)(lc->stack + HOST_STACK_SIZE),
+	};
+	lc->pc.gdt_writable_alias = gdt_writable_alias;
+	return passthrough_virtualize(&lc->pc, &shared->vm, cpu);
+}
+
+long long cvisor_linux_devirtualize_this_cpu(void)
+{
+	unsigned cpu = plat_this_cpu();
+
+	if (cpu >= cpu_count || !cpus[cpu]->pc.virtualized)
+		return 0;
+	return passthrough_devirtualize();
+}
+
+int cvisor_linux_cpu_virtualized(unsigned cpu)
+{
+	return cpu < cpu_count && cpus[cpu] &&
+	       __atomic_load_n(&cpus[cpu]->pc.virtualized, __ATOMIC_ACQUIRE);
+}
+
+const char *cvisor_linux_error_message(int error)
+{
+	return vmx_error_message((enum vmx_error)error);
+}
+
+const char *cvisor_linux_error_name(int error)
+{
+	return vmx_error_name((enum vmx_error)error);
+}
+
+int cvisor_linux_error_means_busy(int error)
+{
+	return error == VMX_ERR_ALREADY_ON;
+}
+
+const struct cvisor_log_ring *cvisor_linux_log_ring(unsigned cpu)
+{
+	return cpu < cpu_count && cpus[cpu] ? &cpus[cpu]->log : NULL;
+}
+
+unsigned cvisor_linux_exit_reason_count(void)
+{
+	return EXIT_REASON_COUNT;
+}
+
+const char *cvisor_linux_exit_reason_name(unsigned reason)
+{
+	return vmx_exit_reason_symbol(reason);
+}
+
+unsigned long long cvisor_linux_exit_count(unsigned cpu, unsigned reason)
+{
+	if (cpu >= cpu_count || !cpus[cpu] || reason >= EXIT_REASON_COUNT)
+		return 0;
+	return cpus[cpu]->pc.vcpu.exit_counts[reason];
+}
+
+int cvisor_linux_running_under_cvisor(void)
+{
+	return passthrough_running_under_cvisor();
+}
+
+void cvisor_linux_fini(void)
+{
+	if (shared)
+		passthrough_vm_destroy(&shared->vm);
+	forget_pool();
+}

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cvisor.ko, the Linux side: loading slides cvisor under the running kernel
+ * on every online CPU, unloading gives every CPU back.  This file only does
+ * what needs the kernel (memory, CPU hotplug, notifiers, debugfs, printing);
+ * everything that touches VMX is in cvisor_glue.c and the core, which are
+ * built freestanding and linked in as one object (see Kbuild).
+ */
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/init.h>
+#include <linux/ioport.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/reboot.h>
+#include <linux/seq_file.h>
+#include <linux/smp.h>
+#include <linux/suspend.h>
+#include <linux/workqueue.h>
+#include <asm/desc.h>
+
+#include "bridge.h"
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("cvisor: an Intel VT-x hypervisor that runs the kernel as its guest");
+
+static struct page *pool_pages;
+static unsigned int pool_order;
+static enum cpuhp_state hotplug_state;
+static struct dentry *debugfs_dir;
+static struct cvisor_linux_setup setup;
+/* Serializes (de)virtualization requests from hotplug, notifiers and unload. */
+static DEFINE_MUTEX(cvisor_lock);
+static bool cvisor_suspended;
+
+/* Read positions of the per-CPU log rings (kernel memory, not cvisor's). */
+static unsigned long long log_read_pos[CVISOR_LINUX_MAX_CPUS];
+static DEFINE_SPINLOCK(log_drain_lock);
+static void drain_logs_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(drain_work, drain_logs_work);
+
+/* Safe in VMX root operation: the per-CPU base there is the kernel's own. */
+notrace unsigned cvisor_linux_this_cpu(void)
+{
+	return raw_smp_processor_id();
+}
+
+/* Prints what cvisor logged on each CPU, line by line, in kernel context. */
+static void drain_logs(void)
+{
+	static char line[512];
+	unsigned long flags;
+	unsigned int cpu;
+
+	spin_lock_irqsave(&log_drain_lock, flags);
+	for (cpu = 0; cpu < setup.cpu_count; cpu++) {
+		const struct cvisor_log_ring *ring = cvisor_linux_log_ring(cpu);
+		unsigned long long head, pos;
+		size_t len = 0;
+
+		if (!ring)
+			continue;
+		head = smp_load_acquire(&ring->head);
+		pos = log_read_pos[cpu];
+		if (head - pos > CVISOR_LOG_RING_SIZE) {
+			pr_warn("cvisor: CPU %u: %llu log bytes were overwritten before they were read\n",
+				cpu, head - pos - CVISOR_LOG_RING_SIZE);
+			pos = head - CVISOR_LOG_RING_SIZE;
+		}
+		for (; pos < head; pos++) {
+			char c = ring->bytes[pos % CVISOR_LOG_RING_SIZE];
+
+			if (c == '\n' || len == sizeof(line) - 1) {
+				line[len] = '\0';
+				pr_info("%s\n", line);
+				len = 0;
+				continue;
+			}
+			line[len++] = c;
+		}
+		if (len) { /* a partial line stays for the next drain */
+			pos -= len;
+		}
+		log_read_pos[cpu] = pos;
+	}
+	spin_unlock_irqrestore(&log_drain_lock, flags);
+}
+
+static void drain_logs_work(struct work_struct *work)
+{
+	drain_logs();
+	schedule_delayed_work(&drain_work, HZ / 5);
+}
+
+/* ---- one CPU ---- */
+
+static void virtualize_this_cpu(void *result)
+{
+	unsigned long flags;
+	int err;
+
+	local_irq_save(flags);
+	err = cvisor_linux_virtualize_this_cpu(
+		(unsigned long long)(unsigned long)get_cpu_gdt_rw(smp_processor_id()));
+	local_irq_restore(flags);
+	*(int *)result = err;
+}
+
+static void devirtualize_this_cpu(void *result)
+{
+	unsigned long flags;
+	long long err;
+
+	local_irq_save(flags);
+	err = cvisor_linux_devirtualize_this_cpu();
+	local_irq_restore(flags);
+	*(long long *)result = err;
+}
+
+static int virtualize_cpu(unsigned int cpu)
+{
+	int err = 0;
+
+	if (cvisor_linux_cpu_virtualized(cpu))
+		return 0;
+	smp_call_function_single(cpu, virtualize_this_cpu, &err, 1);
+	drain_logs();
+	if (err) {
+		pr_err("cvisor: CPU %u not virtualized: %s (%s)\n", cpu,
+		       cvisor_linux_error_message(err), cvisor_linux_error_name(err));
+		return -EIO;
+	}
+	pr_info("cvisor: CPU %u virtualized\n", cpu);
+	return 0;
+}
+
+static int devirtualize_cpu(unsigned int cpu)
+{
+	long long err = 0;
+
+	if (!cvisor_linux_cpu_virtualized(cpu))
+		return 0;
+	smp_call_function_single(cpu, devirtualize_this_cpu, &err, 1);
+	drain_logs();
+	if (err || cvisor_linux_cpu_virtualized(cpu)) {
+		pr_err("cvisor: CPU %u could not be devirtualized (hypercall result %lld)\n", cpu, err);
+		return -EIO;
+	}
+	pr_info("cvisor: CPU %u devirtualized\n", cpu);
+	return 0;
+}
+
+/* CPU hotplug: a CPU coming online is virtualized, one going offline is
+ * given back first (the callbacks run on that CPU's hotplug thread). */
+static int cvisor_cpu_online(unsigned int cpu)
+{
+	int err;
+
+	mutex_lock(&cvisor_lock);
+	err = cvisor_suspended ? 0 : virtualize_cpu(cpu);
+	mutex_unlock(&cvisor_lock);
+	return err;
+}
+
+static int cvisor_cpu_offline(unsigned int cpu)
+{
+	int err;
+
+	mutex_lock(&cvisor_lock);
+	err = devirtualize_cpu(cpu);
+	mutex_unlock(&cvisor_lock);
+	return err;
+}
+
+static void devirtualize_all(void)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		devirtualize_cpu(cpu);
+}
+
+/* Reboot, halt, power-off and kexec: no CPU may stay in VMX operation. */
+static int cvisor_reboot(struct notifier_block *nb, unsigned long action, void *data)
+{
+	mutex_lock(&cvisor_lock);
+	cvisor_suspended = true;
+	devirtualize_all();
+	mutex_unlock(&cvisor_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block reboot_nb = { .notifier_call = cvisor_reboot };
+
+/* Suspend and hibernation: give the CPUs back, take them again after. */
+static int cvisor_pm(struct notifier_block *nb, unsigned long action, void *data)
+{
+	unsigned int cpu;
+
+	mutex_lock(&cvisor_lock);
+	switch (action) {
+	case PM_SUSPEND_PREPARE:
+	case PM_HIBERNATION_PREPARE:
+		cvisor_suspended = true;
+		devirtualize_all();
+		break;
+	case PM_POST_SUSPEND:
+	case PM_POST_HIBERNATION:
+		cvisor_suspended = false;
+		for_each_online_cpu(cpu)
+			virtualize_cpu(cpu);
+		break;
+	}
+	mutex_unlock(&cvisor_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block pm_nb = { .notifier_call = cvisor_pm };
+
+/* ---- /sys/kernel/debug/cvisor/exit_stats: "cpu<N> <REASON> <count>" ---- */
+
+static int exit_stats_show(struct seq_file *m, void *v)
+{
+	unsigned int cpu, reason;
+
+	for (cpu = 0; cpu < setup.cpu_count; cpu++)
+		for (reason = 0; reason < cvisor_linux_exit_reason_count(); reason++) {
+			unsigned long long n = cvisor_linux_exit_count(cpu, reason);
+
+			if (n)
+				seq_printf(m, "cpu%u %s %llu\n", cpu,
+					   cvisor_linux_exit_reason_name(reason), n);
+		}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(exit_stats);
+
+static int virtualized_show(struct seq_file *m, void *v)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < setup.cpu_count; cpu++)
+		if (cpu_online(cpu))
+			seq_printf(m, "cpu%u %s\n", cpu,
+				   cvisor_linux_cpu_virtualized(cpu) ? "virtualized" : "native");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(virtualized);
+
+/* ---- load and unload ---- */
+
+static int add_ram_range(struct resource *res, void *arg)
+{
+	if (setup.ram_count >= CVISOR_LINUX_MAX_RAM_RANGES)
+		return 0;
+	setup.ram[setup.ram_count][0] = res->start;
+	setup.ram[setup.ram_count][1] = res->end + 1;
+	setup.ram_count++;
+	return 0;
+}
+
+static void free_pool(void)
+{
+	cvisor_linux_fini();
+	if (pool_pages)
+		__free_pages(pool_pages, pool_order);
+	pool_pages = NULL;
+}
+
+static int __init cvisor_init(void)
+{
+	unsigned long pages;
+	const char *why;
+	int err;
+
+	preempt_disable();
+	err = cvisor_linux_check_cpu();
+	preempt_enable();
+	if (err) {
+		pr_err("cvisor: not loaded: %s\n", cvisor_linux_error_message(err));
+		return cvisor_linux_error_means_busy(err) ? -EBUSY : -ENODEV;
+	}
+
+	setup.cpu_count = nr_cpu_ids;
+	if (setup.cpu_count > CVISOR_LINUX_MAX_CPUS) {
+		pr_err("cvisor: not loaded: %u CPUs, cvisor supports %u\n", setup.cpu_count,
+		       CVISOR_LINUX_MAX_CPUS);
+		return -ENODEV;
+	}
+	/* Per CPU: its structures, host stack and IST stacks (~20 pages);
+	 * shared: the EPT and the rest. */
+	pages = 128 + 24UL * setup.cpu_count;
+	pool_order = get_order(pages * PAGE_SIZE);
+	if (pool_order > MAX_ORDER - 1) {
+		pr_err("cvisor: not loaded: %u CPUs need more than one %lu KiB block\n",
+		       setup.cpu_count, (PAGE_SIZE << (MAX_ORDER - 1)) / 1024);
+		return -ENOMEM;
+	}
+	pool_pages = alloc_pages(GFP_KERNEL | __GFP_ZERO, pool_order);
+	if (!pool_pages) {
+		pr_err("cvisor: not loaded: no %lu KiB of contiguous memory\n",
+		       (PAGE_SIZE << pool_order) / 1024);
+		return -ENOMEM;
+	}
+	setup.pool = page_address(pool_pages);
+	setup.pool_phys = (unsigned long long)page_to_pfn(pool_pages) << PAGE_SHIFT;
+	setup.pool_pages = 1UL << pool_order;
+	setup.direct_map_base = PAGE_OFFSET;
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, -1, NULL,
+			    add_ram_range);
+	why = cvisor_linux_init(&setup);
+	if (why) {
+		pr_err("cvisor: not loaded: %s\n", why);
+		__free_pages(pool_pages, pool_order);
+		pool_pages = NULL;
+		return -ENOMEM;
+	}
+
+	schedule_delayed_work(&drain_work, HZ / 5);
+	debugfs_dir = debugfs_create_dir("cvisor", NULL);
+	debugfs_create_file("exit_stats", 0444, debugfs_dir, NULL, &exit_stats_fops);
+	debugfs_create_file("virtualized", 0444, debugfs_dir, NULL, &virtualized_fops);
+
+	/* Virtualizes every online CPU now and every CPU that comes online. */
+	err = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "cvisor:online", cvisor_cpu_online,
+				cvisor_cpu_offline);
+	if (err < 0) {
+		pr_err("cvisor: not loaded: virtualizing the CPUs failed\n");
+		goto fail;
+	}
+	hotplug_state = err;
+	register_reboot_notifier(&reboot_nb);
+	register_pm_notifier(&pm_nb);
+	return 0;
+
+fail:
+	debugfs_remove_recursive(debugfs_dir);
+	cancel_delayed_work_sync(&drain_work);
+	drain_logs();
+	free_pool();
+	return -EIO;
+}
+
+static void __exit cvisor_exit(void)
+{
+	unregister_pm_notifier(&pm_nb);
+	unregister_reboot_notifier(&reboot_nb);
+	/* Runs the offline callback on every online CPU: each is given back. */
+	cpuhp_remove_state(hotplug_state);
+	debugfs_remove_recursive(debugfs_dir);
+	cancel_delayed_work_sync(&drain_work);
+	drain_logs();
+	free_pool();
+	pr_info("cvisor: unloaded; every CPU is out of VMX operation\n");
+}
+
+module_init(cvisor_init);
+module_exit(cvisor_exit);
