@@ -133,7 +133,8 @@ test-system: all
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@tools/test-summary "$(MAKE) --no-print-directory test-unit" "$(MAKE) --no-print-directory test-system"
+	@tools/test-summary "$(MAKE) --no-print-directory test-unit" "$(MAKE) --no-print-directory test-system" \
+		"$(MAKE) --no-print-directory test-linux"
 
 # make bench: exit round trips, compute overhead and footprint, measured in
 # Bochs on a RELEASE=1 build (under $(BUILD)/bench-release); table on stdout,
@@ -149,5 +150,6 @@ clean:
 
 include platform/linux/module.mk
 include tests/linux/linux.mk
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/kernel -name '*.d' 2>/dev/null)
