@@ -4,7 +4,9 @@
 #                       tools/build-linux-testbed), build cvisor.ko with
 #                       `make module KDIR=...`, boot Linux in Bochs with an
 #                       initramfs that loads, checks and unloads it 5 times
-#                       (tests/linux/init), and judge the run (tests/linux/run).
+#                       (tests/linux/init), and judge the run (tests/linux/run);
+#                       then boot it on a CPU model without VMX, where insmod
+#                       must refuse with one sentence.
 #
 # Options: TEST_LINUX_KO=path/to/other.ko tests that module instead of building
 # cvisor.ko (it must be named cvisor and print the same lines).  These are
@@ -26,4 +28,7 @@ test-linux: deps
 			echo "test-linux: FAIL: 'make module KDIR=$$kdir' failed (no $$ko)"; exit 1; }; \
 		[ -f "$$ko" ] || { echo "test-linux: FAIL: 'make module' succeeded but $$ko does not exist"; exit 1; }; \
 	fi; \
-	tests/linux/run $(BUILD) "$$kdir" "$$ko"
+	tests/linux/run $(BUILD) "$$kdir" "$$ko" && \
+	echo "test-linux: and on a CPU without VMX (p4_prescott_celeron_336), insmod must refuse" && \
+	TEST_LINUX_EXPECT=refuse TEST_LINUX_CPUS=1 TEST_LINUX_CPU=p4_prescott_celeron_336 \
+		tests/linux/run $(BUILD)/no-vmx "$$kdir" "$$ko"
