@@ -61,6 +61,18 @@ void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
 	}
 }
 
+/* CPUID writes EAX..EDX, clearing bits 63:32 in 64-bit mode (SDM Vol. 2A). */
+static void complete_cpuid(struct vcpu *vcpu, const struct cpuid_regs *r)
+{
+	uint64_t *regs = vcpu->gprs.regs;
+
+	regs[GPR_RAX] = r->eax;
+	regs[GPR_RBX] = r->ebx;
+	regs[GPR_RCX] = r->ecx;
+	regs[GPR_RDX] = r->edx;
+	vcpu_skip_instruction(vcpu);
+}
+
 void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)exit;
@@ -71,12 +83,7 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 	cpuid(leaf, subleaf, &r);
 	/* The guest's CR4.OSXSAVE: not a cvisor-owned bit, so GUEST_CR4 holds it. */
 	cpuid_apply_policy(leaf, subleaf, vmcs_read(GUEST_CR4), &r);
-	/* CPUID writes EAX..EDX, clearing bits 63:32 in 64-bit mode (SDM Vol. 2A). */
-	regs[GPR_RAX] = r.eax;
-	regs[GPR_RBX] = r.ebx;
-	regs[GPR_RCX] = r.ecx;
-	regs[GPR_RDX] = r.edx;
-	vcpu_skip_instruction(vcpu);
+	complete_cpuid(vcpu, &r);
 }
 
 /*
@@ -106,9 +113,5 @@ void handle_cpuid_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
 
 	cpuid(leaf, subleaf, &r);
 	cpuid_apply_passthrough_policy(leaf, &r);
-	regs[GPR_RAX] = r.eax;
-	regs[GPR_RBX] = r.ebx;
-	regs[GPR_RCX] = r.ecx;
-	regs[GPR_RDX] = r.edx;
-	vcpu_skip_instruction(vcpu);
+	complete_cpuid(vcpu, &r);
 }

@@ -9,6 +9,21 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 
+/* Guest VMX instructions get #UD in every kind of VM (nested VMX is not offered). */
+#define VMX_INSTRUCTION_EXITS                                            \
+	[EXIT_REASON_VMCLEAR] = { handle_vmx_instruction, false },       \
+	[EXIT_REASON_VMLAUNCH] = { handle_vmx_instruction, false },      \
+	[EXIT_REASON_VMPTRLD] = { handle_vmx_instruction, false },       \
+	[EXIT_REASON_VMPTRST] = { handle_vmx_instruction, false },       \
+	[EXIT_REASON_VMREAD] = { handle_vmx_instruction, false },        \
+	[EXIT_REASON_VMRESUME] = { handle_vmx_instruction, false },      \
+	[EXIT_REASON_VMWRITE] = { handle_vmx_instruction, false },       \
+	[EXIT_REASON_VMXOFF] = { handle_vmx_instruction, false },        \
+	[EXIT_REASON_VMXON] = { handle_vmx_instruction, false },         \
+	[EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },        \
+	[EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },       \
+	[EXIT_REASON_VMFUNC] = { handle_vmx_instruction, false }
+
 /* ACRN-style: the entry says whether the handler needs the exit qualification,
  * so reasons that do not use it cost no VMREAD. */
 static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
@@ -28,18 +43,7 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_RDMSR] = { handle_rdmsr, false },
 	[EXIT_REASON_WRMSR] = { handle_wrmsr, false },
 	[EXIT_REASON_XSETBV] = { handle_xsetbv, false },
-	[EXIT_REASON_VMCLEAR] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMLAUNCH] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMPTRLD] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMPTRST] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMREAD] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMRESUME] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMWRITE] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMXOFF] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMXON] = { handle_vmx_instruction, false },
-	[EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },
-	[EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMFUNC] = { handle_vmx_instruction, false },
+	VMX_INSTRUCTION_EXITS,
 	[EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false },
 };
 
@@ -62,18 +66,7 @@ static const struct exit_handler passthrough_exit_handlers[EXIT_REASON_COUNT] = 
 	[EXIT_REASON_RDMSR] = { handle_msr_passthrough, false },
 	[EXIT_REASON_WRMSR] = { handle_msr_passthrough, false },
 	[EXIT_REASON_XSETBV] = { handle_xsetbv, false },
-	[EXIT_REASON_VMCLEAR] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMLAUNCH] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMPTRLD] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMPTRST] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMREAD] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMRESUME] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMWRITE] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMXOFF] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMXON] = { handle_vmx_instruction, false },
-	[EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },
-	[EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },
-	[EXIT_REASON_VMFUNC] = { handle_vmx_instruction, false },
+	VMX_INSTRUCTION_EXITS,
 };
 
 static const struct exit_handler *table_entry(const struct exit_handler *table, unsigned reason)

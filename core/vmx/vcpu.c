@@ -39,24 +39,14 @@
 #define INVVPID_SINGLE_CONTEXT 1
 #define INVVPID_ALL_CONTEXTS 2
 
-/* Controls clamped from the capability MSRs (SDM Vol. 3C 25.6-25.8, A.3-A.5). */
-static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *vcpu)
+/*
+ * The five control words and the control fields every vCPU kind sets the
+ * same way: no exception exits, no MSR load/store lists, no event to inject,
+ * its MSR bitmap, EPT and VPID.
+ */
+static void write_control_fields(struct vcpu *vcpu, uint32_t pin, uint32_t proc, uint32_t proc2,
+				 uint32_t exit, uint32_t entry)
 {
-	uint32_t pin, proc, proc2, exit, entry;
-	enum vmx_error err;
-
-	/* Saving the timer on exit keeps a slice running across exits (optional). */
-	uint32_t save_timer = (caps->controls[VMX_CONTROLS_EXIT] >> 32) & EXIT_SAVE_PREEMPTION_TIMER;
-
-	const uint32_t *want = vmx_required_controls;
-	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, want[VMX_CONTROLS_PIN], &pin)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC, want[VMX_CONTROLS_PROC], &proc)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2, want[VMX_CONTROLS_PROC2], &proc2)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT, want[VMX_CONTROLS_EXIT] | save_timer,
-				    &exit)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY, want[VMX_CONTROLS_ENTRY], &entry)))
-		return err;
-
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
@@ -76,6 +66,27 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 	vmcs_write(EPT_POINTER, vcpu->vm->ept.eptp);
 	/* SDM Vol. 3C 27.2.1.1: with "enable VPID", the VPID must not be 0. */
 	vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
+}
+
+/* Controls clamped from the capability MSRs (SDM Vol. 3C 25.6-25.8, A.3-A.5). */
+static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *vcpu)
+{
+	uint32_t pin, proc, proc2, exit, entry;
+	enum vmx_error err;
+
+	/* Saving the timer on exit keeps a slice running across exits (optional). */
+	uint32_t save_timer = (caps->controls[VMX_CONTROLS_EXIT] >> 32) & EXIT_SAVE_PREEMPTION_TIMER;
+
+	const uint32_t *want = vmx_required_controls;
+	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, want[VMX_CONTROLS_PIN], &pin)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC, want[VMX_CONTROLS_PROC], &proc)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2, want[VMX_CONTROLS_PROC2], &proc2)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT, want[VMX_CONTROLS_EXIT] | save_timer,
+				    &exit)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY, want[VMX_CONTROLS_ENTRY], &entry)))
+		return err;
+
+	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
 	return VMX_OK;
 }
 
@@ -345,23 +356,7 @@ static enum vmx_error setup_passthrough_controls(const struct vmx_caps *caps, st
 				    &entry)))
 		return err;
 
-	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
-	vmcs_write(VM_EXIT_CONTROLS, exit);
-	vmcs_write(VM_ENTRY_CONTROLS, entry);
-	vmcs_write(EXCEPTION_BITMAP, 0);
-	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
-	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
-	vmcs_write(CR3_TARGET_COUNT, 0);
-	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write(VM_ENTRY_INTR_INFO, 0);
-	vmcs_write(MSR_BITMAP, plat_virt_to_phys(vcpu->msr_bitmap));
-	vmcs_write(TSC_OFFSET, 0);
-	vmcs_write(EPT_POINTER, vcpu->vm->ept.eptp);
-	vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
+	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
 	return VMX_OK;
 }
 
@@ -734,6 +729,14 @@ void vcpu_run_slice(struct vcpu *vcpu)
 		 * APIC timer, whichever is first.  It counts down once every 2^X
 		 * TSC ticks, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C 26.5.1). */
 		uint64_t now = rdtsc(), until = vcpu->slice_end;
+		/* The timer's exit comes only after event injection, and not at
+		 * all when delivering the injected event exits first (SDM Vol. 3C
+		 * 27.7.4): an exit storm could keep it from firing, so the clock
+		 * also ends the slice. */
+		if (now >= vcpu->slice_end) {
+			vcpu->preempted = true;
+			break;
+		}
 		uint64_t deadline = apic_timer_deadline(vcpu);
 		if (deadline && deadline < until)
 			until = deadline;
