@@ -76,8 +76,12 @@ bool identity_map_range(struct identity_map *map, uint64_t end)
 
 static bool map_on_demand_locked(struct identity_map *map, uint64_t pa)
 {
+	/* The CPU's physical-address width, and at most the 48 bits a 4-level
+	 * EPT translates (SDM Vol. 3C 29.3.2). */
 	unsigned bits = map->mtrr->phys_addr_bits ? map->mtrr->phys_addr_bits : 36;
-	if (bits < 64 && pa >> bits)
+	if (bits > 48)
+		bits = 48;
+	if (pa >> bits)
 		return false;
 	if (ept_mapping_size(map->ept, pa))
 		return true; /* another CPU mapped it meanwhile */

@@ -149,6 +149,7 @@ enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm,
 	memset(&pc->vmx, 0, sizeof(pc->vmx));
 	pc->vcpu.vm = vm;
 	pc->vcpu.id = vcpu_id;
+	uint64_t os_cr0 = read_cr0();
 	uint64_t os_fpu_bits = read_cr4() & PASSTHROUGH_OS_CR4_FPU_BITS;
 	if ((err = vmx_cpu_enable(&pc->vmx, plat_this_cpu())) != VMX_OK)
 		return err;
@@ -164,6 +165,7 @@ enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm,
 	int result = passthrough_launch(pc, pc->host.stack_top);
 	if (result != VMX_OK) {
 		vmx_cpu_disable(&pc->vmx);
+		write_cr0(os_cr0); /* the CPU as it was, VMX's fixed CR0 bits included */
 		return (enum vmx_error)result;
 	}
 	return VMX_OK;
@@ -178,6 +180,10 @@ static _Noreturn void passthrough_leave(struct passthrough_cpu *pc)
 {
 	struct vcpu *v = &pc->vcpu;
 	struct passthrough_resume r;
+	/* The OS's view of CR0/CR4: its own bits from the guest fields, the
+	 * bits cvisor owns from the read shadows (SDM Vol. 3C 25.6.6). */
+	uint64_t cr0_mask = vmcs_read(CR0_GUEST_HOST_MASK);
+	uint64_t cr0 = (vmcs_read(GUEST_CR0) & ~cr0_mask) | (vmcs_read(CR0_READ_SHADOW) & cr0_mask);
 	uint64_t cr4_mask = vmcs_read(CR4_GUEST_HOST_MASK);
 	uint64_t cr4 = (vmcs_read(GUEST_CR4) & ~cr4_mask) | (vmcs_read(CR4_READ_SHADOW) & cr4_mask);
 	uint64_t cr3 = vmcs_read(GUEST_CR3), dr7 = vmcs_read(GUEST_DR7);
@@ -210,6 +216,7 @@ static _Noreturn void passthrough_leave(struct passthrough_cpu *pc)
 	vmx_cpu_disable(&pc->vmx);
 	pc->virtualized = false;
 
+	write_cr0(cr0);
 	write_cr4(cr4);
 	write_cr3(cr3);
 	write_dr7(dr7);
