@@ -150,6 +150,6 @@ clean:
 
 include platform/linux/module.mk
 include tests/linux/linux.mk
--include tests/fuzz/fuzz.mk
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/kernel -name '*.d' 2>/dev/null)

@@ -227,6 +227,19 @@ void handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
 	const struct mmio_region *region = mmio_find(vcpu, gpa, 1);
 
+	/* With valid IDT-vectoring information the access was the CPU's own,
+	 * delivering an event (an exception frame pushed onto a stack in the
+	 * device page, say; SDM Vol. 3C 28.2.4), not one by the instruction at
+	 * RIP: decoding that instruction would emulate the wrong access, and
+	 * re-delivering the event would exit again, forever. */
+	uint32_t vectoring = region ? (uint32_t)vmcs_read(IDT_VECTORING_INFO) : 0;
+	if (vectoring & (1u << 31)) {
+		exit_fail_vm(vcpu, exit,
+			     "%s to %s at 0x%llx while delivering vector %u: cvisor emulates only instructions' device accesses",
+			     access_name(exit->qualification), region->name,
+			     (unsigned long long)gpa, vectoring & 0xFF);
+		return;
+	}
 	if (region && !(exit->qualification & EPT_QUAL_FETCH)) {
 		emulate_mmio(vcpu, exit, gpa, region);
 		return;

@@ -250,6 +250,15 @@ static inline void rep_stosb(void *dst, uint8_t value, size_t len)
 			 : "memory", "cc");
 }
 
+/* REP STOSQ: count 8-byte words of value at dst. */
+static inline void rep_stosq(void *dst, uint64_t value, size_t count)
+{
+	__asm__ volatile("cld; rep stosq"
+			 : "+D"(dst), "+c"(count)
+			 : "a"(value)
+			 : "memory", "cc");
+}
+
 /* Reads the 32- or 64-bit value at offset in the GS segment (per-CPU data
  * of the bare-metal platform: IA32_GS_BASE points at it). */
 static inline uint32_t gs_read32(uint64_t offset)

@@ -110,8 +110,12 @@ void vmcs_reset_failures(void)
 	*this_cpu_failures() = 0;
 }
 
+bool vmcs_dump_enabled = true;
+
 void vmcs_dump(void)
 {
+	if (!vmcs_dump_enabled)
+		return;
 	/* Grouped by the type bits 11:10 of the encoding (SDM Vol. 3C 25.11.2). */
 	static const char *const groups[4] = {
 		"control fields", "VM-exit information", "guest state", "host state"

@@ -113,5 +113,8 @@ static inline void vmcs_writenat(vmcs_RWNAT_t f, uint64_t v) { vmcs_write_encodi
 
 /* Named dump of every field that exists on this CPU, grouped by area. */
 void vmcs_dump(void);
+/* True by default; fuzz mode turns the dump off while thousands of VMs end
+ * on purpose (a replay of one case turns it back on). */
+extern bool vmcs_dump_enabled;
 
 #endif

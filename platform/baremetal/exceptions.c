@@ -4,6 +4,7 @@
  */
 #include "boot.h"
 #include "descriptors.h"
+#include "fuzz.h"
 #include "lib/format.h"
 #include "platform.h"
 #include "power.h"
@@ -99,6 +100,8 @@ void exception_handler(struct exception_frame *frame)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
+	line[n < sizeof(line) ? n : sizeof(line) - 1] = '\0';
+	fuzz_report_fatal(line);
 	console_write_emergency(line, n);
 	plat_power_off(false);
 }

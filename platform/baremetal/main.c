@@ -10,9 +10,12 @@
  * command line is "<name> <guest args>" as QEMU would give it.
  * A module whose command line starts with '+' ("module2 <file> +<string>")
  * is a Multiboot module of the guest before it, with <string> as its string.
+ * With the boot option fuzz=SEED:CASES, the first module is instead the
+ * fuzz guest, booted afresh for every case (fuzz.c).
  */
 #include "boot.h"
 #include "exit/exit.h"
+#include "fuzz.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -118,6 +121,13 @@ struct guest_slot {
 };
 static struct guest_slot slots[BOOT_MAX_MODULES];
 
+/* The large EPT page sizes this CPU offers for guest RAM. */
+static unsigned large_page_sizes(const struct vmx_caps *caps)
+{
+	return ((caps->ept_vpid & EPT_CAP_PDE_2MB) ? VM_PAGES_2M : 0) |
+	       ((caps->ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
+}
+
 /*
  * Creates one VM and loads its kernel and modules; false (with a reason
  * printed) if refused.  mod is the kernel; the modules right after it that
@@ -154,9 +164,7 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 		modules[module_count].cmdline = extra[i].cmdline + 1; /* after the '+' */
 		module_count++;
 	}
-	unsigned large_pages = ((caps->ept_vpid & EPT_CAP_PDE_2MB) ? VM_PAGES_2M : 0) |
-			       ((caps->ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
-	if ((err = vm_create_with_pages(vm, id, opt.name, opt.ram, large_pages)) != NULL) {
+	if ((err = vm_create_with_pages(vm, id, opt.name, opt.ram, large_page_sizes(caps))) != NULL) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		return false;
 	}
@@ -240,7 +248,8 @@ static const char *find_boot_option(const char *cmdline, const char *key)
  * Boot option debug.vmcs=FIELD:VALUE (e.g. debug.vmcs=GUEST_TR_AR_BYTES:0x89)
  * writes one VMCS field of the first VM's vCPU 0 after cvisor built it, to
  * break a real VM entry on purpose: the system tests compare cvisor's named
- * rule with the CPU's (Bochs's) own verdict.
+ * rule with the CPU's (Bochs's) own verdict.  In fuzz mode it breaks the
+ * first case, which must then be a finding.
  */
 static const struct vmcs_field_info *debug_field;
 static uint64_t debug_value;
@@ -275,6 +284,18 @@ static void parse_debug_vmcs(const char *cmdline)
 	}
 }
 
+/* debug.vmcs: the first call writes the field into vCPU's VMCS, which
+ * vcpu_create left current; later calls do nothing. */
+static void break_vmcs_on_purpose(struct vcpu *vcpu)
+{
+	if (!debug_field)
+		return;
+	vmcs_write_encoding(debug_field->encoding, debug_value);
+	log_printf("cvisor: debug.vmcs: VM %s vCPU %u: %s set to 0x%llx on purpose\n",
+		   vcpu->vm->name, vcpu->id, debug_field->name, (unsigned long long)debug_value);
+	debug_field = NULL;
+}
+
 /* Phase 2, on every CPU: create the vCPUs pinned here.  All of them exist
  * before any runs, so an early INIT or SIPI always finds its target. */
 static void cpu_create_vcpus(unsigned cpu, void *arg)
@@ -296,13 +317,8 @@ static void cpu_create_vcpus(unsigned cpu, void *arg)
 			}
 			slots[i].vcpu[k] = v;
 			vms[i].vcpus[k] = v;
-			if (debug_field && k == 0) {
-				/* vcpu_create left this VMCS current. */
-				vmcs_write_encoding(debug_field->encoding, debug_value);
-				log_printf("cvisor: debug.vmcs: VM %s vCPU 0: %s set to 0x%llx on purpose\n",
-					   vms[i].name, debug_field->name, (unsigned long long)debug_value);
-				debug_field = NULL;
-			}
+			if (k == 0)
+				break_vmcs_on_purpose(v);
 			log_printf("cvisor: VM %s: vCPU %u runs on CPU %u\n", vms[i].name, k, cpu);
 		}
 	}
@@ -347,31 +363,13 @@ static void cpu_disable_vmx(unsigned cpu, void *arg)
 		*failed = true;
 }
 
-void cvisor_main(const struct boot_info *info)
+/*
+ * The normal run: every guest module becomes a VM, its vCPUs spread over
+ * the usable CPUs; all run until they end.  True when every VM succeeded.
+ */
+static bool run_guest_modules(const struct boot_info *info, const unsigned *usable,
+			      unsigned usable_count, unsigned cpus)
 {
-	unsigned cpus = plat_cpu_count() < MAX_CPUS ? plat_cpu_count() : MAX_CPUS;
-
-	log_printf("cvisor %u.%u: type-1 Intel VT-x hypervisor\n", 0, 1);
-	/* Boot options (multiboot2 /boot/cvisor.elf <options>): trace=exits
-	 * prints every VM exit as it happens. */
-	const char *trace = find_boot_option(info->cmdline, "trace=exits");
-	if (trace && (*trace == ' ' || *trace == '\0'))
-		exit_trace_all = true;
-	if (exit_trace_all)
-		log_printf("cvisor: tracing every VM exit (trace=exits)\n");
-	parse_debug_vmcs(info->cmdline);
-
-	plat_run_on_all_cpus(cpu_enable_vmx, NULL);
-	if (vmx_results[0] != VMX_OK)
-		plat_power_off(false);
-	vmx_caps_print_summary(&vmx_cpus[0].caps);
-
-	/* The CPUs that run guests: those in VMX operation. */
-	unsigned usable[MAX_CPUS], usable_count = 0;
-	for (unsigned cpu = 0; cpu < cpus; cpu++)
-		if (vmx_results[cpu] == VMX_OK)
-			usable[usable_count++] = cpu;
-
 	canary_fill();
 	module_count = info->module_count;
 	bool all_ok = info->module_count > 0 && usable_count == cpus;
@@ -419,13 +417,80 @@ void cvisor_main(const struct boot_info *info)
 		all_ok &= vms[i].success;
 		vm_destroy(&vms[i]);
 	}
-	if (canary_broken)
-		all_ok = false;
+	return all_ok && !canary_broken;
+}
+
+/*
+ * Boot option fuzz=SEED:CASES: the first guest module is the fuzz guest
+ * (guests/fuzz); each case is a fresh VM made from it on the boot CPU
+ * (platform/baremetal/fuzz.c).  True when there was no finding.
+ */
+static bool run_fuzz_cases(const struct boot_info *info, const struct fuzz_plan *plan)
+{
+	struct guest_options opt;
+	const char *err;
+
+	if (!info->module_count) {
+		log_printf("cvisor: fuzz: no guest module to fuzz with (module2 fuzz.elf fuzz)\n");
+		return false;
+	}
+	const struct boot_module *mod = &info->modules[0];
+	if ((err = parse_guest_options(mod->cmdline, &opt)) != NULL) {
+		log_printf("cvisor: fuzz: guest module \"%s\" refused: %s\n", mod->cmdline, err);
+		return false;
+	}
+	struct fuzz_image image = {
+		.data = plat_phys_to_virt(mod->start), .size = mod->end - mod->start,
+		.name = opt.name, .cmdline = opt.cmdline, .ram = opt.ram,
+		.large_pages = large_page_sizes(&vmx_cpus[0].caps),
+		.after_vcpu_create = break_vmcs_on_purpose,
+		.fault_in_first_case = find_boot_option(info->cmdline, "debug.fault") != NULL,
+	};
+	return fuzz_run(&vmx_cpus[0], plan, &image) == 0;
+}
+
+void cvisor_main(const struct boot_info *info)
+{
+	unsigned cpus = plat_cpu_count() < MAX_CPUS ? plat_cpu_count() : MAX_CPUS;
+
+	log_printf("cvisor %u.%u: type-1 Intel VT-x hypervisor\n", 0, 1);
+	/* Boot options (multiboot2 /boot/cvisor.elf <options>): trace=exits
+	 * prints every VM exit as it happens. */
+	const char *trace = find_boot_option(info->cmdline, "trace=exits");
+	if (trace && (*trace == ' ' || *trace == '\0'))
+		exit_trace_all = true;
+	if (exit_trace_all)
+		log_printf("cvisor: tracing every VM exit (trace=exits)\n");
+	parse_debug_vmcs(info->cmdline);
+	/* fuzz=SEED:CASES runs the fuzz cases instead of the guests (README.md). */
+	struct fuzz_plan fuzz_plan;
+	const char *fuzz_value = find_boot_option(info->cmdline, "fuzz=");
+	const char *fuzz_error = fuzz_value ? fuzz_parse_plan(fuzz_value, &fuzz_plan) : NULL;
+	bool fuzzing = fuzz_value != NULL;
+	if (fuzz_error) {
+		log_printf("cvisor: %s\n", fuzz_error);
+		plat_power_off(false);
+	}
+
+	plat_run_on_all_cpus(cpu_enable_vmx, NULL);
+	if (vmx_results[0] != VMX_OK)
+		plat_power_off(false);
+	vmx_caps_print_summary(&vmx_cpus[0].caps);
+
+	/* The CPUs that run guests: those in VMX operation. */
+	unsigned usable[MAX_CPUS], usable_count = 0;
+	for (unsigned cpu = 0; cpu < cpus; cpu++)
+		if (vmx_results[cpu] == VMX_OK)
+			usable[usable_count++] = cpu;
+
+	bool all_ok = fuzzing ? run_fuzz_cases(info, &fuzz_plan)
+			      : run_guest_modules(info, usable, usable_count, cpus);
 
 	bool off_failed = false;
 	plat_run_on_all_cpus(cpu_disable_vmx, &off_failed);
 	if (off_failed)
 		all_ok = false;
-	log_printf("cvisor: %s\n", all_ok ? "all VMs ended successfully" : "a VM failed or was refused");
+	if (!fuzzing)
+		log_printf("cvisor: %s\n", all_ok ? "all VMs ended successfully" : "a VM failed or was refused");
 	plat_power_off(all_ok);
 }

@@ -6,6 +6,7 @@
 #include "platform.h"
 
 #include "boot.h"
+#include "fuzz.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -30,6 +31,8 @@ static spinlock_t page_lock;
 
 void plat_console_write(const char *text, size_t len)
 {
+	if (fuzz_console_capture(text, len))
+		return; /* fuzz mode keeps a case's output until it is needed */
 	spin_lock(&console_lock);
 	serial_write(text, len);
 	spin_unlock(&console_lock);
@@ -61,6 +64,7 @@ _Noreturn void plat_panic(const char *reason)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
+	fuzz_report_fatal(line);
 	console_write_emergency(line, n);
 	plat_power_off(false);
 }

@@ -716,6 +716,31 @@ static void test_ept_violation_on_the_debug_console_emulates_the_store(void **st
 	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 4);
 }
 
+/*
+ * Fuzz finding (make fuzz, seed 20 of the first fuzz guest): a guest whose
+ * stack lay in the debug-console page took an exception; pushing the frame
+ * exited as an EPT violation on the device page while the event was being
+ * delivered.  cvisor decoded the unrelated instruction at RIP (a REP STOS
+ * whose next store faulted), injected #PF, whose delivery exited the same
+ * way: an endless exit loop on one CPU.  Now the VM ends, naming the event.
+ */
+static void test_ept_violation_on_a_device_page_during_event_delivery_ends_the_vm(void **state)
+{
+	(void)state;
+	assert_true(guest_write(&vm, ENTRY, "\x88\x07", 2)); /* mov [edi], al: not the culprit */
+	*reg(GPR_RDI) = MMIO_DEBUG_CONSOLE_GPA;
+	*reg(GPR_RAX) = 'Q';
+	/* Valid, hardware exception (type 3), #PF with an error code (SDM Vol. 3C 25.9.3). */
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0x80000B0E);
+	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS.encoding, MMIO_DEBUG_CONSOLE_GPA + 0x295);
+	exit_with(R_EPT_VIOLATION, 0x2, 0);
+	check_vm_ended(false, "write to debug console at 0xfebff295 while delivering vector 14");
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding) & (1u << 31), 0); /* not re-delivered */
+	if (strstr(fake_console_text(), "[t] Q"))
+		fail_msg("the instruction at RIP was emulated:\n%s", fake_console_text());
+}
+
 static void test_ept_misconfiguration_is_reported_as_a_cvisor_bug(void **state)
 {
 	(void)state;
@@ -876,6 +901,25 @@ static void test_run_slice_returns_when_the_preemption_timer_fires(void **state)
 	vcpu_put(&vcpu);
 }
 
+/* An exit that comes back on every entry (the delivery of an injected
+ * event exits again, before the preemption timer can, SDM Vol. 3C 27.7.4)
+ * still ends the slice once its time is up (found by make fuzz, seed 20). */
+static void test_run_slice_ends_by_the_clock_when_exits_starve_the_timer(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_CPUID, .instruction_len = 2, .guest = the_time_slice_elapses },
+	};
+	fake_script_exits(script, 1);
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vcpu_run_slice(&vcpu); /* a second entry would run past the script */
+	check_vm_running();
+	assert_true(vcpu.preempted);
+	assert_int_equal(fake_cpu.entries, 1);
+	vcpu_put(&vcpu);
+}
+
 static void test_make_current_and_put_switch_the_guest_only_state(void **state)
 {
 	(void)state;
@@ -1017,6 +1061,7 @@ int main(void)
 		C(test_ept_violation_outside_ram_names_address_and_access),
 		C(test_ept_violation_on_instruction_fetch_says_so),
 		C(test_ept_violation_on_the_debug_console_emulates_the_store),
+		C(test_ept_violation_on_a_device_page_during_event_delivery_ends_the_vm),
 		C(test_ept_misconfiguration_is_reported_as_a_cvisor_bug),
 		C(test_triple_fault_ends_the_vm_with_its_registers),
 		C(test_hlt_ends_the_vm),
@@ -1027,6 +1072,7 @@ int main(void)
 		C(test_run_slice_vmlaunch_with_invalid_controls_ends_the_vm),
 		C(test_run_slice_vmfailinvalid_ends_the_vm),
 		C(test_run_slice_returns_when_the_preemption_timer_fires),
+		C(test_run_slice_ends_by_the_clock_when_exits_starve_the_timer),
 		C(test_make_current_and_put_switch_the_guest_only_state),
 		C(test_round_robin_alternates_two_vms_until_both_end),
 	};

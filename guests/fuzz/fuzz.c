@@ -1,0 +1,1269 @@
+/*
+ * The hostile guest of cvisor's fuzz mode (boot option fuzz=SEED:CASES,
+ * platform/baremetal/fuzz.c).  cvisor boots it once per case with
+ * "seed=N" on its command line; everything it does follows from that
+ * seed, so a case replays from it (as far as its outcome does not depend
+ * on time: APIC timers and TSC reads).
+ *
+ * It builds a GDT (kernel and user, 32- and 64-bit code, a TSS with a
+ * random I/O permission bitmap), a 32-bit and an IA-32e IDT whose 256
+ * gates all lead to sandbox.S's recovery, and identity page tables for
+ * 32-bit, PAE and 4-level paging.  Then it performs a random sequence of
+ * actions, each inside fuzz_try():
+ *
+ *  - a snippet of 1-4 instructions in a sandbox at CPL 0 or 3, in 32-bit
+ *    or (in IA-32e mode) 64-bit code, with random register values: random
+ *    bytes, or instructions picked from templates of everything cvisor
+ *    intercepts or emulates (CPUID, VMCALL, IN/OUT/INS/OUTS, RDMSR/WRMSR,
+ *    MOV CR, XSETBV, INVD, HLT, the VMX instructions, MMIO loads, stores
+ *    and string forms) and of what stresses event delivery (INT n,
+ *    exceptions, far jumps and segment loads with bad selectors, IRET,
+ *    SYSENTER ...).  Register values aim at the sandbox, the APIC and
+ *    debug-console pages, addresses outside RAM, MSR indices, ports and
+ *    hypercall numbers;
+ *  - a snippet that uses the local APIC as an interrupt source: its timer
+ *    in each mode, IPIs to itself, EOI, TPR, SVR, then STI; HLT;
+ *  - a paging-mode switch with random CR0/CR3/CR4/EFER values;
+ *  - random changes to page-table entries outside the guest's own code;
+ *  - rarely, a triple fault.
+ *
+ * Snippets run with EFLAGS.TF = 1 and end after a few single steps, so a
+ * random jump or loop cannot run away; whatever faults is caught and the
+ * next action starts.  Many actions end the VM instead (HLT with
+ * interrupts off, MWAIT, a wild physical access, a triple fault, the
+ * debug-exit port, HC_STOP): that is what the fuzzer wants to see cvisor
+ * survive.  A guest that gets through all its actions stops with status 0.
+ *
+ * Command line: seed=N (the PRNG seed), actions=N (default 48), and
+ * "verbose": describe every action before taking it (cvisor adds it when
+ * it replays one seed).
+ */
+#include <stddef.h>
+
+#include "abi/hypercall.h"
+#include "guest.h"
+#include "lib/format.h"
+#include "lib/mem.h"
+
+extern char _end[]; /* guests/lib/linker.ld */
+
+/* ---- guest-physical layout (identity mapped in every paging mode) ---- */
+
+#define SANDBOX_BASE      0x180000u /* above the image, below 2 MiB */
+#define SANDBOX_SIZE      0x40000u
+#define SANDBOX_CODE_SIZE 0x1000u   /* snippets go here */
+#define SANDBOX_DATA      (SANDBOX_BASE + SANDBOX_CODE_SIZE)
+#define SANDBOX_DATA_SIZE 0x30000u  /* random bytes: operands for LGDT, XRSTOR, IRET ... */
+#define SANDBOX_RANDOM_DATA 0x4000u  /* of which the first bytes are random */
+#define SANDBOX_STACK_TOP (SANDBOX_BASE + SANDBOX_SIZE - 0x100)
+#define RAM_NEEDED        0x200000u
+
+#define APIC_PAGE  0xFEE00000u
+#define DEBUG_PAGE 0xFEBFF000u /* cvisor's MMIO debug console */
+
+#define KERNEL_CS   0x08
+#define KERNEL_DS   0x10
+#define KERNEL_CS64 0x18
+#define USER_CS     0x23
+#define USER_DS     0x2B
+#define USER_CS64   0x33
+#define TSS_SEL     0x38
+#define GDT_ENTRIES 10
+
+#define CR0_PE (1u << 0)
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
+#define CR0_TS (1u << 3)
+#define CR0_ET (1u << 4)
+#define CR0_NE (1u << 5)
+#define CR0_WP (1u << 16)
+#define CR0_AM (1u << 18)
+#define CR0_NW (1u << 29)
+#define CR0_CD (1u << 30)
+#define CR0_PG (1u << 31)
+#define CR4_PAE (1u << 5)
+#define CR4_PSE (1u << 4)
+#define EFER_SCE (1u << 0)
+#define EFER_LME (1u << 8)
+#define EFER_NXE (1u << 11)
+
+#define RFLAGS_TF   (1u << 8)
+#define RFLAGS_IF   (1u << 9)
+#define RFLAGS_DF   (1u << 10)
+#define RFLAGS_IOPL (3u << 12)
+#define RFLAGS_NT   (1u << 14)
+#define RFLAGS_VM   (1u << 17)
+#define RFLAGS_AC   (1u << 18)
+#define RFLAGS_ARITH 0x8D5u /* CF PF AF ZF SF OF */
+
+#define DEFAULT_ACTIONS 48
+
+/* ---- what sandbox.S reads and writes ---------------------------------- */
+
+struct __attribute__((packed)) desc_ptr {
+	uint16_t limit;
+	uint32_t base;
+};
+
+/* Offsets are fixed in sandbox.S (ENTRY_*). */
+struct fuzz_entry {
+	uint64_t gpr[16]; /* x86 register numbers: RAX RCX RDX RBX RSP RBP RSI RDI R8-R15 */
+	uint32_t rip, rsp, rflags, steps, cs, ss;
+};
+
+struct fuzz_mode {
+	uint32_t cr0, cr3, cr4, efer_low, efer_high;
+};
+
+struct desc_ptr fuzz_gdt_ptr, fuzz_idt32_ptr, fuzz_idt64_ptr;
+struct fuzz_entry fuzz_entry;
+struct fuzz_mode fuzz_mode;
+extern volatile uint32_t fuzz_ia32e, fuzz_trap_vector;
+extern const uint32_t fuzz_isr32_table[256], fuzz_isr64_table[256];
+
+int fuzz_try(void (*fn)(void));
+void fuzz_enter_32(void);
+void fuzz_enter_64(void);
+void fuzz_set_mode(void);
+void fuzz_triple_fault(void);
+void fuzz_load_tables(uint32_t tss_selector);
+void fuzz_unarmed_trap(uint32_t vector) __attribute__((noreturn));
+
+/* ---- descriptor tables and page tables --------------------------------- */
+
+struct __attribute__((packed)) tss32 {
+	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	uint32_t es, cs, ss, ds, fs, gs, ldt;
+	uint16_t trap, iomap_base;
+	uint8_t iomap[8192 + 1]; /* one bit per port, then the 0xFF end byte (SDM Vol. 1 19.5.2) */
+};
+
+static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
+static uint64_t idt32[256] __attribute__((aligned(8)));
+static uint64_t idt64[512] __attribute__((aligned(16)));
+static struct tss32 tss __attribute__((aligned(128)));
+static uint8_t trap_stack[4096] __attribute__((aligned(16)));
+static uint8_t ist_stack[4096] __attribute__((aligned(16)));
+
+/* 32-bit paging: the low 4 MiB and the two device pages by 4 KiB pages. */
+static uint32_t pd32[1024] __attribute__((aligned(4096)));
+static uint32_t pt32_low[1024] __attribute__((aligned(4096)));
+static uint32_t pt32_debug[1024] __attribute__((aligned(4096)));
+static uint32_t pt32_apic[1024] __attribute__((aligned(4096)));
+/* PAE and 4-level paging share the page directories (2 MiB pages). */
+static uint64_t pdpt_pae[4] __attribute__((aligned(32)));
+static uint64_t pd_low[512] __attribute__((aligned(4096)));
+static uint64_t pd_high[512] __attribute__((aligned(4096)));
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt64[512] __attribute__((aligned(4096)));
+
+static uint32_t ram_end;
+
+/* ---- random numbers: xoshiro128** seeded by splitmix64 ----------------- */
+
+static uint32_t rng[4];
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(uint64_t seed)
+{
+	for (unsigned i = 0; i < 4; i += 2) {
+		uint64_t v = splitmix64(&seed);
+		rng[i] = (uint32_t)v;
+		rng[i + 1] = (uint32_t)(v >> 32);
+	}
+}
+
+static uint32_t rotl(uint32_t x, unsigned k)
+{
+	return (x << k) | (x >> (32 - k));
+}
+
+static uint32_t next(void)
+{
+	uint32_t result = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 9;
+	rng[2] ^= rng[0];
+	rng[3] ^= rng[1];
+	rng[1] ^= rng[2];
+	rng[0] ^= rng[3];
+	rng[2] ^= t;
+	rng[3] = rotl(rng[3], 11);
+	return result;
+}
+
+/* Uniform in [0, n). */
+static uint32_t below(uint32_t n)
+{
+	return (uint32_t)(((uint64_t)next() * n) >> 32);
+}
+
+static bool one_in(uint32_t n)
+{
+	return below(n) == 0;
+}
+
+#define PICK(array) ((array)[below(sizeof(array) / sizeof((array)[0]))])
+
+/* ---- values worth trying ---------------------------------------------- */
+
+static const uint32_t special_values[] = {
+	0, 1, 2, 3, 7, 8, 0x7F, 0x80, 0xFF, 0x100, 0xFFF, 0x1000, 0x1001, 0x7FFF, 0x8000, 0xFFFF,
+	0x10000, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFF000, 0xFFFF0000,
+};
+
+/* The MSRs of docs/guest-contract.md, their neighbours, and some nobody emulates. */
+static const uint32_t msr_indices[] = {
+	0x0, 0x10, 0x1B, 0x3A, 0x48, 0x49, 0x8B, 0xE7, 0xE8, 0xFE, 0x10A, 0x174, 0x175, 0x176, 0x179,
+	0x17A, 0x1A0, 0x1D9, 0x200, 0x201, 0x20E, 0x20F, 0x210, 0x250, 0x258, 0x259, 0x268, 0x26F,
+	0x277, 0x2FF, 0x38F, 0x3F1, 0x400, 0x401, 0x402, 0x403, 0x404, 0x407, 0x408, 0x480, 0x485,
+	0x48B, 0x491, 0x492, 0x6E0, 0x800, 0x802, 0x80F, 0x830, 0x8FF, 0x1FFF, 0x2000, 0x40000000,
+	0x4B564D00, 0xC0000080, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000100,
+	0xC0000101, 0xC0000102, 0xC0000103, 0xC0001234, 0xC0001FFF, 0xC0002000, 0x12345678,
+};
+
+static const uint16_t ports[] = {
+	0x20, 0x21, 0xA0, 0xA1, 0x3F8, 0x3F9, 0x3FA, 0x3FB, 0x3FC, 0x3FD, 0x3FE, 0x3FF, 0xE9,
+	0x510, 0x511, 0x512, 0x8900, 0x60, 0x64, 0x70, 0x71, 0x80, 0xCF8, 0xCFC, 0x0, 0xFFFF,
+	0xFFFE, 0x3F7, 0x400, 0x50F, 0xB004, 0x604,
+};
+
+/* Segment selectors: every descriptor, with each RPL, the LDT, beyond the limit. */
+static const uint16_t selectors[] = {
+	0x00, 0x03, 0x04, 0x08, 0x0B, 0x10, 0x13, 0x18, 0x1B, 0x20, 0x23, 0x28, 0x2B, 0x30,
+	0x33, 0x38, 0x3B, 0x40, 0x43, 0x48, 0x4B, 0x50, 0x57, 0xFFFF, 0xFFF8,
+};
+
+/* Registers of the local APIC page that cvisor emulates (and some it does not). */
+static const uint16_t apic_registers[] = {
+	0x20, 0x30, 0x80, 0x90, 0xA0, 0xB0, 0xD0, 0xE0, 0xF0, 0x100, 0x170, 0x180, 0x200,
+	0x270, 0x280, 0x300, 0x310, 0x320, 0x330, 0x340, 0x350, 0x360, 0x370, 0x380, 0x390,
+	0x3E0, 0x3F0, 0xFF0, 0xFFC,
+};
+
+/* Whether this snippet aims at the device pages: outside the MMIO focus
+ * they are rare, since most instruction forms on them end the VM (cvisor
+ * emulates MOV, MOVZX/MOVSX, STOS and MOVS only). */
+static bool aim_at_devices;
+
+static uint32_t pick_device_address(void)
+{
+	if (one_in(2))
+		return APIC_PAGE + (one_in(3) ? below(4096) : PICK(apic_registers));
+	return DEBUG_PAGE + (one_in(4) ? 4096 - 1 - below(8) : below(4096));
+}
+
+static uint32_t pick_address(void)
+{
+	if (one_in(aim_at_devices ? 2 : 24))
+		return pick_device_address();
+	switch (below(8)) {
+	case 0: case 1: case 2: case 3:
+		return SANDBOX_DATA + below(SANDBOX_DATA_SIZE);
+	case 4:
+		return below(0xA0000);
+	case 5: {
+		/* Around the edges of RAM and of the device pages. */
+		const uint32_t edges[] = { ram_end - 4, ram_end - 1, ram_end, ram_end + 0x1000,
+					   0x9F000, 0x10000000, DEBUG_PAGE - 4, APIC_PAGE - 2,
+					   APIC_PAGE + 0x1000, 0xFEC00000, 0xFED00000, 0xFFFFFFF0 };
+		return PICK(edges);
+	}
+	default:
+		return next();
+	}
+}
+
+static uint32_t pick_value(void)
+{
+	switch (below(16)) {
+	case 0: case 1: case 2: case 3: case 4: case 5:
+		return pick_address();
+	case 6: case 7:
+		return PICK(msr_indices) + (one_in(4) ? below(3) - 1 : 0);
+	case 8:
+		return PICK(ports);
+	case 9: case 10:
+		return PICK(special_values);
+	case 11:
+		return below(16);
+	case 12:
+		return PICK(selectors);
+	default:
+		return next();
+	}
+}
+
+/* ---- instruction templates ---------------------------------------------- */
+
+enum operand_form {
+	NO_OPERAND,
+	MODRM_ANY,       /* ModRM, any mod, with SIB and displacement as encoded */
+	MODRM_MEM,       /* a memory operand */
+	MODRM_REG,       /* mod = 3 */
+	IMM8,
+	IMM16,
+	MODRM_MEM_IMM8,
+	MODRM_MEM_IMM32,
+	FAR_POINTER,     /* ptr16:32 */
+	MOFFS,           /* a 32-bit absolute address */
+	IMM16_IMM8,      /* ENTER */
+};
+
+/* MEMORY: the forms cvisor's MMIO decoder emulates; MEMORY_OTHER: the
+ * forms it refuses (ending the VM when they touch a device page). */
+enum template_class { EXITING, PORT_IO, MSR_ACCESS, CONTROL_REG, MEMORY, MEMORY_OTHER,
+		      CONTROL_FLOW, VMX };
+
+#define ANY_REG 8
+
+struct insn_template {
+	uint8_t class, form, reg, len;
+	uint8_t op[4];
+	bool rare; /* usually ends the VM (or the guest's ability to recover): picked 1 time in 8 */
+};
+
+#define T(class, form, reg, ...) \
+	{ class, form, reg, sizeof((const uint8_t[]){ __VA_ARGS__ }), { __VA_ARGS__ }, false }
+#define RARE(class, form, reg, ...) \
+	{ class, form, reg, sizeof((const uint8_t[]){ __VA_ARGS__ }), { __VA_ARGS__ }, true }
+
+static const struct insn_template templates[] = {
+	/* Instructions that exit unconditionally or by cvisor's controls (SDM Vol. 3C 26.1). */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0xA2),             /* CPUID */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xC1),       /* VMCALL */
+	RARE(EXITING, NO_OPERAND, 0, 0xF4),                   /* HLT */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x08),             /* INVD */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x09),             /* WBINVD */
+	RARE(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xC8),       /* MONITOR */
+	RARE(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xC9),       /* MWAIT */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x37),             /* GETSEC */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x31),             /* RDTSC */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xF9),       /* RDTSCP */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x33),             /* RDPMC */
+	T(EXITING, NO_OPERAND, 0, 0xF3, 0x90),             /* PAUSE */
+	T(EXITING, MODRM_REG, 6, 0x0F, 0xC7),              /* RDRAND */
+	T(EXITING, MODRM_REG, 7, 0x0F, 0xC7),              /* RDSEED */
+	T(EXITING, MODRM_MEM, 7, 0x0F, 0x01),              /* INVLPG */
+	T(EXITING, MODRM_MEM, 0, 0x0F, 0xAE),              /* FXSAVE */
+	T(EXITING, MODRM_MEM, 1, 0x0F, 0xAE),              /* FXRSTOR */
+	T(EXITING, MODRM_MEM, 2, 0x0F, 0xAE),              /* LDMXCSR */
+	T(EXITING, MODRM_MEM, 4, 0x0F, 0xAE),              /* XSAVE */
+	T(EXITING, MODRM_MEM, 5, 0x0F, 0xAE),              /* XRSTOR */
+	T(EXITING, MODRM_MEM, 7, 0x0F, 0xAE),              /* CLFLUSH */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xCA),       /* CLAC */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xCB),       /* STAC */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xEE),       /* RDPKRU */
+	T(EXITING, NO_OPERAND, 0, 0x0F, 0x01, 0xEF),       /* WRPKRU */
+	/* Port I/O, every size and form (SDM Vol. 2 IN, OUT, INS, OUTS). */
+	T(PORT_IO, IMM8, 0, 0xE4), T(PORT_IO, IMM8, 0, 0xE5), T(PORT_IO, IMM8, 0, 0xE6),
+	T(PORT_IO, IMM8, 0, 0xE7), T(PORT_IO, IMM8, 0, 0x66, 0xE5), T(PORT_IO, IMM8, 0, 0x66, 0xE7),
+	T(PORT_IO, NO_OPERAND, 0, 0xEC), T(PORT_IO, NO_OPERAND, 0, 0xED),
+	T(PORT_IO, NO_OPERAND, 0, 0xEE), T(PORT_IO, NO_OPERAND, 0, 0xEF),
+	T(PORT_IO, NO_OPERAND, 0, 0x66, 0xED), T(PORT_IO, NO_OPERAND, 0, 0x66, 0xEF),
+	T(PORT_IO, NO_OPERAND, 0, 0x6C), T(PORT_IO, NO_OPERAND, 0, 0x6D),
+	T(PORT_IO, NO_OPERAND, 0, 0x6E), T(PORT_IO, NO_OPERAND, 0, 0x6F),
+	T(PORT_IO, NO_OPERAND, 0, 0xF3, 0x6C), T(PORT_IO, NO_OPERAND, 0, 0xF3, 0x6D),
+	T(PORT_IO, NO_OPERAND, 0, 0xF3, 0x6E), T(PORT_IO, NO_OPERAND, 0, 0xF3, 0x6F),
+	T(PORT_IO, NO_OPERAND, 0, 0xF3, 0x66, 0x6D), T(PORT_IO, NO_OPERAND, 0, 0xF3, 0x66, 0x6F),
+	T(PORT_IO, NO_OPERAND, 0, 0x67, 0xF3, 0x6E), T(PORT_IO, NO_OPERAND, 0, 0x26, 0x6E),
+	T(PORT_IO, NO_OPERAND, 0, 0x64, 0xF3, 0x6F), T(PORT_IO, NO_OPERAND, 0, 0x67, 0x6D),
+	/* MSRs. */
+	T(MSR_ACCESS, NO_OPERAND, 0, 0x0F, 0x32), T(MSR_ACCESS, NO_OPERAND, 0, 0x0F, 0x30),
+	/* Control and debug registers, XCR0, descriptor tables. */
+	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x22),    /* MOV to CRn */
+	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x20),    /* MOV from CRn */
+	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x23),    /* MOV to DRn */
+	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x21),    /* MOV from DRn */
+	T(CONTROL_REG, NO_OPERAND, 0, 0x0F, 0x06),         /* CLTS */
+	T(CONTROL_REG, MODRM_ANY, 6, 0x0F, 0x01),          /* LMSW */
+	T(CONTROL_REG, MODRM_ANY, 4, 0x0F, 0x01),          /* SMSW */
+	T(CONTROL_REG, NO_OPERAND, 0, 0x0F, 0x01, 0xD1),   /* XSETBV */
+	T(CONTROL_REG, NO_OPERAND, 0, 0x0F, 0x01, 0xD0),   /* XGETBV */
+	RARE(CONTROL_REG, MODRM_MEM, 2, 0x0F, 0x01),          /* LGDT */
+	RARE(CONTROL_REG, MODRM_MEM, 3, 0x0F, 0x01),          /* LIDT */
+	T(CONTROL_REG, MODRM_MEM, 0, 0x0F, 0x01),          /* SGDT */
+	T(CONTROL_REG, MODRM_MEM, 1, 0x0F, 0x01),          /* SIDT */
+	T(CONTROL_REG, MODRM_ANY, 2, 0x0F, 0x00),          /* LLDT */
+	T(CONTROL_REG, MODRM_ANY, 3, 0x0F, 0x00),          /* LTR */
+	T(CONTROL_REG, MODRM_ANY, 0, 0x0F, 0x00),          /* SLDT */
+	T(CONTROL_REG, MODRM_ANY, 1, 0x0F, 0x00),          /* STR */
+	T(CONTROL_REG, MODRM_ANY, 4, 0x0F, 0x00),          /* VERR */
+	T(CONTROL_REG, MODRM_ANY, ANY_REG, 0x0F, 0x02),    /* LAR */
+	T(CONTROL_REG, MODRM_ANY, ANY_REG, 0x0F, 0x03),    /* LSL */
+	T(CONTROL_REG, NO_OPERAND, 0, 0x0F, 0x01, 0xF8),   /* SWAPGS */
+	/* Memory forms: on the MMIO pages these go through cvisor's decoder. */
+	T(MEMORY, MODRM_MEM, ANY_REG, 0x88), T(MEMORY, MODRM_MEM, ANY_REG, 0x89),
+	T(MEMORY, MODRM_MEM, ANY_REG, 0x8A), T(MEMORY, MODRM_MEM, ANY_REG, 0x8B),
+	T(MEMORY, MODRM_MEM, ANY_REG, 0x66, 0x89), T(MEMORY, MODRM_MEM, ANY_REG, 0x66, 0x8B),
+	T(MEMORY, MODRM_MEM_IMM8, 0, 0xC6), T(MEMORY, MODRM_MEM_IMM32, 0, 0xC7),
+	T(MEMORY, MODRM_MEM, ANY_REG, 0x0F, 0xB6), T(MEMORY, MODRM_MEM, ANY_REG, 0x0F, 0xB7),
+	T(MEMORY, MODRM_MEM, ANY_REG, 0x0F, 0xBE), T(MEMORY, MODRM_MEM, ANY_REG, 0x0F, 0xBF),
+	T(MEMORY, MOFFS, 0, 0xA0), T(MEMORY, MOFFS, 0, 0xA1), T(MEMORY, MOFFS, 0, 0xA2),
+	T(MEMORY, MOFFS, 0, 0xA3), T(MEMORY, MOFFS, 0, 0x66, 0xA3),
+	T(MEMORY, NO_OPERAND, 0, 0xA4), T(MEMORY, NO_OPERAND, 0, 0xA5),
+	T(MEMORY, NO_OPERAND, 0, 0xF3, 0xA4), T(MEMORY, NO_OPERAND, 0, 0xF3, 0xA5),
+	T(MEMORY, NO_OPERAND, 0, 0xF3, 0x66, 0xA5), T(MEMORY, NO_OPERAND, 0, 0xAA),
+	T(MEMORY, NO_OPERAND, 0, 0xAB), T(MEMORY, NO_OPERAND, 0, 0xF3, 0xAA),
+	T(MEMORY, NO_OPERAND, 0, 0xF3, 0xAB), T(MEMORY, NO_OPERAND, 0, 0x67, 0xF3, 0xAB),
+	T(MEMORY_OTHER, NO_OPERAND, 0, 0xAC), T(MEMORY_OTHER, NO_OPERAND, 0, 0xF3, 0xAD),
+	T(MEMORY_OTHER, NO_OPERAND, 0, 0xA6), T(MEMORY_OTHER, NO_OPERAND, 0, 0xAE),
+	T(MEMORY_OTHER, MODRM_MEM, ANY_REG, 0x01), T(MEMORY_OTHER, MODRM_MEM, ANY_REG, 0x31),
+	T(MEMORY_OTHER, MODRM_MEM, ANY_REG, 0x87), T(MEMORY_OTHER, MODRM_MEM, ANY_REG, 0x86),
+	T(MEMORY_OTHER, MODRM_MEM, ANY_REG, 0x0F, 0xB1),
+	T(MEMORY_OTHER, MODRM_MEM, ANY_REG, 0xF0, 0x0F, 0xC1),
+	T(MEMORY_OTHER, MODRM_MEM, 1, 0x0F, 0xC7),         /* CMPXCHG8B */
+	T(MEMORY_OTHER, MODRM_MEM_IMM8, 0, 0x83), T(MEMORY_OTHER, MODRM_MEM, 0, 0xFF),
+	T(MEMORY_OTHER, MODRM_MEM, 6, 0xFF), T(MEMORY_OTHER, MODRM_MEM, 0, 0x8F),
+	T(MEMORY_OTHER, MODRM_MEM_IMM8, 5, 0x0F, 0xBA),
+	/* Events and control transfers (SDM Vol. 3A chapter 6). */
+	T(CONTROL_FLOW, IMM8, 0, 0xCD),                    /* INT n */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0xCC),              /* INT3 */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0xCE),              /* INTO */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0xF1),              /* INT1 */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x0F, 0x0B),        /* UD2 */
+	T(CONTROL_FLOW, MODRM_REG, 6, 0xF7),               /* DIV */
+	T(CONTROL_FLOW, MODRM_REG, 7, 0xF7),               /* IDIV */
+	T(CONTROL_FLOW, MODRM_MEM, ANY_REG, 0x62),         /* BOUND */
+	T(CONTROL_FLOW, FAR_POINTER, 0, 0xEA),             /* JMP ptr16:32 */
+	T(CONTROL_FLOW, FAR_POINTER, 0, 0x9A),             /* CALL ptr16:32 */
+	T(CONTROL_FLOW, MODRM_MEM, 5, 0xFF),               /* JMP m16:32 */
+	T(CONTROL_FLOW, MODRM_MEM, 3, 0xFF),               /* CALL m16:32 */
+	T(CONTROL_FLOW, MODRM_REG, ANY_REG, 0x8E),         /* MOV Sreg, r */
+	T(CONTROL_FLOW, MODRM_MEM, ANY_REG, 0x8E),         /* MOV Sreg, m */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0xCF),              /* IRET */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0xCB),              /* RETF */
+	T(CONTROL_FLOW, IMM16, 0, 0xCA),                   /* RETF imm16 */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0xFB),              /* STI */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0xFA),              /* CLI */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x9D),              /* POPF */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x17),              /* POP SS */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x1F),              /* POP DS */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x0F, 0xA1),        /* POP FS */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x61),              /* POPA */
+	T(CONTROL_FLOW, IMM16_IMM8, 0, 0xC8),              /* ENTER */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x0F, 0x34),        /* SYSENTER */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x0F, 0x35),        /* SYSEXIT */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x0F, 0x05),        /* SYSCALL */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x0F, 0x07),        /* SYSRET */
+	T(CONTROL_FLOW, NO_OPERAND, 0, 0x0F, 0xFF),        /* UD0 */
+	/* VMX instructions: #UD from cvisor (docs/guest-contract.md). */
+	T(VMX, NO_OPERAND, 0, 0x0F, 0x01, 0xC2),           /* VMLAUNCH */
+	T(VMX, NO_OPERAND, 0, 0x0F, 0x01, 0xC3),           /* VMRESUME */
+	T(VMX, NO_OPERAND, 0, 0x0F, 0x01, 0xC4),           /* VMXOFF */
+	T(VMX, NO_OPERAND, 0, 0x0F, 0x01, 0xD4),           /* VMFUNC */
+	T(VMX, MODRM_ANY, ANY_REG, 0x0F, 0x78),            /* VMREAD */
+	T(VMX, MODRM_ANY, ANY_REG, 0x0F, 0x79),            /* VMWRITE */
+	T(VMX, MODRM_MEM, 6, 0x0F, 0xC7),                  /* VMPTRLD */
+	T(VMX, MODRM_MEM, 6, 0x66, 0x0F, 0xC7),            /* VMCLEAR */
+	T(VMX, MODRM_MEM, 6, 0xF3, 0x0F, 0xC7),            /* VMXON */
+	T(VMX, MODRM_MEM, 7, 0x0F, 0xC7),                  /* VMPTRST */
+	T(VMX, MODRM_MEM, ANY_REG, 0x66, 0x0F, 0x38),      /* INVEPT/INVVPID/INVPCID: next byte below */
+};
+
+#define TEMPLATE_COUNT (sizeof(templates) / sizeof(templates[0]))
+
+/* ---- building a snippet -------------------------------------------------- */
+
+static uint8_t *code, *code_end;
+static bool snippet_64;
+/* At CPL 0 outside IA-32e mode an exception on a wild stack is a triple
+ * fault: register operands then mostly avoid ESP (loads, MOV from CR/DR). */
+static bool protect_esp;
+
+static void emit(uint8_t b)
+{
+	if (code < code_end)
+		*code++ = b;
+}
+
+static void emit16(uint32_t v)
+{
+	emit((uint8_t)v);
+	emit((uint8_t)(v >> 8));
+}
+
+static void emit32(uint32_t v)
+{
+	emit16(v);
+	emit16(v >> 16);
+}
+
+static void emit_prefixes(void)
+{
+	static const uint8_t prefixes[] = { 0x66, 0x67, 0xF3, 0xF2, 0xF0, 0x2E, 0x36, 0x3E,
+					    0x26, 0x64, 0x65 };
+	while (one_in(aim_at_devices ? 12 : 5))
+		emit(PICK(prefixes));
+	if (snippet_64 && one_in(3))
+		emit((uint8_t)(0x40 + below(16))); /* REX */
+}
+
+/* ModRM, SIB and displacement (SDM Vol. 2A 2.1.5). */
+static void emit_modrm(enum operand_form form, unsigned reg)
+{
+	unsigned mod = form == MODRM_REG ? 3 : form == MODRM_ANY ? below(4) : below(3);
+	unsigned rm = below(8), r = reg == ANY_REG ? below(8) : reg;
+
+	if (protect_esp && reg == ANY_REG && r == 4)
+		r = 5;
+	if (protect_esp && mod == 3 && rm == 4)
+		rm = 6;
+
+	emit((uint8_t)(mod << 6 | r << 3 | rm));
+	if (mod == 3)
+		return;
+	bool disp32 = mod == 2 || (mod == 0 && rm == 5);
+	if (rm == 4) {
+		unsigned base = below(8);
+		emit((uint8_t)(below(4) << 6 | below(8) << 3 | base));
+		if (mod == 0 && base == 5)
+			disp32 = true;
+	}
+	if (mod == 1)
+		emit(one_in(2) ? 0 : (uint8_t)next());
+	else if (disp32)
+		emit32(mod == 0 ? pick_address() : one_in(2) ? below(0x100) : pick_value());
+}
+
+static void emit_template(const struct insn_template *t)
+{
+	emit_prefixes();
+	for (unsigned i = 0; i < t->len; i++)
+		emit(t->op[i]);
+	if (t->class == VMX && t->op[2] == 0x38)
+		emit((uint8_t)(0x80 + below(3))); /* INVEPT, INVVPID, INVPCID */
+	switch ((enum operand_form)t->form) {
+	case NO_OPERAND:
+		break;
+	case MODRM_ANY:
+	case MODRM_MEM:
+	case MODRM_REG:
+		emit_modrm((enum operand_form)t->form, t->reg);
+		break;
+	case IMM8:
+		emit(t->class == PORT_IO ? (uint8_t)PICK(ports) : (uint8_t)next());
+		break;
+	case IMM16:
+		emit16(next());
+		break;
+	case MODRM_MEM_IMM8:
+		emit_modrm(MODRM_MEM, t->reg);
+		emit((uint8_t)next());
+		break;
+	case MODRM_MEM_IMM32:
+		emit_modrm(MODRM_MEM, t->reg);
+		emit32(pick_value());
+		break;
+	case FAR_POINTER:
+		emit32(one_in(2) ? SANDBOX_BASE + below(SANDBOX_CODE_SIZE) : pick_value());
+		emit16(PICK(selectors));
+		break;
+	case MOFFS:
+		emit32(pick_address());
+		break;
+	case IMM16_IMM8:
+		emit16(below(0x100));
+		emit((uint8_t)below(4));
+		break;
+	}
+}
+
+static const struct insn_template *pick_template(int class)
+{
+	for (;;) {
+		const struct insn_template *t = &templates[below(TEMPLATE_COUNT)];
+		if ((class < 0 || t->class == class) && (!t->rare || one_in(8)))
+			return t;
+	}
+}
+
+static void emit_random_bytes(void)
+{
+	unsigned n = 1 + below(12);
+	emit_prefixes();
+	for (unsigned i = 0; i < n; i++)
+		emit((uint8_t)next());
+}
+
+/* What an action concentrates on: the instruction classes and the registers. */
+enum focus { FOCUS_RANDOM_BYTES, FOCUS_MIXED, FOCUS_HYPERCALL, FOCUS_PORT, FOCUS_MMIO,
+	     FOCUS_MSR, FOCUS_CONTROL_REG, FOCUS_EVENTS, FOCUS_VMX, FOCUS_APIC };
+
+static const uint8_t focus_weights[] = {
+	[FOCUS_RANDOM_BYTES] = 12, [FOCUS_MIXED] = 14, [FOCUS_HYPERCALL] = 10, [FOCUS_PORT] = 10,
+	[FOCUS_MMIO] = 16, [FOCUS_MSR] = 12, [FOCUS_CONTROL_REG] = 10, [FOCUS_EVENTS] = 10,
+	[FOCUS_VMX] = 3, [FOCUS_APIC] = 10,
+};
+
+/* MOV DWORD [APIC_PAGE + reg], imm32: C7 /0 with a SIB byte that has
+ * neither base nor index, an absolute disp32 in 32- and 64-bit code alike. */
+static void emit_apic_write(uint32_t reg, uint32_t value)
+{
+	emit(0xC7);
+	emit(0x04);
+	emit(0x25);
+	emit32(APIC_PAGE + reg);
+	emit32(value);
+}
+
+/* An interrupt vector: mostly valid (32-255), sometimes one the APIC
+ * refuses (0-15) or an exception vector (16-31). */
+static uint32_t apic_vector(void)
+{
+	return one_in(8) ? below(32) : 32 + below(224);
+}
+
+/*
+ * The local APIC as an interrupt source (SDM Vol. 3A 11.5.4, 11.6): arm the
+ * timer in one of its modes, send an IPI to itself, write EOI, TPR or SVR;
+ * then often enable interrupts and wait, with HLT or a PAUSE.  Whatever
+ * arrives ends the snippet through the IDT.
+ */
+static void emit_apic_snippet(void)
+{
+	unsigned writes = 1 + below(3);
+	bool event_coming = false; /* something should arrive: HLT may wait for it */
+
+	if (!one_in(4)) {
+		/* Open the APIC up first: software-enabled, TPR 0, the interrupt in
+		 * service (if any) acknowledged. */
+		emit_apic_write(0xF0, 0x1FF);
+		emit_apic_write(0x80, 0);
+		emit_apic_write(0xB0, 0);
+	}
+	for (unsigned i = 0; i < writes; i++) {
+		switch (below(8)) {
+		case 0: case 1: case 2: {
+			/* LVT timer: mode one-shot, periodic, TSC-deadline (or the reserved 3). */
+			uint32_t mode = one_in(8) ? 3 : below(3);
+			emit_apic_write(0x3E0, one_in(4) ? 0xB /* divide by 1 */ : below(16));
+			emit_apic_write(0x320, apic_vector() | mode << 17 | (one_in(8) ? 1u << 16 : 0));
+			if (mode == 2) {
+				/* IA32_TSC_DEADLINE = TSC + a little: RDTSC; ADD EAX, imm32;
+				 * MOV ECX, 0x6E0; WRMSR. */
+				emit(0x0F);
+				emit(0x31);
+				emit(0x05);
+				emit32(below(20000));
+				emit(0xB9);
+				emit32(0x6E0);
+				emit(0x0F);
+				emit(0x30);
+			} else {
+				/* Periodic with a tiny count is an interrupt storm: rarer. */
+				uint32_t count = one_in(4) ? next()
+						 : mode != 1 ? below(4000)
+						 : one_in(8) ? below(8) : 2000 + below(20000);
+				emit_apic_write(0x380, count);
+				event_coming |= count < 4000;
+			}
+			break;
+		}
+		case 3: case 4: {
+			/* ICR: fixed, lowest priority, NMI, INIT (rarely: it parks the
+			 * only vCPU), start-up; the self, all and all-but-self shorthands. */
+			static const uint32_t modes[] = { 0, 0, 0, 1, 4, 4, 6, 2, 7 };
+			uint32_t mode = one_in(32) ? 5 : PICK(modes);
+			emit_apic_write(0x310, one_in(2) ? 0 : next() & 0xFF000000u);
+			emit_apic_write(0x300, apic_vector() | mode << 8 | (next() & (1u << 11 | 1u << 14 | 1u << 15)) |
+					       below(4) << 18);
+			event_coming = true;
+			break;
+		}
+		case 5:
+			emit_apic_write(0xB0, 0); /* EOI */
+			break;
+		case 6:
+			emit_apic_write(0x80, below(256)); /* TPR */
+			break;
+		default:
+			emit_apic_write(0xF0, (one_in(8) ? 0 : 1u << 8) | below(256)); /* SVR */
+			break;
+		}
+	}
+	switch (below(4)) {
+	case 0:
+		if (!event_coming && !one_in(16))
+			break;
+		emit(0xFB); /* STI; HLT: sleep until something arrives */
+		emit(0xF4);
+		break;
+	case 1:
+		emit(0xFB); /* STI; PAUSE; PAUSE */
+		emit(0xF3);
+		emit(0x90);
+		emit(0xF3);
+		emit(0x90);
+		break;
+	default:
+		break;
+	}
+}
+
+static enum focus pick_focus(void)
+{
+	unsigned total = 0;
+	for (unsigned i = 0; i < sizeof(focus_weights); i++)
+		total += focus_weights[i];
+	unsigned r = below(total);
+	for (unsigned i = 0; i < sizeof(focus_weights); i++) {
+		if (r < focus_weights[i])
+			return (enum focus)i;
+		r -= focus_weights[i];
+	}
+	return FOCUS_MIXED;
+}
+
+static uint32_t hypercall_number(void)
+{
+	unsigned r = below(64);
+	if (r < 56)
+		return r % 6 == HC_STOP ? HC_PRINT_STRING : r % 6;
+	if (r < 57)
+		return HC_STOP;
+	return r < 60 ? 6 + below(4) : next();
+}
+
+static uint32_t xcr0_value(void)
+{
+	/* x87, SSE, AVX, MPX, AVX-512, PKRU, AMX: legal and illegal mixes. */
+	static const uint32_t values[] = { 1, 3, 7, 0xE7, 0x207, 0x2E7, 0, 2, 5, 0x1F, 0x27,
+					   0x67, 0x9, 0x11, 0x19, 0x60007, 0x20007, 0x200 };
+	return one_in(4) ? next() : PICK(values);
+}
+
+static uint32_t control_register_value(void)
+{
+	switch (below(4)) {
+	case 0:
+		return CR0_PE | CR0_ET | (next() & (CR0_MP | CR0_EM | CR0_TS | CR0_NE | CR0_WP |
+						    CR0_AM | CR0_NW | CR0_CD | CR0_PG));
+	case 1:
+		return next() & 0x007F7FFF; /* CR4-looking */
+	case 2:
+		return (uint32_t)(uintptr_t)PICK(((const void *const[]){ pd32, pdpt_pae, pml4 }));
+	default:
+		return next();
+	}
+}
+
+static void randomize_registers(enum focus focus)
+{
+	uint64_t *g = fuzz_entry.gpr;
+
+	for (unsigned i = 0; i < 16; i++) {
+		uint32_t high = 0;
+		if (snippet_64)
+			high = one_in(2) ? 0 : one_in(2) ? 0xFFFFFFFFu : next();
+		g[i] = (uint64_t)high << 32 | pick_value();
+	}
+	/* RCX is the count of REP string forms: cvisor emulates up to 4096
+	 * iterations per exit, so a huge one mostly just runs into the
+	 * watchdog. */
+	if (!one_in(4))
+		g[1] = below(32);
+	switch (focus) {
+	case FOCUS_HYPERCALL:
+		g[0] = hypercall_number();
+		g[3] = one_in(2) ? pick_address() : one_in(2) ? below(0x100) : pick_value();
+		g[1] = one_in(2) ? PICK(((const uint32_t[]){ 0, 1, 80, 4095, 4096, 4097, 0xFFFFFFFF }))
+				 : pick_value();
+		break;
+	case FOCUS_PORT:
+		g[2] = PICK(ports);
+		g[1] = one_in(8) ? pick_value() : below(9); /* REP counts: huge ones are slow */
+		g[6] = one_in(2) ? SANDBOX_DATA + below(SANDBOX_DATA_SIZE) : pick_address();
+		g[7] = one_in(2) ? SANDBOX_DATA + below(SANDBOX_DATA_SIZE) : pick_address();
+		break;
+	case FOCUS_MMIO:
+		for (unsigned i = 0; i < 8; i++)
+			if (i != 4 && !one_in(4))
+				g[i] = pick_device_address() - (one_in(4) ? below(4) : 0);
+		g[1] = one_in(8) ? g[1] : below(20); /* REP counts: most stay on the page */
+		break;
+	case FOCUS_MSR:
+		g[1] = PICK(msr_indices);
+		if (one_in(3))
+			g[0] = 0, g[2] = 0;
+		break;
+	case FOCUS_CONTROL_REG:
+		for (unsigned i = 0; i < 8; i++)
+			if (i != 4 && one_in(2))
+				g[i] = control_register_value();
+		if (one_in(2)) {
+			g[1] = one_in(4) ? below(3) : 0;
+			g[0] = xcr0_value();
+			g[2] = one_in(4) ? next() : 0;
+		} else if (one_in(3)) {
+			g[1] = 0xC0000080; /* IA32_EFER */
+			g[0] = next() & (one_in(2) ? 0xD01 : 0xFFFFFFFF);
+			g[2] = one_in(4) ? next() : 0;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static enum template_class focus_class(enum focus focus)
+{
+	switch (focus) {
+	case FOCUS_HYPERCALL:
+	case FOCUS_RANDOM_BYTES:
+	case FOCUS_MIXED:
+		return EXITING;
+	case FOCUS_PORT:
+		return PORT_IO;
+	case FOCUS_MMIO:
+		return MEMORY;
+	case FOCUS_MSR:
+		return MSR_ACCESS;
+	case FOCUS_CONTROL_REG:
+		return CONTROL_REG;
+	case FOCUS_EVENTS:
+		return CONTROL_FLOW;
+	case FOCUS_VMX:
+		return VMX;
+	case FOCUS_APIC:
+		return MEMORY;
+	}
+	return EXITING;
+}
+
+static uint32_t snippet_rflags(bool user)
+{
+	uint32_t f = 0x2 | RFLAGS_TF | (next() & RFLAGS_ARITH);
+	if (one_in(3))
+		f |= RFLAGS_IF;
+	if (one_in(8))
+		f |= RFLAGS_DF;
+	if (user && one_in(3))
+		f |= RFLAGS_IOPL;
+	if (one_in(16))
+		f |= RFLAGS_AC;
+	if (one_in(64))
+		f |= RFLAGS_NT;
+	/* IRET at CPL 0 with EFLAGS.VM = 1 enters virtual-8086 mode (SDM Vol. 3A 20.2.5). */
+	if (!user && !fuzz_ia32e && one_in(64))
+		f |= RFLAGS_VM;
+	return f;
+}
+
+static unsigned traps_seen[256];
+
+static void write_apic_eoi(void)
+{
+	*(volatile uint32_t *)(uintptr_t)(APIC_PAGE + 0xB0) = 0;
+}
+/* "verbose" on the command line (cvisor adds it when it replays one seed):
+ * every action is described before it runs. */
+static bool verbose;
+static unsigned action_number;
+
+static const char *const focus_names[] = {
+	[FOCUS_RANDOM_BYTES] = "random bytes", [FOCUS_MIXED] = "mixed", [FOCUS_HYPERCALL] = "hypercall",
+	[FOCUS_PORT] = "port I/O", [FOCUS_MMIO] = "MMIO", [FOCUS_MSR] = "MSR",
+	[FOCUS_CONTROL_REG] = "control registers", [FOCUS_EVENTS] = "events", [FOCUS_VMX] = "VMX",
+	[FOCUS_APIC] = "APIC timer and IPIs",
+};
+
+static void describe_snippet(enum focus focus, uint32_t start)
+{
+	char hex[3 * 48 + 1];
+	size_t n = 0;
+	const uint8_t *p = (const uint8_t *)(uintptr_t)start;
+	for (; p < code && n + 3 < sizeof(hex); p++)
+		n += fmt_snprintf(hex + n, sizeof(hex) - n, "%02x ", *p);
+	say("action %u: %s at CPL %u, %s, %u step(s), RFLAGS 0x%x, at 0x%x: %s", action_number,
+	    focus_names[focus], fuzz_entry.cs & 3, snippet_64 ? "64-bit" : "32-bit",
+	    fuzz_entry.steps, fuzz_entry.rflags, start, hex);
+	const uint64_t *g = fuzz_entry.gpr;
+	say("  RAX 0x%llx RCX 0x%llx RDX 0x%llx RBX 0x%llx RSP 0x%x RBP 0x%llx RSI 0x%llx RDI 0x%llx",
+	    (unsigned long long)g[0], (unsigned long long)g[1], (unsigned long long)g[2],
+	    (unsigned long long)g[3], fuzz_entry.rsp, (unsigned long long)g[5],
+	    (unsigned long long)g[6], (unsigned long long)g[7]);
+}
+
+static void run_snippet(void)
+{
+	enum focus focus = pick_focus();
+	/* Random bytes at CPL 0 often wreck ESP (POP ESP, LEAVE, XCHG ESP ...),
+	 * and an exception on a wild stack is a triple fault outside IA-32e
+	 * mode: they run at CPL 3 mostly. */
+	bool user = focus == FOCUS_RANDOM_BYTES ? !one_in(4) : focus != FOCUS_APIC && one_in(3);
+	aim_at_devices = focus == FOCUS_MMIO;
+	snippet_64 = fuzz_ia32e && one_in(2);
+	protect_esp = !user && !fuzz_ia32e && !one_in(16);
+
+	uint32_t start = SANDBOX_BASE + below(SANDBOX_CODE_SIZE - 0x100);
+	code = (uint8_t *)(uintptr_t)start;
+	code_end = (uint8_t *)(uintptr_t)(SANDBOX_BASE + SANDBOX_CODE_SIZE - 2);
+
+	/* A wild stack pointer at CPL 0, loaded by the snippet itself so that
+	 * the IRET frame that enters it still lands on the sandbox stack.  In
+	 * IA-32e mode the IST stack takes the exception that follows; in
+	 * legacy mode it cannot be delivered (a triple fault): rare there. */
+	if (!user && one_in(snippet_64 ? 16 : 1024)) {
+		emit(0xBC); /* MOV ESP, imm32 */
+		emit32(pick_address());
+	}
+
+	if (focus == FOCUS_RANDOM_BYTES) {
+		emit_random_bytes();
+	} else if (focus == FOCUS_APIC) {
+		emit_apic_snippet();
+	} else if (focus == FOCUS_HYPERCALL) {
+		emit_prefixes();
+		emit(0x0F); /* VMCALL */
+		emit(0x01);
+		emit(0xC1);
+	} else {
+		unsigned n = 1 + (one_in(3) ? below(3) : 0);
+		for (unsigned i = 0; i < n; i++) {
+			int class = focus == FOCUS_MIXED ? -1 : (int)focus_class(focus);
+			if (focus == FOCUS_MMIO && one_in(16))
+				class = MEMORY_OTHER;
+			emit_template(pick_template(class));
+		}
+	}
+	emit(0x0F); /* UD2: falling off the end traps too */
+	emit(0x0B);
+
+	randomize_registers(focus);
+	if (!user && !one_in(4))
+		fuzz_entry.gpr[5] = SANDBOX_STACK_TOP - below(0x100) * 4; /* LEAVE keeps a good stack */
+	fuzz_entry.steps = focus == FOCUS_APIC ? 8 + below(24) : 1 + below(one_in(4) ? 24 : 6);
+	fuzz_entry.rflags = snippet_rflags(user);
+	uint32_t stack = user && one_in(8) ? pick_address() : SANDBOX_STACK_TOP - below(0x100) * 4;
+	if (user) {
+		fuzz_entry.cs = snippet_64 ? USER_CS64 : USER_CS;
+		fuzz_entry.ss = USER_DS;
+		/* 32-bit user segments are based at the sandbox; 64-bit mode ignores the base. */
+		uint32_t base = snippet_64 ? 0 : SANDBOX_BASE;
+		fuzz_entry.rip = start - base;
+		fuzz_entry.rsp = stack - base;
+	} else {
+		fuzz_entry.cs = snippet_64 ? KERNEL_CS64 : KERNEL_CS;
+		fuzz_entry.ss = KERNEL_DS;
+		fuzz_entry.rip = start;
+		fuzz_entry.rsp = stack;
+	}
+	if (verbose)
+		describe_snippet(focus, start);
+	int vector = fuzz_try(snippet_64 ? fuzz_enter_64 : fuzz_enter_32);
+	if (vector >= 0)
+		traps_seen[vector & 0xFF]++;
+	/* An interrupt from the APIC stays in service until EOI: acknowledge
+	 * it (cvisor emulates this store) so the next one can come. */
+	if (vector >= 32 && one_in(2))
+		fuzz_try(write_apic_eoi);
+	if (verbose)
+		say("  ended by vector %d", vector);
+}
+
+/* ---- paging modes ------------------------------------------------------- */
+
+enum paging { PAGING_OFF, PAGING_32BIT, PAGING_PAE, PAGING_IA32E, PAGING_RANDOM };
+
+static void choose_mode(void)
+{
+	/* Without paging, the next wild address ends the VM: rare. */
+	enum paging kind = one_in(16) ? PAGING_OFF : one_in(10) ? PAGING_RANDOM
+			   : (enum paging)(PAGING_32BIT + below(3));
+	uint32_t cr0 = CR0_PE | CR0_ET | CR0_NE | (next() & (CR0_MP | CR0_WP | CR0_AM));
+	/* VME PVI TSD DE PSE MCE PGE PCE OSFXSR OSXMMEXCPT UMIP FSGSBASE OSXSAVE */
+	uint32_t cr4 = next() & 0x50FDFu & ~CR4_PAE;
+	uint32_t efer = next() & (EFER_SCE | EFER_NXE);
+
+	if (one_in(8))
+		cr0 |= next() & (CR0_TS | CR0_EM | CR0_CD);
+	if (one_in(16))
+		cr0 |= CR0_NW | CR0_CD;
+	fuzz_mode.cr3 = (uint32_t)(uintptr_t)pd32;
+	switch (kind) {
+	case PAGING_OFF:
+		efer |= one_in(4) ? EFER_LME : 0;
+		break;
+	case PAGING_32BIT:
+		cr0 |= CR0_PG;
+		break;
+	case PAGING_PAE:
+		cr0 |= CR0_PG;
+		cr4 |= CR4_PAE;
+		fuzz_mode.cr3 = (uint32_t)(uintptr_t)pdpt_pae;
+		break;
+	case PAGING_IA32E:
+		cr0 |= CR0_PG;
+		cr4 |= CR4_PAE | (one_in(8) ? 1u << 17 : 0); /* PCIDE */
+		efer |= EFER_LME;
+		fuzz_mode.cr3 = (uint32_t)(uintptr_t)pml4;
+		break;
+	case PAGING_RANDOM:
+		cr0 = one_in(4) ? next() : cr0 | (next() & 0x6005003Fu) | (one_in(4) ? 0 : CR0_PG);
+		cr4 = next() & (one_in(2) ? 0x01FFFFFFu : 0xFFFFFFFFu);
+		efer = one_in(2) ? next() : efer | (next() & 0xD01);
+		fuzz_mode.cr3 = control_register_value();
+		break;
+	}
+	if (one_in(8)) {
+		/* One wrong bit somewhere. */
+		uint32_t bit = 1u << below(32);
+		switch (below(3)) {
+		case 0: cr0 ^= bit; break;
+		case 1: cr4 ^= bit; break;
+		default: efer ^= bit; break;
+		}
+	}
+	fuzz_mode.cr0 = cr0;
+	fuzz_mode.cr4 = cr4;
+	fuzz_mode.efer_low = efer;
+	fuzz_mode.efer_high = kind == PAGING_RANDOM && one_in(4) ? next() : 0;
+}
+
+/*
+ * Paging-structure entries that do not map the guest's own code, data or
+ * the snippet page and stack: the sandbox data pages, the device pages,
+ * and unused directory slots.  A random one gets a random entry: present
+ * or not, any flags (PS with and without CR4.PSE, reserved bits, XD),
+ * pointing at sandbox data (so random bytes become the next table), past
+ * RAM, or at a device page.  cvisor's own walk (guest_paging.c, used to
+ * emulate MMIO and string I/O) then meets what the CPU's walk meets.
+ * The TLB keeps old translations until the CR3 reload that may follow.
+ */
+static uint64_t random_entry(void)
+{
+	static const uint32_t targets[] = { 0x200000, 0x400000, 0x10000000, APIC_PAGE, DEBUG_PAGE,
+					    0xFEC00000, 0 };
+	uint64_t address = one_in(2) ? (SANDBOX_DATA + below(SANDBOX_RANDOM_DATA)) & ~0xFFFu
+				     : PICK(targets);
+	uint64_t flags = one_in(4) ? next() & 0xFFF : 0x7 | (next() & 0x1E0);
+	if (one_in(8))
+		flags |= (uint64_t)(next() & 0xFFF) << 52 | (uint64_t)below(16) << 40; /* XD, reserved */
+	return address | flags;
+}
+
+static void mutate_page_table(void)
+{
+	uint64_t entry = random_entry();
+	uint32_t sandbox_page = (SANDBOX_DATA >> 12) + below(SANDBOX_DATA_SIZE >> 12);
+
+	switch (below(10)) {
+	case 0: pt32_low[sandbox_page] = (uint32_t)entry; break;
+	case 1: pt32_debug[(DEBUG_PAGE >> 12) & 1023] = (uint32_t)entry; break;
+	case 2: pt32_apic[(APIC_PAGE >> 12) & 1023] = (uint32_t)entry; break;
+	case 3: pd32[1 + below(0x3F0)] = (uint32_t)entry; break;
+	case 4: pd_low[1 + below(511)] = entry; break;
+	case 5: pd_high[below(512)] = entry; break;
+	case 6: pdpt64[1 + below(2)] = entry; break;
+	case 7: pdpt64[4 + below(60)] = entry; break;
+	case 8: pml4[1 + below(511)] = entry; break;
+	default: pdpt_pae[1 + below(2)] = entry & ~0x1E6ull; break; /* PAE PDPTE: only P, PWT, PCD */
+	}
+}
+
+/* Reloads CR3 with its own value (flushing the TLB; in PAE mode it also
+ * reloads the PDPTEs, SDM Vol. 3A 4.4.1). */
+static void reload_cr3(void)
+{
+	guest_write_cr3(guest_read_cr3());
+}
+
+/*
+ * A mode switch that faults half way leaves paging off (its first step):
+ * then go back to the last mode that worked, or stay without paging.
+ */
+static void switch_mode(void)
+{
+	/* Until a switch succeeds: 32-bit paging. */
+	static struct fuzz_mode last_good = { CR0_PE | CR0_ET | CR0_NE | CR0_PG, 0, 0, 0, 0 };
+
+	choose_mode();
+	if (verbose)
+		say("action %u: paging mode: CR0 0x%x CR3 0x%x CR4 0x%x EFER 0x%x%08x", action_number,
+		    fuzz_mode.cr0, fuzz_mode.cr3, fuzz_mode.cr4, fuzz_mode.efer_high, fuzz_mode.efer_low);
+	int vector = fuzz_try(fuzz_set_mode);
+	if (verbose)
+		say("  %s (vector %d), IA-32e mode %u", vector < 0 ? "done" : "faulted", vector, fuzz_ia32e);
+	if (vector < 0) {
+		last_good = fuzz_mode;
+		return;
+	}
+	if (!last_good.cr3)
+		last_good.cr3 = (uint32_t)(uintptr_t)pd32;
+	fuzz_mode = last_good;
+	fuzz_try(fuzz_set_mode);
+}
+
+/* ---- tables --------------------------------------------------------------- */
+
+static uint64_t segment(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+	return (limit & 0xFFFFull) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
+	       (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
+	       (uint64_t)(base >> 24) << 56;
+}
+
+static void build_tables(void)
+{
+	/* Access bytes: P, DPL, S, type (accessed, so loading writes nothing);
+	 * flags: G, D/B, L (SDM Vol. 3A 3.4.5). */
+	gdt[1] = segment(0, 0xFFFFF, 0x9B, 0xC);                     /* 0x08 code, 32-bit */
+	gdt[2] = segment(0, 0xFFFFF, 0x93, 0xC);                     /* 0x10 data */
+	gdt[3] = segment(0, 0xFFFFF, 0x9B, 0xA);                     /* 0x18 code, 64-bit */
+	gdt[4] = segment(SANDBOX_BASE, SANDBOX_SIZE - 1, 0xFB, 0x4); /* 0x23 user code, the sandbox */
+	gdt[5] = segment(SANDBOX_BASE, SANDBOX_SIZE - 1, 0xF3, 0x4); /* 0x2B user data, the sandbox */
+	gdt[6] = segment(0, 0xFFFFF, 0xFB, 0xA);                     /* 0x33 user code, 64-bit */
+	gdt[7] = segment((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0); /* 0x38 32-bit TSS */
+	gdt[8] = segment(0, 0xFFFF, 0x9B, 0);                        /* 0x40 code, 16-bit */
+	gdt[9] = segment(0, 0xFFFFF, 0x13, 0xC);                     /* 0x48 data, not present */
+	fuzz_gdt_ptr = (struct desc_ptr){ sizeof(gdt) - 1, (uint32_t)(uintptr_t)gdt };
+
+	/* Interrupt gates (SDM Vol. 3A 6.11, 6.14.1); even vectors, INT3 and
+	 * INTO may be raised by INT n from CPL 3. */
+	for (unsigned v = 0; v < 256; v++) {
+		uint32_t dpl = (v % 2 == 0 || v == 3 || v == 4) ? 3u << 13 : 0;
+		uint32_t a32 = fuzz_isr32_table[v], a64 = fuzz_isr64_table[v];
+		idt32[v] = (a32 & 0xFFFF) | (uint64_t)KERNEL_CS << 16 |
+			   (uint64_t)((a32 & 0xFFFF0000u) | 0x8E00u | dpl) << 32;
+		idt64[2 * v] = (a64 & 0xFFFF) | (uint64_t)KERNEL_CS64 << 16 |
+			       (uint64_t)((a64 & 0xFFFF0000u) | 0x8E00u | dpl | 1 /* IST1 */) << 32;
+		idt64[2 * v + 1] = 0;
+	}
+	fuzz_idt32_ptr = (struct desc_ptr){ sizeof(idt32) - 1, (uint32_t)(uintptr_t)idt32 };
+	fuzz_idt64_ptr = (struct desc_ptr){ sizeof(idt64) - 1, (uint32_t)(uintptr_t)idt64 };
+
+	/* In IA-32e mode the same TSS reads as a 64-bit one: RSP0 = SS0:ESP0,
+	 * 0x10_xxxxxxxx, which pdpt64[64] maps onto the low gigabyte. */
+	tss.esp0 = (uint32_t)(uintptr_t)(trap_stack + sizeof(trap_stack));
+	tss.ss0 = KERNEL_DS;
+	/* IST1 of the 64-bit view sits where the 32-bit TSS keeps EFLAGS and
+	 * EAX, which only a task switch uses (SDM Vol. 3A 8.2.1, 8.7): every
+	 * IA-32e gate uses it, so even a wild RSP at CPL 0 is recoverable. */
+	tss.eflags = (uint32_t)(uintptr_t)(ist_stack + sizeof(ist_stack));
+	tss.eax = 0;
+	tss.iomap_base = offsetof(struct tss32, iomap);
+	for (unsigned i = 0; i < 8192; i += 4) {
+		uint32_t bits = one_in(2) ? 0xFFFFFFFFu : next();
+		memcpy(&tss.iomap[i], &bits, 4);
+	}
+	tss.iomap[8192] = 0xFF;
+
+	/* Identity maps, present, writable, user (SDM Vol. 3A 4.3, 4.4, 4.5). */
+	for (uint32_t a = 0; a < 0x400000; a += 4096)
+		pt32_low[a >> 12] = a < ram_end ? a | 7 : 0;
+	pt32_debug[(DEBUG_PAGE >> 12) & 1023] = DEBUG_PAGE | 7;
+	pt32_apic[(APIC_PAGE >> 12) & 1023] = APIC_PAGE | 7;
+	pd32[0] = (uint32_t)(uintptr_t)pt32_low | 7;
+	pd32[DEBUG_PAGE >> 22] = (uint32_t)(uintptr_t)pt32_debug | 7;
+	pd32[APIC_PAGE >> 22] = (uint32_t)(uintptr_t)pt32_apic | 7;
+
+	for (uint32_t a = 0; a < ram_end && a < 0x40000000; a += 0x200000)
+		pd_low[a >> 21] = a | 0x87; /* PS */
+	pd_high[(DEBUG_PAGE >> 21) & 511] = (DEBUG_PAGE & ~0x1FFFFFu) | 0x87;
+	pd_high[(APIC_PAGE >> 21) & 511] = (APIC_PAGE & ~0x1FFFFFu) | 0x87;
+	pdpt_pae[0] = (uint32_t)(uintptr_t)pd_low | 1; /* PAE PDPTEs: only P (SDM Vol. 3A 4.4.1) */
+	pdpt_pae[3] = (uint32_t)(uintptr_t)pd_high | 1;
+	pdpt64[0] = (uint32_t)(uintptr_t)pd_low | 7;
+	pdpt64[3] = (uint32_t)(uintptr_t)pd_high | 7;
+	pdpt64[64] = (uint32_t)(uintptr_t)pd_low | 7;
+	pml4[0] = (uint32_t)(uintptr_t)pdpt64 | 7;
+}
+
+void fuzz_unarmed_trap(uint32_t vector)
+{
+	/* An exception in the guest's own code: a guest bug, or one cvisor
+	 * injected where none belongs.  Either way this VM is done. */
+	say("fuzz guest: vector %u outside an action", vector);
+	guest_vmcall(HC_STOP, 0xDEAD0000u | vector, 0, 0, 0);
+	for (;;)
+		guest_hlt();
+}
+
+/* "key=<decimal>" from the command line, or fallback. */
+static uint64_t option(const char *cmdline, const char *key, uint64_t fallback)
+{
+	size_t len = strlen(key);
+	for (const char *p = cmdline; *p; p++) {
+		if ((p != cmdline && p[-1] != ' ') || strncmp(p, key, len) != 0)
+			continue;
+		uint64_t v = 0;
+		for (p += len; *p >= '0' && *p <= '9'; p++)
+			v = v * 10 + (uint64_t)(*p - '0');
+		return v;
+	}
+	return fallback;
+}
+
+static bool has_word(const char *cmdline, const char *word)
+{
+	size_t len = strlen(word);
+	for (const char *p = cmdline; *p; p++)
+		if ((p == cmdline || p[-1] == ' ') && strncmp(p, word, len) == 0 &&
+		    (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+int guest_main(uint32_t magic, const struct multiboot_info *info)
+{
+	(void)magic;
+	const char *cmdline = (info->flags & 4) ? (const char *)(uintptr_t)info->cmdline : "";
+	uint64_t seed = option(cmdline, "seed=", 1);
+	unsigned actions = (unsigned)option(cmdline, "actions=", DEFAULT_ACTIONS);
+	verbose = has_word(cmdline, "verbose");
+
+	ram_end = 0x100000u + info->mem_upper * 1024u;
+	if ((uintptr_t)_end > SANDBOX_BASE || ram_end < RAM_NEEDED) {
+		say("fuzz guest: needs its image below 0x%x and at least 2 MiB of RAM", SANDBOX_BASE);
+		return 1;
+	}
+	rng_seed(seed);
+	/* Random code and operands; the rest of the sandbox stays zero, as cvisor gave it. */
+	for (uint32_t *p = (uint32_t *)(uintptr_t)SANDBOX_BASE;
+	     p < (uint32_t *)(uintptr_t)(SANDBOX_DATA + SANDBOX_RANDOM_DATA); p++)
+		*p = next();
+	build_tables();
+	fuzz_load_tables(TSS_SEL);
+	switch_mode();
+
+	unsigned done = 0, mode_switches = 0;
+	for (; done < actions; done++) {
+		unsigned r = below(256);
+		action_number = done;
+		if (r < 12) {
+			switch_mode();
+			mode_switches++;
+		} else if (r == 12 && one_in(4)) {
+			if (verbose)
+				say("action %u: triple fault", done);
+			fuzz_try(fuzz_triple_fault);
+		} else if (r >= 13 && r < 19) {
+			unsigned n = 1 + below(4);
+			for (unsigned i = 0; i < n; i++)
+				mutate_page_table();
+			bool flush = !one_in(4);
+			if (verbose)
+				say("action %u: %u page-table entries changed%s", done, n,
+				    flush ? ", CR3 reloaded" : "");
+			if (flush)
+				fuzz_try(reload_cr3);
+		} else {
+			run_snippet();
+		}
+	}
+	unsigned traps = 0;
+	for (unsigned v = 0; v < 256; v++)
+		traps += traps_seen[v];
+	say("fuzz guest: seed %llu: %u actions (%u mode switches, %u trapped, %u #DB, %u #GP, %u #UD, %u #PF), %s",
+	    (unsigned long long)seed, done, mode_switches, traps, traps_seen[1], traps_seen[13],
+	    traps_seen[6], traps_seen[14], fuzz_ia32e ? "IA-32e mode" : "legacy mode");
+	guest_vmcall(HC_STOP, 0, 0, 0, 0);
+	return 0;
+}
