@@ -15,7 +15,6 @@
 #define AR_S             (1u << 4)
 #define DESC_TYPE_TSS_BUSY_BIT (1u << 1) /* in byte 5 of a TSS descriptor */
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
-#define PASSTHROUGH_OS_CR4_FPU_BITS (CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE)
 
 void passthrough_capture_state(struct captured_cpu_state *s)
 {
@@ -150,14 +149,11 @@ enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm,
 	pc->vcpu.vm = vm;
 	pc->vcpu.id = vcpu_id;
 	uint64_t os_cr0 = read_cr0();
-	uint64_t os_fpu_bits = read_cr4() & PASSTHROUGH_OS_CR4_FPU_BITS;
+	/* No vmx_prepare_guest_fpu_switching: cvisor never moves the OS's FPU
+	 * state, and an OS without XSAVE must not suddenly see CR4.OSXSAVE = 1
+	 * with its XCR0 never set. */
 	if ((err = vmx_cpu_enable(&pc->vmx, plat_this_cpu())) != VMX_OK)
 		return err;
-	/* vmx_cpu_enable turns on FXSAVE/XSAVE support for switching guests'
-	 * FPU state; the OS decided those bits itself and cvisor never switches
-	 * its FPU state, so they go back as they were (an OS without XSAVE
-	 * must not suddenly see CR4.OSXSAVE = 1 with its XCR0 never set). */
-	write_cr4((read_cr4() & ~PASSTHROUGH_OS_CR4_FPU_BITS) | os_fpu_bits);
 	/* Captured after VMX is on, so CR0/CR4 already carry VMX's fixed bits. */
 	passthrough_capture_state(&pc->captured);
 	/* On success pc->virtualized was set in root operation: from here on

@@ -190,7 +190,6 @@ enum vmx_error vmx_cpu_enable(struct vmx_cpu *cpu, unsigned cpu_id)
 		write_cr0(saved_cr0);
 		return err;
 	}
-	vmx_prepare_guest_fpu_switching(cpu);
 	return VMX_OK;
 }
 

@@ -38,10 +38,17 @@ enum vmx_error vmx_check_basic(const struct vmx_caps *caps);
 enum vmx_error vmx_check_required_features(const struct vmx_caps *caps);
 enum vmx_error vmx_set_fixed_bits(const struct vmx_caps *caps);
 enum vmx_error vmx_enter_root_operation(struct vmx_cpu *cpu);
-void vmx_prepare_guest_fpu_switching(struct vmx_cpu *cpu);
 
 /* All of the above in order; on failure nothing is left half-enabled. */
 enum vmx_error vmx_cpu_enable(struct vmx_cpu *cpu, unsigned cpu_id);
+
+/*
+ * For a host that moves its guests' x87/SSE/XCR0 state itself (the type-1
+ * hypervisor, vcpu_load/vcpu_put): turns on CR4.OSFXSR, OSXMMEXCPT and,
+ * where the CPU has XSAVE, OSXSAVE.  The running OS under cvisor.ko keeps
+ * its own FPU configuration and does not call this.
+ */
+void vmx_prepare_guest_fpu_switching(struct vmx_cpu *cpu);
 /* VMXOFF and clear CR4.VMXE (SDM Vol. 3C 24.7, 31.3 VMXOFF). */
 enum vmx_error vmx_cpu_disable(struct vmx_cpu *cpu);
 

@@ -225,6 +225,8 @@ static void cpu_enable_vmx(unsigned cpu, void *arg)
 	if (cpu >= MAX_CPUS)
 		return;
 	vmx_results[cpu] = vmx_cpu_enable(&vmx_cpus[cpu], cpu);
+	if (vmx_results[cpu] == VMX_OK)
+		vmx_prepare_guest_fpu_switching(&vmx_cpus[cpu]); /* vcpu_load/put move guest FPU state */
 	if (vmx_results[cpu] != VMX_OK)
 		log_printf("cvisor: CPU %u: %s\n", cpu, vmx_error_message(vmx_results[cpu]));
 	else

@@ -358,12 +358,26 @@ static void test_enable_on_sandy_bridge_enters_vmx_operation(void **state)
 	vmx_cpu_disable(&cpu);
 }
 
-static void test_enable_prepares_host_fpu_switching(void **state)
+/* Enabling VMX alone leaves the OS's FPU configuration as it was (cvisor.ko). */
+static void test_enable_leaves_the_fpu_bits_alone(void **state)
+{
+	(void)state;
+	struct vmx_cpu cpu;
+
+	fake_cpu.cr4 &= ~(CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE);
+	assert_int_equal(vmx_cpu_enable(&cpu, 0), VMX_OK);
+	assert_false(cpu.host_xsave);
+	assert_false(fake_cpu.cr4 & (CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE));
+	vmx_cpu_disable(&cpu);
+}
+
+static void test_fpu_switching_sets_the_host_fpu_bits(void **state)
 {
 	(void)state;
 	struct vmx_cpu cpu;
 
 	assert_int_equal(vmx_cpu_enable(&cpu, 0), VMX_OK);
+	vmx_prepare_guest_fpu_switching(&cpu);
 	/* CPUID.1:ECX.XSAVE is set for the model: OSFXSR, OSXMMEXCPT, OSXSAVE. */
 	assert_true(cpu.host_xsave);
 	assert_true(fake_cpu.cr4 & CR4_OSFXSR);
@@ -372,7 +386,7 @@ static void test_enable_prepares_host_fpu_switching(void **state)
 	vmx_cpu_disable(&cpu);
 }
 
-static void test_enable_without_xsave_leaves_osxsave_clear(void **state)
+static void test_fpu_switching_without_xsave_leaves_osxsave_clear(void **state)
 {
 	(void)state;
 	struct cpuid_regs r;
@@ -381,6 +395,7 @@ static void test_enable_without_xsave_leaves_osxsave_clear(void **state)
 	cpuid(1, 0, &r);
 	fake_cpuid_set(1, FAKE_ANY_SUBLEAF, r.eax, r.ebx, r.ecx & ~(1u << 26), r.edx);
 	assert_int_equal(vmx_cpu_enable(&cpu, 0), VMX_OK);
+	vmx_prepare_guest_fpu_switching(&cpu);
 	assert_false(cpu.host_xsave);
 	assert_true(fake_cpu.cr4 & CR4_OSFXSR);
 	assert_false(fake_cpu.cr4 & CR4_OSXSAVE);
@@ -743,8 +758,9 @@ int main(void)
 		TL(test_feature_control_locked_disabled_is_locked_off),
 		TL(test_enable_on_tigerlake_enters_vmx_operation),
 		SB(test_enable_on_sandy_bridge_enters_vmx_operation),
-		TL(test_enable_prepares_host_fpu_switching),
-		TL(test_enable_without_xsave_leaves_osxsave_clear),
+		TL(test_enable_leaves_the_fpu_bits_alone),
+		TL(test_fpu_switching_sets_the_host_fpu_bits),
+		TL(test_fpu_switching_without_xsave_leaves_osxsave_clear),
 		TL(test_enable_on_amd_is_not_intel),
 		TL(test_enable_with_vendor_registers_swapped_is_not_intel),
 		TL(test_enable_without_cpuid_vmx_bit_is_no_vmx),

@@ -73,6 +73,7 @@ static int setup_vm(void **state)
 	memset(&vcpu, 0, sizeof(vcpu));
 	if (vmx_cpu_enable(&cpu, 0) != VMX_OK)
 		fail_msg("vmx_cpu_enable failed:\n%s", fake_console_text());
+	vmx_prepare_guest_fpu_switching(&cpu); /* as the type-1's main does */
 	const char *err = vm_create(&vm, 1, "t", 2 * MiB);
 	if (err)
 		fail_msg("vm_create: %s", err);
@@ -399,7 +400,7 @@ static void test_cpuid_leaf_1_hides_vmx_and_shows_a_hypervisor(void **state)
 static void test_cpuid_leaf_1_osxsave_mirrors_the_guest_cr4(void **state)
 {
 	(void)state;
-	/* The host runs with CR4.OSXSAVE (vmx_cpu_enable set it), the guest without. */
+	/* The host runs with CR4.OSXSAVE (vmx_prepare_guest_fpu_switching set it), the guest without. */
 	assert_true(fake_cpu.cr4 & CR4_OSXSAVE);
 	*reg(GPR_RAX) = 1;
 	exit_with(R_CPUID, 0, 2);
