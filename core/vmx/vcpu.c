@@ -271,6 +271,18 @@ static void vcpu_invalidate_translations(struct vcpu *vcpu)
 		invvpid(INVVPID_ALL_CONTEXTS, 0, 0);
 }
 
+/* The last step of every vCPU kind: no VMWRITE may have failed, then the
+ * stale translations of its EPT and VPID go. */
+static enum vmx_error vcpu_finish_vmcs(struct vcpu *vcpu)
+{
+	if (vmcs_failed_writes()) {
+		vcpu_free_current_vmcs(vcpu);
+		return VMX_ERR_VMWRITE_FAILED;
+	}
+	vcpu_invalidate_translations(vcpu);
+	return VMX_OK;
+}
+
 static void vcpu_init_fields(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, unsigned id)
 {
 	memset(vcpu, 0, sizeof(*vcpu));
@@ -310,12 +322,7 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 		goto fail;
 	setup_host_state();
 	setup_guest_state(&cpu->caps, start);
-	if (vmcs_failed_writes()) {
-		err = VMX_ERR_VMWRITE_FAILED;
-		goto fail;
-	}
-	vcpu_invalidate_translations(vcpu);
-	return VMX_OK;
+	return vcpu_finish_vmcs(vcpu);
 fail:
 	vcpu_free_current_vmcs(vcpu);
 	return err;
@@ -402,12 +409,7 @@ enum vmx_error vcpu_create_passthrough(struct vcpu *vcpu, struct vm *vm, struct 
 		goto fail;
 	setup_passthrough_host_state(host);
 	passthrough_write_guest_state(&cpu->caps, guest);
-	if (vmcs_failed_writes()) {
-		err = VMX_ERR_VMWRITE_FAILED;
-		goto fail;
-	}
-	vcpu_invalidate_translations(vcpu);
-	return VMX_OK;
+	return vcpu_finish_vmcs(vcpu);
 fail:
 	vcpu_free_current_vmcs(vcpu);
 	return err;

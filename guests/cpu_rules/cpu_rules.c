@@ -18,6 +18,7 @@
 #include "lib/format.h"
 #include "lib/mem.h"
 #include "probe.h"
+#include "x86_bits.h"
 
 /* ---- one check made of several expectations --------------------------- */
 
@@ -175,10 +176,6 @@ static void read_cpu_description(void)
 #define APIC_BASE_START 0xFEE00900ull
 #define APIC_BASE_ENABLE (1ull << 11)
 #define PAT_START 0x0007040600070406ull
-#define EFER_SCE (1ull << 0)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
 
 static const uint32_t fixed_mtrrs[] = {
 	0x250, 0x258, 0x259, 0x268, 0x269, 0x26A, 0x26B, 0x26C, 0x26D, 0x26E, 0x26F,
@@ -556,20 +553,7 @@ static void msr_rules(void)
 
 /* ---- control registers ---------------------------------------------------- */
 
-#define CR0_PE (1u << 0)
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR0_ET (1u << 4)
-#define CR0_NE (1u << 5)
-#define CR0_WP (1u << 16)
-#define CR0_AM (1u << 18)
-#define CR0_NW (1u << 29)
-#define CR0_CD (1u << 30)
-#define CR0_PG (1u << 31)
 #define CR0_START (CR0_PE | CR0_ET)
-#define CR4_VMXE (1u << 13)
-#define CR4_OSXSAVE (1u << 18)
 
 static void expect_cr0(uint32_t want)
 {
@@ -691,7 +675,6 @@ static void cr_paging(void)
  * VIA_EXIT the CR0 writes also flip CR0.NE, which VMX owns, so they exit
  * and cvisor carries out the mode switch; otherwise the CPU does it alone.
  */
-#define CR4_PAE (1u << 5)
 #define PTE_PS 0x80u
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));

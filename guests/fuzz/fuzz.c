@@ -44,6 +44,7 @@
 #include "guest.h"
 #include "lib/format.h"
 #include "lib/mem.h"
+#include "x86_bits.h"
 
 extern char _end[]; /* guests/lib/linker.ld */
 
@@ -70,22 +71,6 @@ extern char _end[]; /* guests/lib/linker.ld */
 #define TSS_SEL     0x38
 #define GDT_ENTRIES 10
 
-#define CR0_PE (1u << 0)
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR0_ET (1u << 4)
-#define CR0_NE (1u << 5)
-#define CR0_WP (1u << 16)
-#define CR0_AM (1u << 18)
-#define CR0_NW (1u << 29)
-#define CR0_CD (1u << 30)
-#define CR0_PG (1u << 31)
-#define CR4_PAE (1u << 5)
-#define CR4_PSE (1u << 4)
-#define EFER_SCE (1u << 0)
-#define EFER_LME (1u << 8)
-#define EFER_NXE (1u << 11)
 
 #define RFLAGS_TF   (1u << 8)
 #define RFLAGS_IF   (1u << 9)
