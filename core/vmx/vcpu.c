@@ -111,6 +111,18 @@ void vcpu_setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uin
 	vmcs_write(GUEST_CR4, (cr4 | caps->cr4_fixed0) & caps->cr4_fixed1);
 }
 
+/* The host MSRs a VM exit loads are the running CPU's own, and every exit
+ * lands in vmx_entry.S (SDM Vol. 3C 25.5.1, 28.5.1). */
+static void write_host_msrs_and_rip(void)
+{
+	vmcs_write(HOST_IA32_SYSENTER_CS, (uint32_t)rdmsr(MSR_IA32_SYSENTER_CS));
+	vmcs_write(HOST_IA32_SYSENTER_ESP, rdmsr(MSR_IA32_SYSENTER_ESP));
+	vmcs_write(HOST_IA32_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP));
+	vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmcs_write(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+}
+
 /*
  * Host state: the CPU as it runs now (SDM Vol. 3C 25.5, checks in 27.2.3).
  * Selectors must have RPL = 0 and TI = 0.
@@ -137,12 +149,7 @@ static void setup_host_state(void)
 	vmcs_write(HOST_TR_BASE, segment_descriptor_base((const void *)gdtr.base, tr));
 	vmcs_write(HOST_GDTR_BASE, gdtr.base);
 	vmcs_write(HOST_IDTR_BASE, idtr.base);
-	vmcs_write(HOST_IA32_SYSENTER_CS, (uint32_t)rdmsr(MSR_IA32_SYSENTER_CS));
-	vmcs_write(HOST_IA32_SYSENTER_ESP, rdmsr(MSR_IA32_SYSENTER_ESP));
-	vmcs_write(HOST_IA32_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP));
-	vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
-	vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
-	vmcs_write(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+	write_host_msrs_and_rip();
 	/* HOST_RSP is written by vmx_enter_guest before each entry. */
 }
 
@@ -386,12 +393,7 @@ static void setup_passthrough_host_state(const struct passthrough_host *h)
 	vmcs_write(HOST_TR_BASE, h->tr_base);
 	vmcs_write(HOST_GDTR_BASE, h->gdtr_base);
 	vmcs_write(HOST_IDTR_BASE, h->idtr_base);
-	vmcs_write(HOST_IA32_SYSENTER_CS, (uint32_t)rdmsr(MSR_IA32_SYSENTER_CS));
-	vmcs_write(HOST_IA32_SYSENTER_ESP, rdmsr(MSR_IA32_SYSENTER_ESP));
-	vmcs_write(HOST_IA32_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP));
-	vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
-	vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
-	vmcs_write(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+	write_host_msrs_and_rip();
 }
 
 enum vmx_error vcpu_create_passthrough(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
