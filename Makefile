@@ -69,11 +69,11 @@ deps:
 $(BUILD)/kernel/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
+	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/kernel/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
-	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -c $< -o $@
+	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/cvisor.elf: $(KERNEL_OBJS) platform/baremetal/linker.ld
 	@$(if $(Q),echo "  LD      $@")

@@ -6,7 +6,7 @@
  * prints it on port 0xE9 and on COM1 (polled), so it runs both under cvisor
  * and directly on Bochs (GRUB "multiboot"):
  *
- *   compute: primes=78498 tsc=<delta>
+ *   compute: primes=78498 tsc=<delta> end
  *
  * It ends with the QEMU debug-exit port (0xF4, value 0: success under
  * cvisor), then "Shutdown" on port 0x8900 (powers bare Bochs off).
@@ -80,6 +80,11 @@ static void send_line(void)
 				break;
 		guest_outb(PORT_COM1, (uint8_t)line[i]);
 	}
+	/* Bare Bochs powers off at the Shutdown write: wait until the UART has
+	 * sent its last byte (LSR.TEMT), or the line loses its tail. */
+	for (unsigned spin = 0; spin < 1000000u; spin++)
+		if (guest_inb(PORT_COM1 + UART_LSR_OFFSET) & UART_LSR_TEMT)
+			break;
 }
 
 int guest_main(uint32_t magic, const struct multiboot_info *info)
@@ -97,7 +102,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	add_u64(primes);
 	add_str(" tsc=");
 	add_u64(t1 - t0);
-	add_str("\n");
+	add_str(" end\n"); /* tools/bench takes only a whole line */
 	send_line();
 
 	guest_outb(PORT_DEBUG_EXIT, primes == 78498 ? 0 : 1);

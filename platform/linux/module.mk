@@ -18,11 +18,11 @@ MODULE_CORE_OBJS := $(patsubst %,$(BUILD)/linux/core/%.o,$(MODULE_CORE_SRCS))
 $(BUILD)/linux/core/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC [M]  $<")
-	$(Q)$(CC) $(MODULE_CFLAGS) -MMD -c $< -o $@
+	$(Q)$(CC) $(MODULE_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/linux/core/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS [M]  $<")
-	$(Q)$(CC) $(MODULE_CFLAGS) -MMD -c $< -o $@
+	$(Q)$(CC) $(MODULE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(MODULE_DIR)/cvisor-core.o_shipped: $(MODULE_CORE_OBJS)
 	@mkdir -p $(dir $@)
