@@ -44,14 +44,26 @@ static uint32_t processor_priority(const struct lapic *apic)
 	return (apic->tpr & 0xF0) >= isr_class ? apic->tpr & 0xFF : isr_class;
 }
 
+/*
+ * irr_words summarizes IRR for the exit fast path: bit w is set whenever
+ * irr[w] is not 0 (it may stay set for a while after irr[w] empties, never
+ * the other way round).  The setter sets the IRR bit, then the summary bit;
+ * lapic_accept clears the summary bit of an emptied word, then looks at the
+ * word again, so a vector posted in between is never hidden (sequentially
+ * consistent, so the clear and the second look stay in order).
+ */
 void lapic_set_irr(struct lapic *apic, uint8_t vector)
 {
-	__atomic_fetch_or(&apic->irr[vector / 32], 1u << (vector % 32), __ATOMIC_RELEASE);
+	__atomic_fetch_or(&apic->irr[vector / 32], 1u << (vector % 32), __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&apic->irr_words, 1u << (vector / 32), __ATOMIC_SEQ_CST);
 }
 
-bool lapic_has_pending(const struct lapic *apic)
+bool lapic_has_pending_slow(const struct lapic *apic, uint32_t words)
 {
-	return highest_bit(apic->irr) >= 0;
+	for (unsigned word = 0; word < 8; word++)
+		if ((words & (1u << word)) && __atomic_load_n(&apic->irr[word], __ATOMIC_ACQUIRE))
+			return true;
+	return false;
 }
 
 bool lapic_software_enabled(const struct lapic *apic)
@@ -69,8 +81,15 @@ int lapic_deliverable(const struct lapic *apic)
 
 void lapic_accept(struct lapic *apic, uint8_t vector)
 {
-	__atomic_fetch_and(&apic->irr[vector / 32], ~(1u << (vector % 32)), __ATOMIC_ACQ_REL);
-	apic->isr[vector / 32] |= 1u << (vector % 32);
+	unsigned word = vector / 32;
+	uint32_t left = __atomic_and_fetch(&apic->irr[word], ~(1u << (vector % 32)), __ATOMIC_SEQ_CST);
+
+	if (!left) {
+		__atomic_fetch_and(&apic->irr_words, ~(1u << word), __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&apic->irr[word], __ATOMIC_SEQ_CST))
+			__atomic_fetch_or(&apic->irr_words, 1u << word, __ATOMIC_SEQ_CST);
+	}
+	apic->isr[word] |= 1u << (vector % 32);
 }
 
 void lapic_reset(struct lapic *apic, uint32_t apic_id)

@@ -17,6 +17,7 @@
 struct lapic {
 	/* Set by other CPUs (atomically), consumed by the vCPU's own CPU. */
 	uint32_t irr[8];
+	uint32_t irr_words; /* bit w: irr[w] may be non-zero (lapic.c) */
 	uint32_t isr[8];
 	uint32_t id;
 	uint32_t tpr, ldr, dfr, svr, esr;
@@ -39,8 +40,13 @@ void lapic_set_irr(struct lapic *apic, uint8_t vector);
 int lapic_deliverable(const struct lapic *apic);
 /* The interrupt is being delivered: move it from IRR to ISR. */
 void lapic_accept(struct lapic *apic, uint8_t vector);
-/* True when any vector is pending. */
-bool lapic_has_pending(const struct lapic *apic);
+/* True when any vector is pending: one load when none is (every exit asks). */
+bool lapic_has_pending_slow(const struct lapic *apic, uint32_t words);
+static inline bool lapic_has_pending(const struct lapic *apic)
+{
+	uint32_t words = __atomic_load_n(&apic->irr_words, __ATOMIC_ACQUIRE);
+	return words && lapic_has_pending_slow(apic, words);
+}
 /* The APIC accepts interrupts: SVR bit 8 (software enable, 11.4.7.2). */
 bool lapic_software_enabled(const struct lapic *apic);
 

@@ -20,13 +20,18 @@
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 #define CPUID1_EDX_DS         (1u << 21)
 
+/* The hypervisor range belongs to cvisor (cf. SDM Vol. 2A CPUID: leaves
+ * 0x40000000-0x4FFFFFFF are reserved for software). */
+static inline bool cpuid_leaf_is_cvisor(uint32_t leaf)
+{
+	return leaf >= CVISOR_CPUID_BASE && leaf <= 0x4FFFFFFFu;
+}
+
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
 			struct cpuid_regs *r)
 {
 	(void)subleaf;
-	if (leaf >= CVISOR_CPUID_BASE && leaf <= 0x4FFFFFFFu) {
-		/* The hypervisor range belongs to cvisor (cf. SDM Vol. 2A CPUID:
-		 * leaves 0x40000000-0x4FFFFFFF are reserved for software). */
+	if (cpuid_leaf_is_cvisor(leaf)) {
 		r->eax = r->ebx = r->ecx = r->edx = 0;
 		if (leaf == CVISOR_CPUID_BASE) {
 			r->eax = CVISOR_CPUID_MAX_LEAF;
@@ -78,11 +83,13 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 	(void)exit;
 	uint64_t *regs = vcpu->gprs.regs;
 	uint32_t leaf = (uint32_t)regs[GPR_RAX], subleaf = (uint32_t)regs[GPR_RCX];
-	struct cpuid_regs r;
+	struct cpuid_regs r = { 0 };
 
-	cpuid(leaf, subleaf, &r);
-	/* The guest's CR4.OSXSAVE: not a cvisor-owned bit, so GUEST_CR4 holds it. */
-	cpuid_apply_policy(leaf, subleaf, vmcs_read(GUEST_CR4), &r);
+	/* cvisor's own leaves need nothing from the CPU. */
+	if (!cpuid_leaf_is_cvisor(leaf))
+		cpuid(leaf, subleaf, &r);
+	/* The guest's CR4.OSXSAVE (leaf 1): not a cvisor-owned bit, so GUEST_CR4 holds it. */
+	cpuid_apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, &r);
 	complete_cpuid(vcpu, &r);
 }
 
@@ -94,7 +101,7 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
  */
 void cpuid_apply_passthrough_policy(uint32_t leaf, struct cpuid_regs *r)
 {
-	if (leaf >= CVISOR_CPUID_BASE && leaf <= 0x4FFFFFFFu) {
+	if (cpuid_leaf_is_cvisor(leaf)) {
 		cpuid_apply_policy(leaf, 0, 0, r);
 		return;
 	}

@@ -9,42 +9,51 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_names.h"
 
-/* Guest VMX instructions get #UD in every kind of VM (nested VMX is not offered). */
-#define VMX_INSTRUCTION_EXITS                                            \
-	[EXIT_REASON_VMCLEAR] = { handle_vmx_instruction, false },       \
-	[EXIT_REASON_VMLAUNCH] = { handle_vmx_instruction, false },      \
-	[EXIT_REASON_VMPTRLD] = { handle_vmx_instruction, false },       \
-	[EXIT_REASON_VMPTRST] = { handle_vmx_instruction, false },       \
-	[EXIT_REASON_VMREAD] = { handle_vmx_instruction, false },        \
-	[EXIT_REASON_VMRESUME] = { handle_vmx_instruction, false },      \
-	[EXIT_REASON_VMWRITE] = { handle_vmx_instruction, false },       \
-	[EXIT_REASON_VMXOFF] = { handle_vmx_instruction, false },        \
-	[EXIT_REASON_VMXON] = { handle_vmx_instruction, false },         \
-	[EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },        \
-	[EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },       \
-	[EXIT_REASON_VMFUNC] = { handle_vmx_instruction, false }
+/*
+ * Table entries.  ACRN-style, an entry says whether its handler needs the
+ * exit qualification, so reasons that do not use it cost no VMREAD.  An
+ * exit caused by a guest instruction cannot happen while an event is
+ * delivered through the IDT (SDM Vol. 3C 28.2.4), so it skips the
+ * IDT-vectoring check too.
+ */
+#define ON_EVENT(fn, qualification) { .handle = (fn), .needs_qualification = (qualification) }
+#define ON_INSTRUCTION(fn, qualification) \
+	{ .handle = (fn), .needs_qualification = (qualification), .instruction = true }
 
-/* ACRN-style: the entry says whether the handler needs the exit qualification,
- * so reasons that do not use it cost no VMREAD. */
+/* Guest VMX instructions get #UD in every kind of VM (nested VMX is not offered). */
+#define VMX_INSTRUCTION_EXITS                                                  \
+	[EXIT_REASON_VMCLEAR] = ON_INSTRUCTION(handle_vmx_instruction, false),  \
+	[EXIT_REASON_VMLAUNCH] = ON_INSTRUCTION(handle_vmx_instruction, false), \
+	[EXIT_REASON_VMPTRLD] = ON_INSTRUCTION(handle_vmx_instruction, false),  \
+	[EXIT_REASON_VMPTRST] = ON_INSTRUCTION(handle_vmx_instruction, false),  \
+	[EXIT_REASON_VMREAD] = ON_INSTRUCTION(handle_vmx_instruction, false),   \
+	[EXIT_REASON_VMRESUME] = ON_INSTRUCTION(handle_vmx_instruction, false), \
+	[EXIT_REASON_VMWRITE] = ON_INSTRUCTION(handle_vmx_instruction, false),  \
+	[EXIT_REASON_VMXOFF] = ON_INSTRUCTION(handle_vmx_instruction, false),   \
+	[EXIT_REASON_VMXON] = ON_INSTRUCTION(handle_vmx_instruction, false),    \
+	[EXIT_REASON_INVEPT] = ON_INSTRUCTION(handle_vmx_instruction, false),   \
+	[EXIT_REASON_INVVPID] = ON_INSTRUCTION(handle_vmx_instruction, false),  \
+	[EXIT_REASON_VMFUNC] = ON_INSTRUCTION(handle_vmx_instruction, false)
+
 static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_external_interrupt, false },
-	[EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false },
-	[EXIT_REASON_INTERRUPT_WINDOW] = { handle_interrupt_window, false },
-	[EXIT_REASON_NMI_WINDOW] = { handle_nmi_window, false },
-	[EXIT_REASON_EXCEPTION_NMI] = { handle_exception_or_nmi, false },
-	[EXIT_REASON_CPUID] = { handle_cpuid, false },
-	[EXIT_REASON_HLT] = { handle_hlt, false },
-	[EXIT_REASON_VMCALL] = { handle_vmcall, false },
-	[EXIT_REASON_IO_INSTRUCTION] = { handle_io, true },
-	[EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation, true },
-	[EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false },
-	[EXIT_REASON_INVD] = { handle_invd, false },
-	[EXIT_REASON_CR_ACCESS] = { handle_cr_access, true },
-	[EXIT_REASON_RDMSR] = { handle_rdmsr, false },
-	[EXIT_REASON_WRMSR] = { handle_wrmsr, false },
-	[EXIT_REASON_XSETBV] = { handle_xsetbv, false },
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = ON_EVENT(handle_external_interrupt, false),
+	[EXIT_REASON_TRIPLE_FAULT] = ON_EVENT(handle_triple_fault, false),
+	[EXIT_REASON_INTERRUPT_WINDOW] = ON_EVENT(handle_interrupt_window, false),
+	[EXIT_REASON_NMI_WINDOW] = ON_EVENT(handle_nmi_window, false),
+	[EXIT_REASON_EXCEPTION_NMI] = ON_EVENT(handle_exception_or_nmi, false),
+	[EXIT_REASON_CPUID] = ON_INSTRUCTION(handle_cpuid, false),
+	[EXIT_REASON_HLT] = ON_INSTRUCTION(handle_hlt, false),
+	[EXIT_REASON_VMCALL] = ON_INSTRUCTION(handle_vmcall, false),
+	[EXIT_REASON_IO_INSTRUCTION] = ON_INSTRUCTION(handle_io, true),
+	[EXIT_REASON_EPT_VIOLATION] = ON_EVENT(handle_ept_violation, true),
+	[EXIT_REASON_EPT_MISCONFIG] = ON_EVENT(handle_ept_misconfig, false),
+	[EXIT_REASON_INVD] = ON_INSTRUCTION(handle_invd, false),
+	[EXIT_REASON_CR_ACCESS] = ON_INSTRUCTION(handle_cr_access, true),
+	[EXIT_REASON_RDMSR] = ON_INSTRUCTION(handle_rdmsr, false),
+	[EXIT_REASON_WRMSR] = ON_INSTRUCTION(handle_wrmsr, false),
+	[EXIT_REASON_XSETBV] = ON_INSTRUCTION(handle_xsetbv, false),
 	VMX_INSTRUCTION_EXITS,
-	[EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false },
+	[EXIT_REASON_PREEMPTION_TIMER] = ON_EVENT(handle_preemption_timer, false),
 };
 
 /*
@@ -54,18 +63,18 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
  * own VMCALL interface and EPT violations on cvisor's pages.
  */
 static const struct exit_handler passthrough_exit_handlers[EXIT_REASON_COUNT] = {
-	[EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault_passthrough, false },
-	[EXIT_REASON_INIT_SIGNAL] = { handle_init_signal, false },
-	[EXIT_REASON_SIPI] = { handle_sipi, true },
-	[EXIT_REASON_CPUID] = { handle_cpuid_passthrough, false },
-	[EXIT_REASON_VMCALL] = { handle_vmcall, false },
-	[EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation_passthrough, true },
-	[EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false },
-	[EXIT_REASON_INVD] = { handle_invd, false },
-	[EXIT_REASON_CR_ACCESS] = { handle_cr_access, true },
-	[EXIT_REASON_RDMSR] = { handle_msr_passthrough, false },
-	[EXIT_REASON_WRMSR] = { handle_msr_passthrough, false },
-	[EXIT_REASON_XSETBV] = { handle_xsetbv, false },
+	[EXIT_REASON_TRIPLE_FAULT] = ON_EVENT(handle_triple_fault_passthrough, false),
+	[EXIT_REASON_INIT_SIGNAL] = ON_EVENT(handle_init_signal, false),
+	[EXIT_REASON_SIPI] = ON_EVENT(handle_sipi, true),
+	[EXIT_REASON_CPUID] = ON_INSTRUCTION(handle_cpuid_passthrough, false),
+	[EXIT_REASON_VMCALL] = ON_INSTRUCTION(handle_vmcall, false),
+	[EXIT_REASON_EPT_VIOLATION] = ON_EVENT(handle_ept_violation_passthrough, true),
+	[EXIT_REASON_EPT_MISCONFIG] = ON_EVENT(handle_ept_misconfig, false),
+	[EXIT_REASON_INVD] = ON_INSTRUCTION(handle_invd, false),
+	[EXIT_REASON_CR_ACCESS] = ON_INSTRUCTION(handle_cr_access, true),
+	[EXIT_REASON_RDMSR] = ON_INSTRUCTION(handle_msr_passthrough, false),
+	[EXIT_REASON_WRMSR] = ON_INSTRUCTION(handle_msr_passthrough, false),
+	[EXIT_REASON_XSETBV] = ON_INSTRUCTION(handle_xsetbv, false),
 	VMX_INSTRUCTION_EXITS,
 };
 
@@ -159,9 +168,13 @@ static void requeue_interrupted_event(struct vcpu *vcpu)
 	vmcs_write(VM_ENTRY_INTR_INFO, info & ~(1u << 12)); /* bit 12 is undefined here */
 }
 
-bool exit_trace_all;
+#ifdef CVISOR_RELEASE
+enum exit_trace exit_trace = EXIT_TRACE_OFF;
+#else
+enum exit_trace exit_trace = EXIT_TRACE_RING;
+#endif
 
-/* Records the exit in the vCPU's ring (and prints it with trace=exits). */
+/* Records the exit in the vCPU's ring (exit_trace on). */
 static struct exit_record *record_exit(struct vcpu *vcpu, uint32_t exit_reason, uint64_t tsc)
 {
 	struct exit_record *rec = &vcpu->exit_ring[vcpu->exit_ring_next];
@@ -192,60 +205,88 @@ static void print_record(const struct vcpu *vcpu, const struct exit_record *rec)
 
 void exit_print_trace(const struct vcpu *vcpu)
 {
-	unsigned n = vcpu->exits_total < EXIT_RING_SIZE ? (unsigned)vcpu->exits_total : EXIT_RING_SIZE;
+	unsigned n = vcpu->exits_traced < EXIT_RING_SIZE ? (unsigned)vcpu->exits_traced : EXIT_RING_SIZE;
 	unsigned first = (vcpu->exit_ring_next + EXIT_RING_SIZE - n) % EXIT_RING_SIZE;
 
+	if (exit_trace == EXIT_TRACE_OFF) {
+		log_printf("cvisor: no exit trace of VM %s vCPU %u: tracing is off "
+			   "(boot option trace=ring keeps the last %u exits)\n",
+			   vcpu->vm->name, vcpu->id, EXIT_RING_SIZE);
+		return;
+	}
 	log_printf("cvisor: last %u exit(s) of VM %s vCPU %u, oldest first:\n", n, vcpu->vm->name,
 		   vcpu->id);
 	for (unsigned i = 0; i < n; i++)
 		print_record(vcpu, &vcpu->exit_ring[(first + i) % EXIT_RING_SIZE]);
 }
 
-/* Runs the handler for one exit; exit->qualification is filled when read. */
-static void handle_exit(struct vcpu *vcpu, uint32_t exit_reason, struct vm_exit *exit)
+/* The cold part of an exit: the VM entry failed, or no handler. */
+static __attribute__((noinline, cold)) void handle_failed_or_unknown_exit(
+	struct vcpu *vcpu, uint32_t exit_reason, struct vm_exit *exit)
 {
 	if (exit_reason & EXIT_REASON_ENTRY_FAILURE) {
 		report_entry_failure(vcpu, exit);
 		return;
 	}
+	/* Never skip an exit silently: name it, dump, stop this VM. */
+	exit->qualification = vmcs_read(EXIT_QUALIFICATION);
+	exit_fail_vm(vcpu, exit, "unhandled exit (%s): cvisor has no handler for it",
+		     vmx_exit_reason_name(exit->reason));
+}
+
+/* Runs the handler for one exit; exit->qualification is filled when read. */
+static inline void handle_exit(struct vcpu *vcpu, uint32_t exit_reason, struct vm_exit *exit)
+{
 	const struct exit_handler *h = handler_for(vcpu, exit->reason);
-	if (!h) {
-		/* Never skip an exit silently: name it, dump, stop this VM. */
-		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
-		exit_fail_vm(vcpu, exit, "unhandled exit (%s): cvisor has no handler for it",
-			     vmx_exit_reason_name(exit->reason));
+
+	if (__builtin_expect(!h || (exit_reason & EXIT_REASON_ENTRY_FAILURE), 0)) {
+		handle_failed_or_unknown_exit(vcpu, exit_reason, exit);
 		return;
 	}
 	if (h->needs_qualification)
 		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
 	vcpu->event_injected = false;
 	h->handle(vcpu, exit);
-	requeue_interrupted_event(vcpu);
+	if (!h->instruction)
+		requeue_interrupted_event(vcpu);
+}
+
+/* exit_dispatch with the trace ring, TSC accounting and trace=exits. */
+static __attribute__((noinline)) void dispatch_traced(struct vcpu *vcpu, uint32_t exit_reason,
+						      struct vm_exit *exit)
+{
+	uint64_t start = rdtsc();
+	struct exit_record *rec = record_exit(vcpu, exit_reason, start);
+	const struct exit_handler *h = handler_for(vcpu, exit->reason);
+
+	vcpu->exits_traced++;
+	rec->has_qualification = !h || h->needs_qualification ||
+				 (exit_reason & EXIT_REASON_ENTRY_FAILURE);
+	handle_exit(vcpu, exit_reason, exit);
+	rec->qualification = exit->qualification;
+	if (exit_trace == EXIT_TRACE_PRINT)
+		print_record(vcpu, rec);
+	if (exit->reason < EXIT_REASON_COUNT)
+		vcpu->exit_ticks[exit->reason] += rdtsc() - start;
 }
 
 void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 {
 	struct vm_exit exit = { .reason = EXIT_REASON_BASIC(exit_reason) };
-	uint64_t start = rdtsc();
-	struct exit_record *rec = record_exit(vcpu, exit_reason, start);
 
+	vcpu->exits_total++;
 	if (exit.reason < EXIT_REASON_COUNT)
 		vcpu->exit_counts[exit.reason]++;
-	vcpu->exits_total++;
-	/* The qualification is read only when a handler needs it. */
-	const struct exit_handler *h = handler_for(vcpu, exit.reason);
-	rec->has_qualification = !h || h->needs_qualification ||
-				 (exit_reason & EXIT_REASON_ENTRY_FAILURE);
-	handle_exit(vcpu, exit_reason, &exit);
-	rec->qualification = exit.qualification;
-	if (exit_trace_all)
-		print_record(vcpu, rec);
-	if (exit.reason < EXIT_REASON_COUNT)
-		vcpu->exit_ticks[exit.reason] += rdtsc() - start;
+	if (exit_trace != EXIT_TRACE_OFF)
+		dispatch_traced(vcpu, exit_reason, &exit);
+	else
+		handle_exit(vcpu, exit_reason, &exit);
 }
 
+/* The TSC columns exist only while exits are traced (exit_trace). */
 void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
 {
+	bool timed = exit_trace != EXIT_TRACE_OFF;
 	uint64_t total = 0;
 
 	if (!count)
@@ -254,30 +295,47 @@ void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
 		total += vcpus[i]->exits_total;
 	log_printf("cvisor: exit statistics for VM %s, all %u vCPUs (%llu exits):\n",
 		   vcpus[0]->vm->name, count, (unsigned long long)total);
-	log_printf("cvisor:   %-4s %-24s %10s %14s\n", "#", "exit reason", "count", "TSC in cvisor");
+	log_printf("cvisor:   %-4s %-24s %10s %14s\n", "#", "exit reason", "count",
+		   timed ? "TSC in cvisor" : "");
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
 		uint64_t n = 0, ticks = 0;
 		for (unsigned i = 0; i < count; i++) {
 			n += vcpus[i]->exit_counts[r];
 			ticks += vcpus[i]->exit_ticks[r];
 		}
-		if (n)
+		if (!n)
+			continue;
+		if (timed)
 			log_printf("cvisor:   %-4u %-24s %10llu %14llu\n", r, vmx_exit_reason_symbol(r),
 				   (unsigned long long)n, (unsigned long long)ticks);
+		else
+			log_printf("cvisor:   %-4u %-24s %10llu\n", r, vmx_exit_reason_symbol(r),
+				   (unsigned long long)n);
 	}
 }
 
 void exit_print_statistics(const struct vcpu *vcpu)
 {
+	bool timed = exit_trace != EXIT_TRACE_OFF;
+
 	log_printf("cvisor: exit statistics for VM %s vCPU %u (%llu exits):\n", vcpu->vm->name,
 		   vcpu->id, (unsigned long long)vcpu->exits_total);
-	log_printf("cvisor:   %-4s %-24s %10s %14s %10s\n", "#", "exit reason", "count",
-		   "TSC in cvisor", "per exit");
-	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
-		if (vcpu->exit_counts[r])
+	if (timed)
+		log_printf("cvisor:   %-4s %-24s %10s %14s %10s\n", "#", "exit reason", "count",
+			   "TSC in cvisor", "per exit");
+	else
+		log_printf("cvisor:   %-4s %-24s %10s\n", "#", "exit reason", "count");
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+		uint64_t n = vcpu->exit_counts[r];
+		if (!n)
+			continue;
+		if (timed)
 			log_printf("cvisor:   %-4u %-24s %10llu %14llu %10llu\n", r,
-				   vmx_exit_reason_symbol(r),
-				   (unsigned long long)vcpu->exit_counts[r],
+				   vmx_exit_reason_symbol(r), (unsigned long long)n,
 				   (unsigned long long)vcpu->exit_ticks[r],
-				   (unsigned long long)(vcpu->exit_ticks[r] / vcpu->exit_counts[r]));
+				   (unsigned long long)(vcpu->exit_ticks[r] / n));
+		else
+			log_printf("cvisor:   %-4u %-24s %10llu\n", r, vmx_exit_reason_symbol(r),
+				   (unsigned long long)n);
+	}
 }

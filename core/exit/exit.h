@@ -21,7 +21,8 @@ typedef void (*exit_handler_fn)(struct vcpu *vcpu, const struct vm_exit *exit);
 
 struct exit_handler {
 	exit_handler_fn handle;
-	bool needs_qualification;
+	bool needs_qualification; /* read EXIT_QUALIFICATION before calling */
+	bool instruction;         /* caused by a guest instruction (no event delivery) */
 };
 
 /* Handles one exit (full VM_EXIT_REASON value, SDM Vol. 3C 25.9.1). */
@@ -34,8 +35,17 @@ void exit_print_statistics(const struct vcpu *vcpu);
 void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count);
 /* The last exits of a vCPU, oldest first (at most EXIT_RING_SIZE). */
 void exit_print_trace(const struct vcpu *vcpu);
-/* Print every exit as it happens (boot option trace=exits). */
-extern bool exit_trace_all;
+/*
+ * What cvisor keeps of each exit besides its count.  The ring and the TSC
+ * spent per reason cost the exit path a VMREAD and two RDTSCs, so release
+ * builds start with tracing off; boot option trace=off|ring|exits.
+ */
+enum exit_trace {
+	EXIT_TRACE_OFF,   /* counts only */
+	EXIT_TRACE_RING,  /* + the last EXIT_RING_SIZE exits and TSC per reason (debug default) */
+	EXIT_TRACE_PRINT, /* + print every exit as it happens */
+};
+extern enum exit_trace exit_trace;
 
 /* The handler table entry for a basic reason, or NULL when none. */
 const struct exit_handler *exit_handler_for(unsigned basic_reason);

@@ -320,25 +320,36 @@ static inline enum vmx_insn_result vmptrld(uint64_t vmcs_pa)
 	return vmx_result_from_rflags(fl);
 }
 
+/* VMREAD/VMWRITE sit on every exit path: the outcome is two branches on the
+ * flags (CF: VMfailInvalid, ZF: VMfailValid; SDM Vol. 3C 31.2), no PUSHF. */
 static inline enum vmx_insn_result vmread(uint32_t encoding, uint64_t *value)
 {
-	uint64_t fl, v;
-	__asm__ volatile("vmread %2, %1; pushfq; popq %0"
-			 : "=r"(fl), "=r"(v)
-			 : "r"((uint64_t)encoding)
-			 : "cc");
+	uint64_t v;
+	__asm__ goto("vmread %1, %0\n\tjc %l[fail_invalid]\n\tjz %l[fail_valid]"
+		     : "=r"(v)
+		     : "r"((uint64_t)encoding)
+		     : "cc"
+		     : fail_invalid, fail_valid);
 	*value = v;
-	return vmx_result_from_rflags(fl);
+	return VMX_SUCCEED;
+fail_invalid:
+	return VMX_FAIL_INVALID;
+fail_valid:
+	return VMX_FAIL_VALID;
 }
 
 static inline enum vmx_insn_result vmwrite(uint32_t encoding, uint64_t value)
 {
-	uint64_t fl;
-	__asm__ volatile("vmwrite %1, %2; pushfq; popq %0"
-			 : "=r"(fl)
-			 : "r"(value), "r"((uint64_t)encoding)
-			 : "cc", "memory");
-	return vmx_result_from_rflags(fl);
+	__asm__ goto("vmwrite %0, %1\n\tjc %l[fail_invalid]\n\tjz %l[fail_valid]"
+		     :
+		     : "r"(value), "r"((uint64_t)encoding)
+		     : "cc", "memory"
+		     : fail_invalid, fail_valid);
+	return VMX_SUCCEED;
+fail_invalid:
+	return VMX_FAIL_INVALID;
+fail_valid:
+	return VMX_FAIL_VALID;
 }
 
 /* INVEPT / INVVPID descriptors: SDM Vol. 3C 31.3 (instruction reference). */

@@ -87,6 +87,7 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 		return err;
 
 	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
+	vcpu->timer_saved_on_exit = exit & EXIT_SAVE_PREEMPTION_TIMER;
 	return VMX_OK;
 }
 
@@ -371,6 +372,7 @@ static enum vmx_error setup_passthrough_controls(const struct vmx_caps *caps, st
 		return err;
 
 	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
+	vcpu->timer_saved_on_exit = exit & EXIT_SAVE_PREEMPTION_TIMER;
 	return VMX_OK;
 }
 
@@ -722,6 +724,42 @@ bool vcpu_process_events(struct vcpu *vcpu)
 	return vcpu->state == VCPU_RUNNING;
 }
 
+/*
+ * After an exit, may the guest be resumed at once, without the work of
+ * vcpu_run_slice's loop (events, timer, checks)?  Yes when that work would
+ * change nothing: the VM runs on, the vCPU is running, nothing is posted to
+ * it (INIT, SIPI, NMI, an APIC interrupt), the deadline of this entry (slice
+ * end, APIC timer) has not passed; entry_deadline is 0 unless the
+ * VMX-preemption timer keeps its remaining count across exits (SDM Vol. 3C
+ * 25.7.1, 26.5.1).
+ *
+ * An event another CPU posts while this one is in root operation is not
+ * missed: its kick IPI is held (RFLAGS.IF = 0 after an exit, SDM Vol. 3C
+ * 28.5.3) and, with external-interrupt exiting, exits the guest right
+ * after the entry (SDM Vol. 3C 26.2).
+ */
+static bool vcpu_may_resume_directly(const struct vcpu *vcpu)
+{
+	return !vcpu->vm->ended && vcpu->state == VCPU_RUNNING &&
+	       !vcpu->preempted && !vcpu->check_before_entry &&
+	       !(__atomic_load_n(&vcpu->pending_init, __ATOMIC_ACQUIRE) |
+		 __atomic_load_n(&vcpu->pending_sipi, __ATOMIC_ACQUIRE) |
+		 __atomic_load_n(&vcpu->pending_nmi, __ATOMIC_ACQUIRE)) &&
+	       !lapic_has_pending(&vcpu->lapic) && rdtsc() < vcpu->entry_deadline;
+}
+
+/* vmx_run_guest's on_exit for vCPUs of ordinary VMs. */
+static bool vcpu_exit(void *ctx)
+{
+	struct vcpu *vcpu = ctx;
+
+	vcpu->launched = true;
+	exit_dispatch(vcpu, (uint32_t)vmcs_read(VM_EXIT_REASON));
+	/* Any rules checked were for the entry before this exit. */
+	vcpu->entry_rules_reported = false;
+	return vcpu_may_resume_directly(vcpu);
+}
+
 void vcpu_run_slice(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -744,23 +782,34 @@ void vcpu_run_slice(struct vcpu *vcpu)
 		uint64_t deadline = apic_timer_deadline(vcpu);
 		if (deadline && deadline < until)
 			until = deadline;
+		/* Without a saved timer every entry must reload it: no fast path. */
+		vcpu->entry_deadline = vcpu->timer_saved_on_exit ? until : 0;
 		uint64_t ticks = until > now ? (until - now) >> (vcpu->cpu->caps.misc & 0x1F) : 0;
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
-		vcpu->entry_rules_reported = false;
 		if (vcpu_check_entries && (!vcpu->launched || vcpu->check_before_entry)) {
 			vcpu->check_before_entry = false;
 			/* Broken rules are printed; enter anyway so the CPU's own
 			 * verdict follows in the report. */
 			vcpu_check_entry_rules(vcpu);
 		}
-		int result = vmx_enter_guest(&vcpu->gprs, vcpu->launched);
+		/* Returns after an exit that needs this loop (vcpu_exit). */
+		int result = vmx_run_guest(&vcpu->gprs, vcpu->launched, vcpu_exit, vcpu);
 		if (result != 0) {
 			report_entry_instruction_failure(vcpu, result);
 			break;
 		}
-		vcpu->launched = true;
-		exit_dispatch(vcpu, vmcs_read(VM_EXIT_REASON));
 	}
+}
+
+static bool stop_after_one_exit(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+int vmx_enter_guest(struct guest_gprs *gprs, int launched)
+{
+	return vmx_run_guest(gprs, launched, stop_after_one_exit, NULL);
 }
 
 bool vcpu_guest_in_64bit_mode(void)

@@ -71,7 +71,8 @@ struct vcpu {
 	uint64_t exit_ticks[EXIT_REASON_COUNT];
 	uint64_t exits_total;
 	struct exit_record exit_ring[EXIT_RING_SIZE];
-	unsigned exit_ring_next; /* slot of the next record; exits_total counts all */
+	unsigned exit_ring_next; /* slot of the next record */
+	uint64_t exits_traced;   /* exits recorded in the ring (exit_trace on) */
 	/* An event queued for the next VM entry by a handler this exit. */
 	bool event_injected;
 	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */
@@ -99,6 +100,12 @@ struct vcpu {
 	uint64_t timer_period;   /* periodic mode: ticks between expiries */
 	bool timer_tsc_deadline_mode;
 	uint64_t slice_end;      /* host TSC at which the current time slice ends */
+	/* Host TSC by which cvisor must see the vCPU again (slice end or APIC
+	 * timer): exits before it may resume the guest directly. */
+	uint64_t entry_deadline;
+	/* "save VMX-preemption timer value" is on: the timer keeps counting
+	 * down across exits (SDM Vol. 3C 25.7.1). */
+	bool timer_saved_on_exit;
 	/* Guest state the VMCS does not hold, live in the CPU while the vCPU
 	 * runs and saved here while it does not (vcpu_load / vcpu_put). */
 	uint64_t xcr0;
@@ -213,9 +220,12 @@ void vcpu_dump_registers(const struct vcpu *vcpu);
 
 /*
  * Assembly stub (vmx_entry.S): loads the guest registers and executes
- * VMLAUNCH (launched == 0) or VMRESUME.  Returns 0 after a VM exit (guest
- * registers saved in *gprs), 1 on VMfailInvalid, 2 on VMfailValid.
+ * VMLAUNCH (launched == 0) or VMRESUME.  After each VM exit (guest
+ * registers saved in *gprs) it calls on_exit(ctx): true resumes the guest
+ * at once, false returns 0.  Returns 1 on VMfailInvalid, 2 on VMfailValid.
  */
+int vmx_run_guest(struct guest_gprs *gprs, int launched, bool (*on_exit)(void *ctx), void *ctx);
+/* One entry: vmx_run_guest returning at the first exit. */
 int vmx_enter_guest(struct guest_gprs *gprs, int launched);
 /* Where the CPU continues after a VM exit (HOST_RIP). */
 void vmx_exit_landing(void);

@@ -73,26 +73,16 @@ static void log_vmx_failure(const char *insn, uint32_t encoding,
 	}
 }
 
-uint64_t vmcs_read_encoding(uint32_t encoding)
+uint64_t vmcs_read_failed(uint32_t encoding, enum vmx_insn_result r)
 {
-	uint64_t value = 0;
-	enum vmx_insn_result r = vmread(encoding, &value);
-
-	if (r != VMX_SUCCEED) {
-		log_vmx_failure("VMREAD", encoding, r);
-		return 0;
-	}
-	return value;
+	log_vmx_failure("VMREAD", encoding, r);
+	return 0;
 }
 
-void vmcs_write_encoding(uint32_t encoding, uint64_t value)
+void vmcs_write_failed(uint32_t encoding, enum vmx_insn_result r)
 {
-	enum vmx_insn_result r = vmwrite(encoding, value);
-
-	if (r != VMX_SUCCEED) {
-		(*this_cpu_failures())++;
-		log_vmx_failure("VMWRITE", encoding, r);
-	}
+	(*this_cpu_failures())++;
+	log_vmx_failure("VMWRITE", encoding, r);
 }
 
 bool vmcs_try_read(uint32_t encoding, uint64_t *value)

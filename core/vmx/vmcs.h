@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmx/intrin.h"
 #include "vmx/vmcs_fields.h"
 
 /* One handle type per (access, width) pair that occurs in the table. */
@@ -70,9 +71,30 @@ const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding);
 /* The table entry named name (e.g. "GUEST_RIP", len bytes), or NULL. */
 const struct vmcs_field_info *vmcs_field_by_name(const char *name, unsigned len);
 
-/* Raw access by encoding; failures are logged with the field name. */
-uint64_t vmcs_read_encoding(uint32_t encoding);
-void vmcs_write_encoding(uint32_t encoding, uint64_t value);
+/* Out of line: logs a failed VMREAD/VMWRITE with the field name (and counts
+ * the failed VMWRITE); vmcs_read_failed returns 0 as the value. */
+uint64_t vmcs_read_failed(uint32_t encoding, enum vmx_insn_result r);
+void vmcs_write_failed(uint32_t encoding, enum vmx_insn_result r);
+
+/* Raw access by encoding; failures are logged with the field name.  Inline:
+ * on the exit path each access is the VMX instruction and one branch. */
+static inline uint64_t vmcs_read_encoding(uint32_t encoding)
+{
+	uint64_t value;
+	enum vmx_insn_result r = vmread(encoding, &value);
+
+	if (__builtin_expect(r != VMX_SUCCEED, 0))
+		return vmcs_read_failed(encoding, r);
+	return value;
+}
+
+static inline void vmcs_write_encoding(uint32_t encoding, uint64_t value)
+{
+	enum vmx_insn_result r = vmwrite(encoding, value);
+
+	if (__builtin_expect(r != VMX_SUCCEED, 0))
+		vmcs_write_failed(encoding, r);
+}
 /* Quiet read for dumps: false when the field does not exist on this CPU. */
 bool vmcs_try_read(uint32_t encoding, uint64_t *value);
 

@@ -246,6 +246,13 @@ static const char *find_boot_option(const char *cmdline, const char *key)
 	return NULL;
 }
 
+/* The boot command line has the word `option` (a whole word). */
+static bool boot_option_is(const char *cmdline, const char *option)
+{
+	const char *rest = find_boot_option(cmdline, option);
+	return rest && (*rest == ' ' || *rest == '\0');
+}
+
 /*
  * Boot option debug.vmcs=FIELD:VALUE (e.g. debug.vmcs=GUEST_TR_AR_BYTES:0x89)
  * writes one VMCS field of the first VM's vCPU 0 after cvisor built it, to
@@ -457,11 +464,15 @@ void cvisor_main(const struct boot_info *info)
 
 	log_printf("cvisor %u.%u: type-1 Intel VT-x hypervisor\n", 0, 1);
 	/* Boot options (multiboot2 /boot/cvisor.elf <options>): trace=exits
-	 * prints every VM exit as it happens. */
-	const char *trace = find_boot_option(info->cmdline, "trace=exits");
-	if (trace && (*trace == ' ' || *trace == '\0'))
-		exit_trace_all = true;
-	if (exit_trace_all)
+	 * prints every VM exit as it happens, trace=ring keeps the last ones
+	 * for failure reports (the debug default), trace=off only counts. */
+	if (boot_option_is(info->cmdline, "trace=exits"))
+		exit_trace = EXIT_TRACE_PRINT;
+	else if (boot_option_is(info->cmdline, "trace=ring"))
+		exit_trace = EXIT_TRACE_RING;
+	else if (boot_option_is(info->cmdline, "trace=off"))
+		exit_trace = EXIT_TRACE_OFF;
+	if (exit_trace == EXIT_TRACE_PRINT)
 		log_printf("cvisor: tracing every VM exit (trace=exits)\n");
 	parse_debug_vmcs(info->cmdline);
 	/* fuzz=SEED:CASES runs the fuzz cases instead of the guests (README.md). */

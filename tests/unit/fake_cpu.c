@@ -586,7 +586,7 @@ void fake_script_exits(const struct fake_exit *exits, unsigned n)
 static int next_scripted_exit(struct guest_gprs *gprs)
 {
 	if (fake_cpu.script_pos == fake_cpu.script_len)
-		fake_fail("vmx_enter_guest: entry %u runs past the end of the %u-exit script",
+		fake_fail("vmx_run_guest: entry %u runs past the end of the %u-exit script",
 			  fake_cpu.entries, fake_cpu.script_len);
 	const struct fake_exit *e = &fake_cpu.script[fake_cpu.script_pos++];
 
@@ -603,16 +603,11 @@ static int next_scripted_exit(struct guest_gprs *gprs)
 	return 0;
 }
 
-int vmx_enter_guest(struct guest_gprs *gprs, int launched)
+/* One VMLAUNCH/VMRESUME of the fake CPU: 0 after an exit, else 1 or 2. */
+static int enter_once(struct guest_gprs *gprs, int launched)
 {
 	fake_cpu.entries++;
 	require_vmx(launched ? "VMRESUME" : "VMLAUNCH");
-	/* As vmx_entry.S: HOST_RSP first; a failed VMWRITE is the result. */
-	enum vmx_insn_result r =
-		vmwrite(HOST_RSP.encoding, (uint64_t)(uintptr_t)__builtin_frame_address(0));
-	if (r != VMX_SUCCEED)
-		return r == VMX_FAIL_INVALID ? 1 : 2;
-
 	struct fake_vmcs *v = current_vmcs();
 	if (launched) {
 		fake_cpu.resumes++;
@@ -637,6 +632,24 @@ int vmx_enter_guest(struct guest_gprs *gprs, int launched)
 	if (result == 0)
 		v->launched = true;
 	return result;
+}
+
+/* As vmx_entry.S: HOST_RSP once, then entries until on_exit says stop. */
+int vmx_run_guest(struct guest_gprs *gprs, int launched, bool (*on_exit)(void *ctx), void *ctx)
+{
+	enum vmx_insn_result r =
+		vmwrite(HOST_RSP.encoding, (uint64_t)(uintptr_t)__builtin_frame_address(0));
+	if (r != VMX_SUCCEED)
+		return r == VMX_FAIL_INVALID ? 1 : 2;
+	for (;;) {
+		int result = enter_once(gprs, launched);
+		if (result != 0)
+			return result;
+		if (!on_exit(ctx))
+			return 0;
+		fake_cpu.direct_resumes++; /* the fast path: no return to the caller */
+		launched = 1;
+	}
 }
 
 void vmx_exit_landing(void)

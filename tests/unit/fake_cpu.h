@@ -153,7 +153,7 @@ struct fake_forced_result {
 struct guest_gprs;
 
 /*
- * One scripted VM exit for the fake vmx_enter_guest.  `guest` (optional)
+ * One scripted VM exit for the fake vmx_run_guest.  `guest` (optional)
  * plays the guest: it sets the registers the exiting instruction used.
  * With result 0 the exit fields are written into the current VMCS; with
  * result 1 (VMfailInvalid) or 2 (VMfailValid, error in instruction_error)
@@ -229,6 +229,8 @@ struct fake_cpu {
 	/* Records of what the core did. */
 	unsigned vmxon_calls, vmxoff_calls, vmclear_calls, vmptrld_calls;
 	unsigned vmread_calls, vmwrite_calls;
+	/* Exits after which vmx_run_guest resumed the guest itself. */
+	unsigned direct_resumes;
 	uint64_t last_vmxon_pa, last_vmclear_pa, last_vmptrld_pa;
 	unsigned invept_calls;
 	uint64_t last_invept_type, last_invept_eptp;
@@ -237,7 +239,7 @@ struct fake_cpu {
 	uint16_t last_invvpid_vpid;
 
 	/*
-	 * vmx_enter_guest (the VMLAUNCH/VMRESUME stub).  Like vmx_entry.S it
+	 * vmx_run_guest (the VMLAUNCH/VMRESUME stub).  Like vmx_entry.S it
 	 * first VMWRITEs HOST_RSP, then checks the launch state (VMLAUNCH of a
 	 * launched VMCS is error 4, VMRESUME of a clear one error 5).  Then the
 	 * result comes from on_enter when set, else from the next scripted
@@ -295,7 +297,7 @@ void fake_vmcs_mark_unsupported(uint32_t encoding);
  * as vmx_cpu_enable + vcpu_create would; for tests of VMCS access. */
 void fake_cpu_enter_vmx_with_vmcs(void *vmxon_region, void *vmcs_region);
 
-/* Replaces the exit script of vmx_enter_guest (n <= FAKE_EXIT_SCRIPT_MAX). */
+/* Replaces the exit script of vmx_run_guest (n <= FAKE_EXIT_SCRIPT_MAX). */
 void fake_script_exits(const struct fake_exit *exits, unsigned n);
 
 /* Called by the fake platform before a page is freed: freeing the VMXON

@@ -142,6 +142,32 @@ static void ipi_routing(void **state)
 	assert_true(lapic_has_pending(&bsp.lapic) != lapic_has_pending(&ap.lapic));
 }
 
+/* The IRR summary the exit fast path reads: a word's bit goes only when its
+ * last pending vector is accepted. */
+static void irr_summary_follows_the_pending_vectors(void **state)
+{
+	(void)state;
+	struct lapic *apic = &bsp.lapic;
+
+	assert_false(lapic_has_pending(apic));
+	assert_int_equal(apic->irr_words, 0);
+	lapic_set_irr(apic, 0x41);
+	lapic_set_irr(apic, 0x42);
+	lapic_set_irr(apic, 0xF3);
+	assert_int_equal(apic->irr_words, (1u << 2) | (1u << 7));
+	lapic_accept(apic, 0x41);
+	assert_true(lapic_has_pending(apic));
+	assert_int_equal(apic->irr_words, (1u << 2) | (1u << 7)); /* 0x42 is left in word 2 */
+	lapic_accept(apic, 0xF3);
+	assert_int_equal(apic->irr_words, 1u << 2);
+	lapic_accept(apic, 0x42);
+	assert_int_equal(apic->irr_words, 0);
+	assert_false(lapic_has_pending(apic));
+	/* A stale summary bit (IRR cleared behind its back) is not "pending". */
+	apic->irr_words = 1u << 5;
+	assert_false(lapic_has_pending(apic));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fixed_interrupt_waits_for_if_then_is_injected, setup, teardown),
 		cmocka_unit_test_setup_teardown(nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipi_routing, setup, teardown),
+		cmocka_unit_test_setup_teardown(irr_summary_follows_the_pending_vectors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -742,6 +742,49 @@ static void test_ept_violation_on_a_device_page_during_event_delivery_ends_the_v
 		fail_msg("the instruction at RIP was emulated:\n%s", fake_console_text());
 }
 
+/* Exits caused by a guest instruction never happen during event delivery
+ * (SDM Vol. 3C 28.2.4): the IDT-vectoring field is not even looked at. */
+static void test_instruction_exits_do_not_redeliver_vectoring_info(void **state)
+{
+	(void)state;
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0x80000B0E); /* stale: #PF */
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE;
+	exit_with(R_CPUID, 0, 2);
+	check_vm_running();
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding) & (1u << 31), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+}
+
+/* trace=off (the release default): counts only, no ring, no TSC columns. */
+static void test_exit_trace_off_keeps_counts_only(void **state)
+{
+	(void)state;
+	enum exit_trace saved = exit_trace;
+
+	exit_trace = EXIT_TRACE_OFF;
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE;
+	exit_with(R_CPUID, 0, 2);
+	exit_trace = saved;
+	assert_int_equal(vcpu.exits_total, 1);
+	assert_int_equal(vcpu.exit_counts[R_CPUID], 1);
+	assert_int_equal(vcpu.exits_traced, 0);
+	assert_int_equal(vcpu.exit_ticks[R_CPUID], 0);
+
+	exit_trace = EXIT_TRACE_OFF;
+	exit_print_trace(&vcpu);
+	exit_print_statistics(&vcpu);
+	exit_trace = saved;
+	assert_console_contains("tracing is off (boot option trace=ring keeps the last 64 exits)");
+	if (strstr(fake_console_text(), "TSC in cvisor"))
+		fail_msg("TSC column printed with tracing off:\n%s", fake_console_text());
+
+	/* With the ring on (the debug default) the same exit is recorded. */
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(vcpu.exits_traced, 1);
+	exit_print_trace(&vcpu);
+	assert_console_contains("last 1 exit(s) of VM t vCPU 0");
+}
+
 static void test_ept_misconfiguration_is_reported_as_a_cvisor_bug(void **state)
 {
 	(void)state;
@@ -921,6 +964,118 @@ static void test_run_slice_ends_by_the_clock_when_exits_starve_the_timer(void **
 	vcpu_put(&vcpu);
 }
 
+/*
+ * The fast path: an exit after which nothing waits (no event, no deadline)
+ * resumes the guest from vmx_run_guest itself; anything pending sends it
+ * back through vcpu_run_slice's loop first.
+ */
+static void test_run_slice_resumes_directly_when_nothing_waits(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_CPUID, .instruction_len = 2, .guest = guest_asks_hypervisor_leaf },
+		{ .reason = R_CPUID, .instruction_len = 2, .guest = guest_asks_hypervisor_leaf },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_stops_with_0 },
+	};
+	fake_script_exits(script, 3);
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	assert_true(vcpu.timer_saved_on_exit); /* tigerlake saves the timer on exit */
+	vcpu_run_slice(&vcpu);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(fake_cpu.direct_resumes, 2); /* after each CPUID */
+	assert_int_equal(fake_cpu.launches, 1);
+	assert_int_equal(fake_cpu.resumes, 2);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 7);
+	vcpu_put(&vcpu);
+}
+
+static void another_cpu_posts_an_interrupt(struct guest_gprs *g)
+{
+	guest_asks_hypervisor_leaf(g);
+	lapic_set_irr(&vcpu.lapic, 0x40);
+}
+
+static void another_cpu_posts_an_nmi(struct guest_gprs *g)
+{
+	guest_asks_hypervisor_leaf(g);
+	vcpu.pending_nmi = 1;
+}
+
+static void test_run_slice_takes_the_loop_for_a_posted_interrupt(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_CPUID, .instruction_len = 2, .guest = another_cpu_posts_an_interrupt },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_stops_with_0 },
+	};
+	fake_script_exits(script, 2);
+	vcpu.lapic.svr = 0x1FF;
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vcpu_run_slice(&vcpu);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(fake_cpu.direct_resumes, 0);
+	/* The loop saw the interrupt: RFLAGS.IF is 0, so it asked for the window. */
+	assert_true(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_INTERRUPT_WINDOW_EXITING);
+	vcpu_put(&vcpu);
+}
+
+static void test_run_slice_takes_the_loop_for_a_posted_nmi(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_CPUID, .instruction_len = 2, .guest = another_cpu_posts_an_nmi },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_stops_with_0 },
+	};
+	fake_script_exits(script, 2);
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vcpu_run_slice(&vcpu);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(fake_cpu.direct_resumes, 0);
+	assert_int_equal(vcpu.pending_nmi, 0); /* injected by the loop */
+	vcpu_put(&vcpu);
+}
+
+static void test_run_slice_takes_the_loop_after_hlt(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = { { .reason = R_HLT, .instruction_len = 1 } };
+	fake_script_exits(script, 1);
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	/* HLT with interrupts on and an APIC timer armed to wake it later. */
+	vm.vcpus[0] = &vcpu;
+	vm.vcpu_count = 1;
+	vmcs_write(GUEST_RFLAGS, 0x202);
+	vcpu.timer_deadline = fake_cpu.tsc + 100ULL * VCPU_SLICE_TSC;
+	vcpu_run_slice(&vcpu); /* a second entry would run past the script */
+	check_vm_running();
+	assert_int_equal(fake_cpu.direct_resumes, 0);
+	assert_int_equal(vcpu.state, VCPU_HALTED);
+	vcpu_put(&vcpu);
+}
+
+/* Without "save VMX-preemption timer value" each entry must reload the
+ * timer: the fast path is off. */
+static void test_run_slice_without_a_saved_timer_never_resumes_directly(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_CPUID, .instruction_len = 2, .guest = guest_asks_hypervisor_leaf },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_stops_with_0 },
+	};
+	fake_script_exits(script, 2);
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vcpu.timer_saved_on_exit = false;
+	vcpu_run_slice(&vcpu);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(fake_cpu.direct_resumes, 0);
+	vcpu_put(&vcpu);
+}
+
 static void test_make_current_and_put_switch_the_guest_only_state(void **state)
 {
 	(void)state;
@@ -1074,6 +1229,13 @@ int main(void)
 		C(test_run_slice_vmfailinvalid_ends_the_vm),
 		C(test_run_slice_returns_when_the_preemption_timer_fires),
 		C(test_run_slice_ends_by_the_clock_when_exits_starve_the_timer),
+		C(test_run_slice_resumes_directly_when_nothing_waits),
+		C(test_instruction_exits_do_not_redeliver_vectoring_info),
+		C(test_exit_trace_off_keeps_counts_only),
+		C(test_run_slice_takes_the_loop_for_a_posted_interrupt),
+		C(test_run_slice_takes_the_loop_for_a_posted_nmi),
+		C(test_run_slice_takes_the_loop_after_hlt),
+		C(test_run_slice_without_a_saved_timer_never_resumes_directly),
 		C(test_make_current_and_put_switch_the_guest_only_state),
 		C(test_round_robin_alternates_two_vms_until_both_end),
 	};
