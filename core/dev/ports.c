@@ -97,22 +97,42 @@ struct port_device {
 	void (*write)(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 };
 
+/* Sorted by port and not overlapping (a unit test checks): every port
+ * exit looks its port up by binary search. */
 static const struct port_device port_devices[] = {
-	{ PORT_DEBUG_EXIT, PORT_DEBUG_EXIT + 3, NULL, debug_exit_write },
-	{ PORT_DEBUGCON, PORT_DEBUGCON, NULL, debugcon_write },
-	{ PORT_COM1, PORT_COM1 + 7, com1_read, com1_write },
 	{ PIC_MASTER_COMMAND, PIC_MASTER_DATA, pic_read, pic_write },
 	{ PIC_SLAVE_COMMAND, PIC_SLAVE_DATA, pic_read, pic_write },
+	{ PORT_DEBUGCON, PORT_DEBUGCON, NULL, debugcon_write },
+	{ PORT_DEBUG_EXIT, PORT_DEBUG_EXIT + 3, NULL, debug_exit_write },
+	{ PORT_COM1, PORT_COM1 + 7, com1_read, com1_write },
 	{ FW_CFG_PORT_SELECTOR, FW_CFG_PORT_DATA, fw_cfg_read, fw_cfg_write },
 	{ PORT_SHUTDOWN, PORT_SHUTDOWN, NULL, shutdown_write },
 };
+#define PORT_DEVICE_COUNT (sizeof(port_devices) / sizeof(port_devices[0]))
 
 static const struct port_device *find_device(uint16_t port)
 {
-	for (size_t i = 0; i < sizeof(port_devices) / sizeof(port_devices[0]); i++)
-		if (port >= port_devices[i].first && port <= port_devices[i].last)
-			return &port_devices[i];
+	size_t low = 0, high = PORT_DEVICE_COUNT;
+
+	while (low < high) {
+		size_t mid = (low + high) / 2;
+		if (port > port_devices[mid].last)
+			low = mid + 1;
+		else if (port < port_devices[mid].first)
+			high = mid;
+		else
+			return &port_devices[mid];
+	}
 	return NULL;
+}
+
+bool io_port_table_is_sorted(void)
+{
+	for (size_t i = 0; i < PORT_DEVICE_COUNT; i++)
+		if (port_devices[i].first > port_devices[i].last ||
+		    (i && port_devices[i].first <= port_devices[i - 1].last))
+			return false;
+	return true;
 }
 
 uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size)

@@ -2,6 +2,7 @@
 #ifndef CVISOR_DEV_PORTS_H
 #define CVISOR_DEV_PORTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -9,5 +10,7 @@ struct vm;
 /* size is 1, 2 or 4.  Ports with no device read as all ones; writes to them are ignored. */
 uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size);
 void io_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+/* For the unit tests: the device table is sorted and its ranges do not overlap. */
+bool io_port_table_is_sorted(void);
 
 #endif

@@ -25,8 +25,9 @@
  * instruction for the rest (REP string instructions are restartable). */
 #define STRING_IO_BUDGET 4096
 
-static void string_io(struct vcpu *vcpu, const struct vm_exit *exit, uint16_t port,
-		      unsigned size, bool in, bool rep)
+/* Out of line, so that plain IN/OUT keep a small frame. */
+static __attribute__((noinline)) void string_io(struct vcpu *vcpu, const struct vm_exit *exit,
+						uint16_t port, unsigned size, bool in, bool rep)
 {
 	uint64_t *regs = vcpu->gprs.regs;
 	uint32_t info = vmcs_read(VM_EXIT_INSTRUCTION_INFO);

@@ -255,14 +255,27 @@ static void inject_pending_nmi(struct vcpu *v)
 	vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_NMI);
 }
 
-/* One exit at a time until the OS asks for the CPU back or an exit fails. */
+/*
+ * vmx_run_guest's on_exit for the running OS: handle the exit, then resume
+ * the OS at once unless this CPU goes back to it or an NMI waits to be
+ * injected (passthrough_run's loop does that).
+ */
+static bool passthrough_exit(void *ctx)
+{
+	struct vcpu *v = ctx;
+
+	exit_dispatch(v, (uint32_t)vmcs_read(VM_EXIT_REASON));
+	return v->leave == VCPU_STAY && !__atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE);
+}
+
+/* Exits until the OS asks for the CPU back or an exit fails. */
 static _Noreturn void passthrough_run(struct passthrough_cpu *pc)
 {
 	struct vcpu *v = &pc->vcpu;
 
 	for (;;) {
 		inject_pending_nmi(v);
-		int result = vmx_enter_guest(&v->gprs, 1);
+		int result = vmx_run_guest(&v->gprs, 1, passthrough_exit, v);
 		if (result != 0) {
 			/* VMRESUME itself failed: the OS state is still in the VMCS. */
 			log_printf("cvisor: CPU %u: VMRESUME failed (VM-instruction error %llu); "
@@ -270,7 +283,6 @@ static _Noreturn void passthrough_run(struct passthrough_cpu *pc)
 				   v->host_cpu, (unsigned long long)vmcs_read(VM_INSTRUCTION_ERROR));
 			passthrough_leave(pc);
 		}
-		exit_dispatch(v, vmcs_read(VM_EXIT_REASON));
 		if (v->leave != VCPU_STAY)
 			passthrough_leave(pc);
 	}

@@ -760,6 +760,25 @@ static void test_ports_debugcon_prints_each_byte(void **state)
 	assert_string_equal(fake_console_text(), "[con] ab\n");
 }
 
+/* The binary search needs its table sorted; every device is still reached
+ * at both ends of its range, and the ports between devices at none. */
+static void test_ports_table_is_sorted_and_each_device_found(void **state)
+{
+	(void)state;
+	assert_true(io_port_table_is_sorted());
+	io_port_write(&vm, 0x21, 1, 0xFF); /* PIC master mask (last port of the first device) */
+	assert_int_equal(io_port_read(&vm, 0x21, 1), 0xFF);
+	io_port_write(&vm, 0xA1, 1, 0x5A); /* PIC slave mask */
+	assert_int_equal(io_port_read(&vm, 0xA1, 1), 0x5A);
+	assert_int_equal(io_port_read(&vm, 0x22, 1), 0xFF);  /* just past the master */
+	assert_int_equal(io_port_read(&vm, 0x80, 1), 0xFF);  /* POST port: no device */
+	assert_int_equal(io_port_read(&vm, 0x3F7, 1), 0xFF); /* just below COM1 */
+	assert_int_equal(io_port_read(&vm, 0xFFFF, 1), 0xFF); /* past the last device */
+	for (const char *c = "Shutdown"; *c; c++)
+		io_port_write(&vm, 0x8900, 1, (uint8_t)*c); /* the last device */
+	assert_true(vm.ended);
+}
+
 #define L(f) cmocka_unit_test_setup(f, setup_plain)
 #define V(f) cmocka_unit_test_setup_teardown(f, setup_vm, teardown_vm)
 
@@ -821,6 +840,7 @@ int main(void)
 		V(test_ports_reach_com1_registers),
 		V(test_ports_without_a_device_read_all_ones),
 		V(test_ports_debugcon_prints_each_byte),
+		V(test_ports_table_is_sorted_and_each_device_found),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
