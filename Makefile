@@ -144,7 +144,8 @@ test: deps
 BENCH_BUILD := $(BUILD)/bench-release
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) RELEASE=1 \
-		$(BENCH_BUILD)/cvisor.elf $(BENCH_BUILD)/guests/bench.elf $(BENCH_BUILD)/guests/compute.elf
+		$(BENCH_BUILD)/cvisor.elf $(BENCH_BUILD)/guests/bench.elf $(BENCH_BUILD)/guests/compute.elf \
+		$(BENCH_BUILD)/unit/bench_footprint
 	@tools/bench $(BENCH_BUILD)
 
 clean:

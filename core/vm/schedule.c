@@ -5,6 +5,15 @@
 #include "vmx/vcpu.h"
 
 
+static unsigned vcpus_not_ended(struct vcpu *const *vcpus, unsigned count)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		n += !vcpus[i]->vm->ended;
+	return n;
+}
+
 void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 			  void (*vm_ended)(struct vm *vm))
 {
@@ -30,7 +39,8 @@ void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 				continue;
 			}
 			current = v;
-			vcpu_run_slice(v);
+			vcpu_run_slice(v, vcpus_not_ended(vcpus, count) == 1 ? VCPU_SLICE_ALONE_TSC
+									     : VCPU_SLICE_TSC);
 			if (v->vm->ended) {
 				if (vm_ended)
 					vm_ended(v->vm);

@@ -38,7 +38,7 @@ const char *vm_create_with_pages(struct vm *vm, unsigned id, const char *name,
 	vm->vcpu_count = 1;
 	fmt_snprintf(vm->name, sizeof(vm->name), "%s", name);
 	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % PAGE_SIZE)
-		return "guest RAM size must be a multiple of 4 KiB between 2 MiB and 1 GiB";
+		return "guest RAM size must be a multiple of 4 KiB between 2 MiB and 64 GiB";
 	if (!ept_init(&vm->ept))
 		return "out of memory for the EPT";
 	/* Guest RAM: host pages owned by this VM alone, mapped write-back. */

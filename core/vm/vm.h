@@ -19,7 +19,7 @@
 #define VM_END_REASON_MAX 128
 #define VM_DEFAULT_RAM (4ULL << 20)
 #define VM_MIN_RAM (2ULL << 20)
-#define VM_MAX_RAM (1ULL << 30)
+#define VM_MAX_RAM (64ULL << 30)
 #define VM_MAX_VCPUS 8
 
 struct vcpu;

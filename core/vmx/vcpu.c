@@ -760,12 +760,14 @@ static bool vcpu_exit(void *ctx)
 	return vcpu_may_resume_directly(vcpu);
 }
 
-void vcpu_run_slice(struct vcpu *vcpu)
+uint64_t vcpu_first_entry_tsc;
+
+void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 {
 	struct vm *vm = vcpu->vm;
 
 	vcpu->preempted = false;
-	vcpu->slice_end = rdtsc() + VCPU_SLICE_TSC;
+	vcpu->slice_end = rdtsc() + slice_tsc;
 	while (!vm->ended && !vcpu->preempted && vcpu_process_events(vcpu)) {
 		/* The VMX-preemption timer ends the slice, or wakes cvisor for the
 		 * APIC timer, whichever is first.  It counts down once every 2^X
@@ -791,6 +793,11 @@ void vcpu_run_slice(struct vcpu *vcpu)
 			/* Broken rules are printed; enter anyway so the CPU's own
 			 * verdict follows in the report. */
 			vcpu_check_entry_rules(vcpu);
+		}
+		if (!vcpu->launched) {
+			uint64_t none = 0;
+			__atomic_compare_exchange_n(&vcpu_first_entry_tsc, &none, rdtsc(), false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		}
 		/* Returns after an exit that needs this loop (vcpu_exit). */
 		int result = vmx_run_guest(&vcpu->gprs, vcpu->launched, vcpu_exit, vcpu);

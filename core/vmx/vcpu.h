@@ -148,17 +148,23 @@ void vcpu_destroy(struct vcpu *vcpu);
 void vcpu_setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uint64_t cr4);
 
 /*
- * Runs the vCPU for one time slice: VMLAUNCH or VMRESUME and exit handling
- * until its VM ends or the VMX-preemption timer expires.  The vCPU must be
- * current on this CPU (vcpu_make_current).
+ * Runs the vCPU for one time slice of slice_tsc TSC ticks: VMLAUNCH or
+ * VMRESUME and exit handling until its VM ends or the VMX-preemption timer
+ * expires.  The vCPU must be current on this CPU (vcpu_make_current).
  */
-void vcpu_run_slice(struct vcpu *vcpu);
+void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc);
 /* vcpu_put of the vCPU that ran before (if any), then VMPTRLD and
  * vcpu_load; false (and the VM ended) when VMPTRLD fails. */
 bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous);
 
+/* Host TSC of the first VMLAUNCH on any CPU; 0 before it. */
+extern uint64_t vcpu_first_entry_tsc;
+
 /* Time slice of each vCPU in TSC ticks (Bochs: emulated instructions). */
 #define VCPU_SLICE_TSC 2000000u
+/* A vCPU alone on its CPU has nobody to yield to: it runs until an event
+ * needs cvisor (kicks, APIC timer), and the timer only bounds the slice. */
+#define VCPU_SLICE_ALONE_TSC 0xFFFFFFFFu
 
 /* Moves the guest past the instruction that exited (SDM Vol. 3C 28.2.5). */
 void vcpu_skip_instruction(struct vcpu *vcpu);

@@ -11,6 +11,7 @@
 #include "power.h"
 #include "serial.h"
 #include "smp.h"
+#include "vmx/intrin.h"
 
 /* Static: the boot stack is only 16 KiB and these are a few KiB. */
 static struct mb2_boot mb2;
@@ -60,6 +61,7 @@ void boot_main(uint32_t mb2_magic, uint64_t mb2_info_pa)
 {
 	const char *err;
 
+	info.entry_tsc = rdtsc();
 	serial_init();
 	descriptors_init();
 	smp_init_boot_cpu();

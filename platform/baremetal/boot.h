@@ -30,6 +30,8 @@ struct boot_info {
 	uint64_t acpi_rsdp_pa;
 	/* Sum of all type-1 (available) memory-map ranges, also above 4 GiB. */
 	uint64_t usable_ram_bytes;
+	/* TSC when boot_main started (make bench: instructions to the first VM entry). */
+	uint64_t entry_tsc;
 };
 
 /* Called by entry.S in 64-bit mode with GRUB's EAX and EBX. */

@@ -257,7 +257,7 @@ static void run_vcpu(struct vcpu *v, struct case_result *r)
 			cpu_relax();
 			continue;
 		}
-		vcpu_run_slice(v);
+		vcpu_run_slice(v, VCPU_SLICE_TSC);
 		uint64_t took = rdtsc() - now;
 		if (took > r->longest_slice)
 			r->longest_slice = took;

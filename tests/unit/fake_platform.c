@@ -1,4 +1,6 @@
 /* core/platform.h on the host: see fake_platform.h. */
+/* mmap flags (MAP_ANONYMOUS, MAP_NORESERVE) under -std=c11. */
+#define _DEFAULT_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fake_cpu.h"
 #include "fake_platform.h"
@@ -98,15 +101,49 @@ static struct page_block *blocks;
 static size_t blocks_len, blocks_cap, block_pages;
 static bool refuse_runs; /* fake_pages_refuse_runs() */
 
+/*
+ * Runs of 1 GiB and more (1 GiB EPT pages of big VMs) come from mmap: the
+ * kernel zeroes them lazily, so a test of a 4 GiB VM costs only the pages
+ * it touches.  Aligned by mapping align bytes more and trimming.
+ */
+#define HUGE_RUN_PAGES ((1UL << 30) / PAGE_SIZE)
+
+static void *huge_run_alloc(size_t count, size_t align)
+{
+	size_t len = count * PAGE_SIZE;
+	uint8_t *raw = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	uint8_t *first = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+	if (first > raw)
+		munmap(raw, (size_t)(first - raw));
+	size_t tail = (size_t)(raw + len + align - (first + len));
+	if (tail)
+		munmap(first + len, tail);
+	return first;
+}
+
+static void huge_run_free(void *first, size_t count)
+{
+	munmap(first, count * PAGE_SIZE);
+}
+
 void *plat_alloc_pages(size_t count, size_t align_pages)
 {
 	if (refuse_runs || count == 0 || (pages_left >= 0 && (size_t)pages_left < count))
 		return NULL;
 	size_t align = (align_pages ? align_pages : 1) * PAGE_SIZE;
-	uint8_t *first = aligned_alloc(align, (count * PAGE_SIZE + align - 1) / align * align);
+	uint8_t *first;
+	if (count >= HUGE_RUN_PAGES) {
+		first = huge_run_alloc(count, align);
+	} else {
+		first = aligned_alloc(align, (count * PAGE_SIZE + align - 1) / align * align);
+		if (first)
+			memset(first, 0, count * PAGE_SIZE);
+	}
 	if (!first)
 		return NULL;
-	memset(first, 0, count * PAGE_SIZE);
 	if (blocks_len == blocks_cap) {
 		blocks_cap = blocks_cap ? blocks_cap * 2 : 16;
 		blocks = realloc(blocks, blocks_cap * sizeof(*blocks));
@@ -133,6 +170,10 @@ void plat_free_pages(void *first, size_t count)
 			fake_cpu_page_freed((uint8_t *)first + p * PAGE_SIZE);
 		block_pages -= count;
 		blocks[i] = blocks[--blocks_len];
+		if (count >= HUGE_RUN_PAGES) {
+			huge_run_free(first, count);
+			return;
+		}
 		memset(first, 0xA5, count * PAGE_SIZE);
 		free(first);
 		return;

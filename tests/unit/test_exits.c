@@ -879,7 +879,7 @@ static void test_run_slice_handles_exits_until_the_vm_stops(void **state)
 	fake_script_exits(script, 2);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(true, "status 0");
 	assert_int_equal(fake_cpu.launches, 1);
 	assert_int_equal(fake_cpu.resumes, 1);
@@ -902,7 +902,7 @@ static void test_run_slice_vmlaunch_with_invalid_controls_ends_the_vm(void **sta
 	fake_script_exits(script, 1);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(false, "invalid control field");
 	assert_console_contains("VMLAUNCH failed: VMfailValid, VM-instruction error 7");
 	assert_console_contains("VMCS dump");
@@ -917,7 +917,7 @@ static void test_run_slice_vmfailinvalid_ends_the_vm(void **state)
 	fake_script_exits(script, 1);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(false, "VMfailInvalid");
 	vcpu_put(&vcpu);
 }
@@ -932,13 +932,13 @@ static void test_run_slice_returns_when_the_preemption_timer_fires(void **state)
 	fake_script_exits(script, 2);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_running();
 	assert_true(vcpu.preempted);
 	/* The timer was programmed for (at most) one slice: tigerlake counts TSC/2^0. */
 	uint64_t programmed = vmcs(VMX_PREEMPTION_TIMER_VALUE.encoding);
 	assert_true(programmed > 0 && programmed <= VCPU_SLICE_TSC);
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(true, "status 0");
 	assert_int_equal(fake_cpu.launches, 1);
 	assert_int_equal(fake_cpu.resumes, 1); /* the second slice resumes */
@@ -957,7 +957,7 @@ static void test_run_slice_ends_by_the_clock_when_exits_starve_the_timer(void **
 	fake_script_exits(script, 1);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
-	vcpu_run_slice(&vcpu); /* a second entry would run past the script */
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC); /* a second entry would run past the script */
 	check_vm_running();
 	assert_true(vcpu.preempted);
 	assert_int_equal(fake_cpu.entries, 1);
@@ -981,7 +981,7 @@ static void test_run_slice_resumes_directly_when_nothing_waits(void **state)
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
 	assert_true(vcpu.timer_saved_on_exit); /* tigerlake saves the timer on exit */
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(true, "status 0");
 	assert_int_equal(fake_cpu.direct_resumes, 2); /* after each CPUID */
 	assert_int_equal(fake_cpu.launches, 1);
@@ -1013,7 +1013,7 @@ static void test_run_slice_takes_the_loop_for_a_posted_interrupt(void **state)
 	vcpu.lapic.svr = 0x1FF;
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(true, "status 0");
 	assert_int_equal(fake_cpu.direct_resumes, 0);
 	/* The loop saw the interrupt: RFLAGS.IF is 0, so it asked for the window. */
@@ -1031,7 +1031,7 @@ static void test_run_slice_takes_the_loop_for_a_posted_nmi(void **state)
 	fake_script_exits(script, 2);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(true, "status 0");
 	assert_int_equal(fake_cpu.direct_resumes, 0);
 	assert_int_equal(vcpu.pending_nmi, 0); /* injected by the loop */
@@ -1050,7 +1050,7 @@ static void test_run_slice_takes_the_loop_after_hlt(void **state)
 	vm.vcpu_count = 1;
 	vmcs_write(GUEST_RFLAGS, 0x202);
 	vcpu.timer_deadline = fake_cpu.tsc + 100ULL * VCPU_SLICE_TSC;
-	vcpu_run_slice(&vcpu); /* a second entry would run past the script */
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC); /* a second entry would run past the script */
 	check_vm_running();
 	assert_int_equal(fake_cpu.direct_resumes, 0);
 	assert_int_equal(vcpu.state, VCPU_HALTED);
@@ -1070,7 +1070,7 @@ static void test_run_slice_without_a_saved_timer_never_resumes_directly(void **s
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
 	vcpu.timer_saved_on_exit = false;
-	vcpu_run_slice(&vcpu);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(true, "status 0");
 	assert_int_equal(fake_cpu.direct_resumes, 0);
 	vcpu_put(&vcpu);

@@ -398,12 +398,12 @@ static void test_vm_create_refuses_bad_ram_sizes(void **state)
 	(void)state;
 	struct vm v;
 	static const uint64_t sizes[] = { 0, 1 * MiB, 2 * MiB - 4096, 2 * MiB + 1,
-					  2 * MiB + 2048, (1ULL << 30) + 4096, 1ULL << 40 };
+					  2 * MiB + 2048, (64ULL << 30) + 4096, 1ULL << 40 };
 
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		const char *err = vm_create(&v, 0, "bad", sizes[i]);
 		assert_non_null(err);
-		assert_non_null(strstr(err, "between 2 MiB and 1 GiB"));
+		assert_non_null(strstr(err, "between 2 MiB and 64 GiB"));
 		assert_int_equal(fake_pages_outstanding(), 0);
 	}
 }
@@ -482,6 +482,23 @@ static void test_vm_with_1g_pages_uses_them_only_for_a_whole_gib(void **state)
 	assert_int_equal(fake_page_runs_outstanding(), 0);
 	vm_destroy(&v);
 	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+/* The footprint target: a 4 GiB VM with 1 GiB pages needs a PML4 and one
+ * PDPT, no more. */
+static void test_vm_of_4_gib_with_1g_pages_takes_two_ept_table_pages(void **state)
+{
+	(void)state;
+	struct vm v;
+
+	assert_null(vm_create_with_pages(&v, 0, "big", 4ULL << 30, VM_PAGES_1G));
+	for (uint64_t gib = 0; gib < 4; gib++)
+		assert_int_equal(ept_mapping_size(&v.ept, gib << 30), 1ULL << 30);
+	assert_int_equal(v.ept.table_pages, 2);
+	assert_int_equal(v.ram_size, 4ULL << 30);
+	vm_destroy(&v);
+	assert_int_equal(fake_pages_outstanding(), 0);
+	assert_int_equal(fake_page_runs_outstanding(), 0);
 }
 
 static void test_vm_with_large_pages_out_of_memory_frees_runs_and_pages(void **state)
@@ -817,6 +834,7 @@ int main(void)
 		L(test_vm_with_2m_pages_falls_back_to_4k_pages_without_runs),
 		L(test_vm_with_1g_pages_uses_them_only_for_a_whole_gib),
 		L(test_vm_with_large_pages_out_of_memory_frees_runs_and_pages),
+		L(test_vm_of_4_gib_with_1g_pages_takes_two_ept_table_pages),
 		L(test_vm_create_cuts_a_long_name),
 		V(test_vm_end_happens_once),
 		L(test_segment_base_of_a_code_descriptor),
