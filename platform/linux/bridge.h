@@ -23,6 +23,11 @@ struct cvisor_linux_setup {
 	unsigned cpu_count;                  /* CPU numbers 0 .. cpu_count-1 */
 	unsigned long long ram[CVISOR_LINUX_MAX_RAM_RANGES][2]; /* [start, end) */
 	unsigned ram_count;
+	/* Where plat_eoi writes: MSR 0x80B when Linux runs the local APIC in
+	 * x2APIC mode, else apic_eoi_mmio, the EOI register in the kernel's
+	 * own xAPIC mapping (its fixmap, which cvisor's page table shares). */
+	int x2apic;
+	unsigned long long apic_eoi_mmio;
 };
 
 /* One CPU's log ring: written only by that CPU (root mode or its own
@@ -55,9 +60,28 @@ unsigned long long cvisor_linux_exit_count(unsigned cpu, unsigned reason);
 int cvisor_linux_running_under_cvisor(void);
 /* After every CPU was devirtualized: forget the pool (module.c frees it). */
 void cvisor_linux_fini(void);
+/*
+ * debugfs platform_check, in process context with CPU hotplug held off:
+ * plat_run_on_all_cpus with a function that counts in runs[cpu] each call
+ * it gets on CPU cpu (runs is kernel memory: the function runs as the
+ * kernel, which cannot write cvisor's), then plat_send_ipi(cpu, vector) to
+ * every CPU it ran on.
+ */
+void cvisor_linux_platform_check(unsigned vector, unsigned *runs);
 
 /* Implemented by module.c; safe in VMX root operation (no locks, no calls
  * into the kernel beyond a per-CPU read). */
 unsigned cvisor_linux_this_cpu(void);
+
+/*
+ * Implemented by module.c with Linux's own code: never to be called in VMX
+ * root operation (cvisor_glue.c refuses there).  Each reports a bad call
+ * itself with one kernel log line and then does nothing.
+ */
+/* Any kernel context: a fixed IPI through Linux's APIC driver (apic->send_IPI). */
+void cvisor_linux_send_ipi(unsigned cpu, unsigned vector);
+/* Process context, interrupts on: fn(cpu, arg) on every online CPU at once
+ * (Linux's on_each_cpu), the calling CPU included; returns when all have. */
+void cvisor_linux_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg);
 
 #endif

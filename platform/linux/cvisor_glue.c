@@ -56,6 +56,9 @@ static unsigned cpu_count;
 static struct linux_cpu *cpus[CVISOR_LINUX_MAX_CPUS];
 static struct linux_shared *shared;
 static uint64_t *host_page_table;
+/* Linux's local APIC mode and EOI register (bridge.h), for plat_eoi. */
+static bool apic_x2apic;
+static volatile uint32_t *apic_eoi_register;
 
 /* ---- core/platform.h ---- */
 
@@ -142,24 +145,67 @@ unsigned plat_this_cpu(void)
 	return cvisor_linux_this_cpu();
 }
 
-/* The module never runs cvisor's own VMs: nothing schedules work on other
- * CPUs or kicks them, so these two say so if they are ever reached. */
+/*
+ * True in VMX root operation, where the kernel is a guest stopped at any
+ * instruction and must not be called: a VM exit (and any exception taken
+ * in root operation) runs on cvisor's own page table, which the kernel
+ * itself never loads (passthrough_host.cr3).
+ */
+static bool in_root_operation(void)
+{
+	return host_page_table &&
+	       (read_cr3() & 0x000FFFFFFFFFF000ULL) == plat_virt_to_phys(host_page_table);
+}
+
+/*
+ * plat_run_on_all_cpus and plat_send_ipi run Linux's own code (module.c):
+ * they are for the module's paths, in kernel context, and are refused with
+ * one line in root operation, where only type-1 paths would call them.
+ * Only that refusal uses the log ring: in kernel context on a virtualized
+ * CPU the ring is read-only, so module.c reports bad calls itself.
+ *
+ * fn(cpu, arg) runs on each online CPU at once, the calling one included,
+ * with interrupts off and cpu = plat_this_cpu() (Linux's CPU id); this
+ * returns when every one has returned.  Offline CPUs are skipped, as the
+ * type-1 platform skips CPUs that did not start.  fn runs as the kernel
+ * (on a virtualized CPU, in VMX non-root operation, where cvisor's memory
+ * is read-only).  Process context with interrupts on only (module.c checks).
+ */
 void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
 {
-	(void)fn;
-	(void)arg;
-	log_printf("cvisor: plat_run_on_all_cpus is not available in the Linux module\n");
+	if (in_root_operation()) {
+		log_printf("cvisor: CPU %u: plat_run_on_all_cpus refused: it needs Linux's "
+			   "on_each_cpu, which VMX root operation must not call\n",
+			   plat_this_cpu());
+		return;
+	}
+	cvisor_linux_run_on_all_cpus(fn, arg);
 }
 
+/* A fixed IPI with this vector to CPU cpu (Linux's CPU id), through Linux's
+ * APIC driver, from any kernel context; refused in root operation, where
+ * Linux's APIC driver may be mid-send (xAPIC ICR is two writes). */
 void plat_send_ipi(unsigned cpu, uint8_t vector)
 {
-	log_printf("cvisor: no IPI %u to CPU %u: the Linux module sends no IPIs from VMX root\n",
-		   vector, cpu);
+	if (in_root_operation()) {
+		log_printf("cvisor: CPU %u: IPI vector %u to CPU %u refused: it needs Linux's APIC "
+			   "driver, which VMX root operation must not call\n",
+			   plat_this_cpu(), vector, cpu);
+		return;
+	}
+	cvisor_linux_send_ipi(cpu, vector);
 }
 
+/* One write to this CPU's local APIC, the way Linux's own driver does it
+ * (MSR or its fixmap mapping, bridge.h): no kernel code runs, so it is
+ * legal anywhere, VMX root operation included, where its caller
+ * (handle_external_interrupt) runs. */
 void plat_eoi(void)
 {
-	log_printf("cvisor: no EOI: the Linux module takes no interrupts in VMX root\n");
+	if (apic_x2apic)
+		wrmsr(0x80B, 0); /* IA32_X2APIC_EOI (SDM Vol. 3A 11.12.1.2) */
+	else if (apic_eoi_register)
+		*apic_eoi_register = 0;
 }
 
 _Noreturn void plat_panic(const char *reason)
@@ -245,6 +291,8 @@ const char *cvisor_linux_init(const struct cvisor_linux_setup *setup)
 	direct_map_base = setup->direct_map_base;
 	/* The allocator's map sits in the first pages of the pool. */
 	pool_used = pool;
+	apic_x2apic = setup->x2apic != 0;
+	apic_eoi_register = (volatile uint32_t *)(uintptr_t)setup->apic_eoi_mmio;
 	memset(pool_used, 0, pool_pages);
 	memset(pool_used, 1, used_pages);
 
@@ -375,6 +423,22 @@ unsigned long long cvisor_linux_exit_count(unsigned cpu, unsigned reason)
 int cvisor_linux_running_under_cvisor(void)
 {
 	return passthrough_running_under_cvisor();
+}
+
+static void count_run(unsigned cpu, void *arg)
+{
+	unsigned *runs = arg;
+
+	if (cpu == plat_this_cpu() && cpu < CVISOR_LINUX_MAX_CPUS)
+		__atomic_fetch_add(&runs[cpu], 1, __ATOMIC_RELAXED);
+}
+
+void cvisor_linux_platform_check(unsigned vector, unsigned *runs)
+{
+	plat_run_on_all_cpus(count_run, runs);
+	for (unsigned cpu = 0; cpu < cpu_count; cpu++)
+		if (runs[cpu])
+			plat_send_ipi(cpu, (uint8_t)vector);
 }
 
 void cvisor_linux_fini(void)

@@ -19,7 +19,9 @@
 #include <linux/smp.h>
 #include <linux/suspend.h>
 #include <linux/workqueue.h>
+#include <asm/apic.h>
 #include <asm/desc.h>
+#include <asm/irq_vectors.h>
 
 #include "bridge.h"
 
@@ -45,6 +47,47 @@ static DECLARE_DELAYED_WORK(drain_work, drain_logs_work);
 notrace unsigned cvisor_linux_this_cpu(void)
 {
 	return raw_smp_processor_id();
+}
+
+/* plat_send_ipi in kernel context (the glue refuses root operation).  A
+ * caller that may race CPU hotplug keeps cpu online (cpus_read_lock). */
+void cvisor_linux_send_ipi(unsigned cpu, unsigned vector)
+{
+	if (vector < FIRST_EXTERNAL_VECTOR || vector > 0xff || cpu >= nr_cpu_ids ||
+	    !cpu_online(cpu)) {
+		pr_err("cvisor: BUG: plat_send_ipi(CPU %u, vector %u) refused: %s\n", cpu, vector,
+		       vector < FIRST_EXTERNAL_VECTOR ? "vectors below 32 are exceptions"
+		       : vector > 0xff ? "no such vector" : "that CPU is not online");
+		return;
+	}
+	apic->send_IPI(cpu, vector);
+}
+
+struct run_on_all_cpus {
+	void (*fn)(unsigned int cpu, void *arg);
+	void *arg;
+};
+
+static void run_on_this_cpu(void *info)
+{
+	struct run_on_all_cpus *call = info;
+
+	call->fn(smp_processor_id(), call->arg);
+}
+
+/* plat_run_on_all_cpus in kernel context (the glue refuses root operation):
+ * on_each_cpu must not run with interrupts off or in interrupt context
+ * (it waits for the other CPUs, which may be waiting for this one). */
+void cvisor_linux_run_on_all_cpus(void (*fn)(unsigned int cpu, void *arg), void *arg)
+{
+	struct run_on_all_cpus call = { .fn = fn, .arg = arg };
+
+	if (!in_task() || irqs_disabled()) {
+		pr_err("cvisor: BUG: plat_run_on_all_cpus refused: it needs process context with "
+		       "interrupts on\n");
+		return;
+	}
+	on_each_cpu(run_on_this_cpu, &call, 1);
 }
 
 /* Prints what cvisor logged on each CPU, line by line, in kernel context. */
@@ -249,6 +292,46 @@ static int virtualized_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(virtualized);
 
+/*
+ * Writing /sys/kernel/debug/cvisor/platform_check runs the glue's
+ * plat_run_on_all_cpus and plat_send_ipi from process context and logs, for
+ * each online CPU, "cvisor: platform check: CPU <n>: fn ran <k> time(s),
+ * IPI vector 0x<v> sent" (the test bed wants k = 1 and the IPI counted in
+ * /proc/interrupts).  The vector is one Linux handles by only counting it:
+ * KVM's nested posted-interrupt vector (NPI), else a reschedule.
+ */
+#ifdef CONFIG_HAVE_KVM
+#define PLATFORM_CHECK_VECTOR POSTED_INTR_NESTED_VECTOR
+#else
+#define PLATFORM_CHECK_VECTOR RESCHEDULE_VECTOR
+#endif
+
+static ssize_t platform_check_write(struct file *file, const char __user *buf, size_t len,
+				    loff_t *pos)
+{
+	static unsigned int runs[CVISOR_LINUX_MAX_CPUS];
+	static DEFINE_MUTEX(check_lock);
+	unsigned int cpu;
+
+	mutex_lock(&check_lock);
+	cpus_read_lock(); /* the CPUs that ran fn stay online for their IPI */
+	memset(runs, 0, sizeof(runs));
+	cvisor_linux_platform_check(PLATFORM_CHECK_VECTOR, runs);
+	for_each_online_cpu(cpu)
+		pr_info("cvisor: platform check: CPU %u: fn ran %u time(s), IPI vector 0x%x %s\n",
+			cpu, runs[cpu], PLATFORM_CHECK_VECTOR, runs[cpu] ? "sent" : "not sent");
+	cpus_read_unlock();
+	mutex_unlock(&check_lock);
+	return len;
+}
+
+static const struct file_operations platform_check_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = platform_check_write,
+	.llseek = noop_llseek,
+};
+
 /* ---- load and unload ---- */
 
 static int add_ram_range(struct resource *res, void *arg)
@@ -308,6 +391,8 @@ static int __init cvisor_init(void)
 	setup.pool_phys = (unsigned long long)page_to_pfn(pool_pages) << PAGE_SHIFT;
 	setup.pool_pages = 1UL << pool_order;
 	setup.direct_map_base = PAGE_OFFSET;
+	setup.x2apic = x2apic_mode;
+	setup.apic_eoi_mmio = x2apic_mode ? 0 : APIC_BASE + APIC_EOI;
 	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, -1, NULL,
 			    add_ram_range);
 	why = cvisor_linux_init(&setup);
@@ -322,6 +407,7 @@ static int __init cvisor_init(void)
 	debugfs_dir = debugfs_create_dir("cvisor", NULL);
 	debugfs_create_file("exit_stats", 0444, debugfs_dir, NULL, &exit_stats_fops);
 	debugfs_create_file("virtualized", 0444, debugfs_dir, NULL, &virtualized_fops);
+	debugfs_create_file("platform_check", 0200, debugfs_dir, NULL, &platform_check_fops);
 
 	/* Virtualizes every online CPU now and every CPU that comes online. */
 	err = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "cvisor:online", cvisor_cpu_online,
