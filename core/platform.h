@@ -32,15 +32,6 @@ void *plat_phys_to_virt(uint64_t phys);
 /* Writes one complete log line (or part of one) to the console. */
 void plat_console_write(const char *text, size_t len);
 
-/* Logical CPUs cvisor runs on, numbered 0 (boot CPU) .. plat_cpu_count()-1. */
-unsigned plat_cpu_count(void);
-unsigned plat_this_cpu(void);
-/*
- * Runs fn(cpu, arg) on every CPU at once, the calling (boot) CPU included as
- * CPU 0, and returns when all of them have returned.
- */
-void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg);
-
 /* Ends everything after an unrecoverable hypervisor error; never returns. */
 _Noreturn void plat_panic(const char *reason);
 
