@@ -39,23 +39,38 @@ static const char *fetch8(struct cursor *c, uint8_t *b)
 	return NULL;
 }
 
-/* A little-endian field of n (1, 2, 4 or 8) bytes, sign-extended to 64 bits
- * (displacements are signed, Vol. 2A 2.1.4 and 2.2.1.3). */
+/* A little-endian field of n (1, 2, 4 or 8) bytes at b, sign-extended to 64
+ * bits (displacements are signed, Vol. 2A 2.1.4 and 2.2.1.3). */
+static inline __attribute__((always_inline)) int64_t load_signed(const uint8_t *b, unsigned n)
+{
+	switch (n) {
+	case 1:
+		return (int8_t)b[0];
+	case 2:
+		return (int16_t)(uint16_t)(b[0] | (unsigned)b[1] << 8);
+	case 4:
+		return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+				 (uint32_t)b[3] << 24);
+	default:
+		return (int64_t)((uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+				 (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 |
+				 (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+				 (uint64_t)b[7] << 56);
+	}
+}
+
+/* The next such field.  The bounds are checked once for the whole field,
+ * with fetch8's verdict for its first missing byte: "too long" when that
+ * byte would be the 16th, else "truncated". */
 static const char *fetch_signed(struct cursor *c, unsigned n, int64_t *val)
 {
-	uint64_t v = 0;
-	const char *err;
-	uint8_t b;
+	size_t limit = c->avail < X86_MAX_INSN_LEN ? c->avail : X86_MAX_INSN_LEN;
 
-	for (unsigned i = 0; i < n; i++) {
-		err = fetch8(c, &b);
-		if (err)
-			return err;
-		v |= (uint64_t)b << (8 * i);
-	}
-	if (n < 8 && (v >> (8 * n - 1)) & 1)
-		v |= ~0ULL << (8 * n);
-	*val = (int64_t)v;
+	if (c->pos + n > limit)
+		return c->avail >= X86_MAX_INSN_LEN ? "instruction longer than 15 bytes"
+						     : "truncated";
+	*val = load_signed(c->bytes + c->pos, n);
+	c->pos += n;
 	return NULL;
 }
 
@@ -470,15 +485,146 @@ static const char *decode_opcode(struct cursor *c, enum x86_mode mode,
 	}
 }
 
-const char *x86_decode(const uint8_t *bytes, size_t avail, enum x86_mode mode,
-		       struct x86_insn *out)
+/* decode_fast's ModRM forms (88-8B, C6/C7 /0), once the form is known to be
+ * one of them; out of line, so that decode_fast stays cheap for what it
+ * turns away.  ModRM and SIB as decode_modrm32 reads them. */
+static __attribute__((noinline)) void decode_fast_modrm(const uint8_t *bytes, const uint8_t *b,
+							 enum x86_mode mode, uint8_t rex,
+							 uint8_t opcode, uint8_t modrm,
+							 struct x86_insn *out)
+{
+	unsigned osize = (rex & REX_W) ? 8 : 4;
+	unsigned asize = mode == X86_MODE_64 ? 8 : 4;
+	unsigned mod = modrm >> 6, rm = modrm & 7;
+	unsigned reg = ((modrm >> 3) & 7) | ((rex & REX_R) ? 8 : 0);
+
+	__builtin_memset(out, 0, sizeof(*out));
+	struct x86_mem_operand *m = &out->mem;
+	m->base = X86_REG_NONE;
+	m->index = X86_REG_NONE;
+	m->address_size = asize;
+	if (rm == 4) {
+		uint8_t sib = *b++;
+		unsigned idx = ((sib >> 3) & 7) | ((rex & REX_X) ? 8 : 0);
+		if (idx != 4) {
+			m->index = (int)idx;
+			m->scale = 1u << (sib >> 6);
+		}
+		if ((sib & 7) == 5 && mod == 0) {
+			m->disp = load_signed(b, 4);
+			b += 4;
+			goto operand_done;
+		}
+		m->base = (int)((sib & 7) | ((rex & REX_B) ? 8 : 0));
+	} else if (rm == 5 && mod == 0) {
+		m->rip_relative = mode == X86_MODE_64;
+		m->disp = load_signed(b, 4);
+		b += 4;
+		goto operand_done;
+	} else {
+		m->base = (int)(rm | ((rex & REX_B) ? 8 : 0));
+	}
+	if (mod == 1) {
+		m->disp = load_signed(b, 1);
+		b += 1;
+	} else if (mod == 2) {
+		m->disp = load_signed(b, 4);
+		b += 4;
+	}
+operand_done:
+	m->segment = (m->base == X86_REG_RSP || m->base == X86_REG_RBP) ? X86_SEG_SS
+									: X86_SEG_DS;
+	out->mem_size = (opcode & 1) ? osize : 1;
+	if (opcode >= 0xc6) {
+		/* imm8, or imm16/32, sign-extended for a 64-bit operand (2.2.1.5) */
+		out->op = X86_OP_MOV_STORE;
+		out->reg = X86_REG_NONE;
+		out->has_immediate = true;
+		if (opcode == 0xc6) {
+			out->immediate = b[0];
+			b += 1;
+		} else {
+			out->immediate = osize == 8 ? (uint64_t)load_signed(b, 4)
+						    : (uint64_t)(uint32_t)load_signed(b, 4);
+			b += 4;
+		}
+	} else {
+		out->op = (opcode & 2) ? X86_OP_MOV_LOAD : X86_OP_MOV_STORE;
+		out->reg_size = out->mem_size;
+		/* AH-BH without REX (Table 3-1), as set_reg */
+		if (out->mem_size == 1 && !rex && reg >= 4 && reg <= 7) {
+			out->reg = (int)reg - 4;
+			out->reg_high_byte = true;
+		} else {
+			out->reg = (int)reg;
+		}
+	}
+	out->length = (unsigned)(b - bytes);
+}
+
+/*
+ * The fast path: the forms MMIO code uses nearly always, in 32- and 64-bit
+ * code without legacy prefixes (a REX prefix right before the opcode is
+ * fine): MOV r/m, r and MOV r, r/m (88-8B), MOV r/m, imm (C6/C7 /0) and
+ * MOV with moffs (A0-A3).  The same rules as the general path (ModRM and
+ * SIB as in decode_modrm32, operand size 4 or 8 with REX.W, address size
+ * 4 or 8, default segments only), whose result it must equal byte for
+ * byte: test_decode compares the two on every ModRM and SIB byte of these
+ * opcodes and on random bytes.  Anything else, a ModRM register form, or
+ * fewer than 15 bytes available returns false with *out untouched, for
+ * the general path.  With 15 bytes no bound can be crossed: the longest
+ * form here (REX, opcode, ModRM, SIB, disp32, imm32) is 12 bytes.
+ */
+static bool decode_fast(const uint8_t *bytes, size_t avail, enum x86_mode mode,
+			struct x86_insn *out)
+{
+	const uint8_t *b = bytes;
+	uint8_t rex = 0, opcode, modrm;
+
+	if (avail < X86_MAX_INSN_LEN || (mode != X86_MODE_32 && mode != X86_MODE_64))
+		return false;
+	opcode = *b++;
+	if (mode == X86_MODE_64 && (opcode & 0xf0) == 0x40) {
+		rex = opcode;
+		opcode = *b++;
+	}
+	unsigned osize = (rex & REX_W) ? 8 : 4; /* Vol. 1 3.6.1 Table 3-4 */
+	unsigned asize = mode == X86_MODE_64 ? 8 : 4;
+
+	if (opcode >= 0xa0 && opcode <= 0xa3) { /* moffs (2.2.1.4) */
+		__builtin_memset(out, 0, sizeof(*out));
+		out->op = (opcode & 2) ? X86_OP_MOV_STORE : X86_OP_MOV_LOAD;
+		out->mem_size = (opcode & 1) ? osize : 1;
+		out->reg = X86_REG_RAX;
+		out->reg_size = out->mem_size;
+		out->mem.segment = X86_SEG_DS;
+		out->mem.base = X86_REG_NONE;
+		out->mem.index = X86_REG_NONE;
+		out->mem.address_size = asize;
+		out->mem.disp = asize == 8 ? load_signed(b, 8) : load_signed(b, 4);
+		out->length = (unsigned)(b - bytes) + asize;
+		return true;
+	}
+	if (!((opcode >= 0x88 && opcode <= 0x8b) || opcode == 0xc6 || opcode == 0xc7))
+		return false;
+	modrm = *b++;
+	/* Register forms and C6/C7 other than /0: the general path refuses
+	 * them, with the reason. */
+	if ((modrm >> 6) == 3 || (opcode >= 0xc6 && (modrm & 0x38)))
+		return false;
+	decode_fast_modrm(bytes, b, mode, rex, opcode, modrm, out);
+	return true;
+}
+
+const char *x86_decode_general(const uint8_t *bytes, size_t avail, enum x86_mode mode,
+			       struct x86_insn *out)
 {
 	struct cursor c = { .bytes = bytes, .avail = avail, .pos = 0 };
 	struct prefixes p = { 0 };
 	const char *err;
 	uint8_t opcode;
 
-	memset(out, 0, sizeof(*out));
+	__builtin_memset(out, 0, sizeof(*out));
 	if (mode != X86_MODE_16 && mode != X86_MODE_32 && mode != X86_MODE_64)
 		return "bad decoder mode";
 	err = decode_prefixes(&c, mode, &p, &opcode);
@@ -490,6 +636,14 @@ const char *x86_decode(const uint8_t *bytes, size_t avail, enum x86_mode mode,
 	}
 	out->length = c.pos;
 	return NULL;
+}
+
+const char *x86_decode(const uint8_t *bytes, size_t avail, enum x86_mode mode,
+		       struct x86_insn *out)
+{
+	if (decode_fast(bytes, avail, mode, out))
+		return NULL;
+	return x86_decode_general(bytes, avail, mode, out);
 }
 
 uint64_t x86_mem_offset(const struct x86_mem_operand *mem,

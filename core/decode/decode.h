@@ -124,6 +124,14 @@ const char *x86_decode(const uint8_t *bytes, size_t avail, enum x86_mode mode,
 		       struct x86_insn *out);
 
 /*
+ * The same decoder without its fast path for the common MOV forms
+ * (decode.c): x86_decode gives exactly this function's result.  For tests
+ * that check the two agree.
+ */
+const char *x86_decode_general(const uint8_t *bytes, size_t avail, enum x86_mode mode,
+			       struct x86_insn *out);
+
+/*
  * The effective address (offset into mem->segment) of a decoded operand,
  * given the guest GPRs indexed by enum x86_gpr and the RIP of the next
  * instruction (guest RIP + length), for rip_relative operands.

@@ -6,6 +6,7 @@
  */
 #include "decode/decode.h"
 #include "dev/mmio.h"
+#include "exit/cr.h"
 #include "exit/exit.h"
 #include "exit/operand.h"
 #include "lib/format.h"
@@ -37,43 +38,43 @@ static const char *access_name(uint64_t q)
 static enum x86_mode guest_code_mode(void)
 {
 	uint32_t cs_ar = vmcs_read(GUEST_CS_AR_BYTES);
-	if (vcpu_guest_in_64bit_mode())
-		return X86_MODE_64;
+	if ((cs_ar & (1u << 13)) && (vmcs_read(GUEST_IA32_EFER) & EFER_LMA_BIT))
+		return X86_MODE_64; /* as vcpu_guest_in_64bit_mode(), one VMREAD fewer */
 	if (!(vmcs_read(GUEST_CR0) & CR0_PE))
 		return X86_MODE_16;
 	return (cs_ar & (1u << 14)) ? X86_MODE_32 : X86_MODE_16;
 }
 
-/* Where a memory operand points, as a guest linear address. */
+/* Where a memory operand points, as a guest linear address, given its
+ * segment's base. */
 static uint64_t operand_linear(struct vcpu *vcpu, const struct x86_mem_operand *mem,
-			       uint64_t next_rip, enum x86_mode mode)
+			       uint64_t segment_base, uint64_t next_rip, enum x86_mode mode)
 {
-	uint64_t regs[16];
-	for (unsigned i = 0; i < 16; i++)
-		regs[i] = i == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[i];
-	uint64_t offset = x86_mem_offset(mem, regs, next_rip);
-	uint64_t base = guest_segment_base((unsigned)mem->segment, mode == X86_MODE_64);
-	uint64_t linear = base + offset;
+	uint64_t offset;
+
+	/* RSP lives in the VMCS, not in gprs (an index is never RSP: SIB
+	 * index 100 means none). */
+	if (mem->base == GPR_RSP) {
+		uint64_t regs[16];
+		for (unsigned i = 0; i < 16; i++)
+			regs[i] = i == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[i];
+		offset = x86_mem_offset(mem, regs, next_rip);
+	} else {
+		offset = x86_mem_offset(mem, vcpu->gprs.regs, next_rip);
+	}
+	uint64_t linear = segment_base + offset;
 	return mode == X86_MODE_64 ? linear : (uint32_t)linear;
 }
 
-/* Fetches up to 15 instruction bytes at CS:RIP; returns how many were readable. */
-static unsigned fetch_instruction(struct vcpu *vcpu, uint8_t *bytes, enum x86_mode mode)
+/* Fetches up to 15 instruction bytes at CS:RIP, one guest page walk per page;
+ * returns how many were readable (an instruction at the end of the last
+ * mapped page still decodes when it is shorter than 15 bytes). */
+static unsigned fetch_instruction(struct vcpu *vcpu, uint64_t rip, uint8_t *bytes,
+				  enum x86_mode mode)
 {
-	uint64_t rip = vmcs_read(GUEST_RIP);
 	uint64_t linear = mode == X86_MODE_64 ? rip : (uint32_t)(vmcs_read(GUEST_CS_BASE) + rip);
-	unsigned got = 0;
 
-	/* Byte by byte, so an instruction at the end of the last mapped page
-	 * still decodes when it is shorter than 15 bytes. */
-	for (; got < X86_MAX_INSN_LEN; got++) {
-		uint64_t gpa;
-		uint32_t error;
-		if (!guest_translate(vcpu, linear + got, GUEST_FETCH, &gpa, &error) ||
-		    !guest_read(vcpu->vm, gpa, &bytes[got], 1))
-			break;
-	}
-	return got;
+	return guest_fetch_linear(vcpu, linear, bytes, X86_MAX_INSN_LEN);
 }
 
 /* One access at a guest-physical address: RAM or an MMIO device. */
@@ -93,10 +94,24 @@ static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool
 	return write ? guest_write(vcpu->vm, gpa, value, size) : guest_read(vcpu->vm, gpa, value, size);
 }
 
+/*
+ * The last translation one operand of a string instruction used.  Within
+ * one execution of the instruction (one exit) the page walk is done once
+ * per page rather than once per iteration: the CPU, too, may use a
+ * translation it cached in the TLB until the guest invalidates it (SDM Vol.
+ * 3A 4.10.2), and the guest cannot invalidate anything between two
+ * iterations that cvisor emulates.
+ */
+struct translation {
+	bool valid;
+	uint64_t linear_page, gpa_page;
+};
+
 /* One access at a guest linear address; false after injecting #PF or when
  * the address is neither RAM nor a device (*bad_gpa set). */
 static bool linear_access(struct vcpu *vcpu, uint64_t linear, unsigned size, bool write,
-			  uint64_t *value, bool *faulted, uint64_t *bad_gpa)
+			  uint64_t *value, struct translation *tlb, bool *faulted,
+			  uint64_t *bad_gpa)
 {
 	uint64_t gpa;
 	uint32_t error;
@@ -105,7 +120,13 @@ static bool linear_access(struct vcpu *vcpu, uint64_t linear, unsigned size, boo
 	*bad_gpa = linear;
 	if ((linear & 0xFFF) + size > 4096)
 		return false; /* an access crossing a page is not emulated */
-	if (!guest_translate(vcpu, linear, write ? GUEST_WRITE : GUEST_READ, &gpa, &error)) {
+	if (tlb->valid && (linear & ~0xFFFULL) == tlb->linear_page) {
+		gpa = tlb->gpa_page | (linear & 0xFFF);
+	} else if (guest_translate(vcpu, linear, write ? GUEST_WRITE : GUEST_READ, &gpa, &error)) {
+		tlb->valid = true;
+		tlb->linear_page = linear & ~0xFFFULL;
+		tlb->gpa_page = gpa & ~0xFFFULL;
+	} else {
 		guest_inject_page_fault(vcpu, linear, error);
 		*faulted = true;
 		return false;
@@ -114,10 +135,17 @@ static bool linear_access(struct vcpu *vcpu, uint64_t linear, unsigned size, boo
 	return physical_access(vcpu, gpa, size, write, value);
 }
 
-/* Writes a MOV's destination register, AH-BH included. */
+/* Writes a MOV's destination register, AH-BH included; RSP (SP, ESP, SPL)
+ * is the VMCS's GUEST_RSP, not gprs (vcpu.h). */
 static void write_register(struct vcpu *vcpu, int reg, bool high_byte, unsigned size,
 			   uint64_t value)
 {
+	if (reg == GPR_RSP) {
+		uint64_t rsp = vmcs_read(GUEST_RSP);
+		write_sized_register(&rsp, value, size);
+		vmcs_write(GUEST_RSP, rsp);
+		return;
+	}
 	uint64_t *r = &vcpu->gprs.regs[reg];
 	if (high_byte)
 		*r = (*r & ~0xFF00ULL) | (value & 0xFF) << 8;
@@ -125,11 +153,11 @@ static void write_register(struct vcpu *vcpu, int reg, bool high_byte, unsigned 
 		write_sized_register(r, value, size);
 }
 
+/* A MOV's source register; size is at most 4 outside 64-bit mode (REX.W
+ * exists only there), so the mask also drops the upper half there. */
 static uint64_t read_register(struct vcpu *vcpu, int reg, bool high_byte, unsigned size)
 {
-	uint64_t v = vcpu_read_gpr(vcpu, (unsigned)reg);
-	if (reg == GPR_RSP && vcpu_guest_in_64bit_mode())
-		v = vmcs_read(GUEST_RSP);
+	uint64_t v = reg == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[reg];
 	return high_byte ? (v >> 8) & 0xFF : v & operand_mask(size);
 }
 
@@ -141,17 +169,23 @@ static void emulate_string(struct vcpu *vcpu, const struct vm_exit *exit,
 	int64_t step = (vmcs_read(GUEST_RFLAGS) & (1u << 10)) ? -(int64_t)insn->mem_size
 							       : (int64_t)insn->mem_size;
 	uint64_t count = insn->rep ? regs[GPR_RCX] & operand_mask(asize) : 1;
+	bool long_mode = mode == X86_MODE_64;
+	uint64_t dst_base = guest_segment_base((unsigned)insn->mem.segment, long_mode);
+	uint64_t src_base = insn->op == X86_OP_MOVS
+				    ? guest_segment_base((unsigned)insn->src.segment, long_mode)
+				    : 0;
+	struct translation src_tlb = { .valid = false }, dst_tlb = { .valid = false };
 
 	for (unsigned done = 0; count && done < MMIO_STRING_BUDGET; done++) {
 		uint64_t value = regs[GPR_RAX] & operand_mask(insn->mem_size), bad;
 		bool faulted;
 
 		if (insn->op == X86_OP_MOVS &&
-		    !linear_access(vcpu, operand_linear(vcpu, &insn->src, next_rip, mode),
-				   insn->mem_size, false, &value, &faulted, &bad))
+		    !linear_access(vcpu, operand_linear(vcpu, &insn->src, src_base, next_rip, mode),
+				   insn->mem_size, false, &value, &src_tlb, &faulted, &bad))
 			goto failed;
-		if (!linear_access(vcpu, operand_linear(vcpu, &insn->mem, next_rip, mode),
-				   insn->mem_size, true, &value, &faulted, &bad))
+		if (!linear_access(vcpu, operand_linear(vcpu, &insn->mem, dst_base, next_rip, mode),
+				   insn->mem_size, true, &value, &dst_tlb, &faulted, &bad))
 			goto failed;
 		write_sized_register(&regs[GPR_RDI], regs[GPR_RDI] + (uint64_t)step, asize);
 		if (insn->op == X86_OP_MOVS)
@@ -179,7 +213,8 @@ static void emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t
 	uint8_t bytes[X86_MAX_INSN_LEN];
 	struct x86_insn insn;
 	enum x86_mode mode = guest_code_mode();
-	unsigned avail = fetch_instruction(vcpu, bytes, mode);
+	uint64_t rip = vmcs_read(GUEST_RIP);
+	unsigned avail = fetch_instruction(vcpu, rip, bytes, mode);
 	const char *refused = x86_decode(bytes, avail, mode, &insn);
 
 	if (refused) {
@@ -192,7 +227,7 @@ static void emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t
 			     (unsigned long long)gpa, refused, hex);
 		return;
 	}
-	uint64_t next_rip = vmcs_read(GUEST_RIP) + insn.length;
+	uint64_t next_rip = rip + insn.length;
 	if (mode != X86_MODE_64)
 		next_rip = (uint32_t)next_rip;
 

@@ -50,8 +50,15 @@ fault:
 bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
 		     uint64_t *gpa, uint32_t *pf_error)
 {
-	uint64_t cr0 = vmcs_read(GUEST_CR0), cr4 = vmcs_read(GUEST_CR4);
-	uint64_t efer = vmcs_read(GUEST_IA32_EFER);
+	uint64_t cr0 = vmcs_read(GUEST_CR0);
+
+	if (!(cr0 & CR0_PG)) { /* paging off: linear = physical (SDM Vol. 3A 4.1.1) */
+		*gpa = (uint32_t)linear;
+		*pf_error = 0;
+		return true;
+	}
+
+	uint64_t cr4 = vmcs_read(GUEST_CR4), efer = vmcs_read(GUEST_IA32_EFER);
 	struct walk w = {
 		.vcpu = vcpu,
 		.access = access,
@@ -65,10 +72,6 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 		  (access == GUEST_FETCH && w.nx_enabled ? PF_FETCH : 0);
 	*pf_error = w.error;
 
-	if (!(cr0 & CR0_PG)) { /* paging off: linear = physical (SDM Vol. 3A 4.1.1) */
-		*gpa = (uint32_t)linear;
-		return true;
-	}
 	if (!(cr4 & CR4_PAE)) {
 		/* 32-bit paging (SDM Vol. 3A 4.3): 10-bit directory and table indexes. */
 		uint64_t cr3 = vmcs_read(GUEST_CR3) & 0xFFFFF000ULL;
@@ -164,4 +167,30 @@ int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned le
 int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len)
 {
 	return copy_linear(vcpu, linear, (uint8_t *)src, len, GUEST_WRITE);
+}
+
+unsigned guest_fetch_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *dst, unsigned len)
+{
+	unsigned got = 0;
+
+	while (got < len) {
+		uint64_t gpa;
+		uint32_t error;
+		unsigned in_page = 4096 - (unsigned)((linear + got) & 0xFFF);
+		unsigned n = len - got < in_page ? len - got : in_page;
+
+		/* One walk per page; outside IA-32e mode the walk itself keeps
+		 * the low 32 bits, so a fetch wraps at 4 GiB as the CPU's does. */
+		if (!guest_translate(vcpu, linear + got, GUEST_FETCH, &gpa, &error))
+			break;
+		if (!guest_read(vcpu->vm, gpa, dst + got, n)) {
+			/* Part of the chunk is not RAM (the end of RAM inside
+			 * this page): keep the bytes before it. */
+			while (n-- && guest_read(vcpu->vm, gpa++, dst + got, 1))
+				got++;
+			break;
+		}
+		got += n;
+	}
+	return got;
 }

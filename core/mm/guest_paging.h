@@ -41,4 +41,15 @@ int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned le
 		      enum guest_access access);
 int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len);
 
+/*
+ * Instruction fetch for emulation: copies up to len bytes at a guest linear
+ * address into dst, with one translation (GUEST_FETCH) and one guest-RAM
+ * copy per page, and returns how many leading bytes could be fetched.  It
+ * stops at the first byte whose page does not translate or that is not
+ * guest RAM, without injecting anything: an instruction that ends before an
+ * unmapped page still decodes, as on the CPU, which fetches only the
+ * instruction's own bytes.
+ */
+unsigned guest_fetch_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *dst, unsigned len);
+
 #endif

@@ -269,10 +269,94 @@ static void test_mem_offset(void **state)
 	assert_int_equal(ea_of(stos, sizeof(stos), X86_MODE_64, gpr, 0), 0x1234);
 }
 
+/*
+ * x86_decode's fast path (the common MOV forms, decode.c decode_fast) must
+ * give exactly the general decoder's result: the same reason, or the same
+ * bytes in *out.  Every ModRM (and, with rm=100, every SIB) of 88-8B and
+ * C6/C7 and every moffs opcode, with no REX or any REX in 64-bit mode,
+ * over two different fillers for the rest; then random 15-byte strings.
+ */
+static void check_fast_equals_general(const uint8_t *b, enum x86_mode mode)
+{
+	struct x86_insn fast, general;
+	const char *e1, *e2;
+
+	memset(&fast, 0x5a, sizeof(fast));
+	memset(&general, 0xa5, sizeof(general));
+	e1 = x86_decode(b, X86_MAX_INSN_LEN, mode, &fast);
+	e2 = x86_decode_general(b, X86_MAX_INSN_LEN, mode, &general);
+	if ((e1 == NULL) != (e2 == NULL) || (e1 && strcmp(e1, e2) != 0) ||
+	    memcmp(&fast, &general, sizeof(fast)) != 0) {
+		char hex[3 * X86_MAX_INSN_LEN + 1];
+		for (unsigned i = 0; i < X86_MAX_INSN_LEN; i++)
+			snprintf(hex + 3 * i, 4, "%02x ", b[i]);
+		print_error("%s: bytes %s: x86_decode says %s (length %u), the general "
+			    "decoder %s (length %u)\n", mode_names[mode], hex,
+			    e1 ? e1 : "accepted", fast.length, e2 ? e2 : "accepted",
+			    general.length);
+		fail();
+	}
+}
+
+static void test_fast_path_matches_general_decoder(void **state)
+{
+	static const uint8_t opcodes[] = { 0x88, 0x89, 0x8a, 0x8b, 0xc6, 0xc7,
+					   0xa0, 0xa1, 0xa2, 0xa3 };
+	static const uint8_t fillers[] = { 0x00, 0xff };
+	uint8_t b[X86_MAX_INSN_LEN];
+	unsigned checked = 0;
+
+	(void)state;
+	for (int mode = X86_MODE_16; mode <= X86_MODE_64; mode++) {
+		for (int rex = -1; rex < 16; rex++) {
+			if (rex >= 0 && mode != X86_MODE_64)
+				break;
+			for (size_t o = 0; o < sizeof(opcodes); o++) {
+				for (unsigned modrm = 0; modrm < 256; modrm++) {
+					unsigned sibs = (modrm & 7) == 4 && modrm < 0xc0 ? 256 : 1;
+					if (opcodes[o] >= 0xa0 && modrm > 0)
+						break; /* moffs: no ModRM */
+					for (unsigned sib = 0; sib < sibs; sib++) {
+						for (size_t f = 0; f < sizeof(fillers); f++) {
+							unsigned pos = 0;
+							memset(b, fillers[f], sizeof(b));
+							if (rex >= 0)
+								b[pos++] = (uint8_t)(0x40 | rex);
+							b[pos++] = opcodes[o];
+							if (opcodes[o] < 0xa0) {
+								b[pos++] = (uint8_t)modrm;
+								b[pos++] = (uint8_t)sib;
+							}
+							b[pos] = 0x80; /* a negative disp8 */
+							check_fast_equals_general(b, mode);
+							checked++;
+						}
+					}
+				}
+			}
+		}
+	}
+	/* Random strings, half of them starting with a fast-path opcode. */
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (unsigned n = 0; n < 300000; n++) {
+		for (unsigned i = 0; i < X86_MAX_INSN_LEN; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			b[i] = (uint8_t)(x >> 24);
+		}
+		if (n & 1)
+			b[(x >> 40) & 1] = opcodes[(x >> 48) % sizeof(opcodes)];
+		check_fast_equals_general(b, (enum x86_mode)(n % 3));
+		checked++;
+	}
+	assert_true(checked > 1000000);
+}
+
 int main(void)
 {
 	size_t n = DECODE_VECTOR_COUNT + DECODE_REFUSAL_COUNT;
-	struct CMUnitTest *tests = calloc(n + 5, sizeof(*tests));
+	struct CMUnitTest *tests = calloc(n + 6, sizeof(*tests));
 	char (*names)[160] = calloc(n, sizeof(*names));
 	size_t t = 0;
 	int failed;
@@ -297,6 +381,7 @@ int main(void)
 	tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_length_limit);
 	tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_bad_mode);
 	tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_mem_offset);
+	tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_fast_path_matches_general_decoder);
 
 	failed = _cmocka_run_group_tests("decode", tests, t, NULL, NULL);
 	free(names);
