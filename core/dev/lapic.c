@@ -61,12 +61,9 @@ void lapic_set_irr(struct lapic *apic, uint8_t vector)
 	__atomic_fetch_or(&apic->irr_words, 1u << (vector / 32), __ATOMIC_SEQ_CST);
 }
 
-bool lapic_has_pending_slow(const struct lapic *apic, uint32_t words)
+bool lapic_has_pending_slow(const struct lapic *apic)
 {
-	for (unsigned word = 0; word < 8; word++)
-		if ((words & (1u << word)) && __atomic_load_n(&apic->irr[word], __ATOMIC_ACQUIRE))
-			return true;
-	return false;
+	return highest_bit(apic->irr) >= 0;
 }
 
 bool lapic_software_enabled(const struct lapic *apic)

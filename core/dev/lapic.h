@@ -41,11 +41,11 @@ int lapic_deliverable(const struct lapic *apic);
 /* The interrupt is being delivered: move it from IRR to ISR. */
 void lapic_accept(struct lapic *apic, uint8_t vector);
 /* True when any vector is pending: one load when none is (every exit asks). */
-bool lapic_has_pending_slow(const struct lapic *apic, uint32_t words);
+bool lapic_has_pending_slow(const struct lapic *apic);
 static inline bool lapic_has_pending(const struct lapic *apic)
 {
 	uint32_t words = __atomic_load_n(&apic->irr_words, __ATOMIC_ACQUIRE);
-	return words && lapic_has_pending_slow(apic, words);
+	return words && lapic_has_pending_slow(apic);
 }
 /* The APIC accepts interrupts: SVR bit 8 (software enable, 11.4.7.2). */
 bool lapic_software_enabled(const struct lapic *apic);

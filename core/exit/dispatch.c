@@ -234,11 +234,11 @@ static __attribute__((noinline, cold)) void handle_failed_or_unknown_exit(
 		     vmx_exit_reason_name(exit->reason));
 }
 
-/* Runs the handler for one exit; exit->qualification is filled when read. */
-static inline void handle_exit(struct vcpu *vcpu, uint32_t exit_reason, struct vm_exit *exit)
+/* Runs the handler h (NULL: none) for one exit; exit->qualification is
+ * filled when read. */
+static inline void handle_exit(struct vcpu *vcpu, const struct exit_handler *h,
+			       uint32_t exit_reason, struct vm_exit *exit)
 {
-	const struct exit_handler *h = handler_for(vcpu, exit->reason);
-
 	if (__builtin_expect(!h || (exit_reason & EXIT_REASON_ENTRY_FAILURE), 0)) {
 		handle_failed_or_unknown_exit(vcpu, exit_reason, exit);
 		return;
@@ -252,17 +252,17 @@ static inline void handle_exit(struct vcpu *vcpu, uint32_t exit_reason, struct v
 }
 
 /* exit_dispatch with the trace ring, TSC accounting and trace=exits. */
-static __attribute__((noinline)) void dispatch_traced(struct vcpu *vcpu, uint32_t exit_reason,
-						      struct vm_exit *exit)
+static __attribute__((noinline)) void dispatch_traced(struct vcpu *vcpu,
+						      const struct exit_handler *h,
+						      uint32_t exit_reason, struct vm_exit *exit)
 {
 	uint64_t start = rdtsc();
 	struct exit_record *rec = record_exit(vcpu, exit_reason, start);
-	const struct exit_handler *h = handler_for(vcpu, exit->reason);
 
 	vcpu->exits_traced++;
 	rec->has_qualification = !h || h->needs_qualification ||
 				 (exit_reason & EXIT_REASON_ENTRY_FAILURE);
-	handle_exit(vcpu, exit_reason, exit);
+	handle_exit(vcpu, h, exit_reason, exit);
 	rec->qualification = exit->qualification;
 	if (exit_trace == EXIT_TRACE_PRINT)
 		print_record(vcpu, rec);
@@ -277,10 +277,11 @@ void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 	vcpu->exits_total++;
 	if (exit.reason < EXIT_REASON_COUNT)
 		vcpu->exit_counts[exit.reason]++;
+	const struct exit_handler *h = handler_for(vcpu, exit.reason);
 	if (exit_trace != EXIT_TRACE_OFF)
-		dispatch_traced(vcpu, exit_reason, &exit);
+		dispatch_traced(vcpu, h, exit_reason, &exit);
 	else
-		handle_exit(vcpu, exit_reason, &exit);
+		handle_exit(vcpu, h, exit_reason, &exit);
 }
 
 /* The TSC columns exist only while exits are traced (exit_trace). */

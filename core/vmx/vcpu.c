@@ -41,7 +41,8 @@
 
 /*
  * The five control words and the control fields every vCPU kind sets the
- * same way: no exception exits, no MSR load/store lists, no event to inject,
+ * same way (and whether the VMX-preemption timer is saved on exit): no
+ * exception exits, no MSR load/store lists, no event to inject,
  * its MSR bitmap, EPT and VPID.
  */
 static void write_control_fields(struct vcpu *vcpu, uint32_t pin, uint32_t proc, uint32_t proc2,
@@ -52,6 +53,7 @@ static void write_control_fields(struct vcpu *vcpu, uint32_t pin, uint32_t proc,
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
 	vmcs_write(VM_EXIT_CONTROLS, exit);
 	vmcs_write(VM_ENTRY_CONTROLS, entry);
+	vcpu->timer_saved_on_exit = exit & EXIT_SAVE_PREEMPTION_TIMER;
 	vmcs_write(EXCEPTION_BITMAP, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
@@ -87,7 +89,6 @@ static enum vmx_error setup_controls(const struct vmx_caps *caps, struct vcpu *v
 		return err;
 
 	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
-	vcpu->timer_saved_on_exit = exit & EXIT_SAVE_PREEMPTION_TIMER;
 	return VMX_OK;
 }
 
@@ -372,7 +373,6 @@ static enum vmx_error setup_passthrough_controls(const struct vmx_caps *caps, st
 		return err;
 
 	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
-	vcpu->timer_saved_on_exit = exit & EXIT_SAVE_PREEMPTION_TIMER;
 	return VMX_OK;
 }
 
