@@ -27,10 +27,10 @@ static inline bool cpuid_leaf_is_cvisor(uint32_t leaf)
 	return leaf >= CVISOR_CPUID_BASE && leaf <= 0x4FFFFFFFu;
 }
 
-void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
-			struct cpuid_regs *r)
+/* cpuid_apply_policy's body, inlined into the exit handler. */
+static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, uint64_t guest_cr4,
+							      struct cpuid_regs *r)
 {
-	(void)subleaf;
 	if (cpuid_leaf_is_cvisor(leaf)) {
 		r->eax = r->ebx = r->ecx = r->edx = 0;
 		if (leaf == CVISOR_CPUID_BASE) {
@@ -66,6 +66,13 @@ void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
 	}
 }
 
+void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
+			struct cpuid_regs *r)
+{
+	(void)subleaf;
+	apply_policy(leaf, guest_cr4, r);
+}
+
 /* CPUID writes EAX..EDX, clearing bits 63:32 in 64-bit mode (SDM Vol. 2A). */
 static void complete_cpuid(struct vcpu *vcpu, const struct cpuid_regs *r)
 {
@@ -89,7 +96,7 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 	if (!cpuid_leaf_is_cvisor(leaf))
 		cpuid(leaf, subleaf, &r);
 	/* The guest's CR4.OSXSAVE (leaf 1): not a cvisor-owned bit, so GUEST_CR4 holds it. */
-	cpuid_apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, &r);
+	apply_policy(leaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, &r);
 	complete_cpuid(vcpu, &r);
 }
 

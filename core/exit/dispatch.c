@@ -78,27 +78,9 @@ static const struct exit_handler passthrough_exit_handlers[EXIT_REASON_COUNT] = 
 	VMX_INSTRUCTION_EXITS,
 };
 
-static const struct exit_handler *table_entry(const struct exit_handler *table, unsigned reason)
+const struct exit_handler *exit_handler_table(bool passthrough)
 {
-	if (reason >= EXIT_REASON_COUNT || !table[reason].handle)
-		return NULL;
-	return &table[reason];
-}
-
-const struct exit_handler *exit_handler_for(unsigned basic_reason)
-{
-	return table_entry(exit_handlers, basic_reason);
-}
-
-const struct exit_handler *exit_passthrough_handler_for(unsigned basic_reason)
-{
-	return table_entry(passthrough_exit_handlers, basic_reason);
-}
-
-static const struct exit_handler *handler_for(const struct vcpu *vcpu, unsigned basic_reason)
-{
-	return vcpu->vm->identity ? exit_passthrough_handler_for(basic_reason)
-				  : exit_handler_for(basic_reason);
+	return passthrough ? passthrough_exit_handlers : exit_handlers;
 }
 
 void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt, ...)
@@ -152,7 +134,7 @@ static void report_entry_failure(struct vcpu *vcpu, struct vm_exit *exit)
 #define VECTORING_ERROR_VALID  (1u << 11)
 #define VECTORING_TYPE(info)   (((info) >> 8) & 7)
 
-static void requeue_interrupted_event(struct vcpu *vcpu)
+void exit_requeue_interrupted_event(struct vcpu *vcpu)
 {
 	if (vcpu->vm->ended || vcpu->event_injected)
 		return;
@@ -234,12 +216,22 @@ static __attribute__((noinline, cold)) void handle_failed_or_unknown_exit(
 		     vmx_exit_reason_name(exit->reason));
 }
 
-/* Runs the handler h (NULL: none) for one exit; exit->qualification is
- * filled when read. */
-static inline void handle_exit(struct vcpu *vcpu, const struct exit_handler *h,
-			       uint32_t exit_reason, struct vm_exit *exit)
+/* The handler for a basic reason in the vCPU's table, or NULL. */
+static const struct exit_handler *handler_for(const struct vcpu *vcpu, unsigned basic_reason)
 {
-	if (__builtin_expect(!h || (exit_reason & EXIT_REASON_ENTRY_FAILURE), 0)) {
+	if (basic_reason >= EXIT_REASON_COUNT || !vcpu->exit_handlers[basic_reason].handle)
+		return NULL;
+	return &vcpu->exit_handlers[basic_reason];
+}
+
+/* Counts the exit, then runs the handler h (NULL: none), or reports. */
+static void handle_exit(struct vcpu *vcpu, const struct exit_handler *h, uint32_t exit_reason,
+			struct vm_exit *exit)
+{
+	vcpu->exits_total++;
+	if (exit->reason < EXIT_REASON_COUNT)
+		vcpu->exit_counts[exit->reason]++;
+	if (!h || (exit_reason & EXIT_REASON_ENTRY_FAILURE)) {
 		handle_failed_or_unknown_exit(vcpu, exit_reason, exit);
 		return;
 	}
@@ -248,40 +240,35 @@ static inline void handle_exit(struct vcpu *vcpu, const struct exit_handler *h,
 	vcpu->event_injected = false;
 	h->handle(vcpu, exit);
 	if (!h->instruction)
-		requeue_interrupted_event(vcpu);
+		exit_requeue_interrupted_event(vcpu);
 }
 
-/* exit_dispatch with the trace ring, TSC accounting and trace=exits. */
-static __attribute__((noinline)) void dispatch_traced(struct vcpu *vcpu,
-						      const struct exit_handler *h,
-						      uint32_t exit_reason, struct vm_exit *exit)
+/*
+ * The exits exit_dispatch leaves to this function: a failed entry, a reason
+ * without a handler, and every exit while tracing is on (the trace ring,
+ * TSC accounting and trace=exits).
+ */
+void exit_dispatch_slow(struct vcpu *vcpu, uint32_t exit_reason)
 {
+	struct vm_exit exit = { .reason = EXIT_REASON_BASIC(exit_reason) };
+	const struct exit_handler *h = handler_for(vcpu, exit.reason);
+
+	if (exit_trace == EXIT_TRACE_OFF) {
+		handle_exit(vcpu, h, exit_reason, &exit);
+		return;
+	}
 	uint64_t start = rdtsc();
 	struct exit_record *rec = record_exit(vcpu, exit_reason, start);
 
 	vcpu->exits_traced++;
 	rec->has_qualification = !h || h->needs_qualification ||
 				 (exit_reason & EXIT_REASON_ENTRY_FAILURE);
-	handle_exit(vcpu, h, exit_reason, exit);
-	rec->qualification = exit->qualification;
+	handle_exit(vcpu, h, exit_reason, &exit);
+	rec->qualification = exit.qualification;
 	if (exit_trace == EXIT_TRACE_PRINT)
 		print_record(vcpu, rec);
-	if (exit->reason < EXIT_REASON_COUNT)
-		vcpu->exit_ticks[exit->reason] += rdtsc() - start;
-}
-
-void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
-{
-	struct vm_exit exit = { .reason = EXIT_REASON_BASIC(exit_reason) };
-
-	vcpu->exits_total++;
 	if (exit.reason < EXIT_REASON_COUNT)
-		vcpu->exit_counts[exit.reason]++;
-	const struct exit_handler *h = handler_for(vcpu, exit.reason);
-	if (exit_trace != EXIT_TRACE_OFF)
-		dispatch_traced(vcpu, h, exit_reason, &exit);
-	else
-		handle_exit(vcpu, h, exit_reason, &exit);
+		vcpu->exit_ticks[exit.reason] += rdtsc() - start;
 }
 
 /* The TSC columns exist only while exits are traced (exit_trace). */

@@ -10,11 +10,12 @@
 #include <stdint.h>
 
 #include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
 
 /* What a handler sees of the exit. */
 struct vm_exit {
-	uint32_t reason;        /* basic exit reason (bits 15:0) */
 	uint64_t qualification; /* read only for reasons whose table entry asks */
+	uint32_t reason;        /* basic exit reason (bits 15:0) */
 };
 
 typedef void (*exit_handler_fn)(struct vcpu *vcpu, const struct vm_exit *exit);
@@ -25,16 +26,6 @@ struct exit_handler {
 	bool instruction;         /* caused by a guest instruction (no event delivery) */
 };
 
-/* Handles one exit (full VM_EXIT_REASON value, SDM Vol. 3C 25.9.1). */
-void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason);
-
-/* The table of exit counts and TSC ticks by reason, printed at the end of
- * a run and on demand (HC_EXIT_STATS). */
-void exit_print_statistics(const struct vcpu *vcpu);
-/* The same summed over the vCPUs of one VM. */
-void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count);
-/* The last exits of a vCPU, oldest first (at most EXIT_RING_SIZE). */
-void exit_print_trace(const struct vcpu *vcpu);
 /*
  * What cvisor keeps of each exit besides its count.  The ring and the TSC
  * spent per reason cost the exit path a VMREAD and two RDTSCs, so release
@@ -47,10 +38,60 @@ enum exit_trace {
 };
 extern enum exit_trace exit_trace;
 
-/* The handler table entry for a basic reason, or NULL when none. */
-const struct exit_handler *exit_handler_for(unsigned basic_reason);
-/* The same for a passthrough VM's table. */
-const struct exit_handler *exit_passthrough_handler_for(unsigned basic_reason);
+/*
+ * The dispatch tables: ordinary VMs, and the running OS under cvisor.ko
+ * (passthrough).  vcpu_create points vcpu->exit_handlers at one of them.
+ */
+const struct exit_handler *exit_handler_table(bool passthrough);
+
+/* exit_dispatch's other half: failed entries, reasons without a handler,
+ * and every exit while tracing is on (dispatch.c). */
+void exit_dispatch_slow(struct vcpu *vcpu, uint32_t exit_reason);
+/* Puts back an event whose delivery the exit interrupted (dispatch.c). */
+void exit_requeue_interrupted_event(struct vcpu *vcpu);
+
+/*
+ * Handles one exit (full VM_EXIT_REASON value, SDM Vol. 3C 25.9.1).  Inline,
+ * because it is most of the exit path: a failed VM entry (bit 31) and a
+ * reason past the table are both >= EXIT_REASON_COUNT, so one compare sends
+ * them, tracing and unknown reasons to exit_dispatch_slow.  An exit caused
+ * by an instruction cannot interrupt event delivery (SDM Vol. 3C 28.2.4), so
+ * only event exits look at IDT-vectoring information.
+ */
+static inline void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
+{
+	if (__builtin_expect(exit_reason >= EXIT_REASON_COUNT || exit_trace != EXIT_TRACE_OFF, 0)) {
+		exit_dispatch_slow(vcpu, exit_reason);
+		return;
+	}
+	const struct exit_handler *h = &vcpu->exit_handlers[exit_reason];
+	if (__builtin_expect(!h->handle, 0)) {
+		exit_dispatch_slow(vcpu, exit_reason);
+		return;
+	}
+	struct vm_exit exit = { .reason = exit_reason };
+
+	vcpu->exits_total++;
+	vcpu->exit_counts[exit_reason]++;
+	if (h->needs_qualification)
+		exit.qualification = vmcs_read(EXIT_QUALIFICATION);
+	if (h->instruction) {
+		h->handle(vcpu, &exit);
+		return;
+	}
+	vcpu->event_injected = false;
+	h->handle(vcpu, &exit);
+	exit_requeue_interrupted_event(vcpu);
+}
+
+/* The table of exit counts and TSC ticks by reason, printed at the end of
+ * a run and on demand (HC_EXIT_STATS). */
+void exit_print_statistics(const struct vcpu *vcpu);
+/* The same summed over the vCPUs of one VM. */
+void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count);
+/* The last exits of a vCPU, oldest first (at most EXIT_RING_SIZE). */
+void exit_print_trace(const struct vcpu *vcpu);
+
 
 /*
  * Ends the VM after a guest did something cvisor will not handle: one line

@@ -9,7 +9,8 @@
 #include "exit/exit.h"
 #include "vm/vm.h"
 
-static int64_t hc_print_string(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
+static __attribute__((noinline)) int64_t hc_print_string(struct vcpu *vcpu, uint64_t gpa,
+							   uint64_t len)
 {
 	char chunk[128];
 
@@ -28,69 +29,62 @@ static int64_t hc_print_string(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
 	return (int64_t)len;
 }
 
+/* One hypercall: its result for RAX.  Results other than RAX (HC_GET_IDS)
+ * are written to the GPRs here. */
+static int64_t hypercall(struct vcpu *vcpu, uint64_t nr, uint64_t arg1, uint64_t arg2)
+{
+	uint64_t *regs = vcpu->gprs.regs;
+
+	switch (nr) {
+	case HC_NOP:
+		return HC_OK;
+	case HC_PRINT_STRING:
+		return hc_print_string(vcpu, arg1, arg2);
+	case HC_PRINT_CHAR:
+		if (arg1 > 0xFF)
+			return HC_EINVAL;
+		vm_console_putc(vcpu->vm, (char)arg1);
+		return HC_OK;
+	case HC_GET_IDS:
+		regs[GPR_RBX] = vcpu->vm->id;
+		regs[GPR_RCX] = vcpu->id;
+		return HC_OK;
+	case HC_EXIT_STATS:
+		exit_print_statistics(vcpu);
+		return HC_OK;
+	case HC_STOP:
+		/* The running OS under cvisor.ko cannot be "stopped"; it
+		 * devirtualizes instead. */
+		if (vcpu->vm->identity)
+			return HC_ENOSYS;
+		vm_end(vcpu->vm, arg1 == 0, "stop hypercall with status %llu",
+		       (unsigned long long)arg1);
+		return HC_OK;
+	case HC_DEVIRTUALIZE:
+		if (!vcpu->vm->identity)
+			return HC_ENOSYS;
+		/* core/vm/passthrough.c gives the CPU back after this exit,
+		 * with RIP already past the VMCALL. */
+		vcpu->leave = VCPU_LEAVE_ON_REQUEST;
+		return HC_OK;
+	default:
+		return HC_ENOSYS;
+	}
+}
+
 void handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)exit;
 	uint64_t *regs = vcpu->gprs.regs;
-	/* Outside 64-bit mode only the low 32 bits of each register count. */
-	uint64_t mask = vcpu_guest_in_64bit_mode() ? ~0ULL : 0xFFFFFFFFULL;
-	uint64_t nr = regs[GPR_RAX] & mask, arg1 = regs[GPR_RBX] & mask;
-	uint64_t arg2 = regs[GPR_RCX] & mask;
-	int64_t result;
 
 	vcpu_skip_instruction(vcpu);
+	/* Hypercalls are for the guest kernel: CPL 0 only. */
 	if (vcpu_guest_cpl() != 0) {
 		regs[GPR_RAX] = (uint64_t)(int64_t)HC_EPERM;
 		return;
 	}
-	switch (nr) {
-	case HC_NOP:
-		result = HC_OK;
-		break;
-	case HC_PRINT_STRING:
-		result = hc_print_string(vcpu, arg1, arg2);
-		break;
-	case HC_PRINT_CHAR:
-		if (arg1 > 0xFF) {
-			result = HC_EINVAL;
-			break;
-		}
-		vm_console_putc(vcpu->vm, (char)arg1);
-		result = HC_OK;
-		break;
-	case HC_GET_IDS:
-		regs[GPR_RBX] = vcpu->vm->id;
-		regs[GPR_RCX] = vcpu->id;
-		result = HC_OK;
-		break;
-	case HC_EXIT_STATS:
-		exit_print_statistics(vcpu);
-		result = HC_OK;
-		break;
-	case HC_STOP:
-		/* The running OS under cvisor.ko cannot be "stopped"; it
-		 * devirtualizes instead. */
-		if (vcpu->vm->identity) {
-			result = HC_ENOSYS;
-			break;
-		}
-		vm_end(vcpu->vm, arg1 == 0, "stop hypercall with status %llu",
-		       (unsigned long long)arg1);
-		result = HC_OK;
-		break;
-	case HC_DEVIRTUALIZE:
-		if (!vcpu->vm->identity) {
-			result = HC_ENOSYS;
-			break;
-		}
-		/* core/vm/passthrough.c gives the CPU back after this exit,
-		 * with RIP already past the VMCALL. */
-		vcpu->leave = VCPU_LEAVE_ON_REQUEST;
-		result = HC_OK;
-		break;
-	default:
-		result = HC_ENOSYS;
-		break;
-	}
-	regs[GPR_RAX] = (uint64_t)result;
+	/* Outside 64-bit mode only the low 32 bits of each register count. */
+	uint64_t mask = vcpu_guest_in_64bit_mode() ? ~0ULL : 0xFFFFFFFFULL;
+	regs[GPR_RAX] = (uint64_t)hypercall(vcpu, regs[GPR_RAX] & mask, regs[GPR_RBX] & mask,
+					    regs[GPR_RCX] & mask);
 }

@@ -39,13 +39,14 @@ static void deliver(struct vcpu *target, uint32_t icr_low)
 		/* INIT level de-assert is ignored (11.6.1, Pentium 4 and later). */
 		if (!(icr_low & ICR_LEVEL_ASSERT))
 			return;
-		__atomic_store_n(&target->pending_init, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&target->pending.init, 1, __ATOMIC_RELEASE);
 		break;
 	case MODE_STARTUP:
-		__atomic_store_n(&target->pending_sipi, 0x100u | ICR_VECTOR(icr_low), __ATOMIC_RELEASE);
+		__atomic_store_n(&target->pending.sipi, (uint16_t)(0x100u | ICR_VECTOR(icr_low)),
+				 __ATOMIC_RELEASE);
 		break;
 	case MODE_NMI:
-		__atomic_store_n(&target->pending_nmi, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&target->pending.nmi, 1, __ATOMIC_RELEASE);
 		break;
 	default:
 		/* SMI and the reserved modes are not emulated. */

@@ -247,11 +247,11 @@ static _Noreturn void passthrough_leave(struct passthrough_cpu *pc)
 
 static void inject_pending_nmi(struct vcpu *v)
 {
-	if (!__atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE) ||
+	if (!__atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE) ||
 	    (vmcs_read(VM_ENTRY_INTR_INFO) & (1u << 31)) ||
 	    (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_BLOCKED_FOR_NMI))
 		return;
-	__atomic_store_n(&v->pending_nmi, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->pending.nmi, 0, __ATOMIC_RELEASE);
 	vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_NMI);
 }
 
@@ -265,7 +265,7 @@ static bool passthrough_exit(void *ctx)
 	struct vcpu *v = ctx;
 
 	exit_dispatch(v, (uint32_t)vmcs_read(VM_EXIT_REASON));
-	return v->leave == VCPU_STAY && !__atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE);
+	return v->leave == VCPU_STAY && !__atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE);
 }
 
 /* Exits until the OS asks for the CPU back or an exit fails. */

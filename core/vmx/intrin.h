@@ -320,36 +320,49 @@ static inline enum vmx_insn_result vmptrld(uint64_t vmcs_pa)
 	return vmx_result_from_rflags(fl);
 }
 
-/* VMREAD/VMWRITE sit on every exit path: the outcome is two branches on the
- * flags (CF: VMfailInvalid, ZF: VMfailValid; SDM Vol. 3C 31.2), no PUSHF. */
+/*
+ * VMREAD/VMWRITE sit on every exit path: the outcome is one branch on the
+ * flags (JBE: CF is VMfailInvalid, ZF is VMfailValid; SDM Vol. 3C 31.2), no
+ * PUSHF.  Which failure it was is worked out afterwards, off the fast path:
+ * VMfailValid leaves a current VMCS whose VM-instruction error field reads
+ * back (SDM Vol. 3C 31.4); after VMfailInvalid there is no current VMCS, so
+ * that read fails too.
+ */
+static inline enum vmx_insn_result vmx_failure_kind(void)
+{
+	uint64_t err, fl;
+	__asm__ volatile("vmread %2, %0; pushfq; popq %1"
+			 : "=r"(err), "=r"(fl)
+			 : "r"((uint64_t)0x4400) /* VM_INSTRUCTION_ERROR */
+			 : "cc");
+	(void)err;
+	return vmx_result_from_rflags(fl) == VMX_SUCCEED ? VMX_FAIL_VALID : VMX_FAIL_INVALID;
+}
+
 static inline enum vmx_insn_result vmread(uint32_t encoding, uint64_t *value)
 {
 	uint64_t v;
-	__asm__ goto("vmread %1, %0\n\tjc %l[fail_invalid]\n\tjz %l[fail_valid]"
+	__asm__ goto("vmread %1, %0\n\tjbe %l[failed]"
 		     : "=r"(v)
 		     : "r"((uint64_t)encoding)
 		     : "cc"
-		     : fail_invalid, fail_valid);
+		     : failed);
 	*value = v;
 	return VMX_SUCCEED;
-fail_invalid:
-	return VMX_FAIL_INVALID;
-fail_valid:
-	return VMX_FAIL_VALID;
+failed:
+	return vmx_failure_kind();
 }
 
 static inline enum vmx_insn_result vmwrite(uint32_t encoding, uint64_t value)
 {
-	__asm__ goto("vmwrite %0, %1\n\tjc %l[fail_invalid]\n\tjz %l[fail_valid]"
+	__asm__ goto("vmwrite %0, %1\n\tjbe %l[failed]"
 		     :
 		     : "r"(value), "r"((uint64_t)encoding)
 		     : "cc", "memory"
-		     : fail_invalid, fail_valid);
+		     : failed);
 	return VMX_SUCCEED;
-fail_invalid:
-	return VMX_FAIL_INVALID;
-fail_valid:
-	return VMX_FAIL_VALID;
+failed:
+	return vmx_failure_kind();
 }
 
 /* INVEPT / INVVPID descriptors: SDM Vol. 3C 31.3 (instruction reference). */

@@ -31,7 +31,6 @@
 #define CR0_CD_BIT (1ULL << 30)
 #define DR7_INIT 0x400ULL
 #define PAT_POWER_ON 0x0007040600070406ULL
-#define INTERRUPTIBILITY_STI_MOVSS 0x3u
 
 /* INVEPT/INVVPID types (SDM Vol. 3C 31.3). */
 #define INVEPT_SINGLE_CONTEXT 1
@@ -296,6 +295,7 @@ static void vcpu_init_fields(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *c
 {
 	memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
+	vcpu->exit_handlers = exit_handler_table(vm->identity != NULL);
 	vcpu->cpu = cpu;
 	vcpu->id = id;
 	vcpu->host_cpu = plat_this_cpu();
@@ -432,21 +432,6 @@ void vcpu_destroy(struct vcpu *vcpu)
 	vcpu->msr_bitmap = NULL;
 }
 
-void vcpu_advance_rip(struct vcpu *vcpu, uint64_t next_rip)
-{
-	(void)vcpu;
-	vmcs_write(GUEST_RIP, next_rip);
-	/* An emulated instruction ends STI / MOV SS blocking (SDM Vol. 3C 26.3). */
-	uint32_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-	if (intr & INTERRUPTIBILITY_STI_MOVSS)
-		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~INTERRUPTIBILITY_STI_MOVSS);
-}
-
-void vcpu_skip_instruction(struct vcpu *vcpu)
-{
-	vcpu_advance_rip(vcpu, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
-}
-
 /* VM-entry interruption-information field (SDM Vol. 3C 25.8.3, Table 25-17). */
 #define INTR_INFO_TYPE_EXTERNAL     (0u << 8)
 #define INTR_INFO_TYPE_HW_EXCEPTION (3u << 8)
@@ -498,10 +483,6 @@ void vcpu_put(struct vcpu *vcpu)
 	}
 }
 
-unsigned vcpu_guest_cpl(void)
-{
-	return (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
-}
 
 /*
  * VMLAUNCH/VMRESUME that fall through to the next instruction: the VMCS
@@ -564,9 +545,9 @@ bool vcpu_has_work(const struct vcpu *v, uint64_t now)
 	enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
 	uint64_t deadline = apic_timer_deadline(v);
 
-	return state == VCPU_RUNNING || __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
-	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_nmi, __ATOMIC_ACQUIRE)) ||
-	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE)) ||
+	return state == VCPU_RUNNING || __atomic_load_n(&v->pending.init, __ATOMIC_ACQUIRE) ||
+	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE)) ||
+	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.sipi, __ATOMIC_ACQUIRE)) ||
 	       (state == VCPU_HALTED &&
 		(lapic_has_pending(&v->lapic) || (deadline && now >= deadline)));
 }
@@ -665,7 +646,7 @@ static bool inject_nmi(struct vcpu *vcpu)
 		set_window_exiting(PROC_NMI_WINDOW_EXITING, true);
 		return false;
 	}
-	__atomic_store_n(&vcpu->pending_nmi, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&vcpu->pending.nmi, 0, __ATOMIC_RELEASE);
 	vmcs_write(VM_ENTRY_INTR_INFO, 2 | INTR_INFO_TYPE_NMI | INTR_INFO_VALID);
 	set_window_exiting(PROC_NMI_WINDOW_EXITING, false);
 	return true;
@@ -694,13 +675,13 @@ static void inject_interrupt(struct vcpu *vcpu, uint8_t vector)
 
 bool vcpu_process_events(struct vcpu *vcpu)
 {
-	if (__atomic_exchange_n(&vcpu->pending_init, 0, __ATOMIC_ACQUIRE)) {
+	if (__atomic_exchange_n(&vcpu->pending.init, 0, __ATOMIC_ACQUIRE)) {
 		/* INIT: the APIC resets (keeping its ID) and the vCPU waits for
 		 * SIPI (SDM Vol. 3A 9.1.1, 11.4.7.3). */
 		lapic_reset(&vcpu->lapic, vcpu->id);
 		vcpu->state = VCPU_WAIT_SIPI;
 	}
-	uint32_t sipi = __atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_ACQUIRE);
+	uint32_t sipi = __atomic_exchange_n(&vcpu->pending.sipi, 0, __ATOMIC_ACQUIRE);
 	if (sipi && vcpu->state == VCPU_WAIT_SIPI) {
 		enter_real_mode_at(vcpu, (uint8_t)sipi);
 		vcpu->state = VCPU_RUNNING;
@@ -709,7 +690,7 @@ bool vcpu_process_events(struct vcpu *vcpu)
 	if (vcpu->state == VCPU_WAIT_SIPI)
 		return false;
 	/* An NMI ends HLT even with interrupts off, and goes before them. */
-	if (__atomic_load_n(&vcpu->pending_nmi, __ATOMIC_ACQUIRE)) {
+	if (__atomic_load_n(&vcpu->pending.nmi, __ATOMIC_ACQUIRE)) {
 		vcpu->state = VCPU_RUNNING;
 		inject_nmi(vcpu);
 	}
@@ -742,9 +723,7 @@ static bool vcpu_may_resume_directly(const struct vcpu *vcpu)
 {
 	return !vcpu->vm->ended && vcpu->state == VCPU_RUNNING &&
 	       !vcpu->preempted && !vcpu->check_before_entry &&
-	       !(__atomic_load_n(&vcpu->pending_init, __ATOMIC_ACQUIRE) |
-		 __atomic_load_n(&vcpu->pending_sipi, __ATOMIC_ACQUIRE) |
-		 __atomic_load_n(&vcpu->pending_nmi, __ATOMIC_ACQUIRE)) &&
+	       !__atomic_load_n(&vcpu->pending.any, __ATOMIC_ACQUIRE) &&
 	       !lapic_has_pending(&vcpu->lapic) && rdtsc() < vcpu->entry_deadline;
 }
 
@@ -753,7 +732,6 @@ static bool vcpu_exit(void *ctx)
 {
 	struct vcpu *vcpu = ctx;
 
-	vcpu->launched = true;
 	exit_dispatch(vcpu, (uint32_t)vmcs_read(VM_EXIT_REASON));
 	/* Any rules checked were for the entry before this exit. */
 	vcpu->entry_rules_reported = false;
@@ -799,9 +777,13 @@ void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 			__atomic_compare_exchange_n(&vcpu_first_entry_tsc, &none, rdtsc(), false,
 						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		}
-		/* Returns after an exit that needs this loop (vcpu_exit). */
-		int result = vmx_run_guest(&vcpu->gprs, vcpu->launched, vcpu_exit, vcpu);
+		/* Returns after an exit that needs this loop (vcpu_exit).  Set
+		 * first, so that the handlers of the first exit see it. */
+		bool launched = vcpu->launched;
+		vcpu->launched = true;
+		int result = vmx_run_guest(&vcpu->gprs, launched, vcpu_exit, vcpu);
 		if (result != 0) {
+			vcpu->launched = launched; /* the VMLAUNCH/VMRESUME itself failed */
 			report_entry_instruction_failure(vcpu, result);
 			break;
 		}
@@ -819,12 +801,6 @@ int vmx_enter_guest(struct guest_gprs *gprs, int launched)
 	return vmx_run_guest(gprs, launched, stop_after_one_exit, NULL);
 }
 
-bool vcpu_guest_in_64bit_mode(void)
-{
-	/* 64-bit mode = IA32_EFER.LMA and CS.L (SDM Vol. 3A 3.4.5, Vol. 3C 25.4.1). */
-	return (vmcs_read(GUEST_IA32_EFER) & (1ULL << 10)) &&
-	       (vmcs_read(GUEST_CS_AR_BYTES) & (1u << 13));
-}
 
 void vcpu_dump_registers(const struct vcpu *vcpu)
 {

@@ -10,6 +10,7 @@
 #include "vmx/exit_reason.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_error.h"
+#include "vmx/vmcs.h"
 
 /* Register numbers as x86 encodes them (ModRM/REX), so decoders can index. */
 enum gpr {
@@ -25,6 +26,7 @@ struct guest_gprs {
 };
 
 struct vm;
+struct exit_handler;
 
 /* Exception vectors cvisor injects (SDM Vol. 3A 6.15). */
 #define VECTOR_UD 6
@@ -60,6 +62,9 @@ enum vcpu_state {
 struct vcpu {
 	struct guest_gprs gprs;
 	struct vm *vm;
+	/* Indexed by basic exit reason: the VM's or the passthrough table
+	 * (core/exit/dispatch.c). */
+	const struct exit_handler *exit_handlers;
 	struct vmx_cpu *cpu;
 	unsigned id;
 	uint16_t vpid;
@@ -91,10 +96,17 @@ struct vcpu {
 	/* The rules were checked (and any broken ones printed) for this entry. */
 	bool entry_rules_reported;
 	unsigned host_cpu;      /* the physical CPU this vCPU is pinned to */
-	/* Posted by other vCPUs (any CPU), consumed before the next entry. */
-	uint32_t pending_init;  /* an INIT arrived */
-	uint32_t pending_sipi;  /* 0x100 | vector when a start-up IPI arrived */
-	uint32_t pending_nmi;   /* an NMI arrived (one is latched, as on hardware) */
+	/* Posted by other vCPUs (any CPU), consumed before the next entry.
+	 * Each is stored on its own; `any` reads all three in one load (the
+	 * exit fast path, vcpu_may_resume_directly). */
+	union {
+		struct {
+			uint16_t init; /* an INIT arrived */
+			uint16_t sipi; /* 0x100 | vector when a start-up IPI arrived */
+			uint16_t nmi;  /* an NMI arrived (one is latched, as on hardware) */
+		};
+		uint64_t any;
+	} pending;
 	/* APIC timer (core/vm/apic_timer.c), in host TSC. */
 	uint64_t timer_deadline; /* 0: idle */
 	uint64_t timer_period;   /* periodic mode: ticks between expiries */
@@ -166,11 +178,28 @@ extern uint64_t vcpu_first_entry_tsc;
  * needs cvisor (kicks, APIC timer), and the timer only bounds the slice. */
 #define VCPU_SLICE_ALONE_TSC 0xFFFFFFFFu
 
-/* Moves the guest past the instruction that exited (SDM Vol. 3C 28.2.5). */
-void vcpu_skip_instruction(struct vcpu *vcpu);
-/* The same for an emulated instruction whose length cvisor decoded itself
- * (VM_EXIT_INSTRUCTION_LEN is undefined for EPT violations). */
-void vcpu_advance_rip(struct vcpu *vcpu, uint64_t next_rip);
+/* Interruptibility state: blocking by STI (bit 0), by MOV SS (bit 1) (SDM Vol. 3C 25.4.2). */
+#define INTERRUPTIBILITY_STI_MOVSS 0x3u
+
+/* Moves the guest to next_rip, past an emulated instruction.  That ends
+ * blocking by STI or MOV SS (SDM Vol. 3C 26.3). */
+static inline void vcpu_advance_rip(struct vcpu *vcpu, uint64_t next_rip)
+{
+	(void)vcpu;
+	vmcs_write(GUEST_RIP, next_rip);
+	uint32_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if (__builtin_expect(intr & INTERRUPTIBILITY_STI_MOVSS, 0))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~INTERRUPTIBILITY_STI_MOVSS);
+}
+
+/* Moves the guest past the instruction that exited, whose length the exit
+ * reports (SDM Vol. 3C 28.2.5).  Inline: most exits end here.  (For EPT
+ * violations VM_EXIT_INSTRUCTION_LEN is undefined: vcpu_advance_rip with the
+ * decoded length.) */
+static inline void vcpu_skip_instruction(struct vcpu *vcpu)
+{
+	vcpu_advance_rip(vcpu, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+}
 
 /*
  * Queues a hardware exception for the next VM entry (SDM Vol. 3C 25.8.3,
@@ -217,10 +246,20 @@ bool vcpu_process_events(struct vcpu *vcpu);
 void vcpu_enter_init_state(struct vcpu *vcpu);
 void vcpu_enter_sipi_state(struct vcpu *vcpu, uint8_t vector);
 
-/* Guest CPL (SDM Vol. 3C 25.4.1). */
-unsigned vcpu_guest_cpl(void);
-/* True in 64-bit mode; otherwise registers are 32 bits wide. */
-bool vcpu_guest_in_64bit_mode(void);
+/* Guest CPL: SS.DPL always equals it (SDM Vol. 3C 25.4.1). */
+static inline unsigned vcpu_guest_cpl(void)
+{
+	return (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
+/* True in 64-bit mode; otherwise registers are 32 bits wide.  64-bit mode =
+ * IA32_EFER.LMA and CS.L (SDM Vol. 3A 3.4.5, Vol. 3C 25.4.1); CS first:
+ * outside IA-32e mode one VMREAD answers. */
+static inline bool vcpu_guest_in_64bit_mode(void)
+{
+	return (vmcs_read(GUEST_CS_AR_BYTES) & (1u << 13)) &&
+	       (vmcs_read(GUEST_IA32_EFER) & (1ULL << 10));
+}
 /* GPRs, RIP, RSP, RFLAGS and control registers on three lines. */
 void vcpu_dump_registers(const struct vcpu *vcpu);
 

@@ -227,7 +227,7 @@ void exception_handler(struct exception_frame *frame)
 	unsigned cpu = plat_this_cpu();
 
 	if (frame->vector == 2 && cpu < cpu_count && cpus[cpu]) {
-		__atomic_store_n(&cpus[cpu]->pc.vcpu.pending_nmi, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&cpus[cpu]->pc.vcpu.pending.nmi, 1, __ATOMIC_RELEASE);
 		return;
 	}
 	log_printf("cvisor: CPU %u: exception %llu (error code 0x%llx) in VMX root operation at "

@@ -63,7 +63,7 @@ static void aps_wait_for_sipi_and_start_in_real_mode(void **state)
 	assert_int_equal(ap.state, VCPU_WAIT_SIPI);
 	vm_send_ipi(&bsp, 0x0000C500, 0x01000000); /* INIT assert to APIC ID 1 */
 	vm_send_ipi(&bsp, 0x00000608, 0x01000000); /* SIPI, vector 8 */
-	assert_true(ap.pending_init && ap.pending_sipi == 0x108);
+	assert_true(ap.pending.init && ap.pending.sipi == 0x108);
 	assert_int_equal(vmptrld(ap.vmcs_pa), VMX_SUCCEED);
 	assert_true(vcpu_process_events(&ap));
 	assert_int_equal(ap.state, VCPU_RUNNING);
@@ -82,7 +82,7 @@ static void init_deassert_is_ignored(void **state)
 {
 	(void)state;
 	vm_send_ipi(&bsp, 0x00008500, 0x01000000); /* INIT, level de-assert */
-	assert_int_equal(ap.pending_init, 0);
+	assert_int_equal(ap.pending.init, 0);
 }
 
 static void fixed_interrupt_waits_for_if_then_is_injected(void **state)
@@ -114,11 +114,11 @@ static void nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking(void **state)
 	assert_int_equal(bsp.state, VCPU_RUNNING);
 	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
 	assert_true(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_NMI_WINDOW_EXITING);
-	assert_int_equal(bsp.pending_nmi, 1);
+	assert_int_equal(bsp.pending.nmi, 1);
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
 	assert_true(vcpu_process_events(&bsp));
 	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | (2u << 8) | 2);
-	assert_int_equal(bsp.pending_nmi, 0);
+	assert_int_equal(bsp.pending.nmi, 0);
 	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_NMI_WINDOW_EXITING);
 }
 

@@ -999,7 +999,7 @@ static void another_cpu_posts_an_interrupt(struct guest_gprs *g)
 static void another_cpu_posts_an_nmi(struct guest_gprs *g)
 {
 	guest_asks_hypervisor_leaf(g);
-	vcpu.pending_nmi = 1;
+	vcpu.pending.nmi = 1;
 }
 
 static void test_run_slice_takes_the_loop_for_a_posted_interrupt(void **state)
@@ -1034,7 +1034,7 @@ static void test_run_slice_takes_the_loop_for_a_posted_nmi(void **state)
 	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
 	check_vm_ended(true, "status 0");
 	assert_int_equal(fake_cpu.direct_resumes, 0);
-	assert_int_equal(vcpu.pending_nmi, 0); /* injected by the loop */
+	assert_int_equal(vcpu.pending.nmi, 0); /* injected by the loop */
 	vcpu_put(&vcpu);
 }
 
