@@ -7,7 +7,9 @@
 
 struct vm;
 
-/* size is 1, 2 or 4.  Ports with no device read as all ones; writes to them are ignored. */
+/* size is 1, 2 or 4.  Ports with no device read as all ones; writes to them
+ * are ignored.  A write passes only the low size bytes of value on (the
+ * caller may pass a whole register). */
 uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size);
 void io_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 /* For the unit tests: the device table is sorted and its ranges do not overlap. */

@@ -224,23 +224,18 @@ static const struct exit_handler *handler_for(const struct vcpu *vcpu, unsigned 
 	return &vcpu->exit_handlers[basic_reason];
 }
 
-/* Counts the exit, then runs the handler h (NULL: none), or reports. */
+/* Runs the handler h (NULL: none) and counts the exit, or reports it. */
 static void handle_exit(struct vcpu *vcpu, const struct exit_handler *h, uint32_t exit_reason,
 			struct vm_exit *exit)
 {
+	if (h && !(exit_reason & EXIT_REASON_ENTRY_FAILURE)) {
+		exit_run_handler(vcpu, h, exit);
+		return;
+	}
 	vcpu->exits_total++;
 	if (exit->reason < EXIT_REASON_COUNT)
 		vcpu->exit_counts[exit->reason]++;
-	if (!h || (exit_reason & EXIT_REASON_ENTRY_FAILURE)) {
-		handle_failed_or_unknown_exit(vcpu, exit_reason, exit);
-		return;
-	}
-	if (h->needs_qualification)
-		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
-	vcpu->event_injected = false;
-	h->handle(vcpu, exit);
-	if (!h->instruction)
-		exit_requeue_interrupted_event(vcpu);
+	handle_failed_or_unknown_exit(vcpu, exit_reason, exit);
 }
 
 /*

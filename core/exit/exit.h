@@ -50,6 +50,23 @@ void exit_dispatch_slow(struct vcpu *vcpu, uint32_t exit_reason);
 /* Puts back an event whose delivery the exit interrupted (dispatch.c). */
 void exit_requeue_interrupted_event(struct vcpu *vcpu);
 
+/* Counts the exit and runs its handler h (both dispatch paths). */
+static inline void exit_run_handler(struct vcpu *vcpu, const struct exit_handler *h,
+				    struct vm_exit *exit)
+{
+	vcpu->exits_total++;
+	vcpu->exit_counts[exit->reason]++;
+	if (h->needs_qualification)
+		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
+	if (h->instruction) {
+		h->handle(vcpu, exit);
+		return;
+	}
+	vcpu->event_injected = false;
+	h->handle(vcpu, exit);
+	exit_requeue_interrupted_event(vcpu);
+}
+
 /*
  * Handles one exit (full VM_EXIT_REASON value, SDM Vol. 3C 25.9.1).  Inline,
  * because it is most of the exit path: a failed VM entry (bit 31) and a
@@ -71,17 +88,7 @@ static inline void exit_dispatch(struct vcpu *vcpu, uint32_t exit_reason)
 	}
 	struct vm_exit exit = { .reason = exit_reason };
 
-	vcpu->exits_total++;
-	vcpu->exit_counts[exit_reason]++;
-	if (h->needs_qualification)
-		exit.qualification = vmcs_read(EXIT_QUALIFICATION);
-	if (h->instruction) {
-		h->handle(vcpu, &exit);
-		return;
-	}
-	vcpu->event_injected = false;
-	h->handle(vcpu, &exit);
-	exit_requeue_interrupted_event(vcpu);
+	exit_run_handler(vcpu, h, &exit);
 }
 
 /* The table of exit counts and TSC ticks by reason, printed at the end of

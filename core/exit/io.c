@@ -99,7 +99,7 @@ void handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
 		/* IN AL/AX keep the rest of RAX; IN EAX zero-extends. */
 		write_sized_register(rax, value, size);
 	} else {
-		io_port_write(vcpu->vm, port, size, (uint32_t)(*rax & operand_mask(size)));
+		io_port_write(vcpu->vm, port, size, (uint32_t)*rax);
 	}
 	vcpu_skip_instruction(vcpu);
 }

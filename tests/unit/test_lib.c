@@ -777,7 +777,7 @@ static void test_ports_debugcon_prints_each_byte(void **state)
 	assert_string_equal(fake_console_text(), "[con] ab\n");
 }
 
-/* The binary search needs its table sorted; every device is still reached
+/* The lookup (which stops early) needs its table sorted; every device is still reached
  * at both ends of its range, and the ports between devices at none. */
 static void test_ports_table_is_sorted_and_each_device_found(void **state)
 {
@@ -794,6 +794,16 @@ static void test_ports_table_is_sorted_and_each_device_found(void **state)
 	for (const char *c = "Shutdown"; *c; c++)
 		io_port_write(&vm, 0x8900, 1, (uint8_t)*c); /* the last device */
 	assert_true(vm.ended);
+}
+
+/* A device sees only the bytes of the access: OUT AL with junk in the rest
+ * of EAX writes 0 to the debug-exit port, which is success (status 1). */
+static void test_port_write_passes_only_the_access_size(void **state)
+{
+	(void)state;
+	io_port_write(&vm, 0xF4, 1, 0xDEADBE00u);
+	assert_true(vm.ended);
+	assert_true(vm.success);
 }
 
 #define L(f) cmocka_unit_test_setup(f, setup_plain)
@@ -859,6 +869,7 @@ int main(void)
 		V(test_ports_without_a_device_read_all_ones),
 		V(test_ports_debugcon_prints_each_byte),
 		V(test_ports_table_is_sorted_and_each_device_found),
+		V(test_port_write_passes_only_the_access_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
