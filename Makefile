@@ -46,7 +46,7 @@ GUESTS_BUILT := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 UNIT_CORE_SRCS := $(filter-out core/lib/mem.c,$(CORE_SRCS)) platform/baremetal/page_alloc.c \
 	platform/baremetal/acpi.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c)
+UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c tests/unit/fixture_*.c)
 
 DEMO_ISO := $(BUILD)/iso/demo.iso
 # The demo set `make run` boots: "<guest elf> <module command line>" pairs.

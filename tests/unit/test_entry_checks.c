@@ -22,6 +22,7 @@
 
 #include "fake_cpu.h"
 #include "fake_platform.h"
+#include "fixture_vm.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vmx/entry_checks.h"
@@ -29,7 +30,6 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define MiB (1ULL << 20)
 /* MAXPHYADDR for the checks: the fake platform's pages are host heap
  * addresses, below 2^47. */
 #define PHYS_BITS 48
@@ -100,17 +100,11 @@ static void setup_machine(void (*load_model)(void))
 {
 	fake_platform_reset();
 	fake_cpu_reset();
-	load_model();
+	load_model(); /* not fixture_reset_machine: another model than tigerlake */
 	memset(&vcpu, 0, sizeof(vcpu));
 	memset(phys_mem, 0, sizeof(phys_mem));
-	if (vmx_cpu_enable(&cpu, 0) != VMX_OK)
-		fail_msg("vmx_cpu_enable failed:\n%s", fake_console_text());
-	const char *err = vm_create(&vm, 1, "t", 2 * MiB);
-	if (err)
-		fail_msg("vm_create: %s", err);
-	struct vcpu_start_state start = { .eip = 0x100000, .eax = 0x2BADB002, .ebx = 0x9F000 };
-	if (vcpu_create(&vcpu, &vm, &cpu, 0, &start) != VMX_OK)
-		fail_msg("vcpu_create failed:\n%s", fake_console_text());
+	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t");
+	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
 	caps = cpu.caps;
 	vmx_entry_env_init(&env, &caps, PHYS_BITS);
 	env.read_phys = test_read_phys;
@@ -136,10 +130,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	assert_int_equal(vmx_cpu_disable(&cpu), VMX_OK);
-	assert_int_equal(fake_pages_outstanding(), 0);
+	struct vcpu *all[] = { &vcpu };
+	fixture_teardown(&cpu, &vm, all, 1);
 	return 0;
 }
 

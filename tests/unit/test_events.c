@@ -13,8 +13,8 @@
 #include "dev/lapic.h"
 #include "fake_cpu.h"
 #include "fake_platform.h"
+#include "fixture_vm.h"
 #include "vm/ipi.h"
-#include "vm/multiboot_loader.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vmx/vcpu.h"
@@ -30,14 +30,10 @@ static struct vcpu bsp, ap;
 static int setup(void **state)
 {
 	(void)state;
-	fake_platform_reset();
-	fake_cpu_reset();
-	fake_cpu_load_bochs_tigerlake();
-	assert_int_equal(vmx_cpu_enable(&cpu, 0), VMX_OK);
-	assert_null(vm_create(&vm, 0, "ev", 2ULL << 20));
-	struct vcpu_start_state start = { .eip = 0x100000, .eax = MULTIBOOT_BOOTLOADER_MAGIC };
-	assert_int_equal(vcpu_create(&ap, &vm, &cpu, 1, &start), VMX_OK);
-	assert_int_equal(vcpu_create(&bsp, &vm, &cpu, 0, &start), VMX_OK); /* current VMCS */
+	fixture_reset_machine();
+	fixture_vmx_on_and_vm(&cpu, &vm, 0, "ev");
+	fixture_vcpu_create(&ap, &vm, &cpu, 1);
+	fixture_vcpu_create(&bsp, &vm, &cpu, 0); /* current VMCS */
 	vm.vcpu_count = 2;
 	vm.vcpus[0] = &bsp;
 	vm.vcpus[1] = &ap;
@@ -48,11 +44,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	vcpu_destroy(&bsp);
-	vcpu_destroy(&ap);
-	vm_destroy(&vm);
-	vmx_cpu_disable(&cpu);
-	assert_int_equal(fake_pages_outstanding(), 0);
+	struct vcpu *all[] = { &bsp, &ap };
+	fixture_teardown(&cpu, &vm, all, 2);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "exit/exit.h"
 #include "fake_cpu.h"
 #include "fake_platform.h"
+#include "fixture_vm.h"
 #include "vm/multiboot_loader.h"
 #include "vm/schedule.h"
 #include "vm/vm.h"
@@ -25,8 +26,8 @@
 #include "vmx/vmcs.h"
 
 #define MiB (1ULL << 20)
-#define ENTRY 0x100000u
-#define INFO 0x9F000u
+#define ENTRY FIXTURE_ENTRY
+#define INFO FIXTURE_INFO
 
 /* Exit reasons used below (SDM Vol. 3C Appendix C). */
 #define R_TRIPLE_FAULT 2
@@ -67,16 +68,10 @@ static size_t baseline_pages;
 static int setup_vm(void **state)
 {
 	(void)state;
-	fake_platform_reset();
-	fake_cpu_reset();
-	fake_cpu_load_bochs_tigerlake();
+	fixture_reset_machine();
 	memset(&vcpu, 0, sizeof(vcpu));
-	if (vmx_cpu_enable(&cpu, 0) != VMX_OK)
-		fail_msg("vmx_cpu_enable failed:\n%s", fake_console_text());
+	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t");
 	vmx_prepare_guest_fpu_switching(&cpu); /* as the type-1's main does */
-	const char *err = vm_create(&vm, 1, "t", 2 * MiB);
-	if (err)
-		fail_msg("vm_create: %s", err);
 	baseline_pages = fake_pages_outstanding();
 	fake_console_clear();
 	return 0;
@@ -102,10 +97,8 @@ static int setup_vcpu(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	assert_int_equal(vmx_cpu_disable(&cpu), VMX_OK);
-	assert_int_equal(fake_pages_outstanding(), 0);
+	struct vcpu *all[] = { &vcpu };
+	fixture_teardown(&cpu, &vm, all, 1);
 	return 0;
 }
 

@@ -19,16 +19,14 @@
 #include "exit/exit.h"
 #include "fake_cpu.h"
 #include "fake_platform.h"
+#include "fixture_vm.h"
 #include "mm/guest_paging.h"
-#include "vm/multiboot_loader.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
 #define MiB (1ULL << 20)
-#define ENTRY 0x100000u
-#define INFO 0x9F000u
 #define R_EPT_VIOLATION 48
 #define EPT_QUAL_WRITE 0x2
 
@@ -70,21 +68,10 @@ static void map(uint32_t table, uint32_t linear, uint32_t phys)
 static int setup(void **state)
 {
 	(void)state;
-	fake_platform_reset();
-	fake_cpu_reset();
-	fake_cpu_load_bochs_tigerlake();
-	memset(&vcpu, 0, sizeof(vcpu));
-	if (vmx_cpu_enable(&cpu, 0) != VMX_OK)
-		fail_msg("vmx_cpu_enable failed:\n%s", fake_console_text());
+	fixture_reset_machine();
+	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t");
 	vmx_prepare_guest_fpu_switching(&cpu);
-	const char *err = vm_create(&vm, 1, "t", 2 * MiB);
-	if (err)
-		fail_msg("vm_create: %s", err);
-	struct vcpu_start_state start = {
-		.eip = ENTRY, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = INFO,
-	};
-	if (vcpu_create(&vcpu, &vm, &cpu, 0, &start) != VMX_OK)
-		fail_msg("vcpu_create failed:\n%s", fake_console_text());
+	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
 
 	/* The page tables (all of guest RAM is zero: nothing else present). */
 	put32(PAGE_DIR + (CODE_A >> 22) * 4, CODE_TABLE | PTE_P | PTE_RW);
@@ -101,10 +88,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	assert_int_equal(vmx_cpu_disable(&cpu), VMX_OK);
-	assert_int_equal(fake_pages_outstanding(), 0);
+	struct vcpu *all[] = { &vcpu };
+	fixture_teardown(&cpu, &vm, all, 1);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 #include "exit/msr.h"
 #include "fake_cpu.h"
 #include "fake_platform.h"
-#include "vm/multiboot_loader.h"
+#include "fixture_vm.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
@@ -25,27 +25,21 @@ static struct vcpu vcpu;
 static int setup(void **state)
 {
 	(void)state;
-	fake_platform_reset();
-	fake_cpu_reset();
-	fake_cpu_load_bochs_tigerlake();
+	fixture_reset_machine();
 	/* CPUID 0x80000001 EDX: SYSCALL (11), NX (20), LM (29); 0x80000008: 39-bit addresses */
 	fake_cpuid_set(0x80000000, 0, 0x80000008, 0, 0, 0);
 	fake_cpuid_set(0x80000001, 0, 0, 0, 0, (1u << 11) | (1u << 20) | (1u << 29));
 	fake_cpuid_set(0x80000008, 0, 39, 0, 0, 0);
-	assert_int_equal(vmx_cpu_enable(&cpu, 0), VMX_OK);
-	assert_null(vm_create(&vm, 0, "msr", 2ULL << 20));
-	struct vcpu_start_state start = { .eip = 0x100000, .eax = MULTIBOOT_BOOTLOADER_MAGIC };
-	assert_int_equal(vcpu_create(&vcpu, &vm, &cpu, 0, &start), VMX_OK);
+	fixture_vmx_on_and_vm(&cpu, &vm, 0, "msr");
+	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	vmx_cpu_disable(&cpu);
-	assert_int_equal(fake_pages_outstanding(), 0);
+	struct vcpu *all[] = { &vcpu };
+	fixture_teardown(&cpu, &vm, all, 1);
 	return 0;
 }
 
