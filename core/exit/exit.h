@@ -99,7 +99,6 @@ void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count);
 /* The last exits of a vCPU, oldest first (at most EXIT_RING_SIZE). */
 void exit_print_trace(const struct vcpu *vcpu);
 
-
 /*
  * Ends the VM after a guest did something cvisor will not handle: one line
  * naming the VM, the vCPU, the exit and the RIP, then the named VMCS dump

@@ -483,7 +483,6 @@ void vcpu_put(struct vcpu *vcpu)
 	}
 }
 
-
 /*
  * VMLAUNCH/VMRESUME that fall through to the next instruction: the VMCS
  * was not entered at all (SDM Vol. 3C 31.2, VM-instruction errors 31.4).
