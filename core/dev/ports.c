@@ -7,6 +7,7 @@
 #include "dev/pic8259.h"
 #include "dev/uart16550.h"
 #include "dev/vm_console.h"
+#include "exit/operand.h"
 #include "vm/vm.h"
 
 /* QEMU isa-debug-exit (iobase 0xF4, iosize 4): the VM ends with status
@@ -134,7 +135,7 @@ bool io_port_table_is_sorted(void)
 uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size)
 {
 	const struct port_device *dev = find_device(port);
-	uint32_t all_ones = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+	uint32_t all_ones = (uint32_t)operand_mask(size);
 
 	if (!dev || !dev->read)
 		return all_ones;
@@ -146,5 +147,5 @@ void io_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
 	const struct port_device *dev = find_device(port);
 
 	if (dev && dev->write)
-		dev->write(vm, port, size, size == 4 ? value : value & ((1u << (8 * size)) - 1));
+		dev->write(vm, port, size, value & (uint32_t)operand_mask(size));
 }

@@ -232,9 +232,7 @@ static void handle_exit(struct vcpu *vcpu, const struct exit_handler *h, uint32_
 		exit_run_handler(vcpu, h, exit);
 		return;
 	}
-	vcpu->exits_total++;
-	if (exit->reason < EXIT_REASON_COUNT)
-		vcpu->exit_counts[exit->reason]++;
+	exit_count(vcpu, exit->reason);
 	handle_failed_or_unknown_exit(vcpu, exit_reason, exit);
 }
 

@@ -50,12 +50,19 @@ void exit_dispatch_slow(struct vcpu *vcpu, uint32_t exit_reason);
 /* Puts back an event whose delivery the exit interrupted (dispatch.c). */
 void exit_requeue_interrupted_event(struct vcpu *vcpu);
 
+/* Counts one exit of a basic reason (the statistics, exit_print_statistics). */
+static inline void exit_count(struct vcpu *vcpu, uint32_t basic_reason)
+{
+	vcpu->exits_total++;
+	if (basic_reason < EXIT_REASON_COUNT)
+		vcpu->exit_counts[basic_reason]++;
+}
+
 /* Counts the exit and runs its handler h (both dispatch paths). */
 static inline void exit_run_handler(struct vcpu *vcpu, const struct exit_handler *h,
 				    struct vm_exit *exit)
 {
-	vcpu->exits_total++;
-	vcpu->exit_counts[exit->reason]++;
+	exit_count(vcpu, exit->reason);
 	if (h->needs_qualification)
 		exit->qualification = vmcs_read(EXIT_QUALIFICATION);
 	if (h->instruction) {
