@@ -13,7 +13,7 @@
 #define HC_GET_IDS      3 /* returns 0; RBX = VM id, RCX = vCPU id */
 #define HC_STOP         4 /* RBX = status: the VM ends, successfully when status is 0 */
 #define HC_EXIT_STATS   5 /* prints this vCPU's exit statistics table; returns 0 */
-/* Passthrough VMs only (the OS under cvisor.ko): cvisor leaves VMX operation
+/* The hosted OS only (the OS under cvisor.ko): cvisor leaves VMX operation
  * on this CPU; the OS continues after the VMCALL in root operation with
  * RAX = 0.  Other VMs get HC_ENOSYS. */
 #define HC_DEVIRTUALIZE 6

@@ -101,12 +101,12 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 }
 
 /*
- * The running OS under cvisor.ko (core/vm/passthrough.c) keeps every
+ * The running OS under cvisor.ko (core/vm/hosted_os.c) keeps every
  * feature it already uses: only the hypervisor bit and cvisor's leaves are
  * added, and VMX is hidden so no other hypervisor loads underneath
  * (SDM Vol. 3C 24.6).
  */
-void cpuid_apply_passthrough_policy(uint32_t leaf, struct cpuid_regs *r)
+void cpuid_apply_hosted_os_policy(uint32_t leaf, struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
 		cpuid_apply_policy(leaf, 0, 0, r);
@@ -118,7 +118,7 @@ void cpuid_apply_passthrough_policy(uint32_t leaf, struct cpuid_regs *r)
 	}
 }
 
-void handle_cpuid_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
+void handle_cpuid_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)exit;
 	uint64_t *regs = vcpu->gprs.regs;
@@ -126,6 +126,6 @@ void handle_cpuid_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
 	struct cpuid_regs r;
 
 	cpuid(leaf, subleaf, &r);
-	cpuid_apply_passthrough_policy(leaf, &r);
+	cpuid_apply_hosted_os_policy(leaf, &r);
 	complete_cpuid(vcpu, &r);
 }

@@ -12,6 +12,6 @@ void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
 
 /* What the running OS under cvisor.ko sees: its own CPU plus the
  * hypervisor bit and cvisor's leaves, minus VMX. */
-void cpuid_apply_passthrough_policy(uint32_t leaf, struct cpuid_regs *r);
+void cpuid_apply_hosted_os_policy(uint32_t leaf, struct cpuid_regs *r);
 
 #endif

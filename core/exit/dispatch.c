@@ -62,25 +62,25 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
  * triple fault; SDM Vol. 3C 26.1.2, 26.2), the hidden MSRs, CR4.VMXE, its
  * own VMCALL interface and EPT violations on cvisor's pages.
  */
-static const struct exit_handler passthrough_exit_handlers[EXIT_REASON_COUNT] = {
-	[EXIT_REASON_TRIPLE_FAULT] = ON_EVENT(handle_triple_fault_passthrough, false),
+static const struct exit_handler hosted_os_exit_handlers[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_TRIPLE_FAULT] = ON_EVENT(handle_triple_fault_hosted_os, false),
 	[EXIT_REASON_INIT_SIGNAL] = ON_EVENT(handle_init_signal, false),
 	[EXIT_REASON_SIPI] = ON_EVENT(handle_sipi, true),
-	[EXIT_REASON_CPUID] = ON_INSTRUCTION(handle_cpuid_passthrough, false),
+	[EXIT_REASON_CPUID] = ON_INSTRUCTION(handle_cpuid_hosted_os, false),
 	[EXIT_REASON_VMCALL] = ON_INSTRUCTION(handle_vmcall, false),
-	[EXIT_REASON_EPT_VIOLATION] = ON_EVENT(handle_ept_violation_passthrough, true),
+	[EXIT_REASON_EPT_VIOLATION] = ON_EVENT(handle_ept_violation_hosted_os, true),
 	[EXIT_REASON_EPT_MISCONFIG] = ON_EVENT(handle_ept_misconfig, false),
 	[EXIT_REASON_INVD] = ON_INSTRUCTION(handle_invd, false),
 	[EXIT_REASON_CR_ACCESS] = ON_INSTRUCTION(handle_cr_access, true),
-	[EXIT_REASON_RDMSR] = ON_INSTRUCTION(handle_msr_passthrough, false),
-	[EXIT_REASON_WRMSR] = ON_INSTRUCTION(handle_msr_passthrough, false),
+	[EXIT_REASON_RDMSR] = ON_INSTRUCTION(handle_msr_hosted_os, false),
+	[EXIT_REASON_WRMSR] = ON_INSTRUCTION(handle_msr_hosted_os, false),
 	[EXIT_REASON_XSETBV] = ON_INSTRUCTION(handle_xsetbv, false),
 	VMX_INSTRUCTION_EXITS,
 };
 
-const struct exit_handler *exit_handler_table(bool passthrough)
+const struct exit_handler *exit_handler_table(bool hosted_os)
 {
-	return passthrough ? passthrough_exit_handlers : exit_handlers;
+	return hosted_os ? hosted_os_exit_handlers : exit_handlers;
 }
 
 void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt, ...)

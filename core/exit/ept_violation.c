@@ -320,11 +320,11 @@ static const struct mmio_region protected_memory = {
 };
 
 /*
- * EPT violations of a passthrough VM (SDM Vol. 3C 29.3.3.2): a write to
+ * EPT violations of the hosted OS (SDM Vol. 3C 29.3.3.2): a write to
  * cvisor's pages (refused), or an access past the initial identity map
  * (MMIO above RAM, say), which gets mapped on demand.
  */
-void handle_ept_violation_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
+void handle_ept_violation_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	struct identity_map *map = vcpu->vm->identity;
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);

@@ -40,9 +40,9 @@ extern enum exit_trace exit_trace;
 
 /*
  * The dispatch tables: ordinary VMs, and the running OS under cvisor.ko
- * (passthrough).  vcpu_create points vcpu->exit_handlers at one of them.
+ * (the hosted OS).  vcpu_create points vcpu->exit_handlers at one of them.
  */
-const struct exit_handler *exit_handler_table(bool passthrough);
+const struct exit_handler *exit_handler_table(bool hosted_os);
 
 /* exit_dispatch's other half: failed entries, reasons without a handler,
  * and every exit while tracing is on (dispatch.c). */
@@ -109,7 +109,7 @@ void exit_print_trace(const struct vcpu *vcpu);
 /*
  * Ends the VM after a guest did something cvisor will not handle: one line
  * naming the VM, the vCPU, the exit and the RIP, then the named VMCS dump
- * and the vCPU's last exits.  A passthrough VM (the running OS) is not
+ * and the vCPU's last exits.  The hosted OS (the running OS) is not
  * ended: this CPU is given back to it instead, RIP unchanged.
  */
 void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt, ...)
@@ -134,11 +134,11 @@ void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_nmi_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit);
-/* Passthrough VMs (the running OS under cvisor.ko, core/vm/passthrough.c). */
-void handle_cpuid_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
-void handle_msr_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
-void handle_ept_violation_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
-void handle_triple_fault_passthrough(struct vcpu *vcpu, const struct vm_exit *exit);
+/* The hosted OS (the running OS under cvisor.ko, core/vm/hosted_os.c). */
+void handle_cpuid_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_msr_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_ept_violation_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_triple_fault_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_init_signal(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_sipi(struct vcpu *vcpu, const struct vm_exit *exit);
 

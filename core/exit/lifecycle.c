@@ -104,7 +104,7 @@ void handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
  * unchanged, so the CPU faults again natively and shuts down, which is
  * what the OS would have seen without cvisor (a reset, as with reboot=t).
  */
-void handle_triple_fault_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
+void handle_triple_fault_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	vcpu_dump_registers(vcpu);
 	exit_fail_vm(vcpu, exit, "triple fault: the OS shut this CPU down");

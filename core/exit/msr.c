@@ -371,22 +371,22 @@ void handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit)
 }
 
 /*
- * The running OS as a guest (core/vm/passthrough.c): every MSR is its own
+ * The running OS as a guest (core/vm/hosted_os.c): every MSR is its own
  * except the ones that would let it see or take over VMX: IA32_FEATURE_CONTROL
  * and the VMX capability MSRs exit and get #GP, as on a CPU without VMX
  * (SDM Vol. 3C A.1: the VMX MSRs #GP when CPUID.1:ECX.VMX = 0).
  */
-static bool passthrough_msr_hidden(uint32_t msr)
+static bool hosted_os_msr_hidden(uint32_t msr)
 {
 	return msr == MSR_IA32_FEATURE_CONTROL ||
 	       (msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC);
 }
 
-void msr_bitmap_init_passthrough(uint8_t *bitmap)
+void msr_bitmap_init_hosted_os(uint8_t *bitmap)
 {
 	memset(bitmap, 0, 4096);
 	for (uint32_t msr = 0; msr <= 0x1FFF; msr++) {
-		if (!passthrough_msr_hidden(msr))
+		if (!hosted_os_msr_hidden(msr))
 			continue;
 		unsigned byte, bit;
 		for (int write = 0; write < 2; write++)
@@ -396,12 +396,12 @@ void msr_bitmap_init_passthrough(uint8_t *bitmap)
 }
 
 /*
- * RDMSR/WRMSR that exit in a passthrough VM: the hidden MSRs, and MSRs
+ * RDMSR/WRMSR that exit in the hosted OS: the hidden MSRs, and MSRs
  * outside the bitmap's two ranges, which always exit (SDM Vol. 3C 26.1.3).
  * Both get #GP: cvisor never executes an MSR access it did not vet, since a
  * fault in VMX root operation would bring down the host.
  */
-void handle_msr_passthrough(struct vcpu *vcpu, const struct vm_exit *exit)
+void handle_msr_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)exit;
 	vcpu_inject_gp(vcpu);

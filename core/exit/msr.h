@@ -32,9 +32,9 @@ void msr_state_init(struct msr_state *msrs, bool bootstrap_processor);
 /* Fills a 4 KiB MSR bitmap (SDM Vol. 3C 25.6.9): 1 = exit, 0 = pass through. */
 void msr_bitmap_init(uint8_t *bitmap);
 /* True when an access to msr would exit with this bitmap. */
-/* The bitmap of a passthrough VM (the running OS as a guest): only
+/* The bitmap of the hosted OS (the running OS as a guest): only
  * IA32_FEATURE_CONTROL and the VMX capability MSRs exit. */
-void msr_bitmap_init_passthrough(uint8_t *bitmap);
+void msr_bitmap_init_hosted_os(uint8_t *bitmap);
 bool msr_bitmap_intercepts(const uint8_t *bitmap, uint32_t msr, bool write);
 
 /* The policy: false means the access raises #GP(0). */

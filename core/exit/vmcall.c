@@ -63,7 +63,7 @@ static int64_t hypercall(struct vcpu *vcpu, uint64_t nr, uint64_t arg1, uint64_t
 	case HC_DEVIRTUALIZE:
 		if (!vcpu->vm->identity)
 			return HC_ENOSYS;
-		/* core/vm/passthrough.c gives the CPU back after this exit,
+		/* core/vm/hosted_os.c gives the CPU back after this exit,
 		 * with RIP already past the VMCALL. */
 		vcpu->leave = VCPU_LEAVE_ON_REQUEST;
 		return HC_OK;

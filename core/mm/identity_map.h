@@ -1,6 +1,6 @@
 /*
  * An identity EPT over host-physical memory, for the running OS as a guest
- * (core/vm/passthrough.c): guest-physical = host-physical, each page with
+ * (core/vm/hosted_os.c): guest-physical = host-physical, each page with
  * the MTRR memory type of its range, 1 GiB and 2 MiB pages where the type
  * is uniform, and cvisor's own pages read-only to the guest.
  */

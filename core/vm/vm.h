@@ -41,7 +41,7 @@ struct vm {
 	struct pic8259 pic[2];      /* master, slave */
 	unsigned shutdown_matched;  /* bytes of "Shutdown" seen on port 0x8900 */
 
-	/* A passthrough VM (core/vm/passthrough.c) is the running OS itself:
+	/* The hosted OS (core/vm/hosted_os.c) is the running OS itself:
 	 * guest-physical = host-physical through this identity map, and guest
 	 * memory access is limited to these RAM ranges.  NULL otherwise. */
 	struct identity_map *identity;

@@ -13,7 +13,7 @@
 #include "vmx/vmx_names.h"
 #include "dev/lapic.h"
 #include "vm/apic_timer.h"
-#include "vm/passthrough.h"
+#include "vm/hosted_os.h"
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_TYPE_CODE_RX_ACCESSED 0xB
@@ -338,15 +338,15 @@ fail:
 }
 
 /*
- * Controls of a passthrough vCPU (the running OS as a guest, core/vm/
- * passthrough.c): as little as possible exits.  Interrupts, NMIs, HLT, port
+ * Controls of a hosted-OS vCPU (the running OS as a guest, core/vm/
+ * hosted_os.c): as little as possible exits.  Interrupts, NMIs, HLT, port
  * I/O and most MSRs go straight to the OS; no preemption timer.  The
  * instructions the OS already uses must keep working, so RDTSCP, INVPCID
  * and XSAVES are enabled wherever the CPU allows it (without them they
  * #UD in non-root operation, SDM Vol. 3C 26.3).  EFER, PAT and DEBUGCTL
  * are saved on exit because the OS writes them directly.
  */
-static enum vmx_error setup_passthrough_controls(const struct vmx_caps *caps, struct vcpu *vcpu)
+static enum vmx_error setup_hosted_os_controls(const struct vmx_caps *caps, struct vcpu *vcpu)
 {
 	uint32_t pin, proc, proc2, exit, entry;
 	enum vmx_error err;
@@ -378,7 +378,7 @@ static enum vmx_error setup_passthrough_controls(const struct vmx_caps *caps, st
 
 /* Host state from the platform's tables (SDM Vol. 3C 25.5, checks 27.2.3);
  * the MSRs the exit loads are the OS's own (cvisor does not use them). */
-static void setup_passthrough_host_state(const struct passthrough_host *h)
+static void setup_hosted_os_host_state(const struct hosted_os_host *h)
 {
 	vmcs_write(HOST_CR0, read_cr0());
 	vmcs_write(HOST_CR3, h->cr3);
@@ -398,8 +398,8 @@ static void setup_passthrough_host_state(const struct passthrough_host *h)
 	write_host_msrs_and_rip();
 }
 
-enum vmx_error vcpu_create_passthrough(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
-				       unsigned id, const struct passthrough_host *host,
+enum vmx_error vcpu_create_hosted_os(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+				       unsigned id, const struct hosted_os_host *host,
 				       const struct captured_cpu_state *guest)
 {
 	enum vmx_error err;
@@ -408,11 +408,11 @@ enum vmx_error vcpu_create_passthrough(struct vcpu *vcpu, struct vm *vm, struct 
 	vcpu->state = VCPU_RUNNING;
 	if ((err = vcpu_alloc_vmcs(vcpu, cpu)) != VMX_OK)
 		return err;
-	msr_bitmap_init_passthrough(vcpu->msr_bitmap);
-	if ((err = setup_passthrough_controls(&cpu->caps, vcpu)) != VMX_OK)
+	msr_bitmap_init_hosted_os(vcpu->msr_bitmap);
+	if ((err = setup_hosted_os_controls(&cpu->caps, vcpu)) != VMX_OK)
 		goto fail;
-	setup_passthrough_host_state(host);
-	passthrough_write_guest_state(&cpu->caps, guest);
+	setup_hosted_os_host_state(host);
+	hosted_os_write_guest_state(&cpu->caps, guest);
 	return vcpu_finish_vmcs(vcpu);
 fail:
 	vcpu_free_current_vmcs(vcpu);

@@ -62,7 +62,7 @@ enum vcpu_state {
 struct vcpu {
 	struct guest_gprs gprs;
 	struct vm *vm;
-	/* Indexed by basic exit reason: the VM's or the passthrough table
+	/* Indexed by basic exit reason: the VM's or the hosted OS's table
 	 * (core/exit/dispatch.c). */
 	const struct exit_handler *exit_handlers;
 	struct vmx_cpu *cpu;
@@ -83,8 +83,8 @@ struct vcpu {
 	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */
 	bool preempted;
 	enum vcpu_state state;
-	/* Passthrough vCPUs: cvisor gives this CPU back to the OS after this
-	 * exit (core/vm/passthrough.c). */
+	/* Hosted-OS vCPUs: cvisor gives this CPU back to the OS after this
+	 * exit (core/vm/hosted_os.c). */
 	enum vcpu_leave {
 		VCPU_STAY,
 		VCPU_LEAVE_ON_REQUEST, /* the OS asked (hypercall); RIP is past it */
@@ -139,15 +139,15 @@ struct vcpu_start_state {
  */
 enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
 			   unsigned id, const struct vcpu_start_state *start);
-struct passthrough_host;
+struct hosted_os_host;
 struct captured_cpu_state;
 /*
- * A vCPU of a passthrough VM (core/vm/passthrough.c): the guest state is
+ * A vCPU of the hosted OS (core/vm/hosted_os.c): the guest state is
  * the captured state of the running OS, the host state the platform's
  * tables.  Leaves the VMCS current.
  */
-enum vmx_error vcpu_create_passthrough(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
-				       unsigned id, const struct passthrough_host *host,
+enum vmx_error vcpu_create_hosted_os(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+				       unsigned id, const struct hosted_os_host *host,
 				       const struct captured_cpu_state *guest);
 /* VMCLEAR and free. */
 void vcpu_destroy(struct vcpu *vcpu);

@@ -20,7 +20,7 @@
 #include "mm/identity_map.h"
 #include "mm/mtrr.h"
 #include "platform.h"
-#include "vm/passthrough.h"
+#include "vm/hosted_os.h"
 #include "vmx/intrin.h"
 #include "vmx/msr.h"
 #include "vmx/vmx_names.h"
@@ -30,7 +30,7 @@
 
 /* Everything one CPU needs, in pool pages. */
 struct linux_cpu {
-	struct passthrough_cpu pc;
+	struct hosted_os_cpu pc;
 	struct cpu_tables tables;
 	struct cvisor_log_ring log;
 	struct ist_stacks ist;
@@ -149,7 +149,7 @@ unsigned plat_this_cpu(void)
  * True in VMX root operation, where the kernel is a guest stopped at any
  * instruction and must not be called: a VM exit (and any exception taken
  * in root operation) runs on cvisor's own page table, which the kernel
- * itself never loads (passthrough_host.cr3).
+ * itself never loads (hosted_os_host.cr3).
  */
 static bool in_root_operation(void)
 {
@@ -326,7 +326,7 @@ const char *cvisor_linux_init(const struct cvisor_linux_setup *setup)
 	vmx_caps_read(&caps);
 	shared->map.large_pages = ((caps.ept_vpid & EPT_CAP_PDE_2MB) ? VM_PAGES_2M : 0) |
 				  ((caps.ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
-	const char *err = passthrough_vm_create(&shared->vm, "linux", &shared->map, map_end,
+	const char *err = hosted_os_vm_create(&shared->vm, "linux", &shared->map, map_end,
 						shared->ram, nram);
 	if (err) {
 		forget_pool();
@@ -351,7 +351,7 @@ int cvisor_linux_virtualize_this_cpu(unsigned long long gdt_writable_alias)
 	if (lc->pc.virtualized)
 		return VMX_OK;
 	descriptors_fill_cpu_tables(&lc->tables, &lc->ist, &gdtr);
-	lc->pc.host = (struct passthrough_host){
+	lc->pc.host = (struct hosted_os_host){
 		.cr3 = plat_virt_to_phys(host_page_table),
 		.gdtr_base = gdtr.base,
 		.idtr_base = shared->idtr.base,
@@ -365,7 +365,7 @@ int cvisor_linux_virtualize_this_cpu(unsigned long long gdt_writable_alias)
 		.stack_top = (uint64_t)(uintptr_t)(lc->stack + HOST_STACK_SIZE),
 	};
 	lc->pc.gdt_writable_alias = gdt_writable_alias;
-	return passthrough_virtualize(&lc->pc, &shared->vm, cpu);
+	return hosted_os_virtualize(&lc->pc, &shared->vm, cpu);
 }
 
 long long cvisor_linux_devirtualize_this_cpu(void)
@@ -374,7 +374,7 @@ long long cvisor_linux_devirtualize_this_cpu(void)
 
 	if (cpu >= cpu_count || !cpus[cpu]->pc.virtualized)
 		return 0;
-	return passthrough_devirtualize();
+	return hosted_os_devirtualize();
 }
 
 int cvisor_linux_cpu_virtualized(unsigned cpu)
@@ -422,7 +422,7 @@ unsigned long long cvisor_linux_exit_count(unsigned cpu, unsigned reason)
 
 int cvisor_linux_running_under_cvisor(void)
 {
-	return passthrough_running_under_cvisor();
+	return hosted_os_running_under_cvisor();
 }
 
 static void count_run(unsigned cpu, void *arg)
@@ -444,6 +444,6 @@ void cvisor_linux_platform_check(unsigned vector, unsigned *runs)
 void cvisor_linux_fini(void)
 {
 	if (shared)
-		passthrough_vm_destroy(&shared->vm);
+		hosted_os_vm_destroy(&shared->vm);
 	forget_pool();
 }

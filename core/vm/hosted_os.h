@@ -10,11 +10,11 @@
  * hypercall had returned, and VMX is off.
  *
  * Root mode runs only cvisor code on cvisor's own stack, GDT, TSS, IDT and
- * page tables (struct passthrough_host, from the platform): exit handlers
+ * page tables (struct hosted_os_host, from the platform): exit handlers
  * never call into the OS or take a lock the OS may hold.
  */
-#ifndef CVISOR_VM_PASSTHROUGH_H
-#define CVISOR_VM_PASSTHROUGH_H
+#ifndef CVISOR_VM_HOSTED_OS_H
+#define CVISOR_VM_HOSTED_OS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,7 +26,7 @@
 #include "vmx/vmx_cpu.h"
 
 /* The host side of one CPU: what a VM exit loads (SDM Vol. 3C 28.5). */
-struct passthrough_host {
+struct hosted_os_host {
 	uint64_t cr3;                  /* cvisor's page tables */
 	uint64_t gdtr_base, idtr_base, tr_base;
 	uint16_t cs_selector, data_selector, tr_selector;
@@ -48,7 +48,7 @@ struct captured_cpu_state {
  * segments, the MSRs the VMCS holds); rsp, rip and rflags are left for the
  * caller (the launch stub fills them).
  */
-void passthrough_capture_state(struct captured_cpu_state *state);
+void hosted_os_capture_state(struct captured_cpu_state *state);
 
 /*
  * The guest-state area for a captured state (SDM Vol. 3C 25.4, checked in
@@ -56,13 +56,13 @@ void passthrough_capture_state(struct captured_cpu_state *state);
  * and hidden by the read shadow, every segment with the access rights of
  * its descriptor.  The VMCS must be current.
  */
-void passthrough_write_guest_state(const struct vmx_caps *caps, const struct captured_cpu_state *s);
+void hosted_os_write_guest_state(const struct vmx_caps *caps, const struct captured_cpu_state *s);
 
 /* Per CPU, in memory the platform allocates and cvisor protects. */
-struct passthrough_cpu {
+struct hosted_os_cpu {
 	struct vmx_cpu vmx;
 	struct vcpu vcpu;
-	struct passthrough_host host;
+	struct hosted_os_host host;
 	struct captured_cpu_state captured;
 	/* Writable alias of the OS's GDT (Linux maps its GDT read-only), where
 	 * devirtualizing clears the TSS busy bit before LTR; 0: the GDTR base
@@ -78,32 +78,32 @@ struct passthrough_cpu {
  * read-only), guest memory access limited to the ram ranges.  NULL on
  * success, else what failed.
  */
-const char *passthrough_vm_create(struct vm *vm, const char *name, struct identity_map *map,
+const char *hosted_os_vm_create(struct vm *vm, const char *name, struct identity_map *map,
 				  uint64_t map_end, const struct phys_range *ram, unsigned ram_count);
-void passthrough_vm_destroy(struct vm *vm);
+void hosted_os_vm_destroy(struct vm *vm);
 
 /*
  * On the calling CPU (interrupts off, not migrating): VMX on, VMCS from the
  * current state, launch.  Returns VMX_OK with the OS now a guest on this
  * CPU, or an error with the CPU as it was.  vcpu_id is this CPU's index in vm.
  */
-enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm, unsigned vcpu_id);
+enum vmx_error hosted_os_virtualize(struct hosted_os_cpu *pc, struct vm *vm, unsigned vcpu_id);
 
 /*
  * From the guest (interrupts off): asks cvisor to give this CPU back.
  * Returns 0 when the CPU is out of VMX operation, a negative HC_* error
- * otherwise (HC_ENOSYS: not running under cvisor's passthrough).
+ * otherwise (HC_ENOSYS: not running under cvisor as a hosted OS).
  */
-int64_t passthrough_devirtualize(void);
+int64_t hosted_os_devirtualize(void);
 
 /* True when this CPU runs under cvisor (CPUID hypervisor leaf says so). */
-bool passthrough_running_under_cvisor(void);
+bool hosted_os_running_under_cvisor(void);
 
 /*
- * What passthrough_resume_os loads to hand the CPU back to the OS, after
- * VMXOFF: every field 8 bytes, in this order (passthrough_entry.S).
+ * What hosted_os_resume_os loads to hand the CPU back to the OS, after
+ * VMXOFF: every field 8 bytes, in this order (hosted_os_entry.S).
  */
-struct passthrough_resume {
+struct hosted_os_resume {
 	uint64_t gdtr_base, gdtr_limit, idtr_base, idtr_limit;
 	uint64_t tr, ldtr, ds, es, fs, gs;
 	uint64_t fs_base, gs_base;
@@ -114,17 +114,17 @@ struct passthrough_resume {
 	uint64_t ltr_gdt_base;
 };
 
-/* Assembly (passthrough_entry.S). */
+/* Assembly (hosted_os_entry.S). */
 /* Saves the callee-saved registers and RFLAGS on the OS stack, switches to
- * the host stack and calls passthrough_start; 0 once the OS runs as a guest. */
-int passthrough_launch(struct passthrough_cpu *pc, uint64_t host_stack_top);
+ * the host stack and calls hosted_os_start; 0 once the OS runs as a guest. */
+int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top);
 /* Loads descriptor tables, segments and GPRs and IRETQs to the OS. */
-_Noreturn void passthrough_resume_os(const struct passthrough_resume *state);
+_Noreturn void hosted_os_resume_os(const struct hosted_os_resume *state);
 /* VMCALL with RAX = nr; returns RAX. */
-int64_t passthrough_hypercall(uint64_t nr);
+int64_t hosted_os_hypercall(uint64_t nr);
 
-/* Called by passthrough_launch on the host stack: never returns on success
+/* Called by hosted_os_launch on the host stack: never returns on success
  * (the OS resumes at the launch point); returns an error otherwise. */
-int passthrough_start(struct passthrough_cpu *pc, uint64_t os_rsp, uint64_t os_rip, uint64_t os_rflags);
+int hosted_os_start(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip, uint64_t os_rflags);
 
 #endif

@@ -1,4 +1,4 @@
-#include "vm/passthrough.h"
+#include "vm/hosted_os.h"
 
 #include "abi/cpuid.h"
 #include "abi/hypercall.h"
@@ -16,7 +16,7 @@
 #define DESC_TYPE_TSS_BUSY_BIT (1u << 1) /* in byte 5 of a TSS descriptor */
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
-void passthrough_capture_state(struct captured_cpu_state *s)
+void hosted_os_capture_state(struct captured_cpu_state *s)
 {
 	struct desc_ptr gdtr, idtr;
 	const void *gdt;
@@ -68,7 +68,7 @@ static void write_segment(vmcs_RW16_t sel, vmcs_RWNAT_t base, vmcs_RW32_t limit,
 	vmcs_write(ar, rights);
 }
 
-void passthrough_write_guest_state(const struct vmx_caps *caps, const struct captured_cpu_state *s)
+void hosted_os_write_guest_state(const struct vmx_caps *caps, const struct captured_cpu_state *s)
 {
 	/* The OS's CR4 without VMXE: cvisor owns that bit, the shadow hides it. */
 	vcpu_setup_control_registers(caps, s->cr0, s->cr4 & ~CR4_VMXE);
@@ -104,7 +104,7 @@ void passthrough_write_guest_state(const struct vmx_caps *caps, const struct cap
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 }
 
-const char *passthrough_vm_create(struct vm *vm, const char *name, struct identity_map *map,
+const char *hosted_os_vm_create(struct vm *vm, const char *name, struct identity_map *map,
 				  uint64_t map_end, const struct phys_range *ram, unsigned ram_count)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -122,12 +122,12 @@ const char *passthrough_vm_create(struct vm *vm, const char *name, struct identi
 	return NULL;
 }
 
-void passthrough_vm_destroy(struct vm *vm)
+void hosted_os_vm_destroy(struct vm *vm)
 {
 	ept_destroy(&vm->ept);
 }
 
-bool passthrough_running_under_cvisor(void)
+bool hosted_os_running_under_cvisor(void)
 {
 	struct cpuid_regs r;
 
@@ -139,11 +139,11 @@ bool passthrough_running_under_cvisor(void)
 	       r.edx == CVISOR_CPUID_SIG_EDX;
 }
 
-enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm, unsigned vcpu_id)
+enum vmx_error hosted_os_virtualize(struct hosted_os_cpu *pc, struct vm *vm, unsigned vcpu_id)
 {
 	enum vmx_error err;
 
-	if (passthrough_running_under_cvisor())
+	if (hosted_os_running_under_cvisor())
 		return VMX_ERR_UNDER_CVISOR;
 	memset(&pc->vmx, 0, sizeof(pc->vmx));
 	pc->vcpu.vm = vm;
@@ -155,10 +155,10 @@ enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm,
 	if ((err = vmx_cpu_enable(&pc->vmx, plat_this_cpu())) != VMX_OK)
 		return err;
 	/* Captured after VMX is on, so CR0/CR4 already carry VMX's fixed bits. */
-	passthrough_capture_state(&pc->captured);
+	hosted_os_capture_state(&pc->captured);
 	/* On success pc->virtualized was set in root operation: from here on
 	 * the OS only reads cvisor's memory. */
-	int result = passthrough_launch(pc, pc->host.stack_top);
+	int result = hosted_os_launch(pc, pc->host.stack_top);
 	if (result != VMX_OK) {
 		vmx_cpu_disable(&pc->vmx);
 		write_cr0(os_cr0); /* the CPU as it was, VMX's fixed CR0 bits included */
@@ -172,10 +172,10 @@ enum vmx_error passthrough_virtualize(struct passthrough_cpu *pc, struct vm *vm,
  * INVVPID, VMXOFF and CR4.VMXE cleared (vmx_cpu_disable), then the state
  * loaded into the CPU and IRETQ to where the OS was.
  */
-static _Noreturn void passthrough_leave(struct passthrough_cpu *pc)
+static _Noreturn void hosted_os_leave(struct hosted_os_cpu *pc)
 {
 	struct vcpu *v = &pc->vcpu;
-	struct passthrough_resume r;
+	struct hosted_os_resume r;
 	/* The OS's view of CR0/CR4: its own bits from the guest fields, the
 	 * bits cvisor owns from the read shadows (SDM Vol. 3C 25.6.6). */
 	uint64_t cr0_mask = vmcs_read(CR0_GUEST_HOST_MASK);
@@ -232,7 +232,7 @@ static _Noreturn void passthrough_leave(struct passthrough_cpu *pc)
 		uint8_t *type_byte = (uint8_t *)(uintptr_t)(gdt + (r.tr & ~7ULL) + 5);
 		*type_byte &= (uint8_t)~DESC_TYPE_TSS_BUSY_BIT;
 	}
-	passthrough_resume_os(&r);
+	hosted_os_resume_os(&r);
 }
 
 /*
@@ -258,9 +258,9 @@ static void inject_pending_nmi(struct vcpu *v)
 /*
  * vmx_run_guest's on_exit for the running OS: handle the exit, then resume
  * the OS at once unless this CPU goes back to it or an NMI waits to be
- * injected (passthrough_run's loop does that).
+ * injected (hosted_os_run's loop does that).
  */
-static bool passthrough_exit(void *ctx)
+static bool hosted_os_exit(void *ctx)
 {
 	struct vcpu *v = ctx;
 
@@ -269,26 +269,26 @@ static bool passthrough_exit(void *ctx)
 }
 
 /* Exits until the OS asks for the CPU back or an exit fails. */
-static _Noreturn void passthrough_run(struct passthrough_cpu *pc)
+static _Noreturn void hosted_os_run(struct hosted_os_cpu *pc)
 {
 	struct vcpu *v = &pc->vcpu;
 
 	for (;;) {
 		inject_pending_nmi(v);
-		int result = vmx_run_guest(&v->gprs, 1, passthrough_exit, v);
+		int result = vmx_run_guest(&v->gprs, 1, hosted_os_exit, v);
 		if (result != 0) {
 			/* VMRESUME itself failed: the OS state is still in the VMCS. */
 			log_printf("cvisor: CPU %u: VMRESUME failed (VM-instruction error %llu); "
 				   "giving the CPU back to the OS\n",
 				   v->host_cpu, (unsigned long long)vmcs_read(VM_INSTRUCTION_ERROR));
-			passthrough_leave(pc);
+			hosted_os_leave(pc);
 		}
 		if (v->leave != VCPU_STAY)
-			passthrough_leave(pc);
+			hosted_os_leave(pc);
 	}
 }
 
-int passthrough_start(struct passthrough_cpu *pc, uint64_t os_rsp, uint64_t os_rip, uint64_t os_rflags)
+int hosted_os_start(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip, uint64_t os_rflags)
 {
 	struct vcpu *v = &pc->vcpu;
 	struct vm *vm = v->vm;
@@ -299,7 +299,7 @@ int passthrough_start(struct passthrough_cpu *pc, uint64_t os_rsp, uint64_t os_r
 	pc->captured.rsp = os_rsp;
 	pc->captured.rip = os_rip;
 	pc->captured.rflags = os_rflags;
-	err = vcpu_create_passthrough(v, vm, &pc->vmx, id, &pc->host, &pc->captured);
+	err = vcpu_create_hosted_os(v, vm, &pc->vmx, id, &pc->host, &pc->captured);
 	if (err != VMX_OK)
 		return err;
 	if (vcpu_check_entries)
@@ -326,13 +326,13 @@ int passthrough_start(struct passthrough_cpu *pc, uint64_t os_rsp, uint64_t os_r
 	v->launched = true;
 	exit_dispatch(v, reason);
 	if (v->leave != VCPU_STAY)
-		passthrough_leave(pc);
-	passthrough_run(pc);
+		hosted_os_leave(pc);
+	hosted_os_run(pc);
 }
 
-int64_t passthrough_devirtualize(void)
+int64_t hosted_os_devirtualize(void)
 {
-	if (!passthrough_running_under_cvisor())
+	if (!hosted_os_running_under_cvisor())
 		return HC_ENOSYS;
-	return passthrough_hypercall(HC_DEVIRTUALIZE);
+	return hosted_os_hypercall(HC_DEVIRTUALIZE);
 }

@@ -1,9 +1,9 @@
 /*
- * The running OS as a guest ("blue pill", core/vm/passthrough.c) on the
+ * The running OS as a guest ("blue pill", core/vm/hosted_os.c) on the
  * fake CPU: segment descriptors to VMCS access rights (core/vmx/segment.c),
  * capturing the CPU's state, the guest-state area built from it, and
- * passthrough_virtualize end to end: the fake launch (fake_passthrough.c)
- * runs passthrough_start on the test's stack, scripted exits play the OS,
+ * hosted_os_virtualize end to end: the fake launch (fake_hosted_os.c)
+ * runs hosted_os_start on the test's stack, scripted exits play the OS,
  * and handing the CPU back records what would be loaded.
  *
  * "Physical memory" of the fake platform is host memory (plat_phys_to_virt
@@ -27,12 +27,12 @@
 #include "exit/cpuid.h"
 #include "exit/msr.h"
 #include "fake_cpu.h"
-#include "fake_passthrough.h"
+#include "fake_hosted_os.h"
 #include "fake_platform.h"
 #include "mm/ept.h"
 #include "mm/identity_map.h"
 #include "mm/mtrr.h"
-#include "vm/passthrough.h"
+#include "vm/hosted_os.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/controls.h"
@@ -244,7 +244,7 @@ static void segment_from_gdt_checks_the_gdt_limit(void **state)
 	assert_int_equal(segment_from_gdt(seg_gdt, OS_FRESH + 7, OS_FRESH).access_rights, 0xA09A);
 }
 
-/* ---- passthrough_capture_state ---- */
+/* ---- hosted_os_capture_state ---- */
 
 static uint64_t os_gdt_mem[16];
 
@@ -294,7 +294,7 @@ static void capture_copies_the_running_cpu(void **state)
 
 	struct captured_cpu_state s;
 	memset(&s, 0xEE, sizeof(s));
-	passthrough_capture_state(&s);
+	hosted_os_capture_state(&s);
 	assert_int_equal(s.cr0, OS_CR0);
 	assert_int_equal(s.cr3, 0x1234000);
 	assert_int_equal(s.cr4, OS_CR4);
@@ -340,7 +340,7 @@ static void capture_copies_the_running_cpu(void **state)
 	assert_int_equal(s.rip, 0xEEEEEEEEEEEEEEEEULL);
 }
 
-/* ---- passthrough_write_guest_state ---- */
+/* ---- hosted_os_write_guest_state ---- */
 
 static struct vmx_caps caps;
 
@@ -359,7 +359,7 @@ static struct captured_cpu_state captured_os(void)
 
 	set_os_registers(os_gdt_mem);
 	fake_cpu.ldtr = OS_LDT;
-	passthrough_capture_state(&s);
+	hosted_os_capture_state(&s);
 	s.cr4 |= CR4_VMXE; /* captured in VMX operation */
 	s.rsp = FAKE_OS_RSP;
 	s.rip = FAKE_OS_RIP;
@@ -376,7 +376,7 @@ static void guest_state_hides_cr4_vmxe_behind_the_shadow(void **state)
 {
 	(void)state;
 	struct captured_cpu_state s = captured_os();
-	passthrough_write_guest_state(&caps, &s);
+	hosted_os_write_guest_state(&caps, &s);
 	assert_int_equal(vmcs_failed_writes(), 0);
 
 	assert_int_equal(vmcs(CR4_READ_SHADOW.encoding), OS_CR4);
@@ -390,7 +390,7 @@ static void guest_state_hides_cr4_vmxe_behind_the_shadow(void **state)
 
 	/* The OS's CR4 without VMXE gives the same shadow. */
 	s.cr4 &= ~CR4_VMXE;
-	passthrough_write_guest_state(&caps, &s);
+	hosted_os_write_guest_state(&caps, &s);
 	assert_int_equal(vmcs(CR4_READ_SHADOW.encoding), OS_CR4);
 	assert_int_equal(vmcs(GUEST_CR4.encoding), OS_CR4 | CR4_VMXE);
 }
@@ -399,7 +399,7 @@ static void guest_state_copies_registers_and_segments(void **state)
 {
 	(void)state;
 	struct captured_cpu_state s = captured_os();
-	passthrough_write_guest_state(&caps, &s);
+	hosted_os_write_guest_state(&caps, &s);
 	assert_int_equal(vmcs_failed_writes(), 0);
 
 	assert_int_equal(vmcs(GUEST_RSP.encoding), FAKE_OS_RSP);
@@ -451,7 +451,7 @@ static void guest_state_sets_accessed_on_usable_code_and_data_only(void **state)
 	s.ds.selector = OS_DS;
 	s.tr.access_rights = 0x8B & ~2u; /* type 9 */
 	s.es.access_rights = SEGMENT_AR_UNUSABLE | (3u << 5) | 0x12; /* S set, but unusable */
-	passthrough_write_guest_state(&caps, &s);
+	hosted_os_write_guest_state(&caps, &s);
 
 	assert_int_equal(vmcs(GUEST_CS_AR_BYTES.encoding), 0xA09B);
 	assert_int_equal(vmcs(GUEST_DS_AR_BYTES.encoding), 0xC093);
@@ -462,13 +462,13 @@ static void guest_state_sets_accessed_on_usable_code_and_data_only(void **state)
 	assert_int_equal(s.cs.access_rights, 0xA09A);
 }
 
-/* ---- The passthrough CPUID policy and MSR bitmap ---- */
+/* ---- The hosted_os CPUID policy and MSR bitmap ---- */
 
 static void cpuid_policy_adds_the_hypervisor_and_hides_vmx_only(void **state)
 {
 	(void)state;
 	struct cpuid_regs r = { 0x000806C1, 0x00010800, 0x77FAFBBF, 0xBFEBFBFF };
-	cpuid_apply_passthrough_policy(1, &r);
+	cpuid_apply_hosted_os_policy(1, &r);
 	assert_int_equal(r.eax, 0x000806C1);
 	assert_int_equal(r.ebx, 0x00010800);
 	/* VMX (5) cleared, hypervisor (31) set; x2APIC, PDCM, OSXSAVE, DTES64,
@@ -478,11 +478,11 @@ static void cpuid_policy_adds_the_hypervisor_and_hides_vmx_only(void **state)
 
 	/* The PMU leaf is the CPU's. */
 	struct cpuid_regs pmu = { 0x07300805, 0, 0, 0x603 };
-	cpuid_apply_passthrough_policy(0xA, &pmu);
+	cpuid_apply_hosted_os_policy(0xA, &pmu);
 	assert_int_equal(pmu.eax, 0x07300805);
 	assert_int_equal(pmu.edx, 0x603);
 	struct cpuid_regs other = { 1, 2, 3, 4 };
-	cpuid_apply_passthrough_policy(7, &other);
+	cpuid_apply_hosted_os_policy(7, &other);
 	assert_int_equal(other.eax, 1);
 	assert_int_equal(other.ebx, 2);
 	assert_int_equal(other.ecx, 3);
@@ -490,7 +490,7 @@ static void cpuid_policy_adds_the_hypervisor_and_hides_vmx_only(void **state)
 
 	/* cvisor's leaves. */
 	struct cpuid_regs base = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
-	cpuid_apply_passthrough_policy(CVISOR_CPUID_BASE, &base);
+	cpuid_apply_hosted_os_policy(CVISOR_CPUID_BASE, &base);
 	assert_int_equal(base.eax, CVISOR_CPUID_MAX_LEAF);
 	assert_int_equal(base.ebx, CVISOR_CPUID_SIG_EBX);
 	assert_int_equal(base.ecx, CVISOR_CPUID_SIG_ECX);
@@ -498,15 +498,15 @@ static void cpuid_policy_adds_the_hypervisor_and_hides_vmx_only(void **state)
 	assert_memory_equal(&base.ebx, "cvis", 4);
 	assert_memory_equal(&base.ecx, "or\0\0", 4);
 	struct cpuid_regs ver = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
-	cpuid_apply_passthrough_policy(CVISOR_CPUID_BASE + 1, &ver);
+	cpuid_apply_hosted_os_policy(CVISOR_CPUID_BASE + 1, &ver);
 	assert_int_equal(ver.eax, CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR);
 	assert_int_equal(ver.ebx, CVISOR_HYPERCALL_ABI_VERSION);
 	/* The rest of the hypervisor range reads as zeros. */
 	struct cpuid_regs high = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
-	cpuid_apply_passthrough_policy(0x4FFFFFFF, &high);
+	cpuid_apply_hosted_os_policy(0x4FFFFFFF, &high);
 	assert_int_equal(high.eax | high.ebx | high.ecx | high.edx, 0);
 	struct cpuid_regs beyond = { 0x11, 0x22, 0x33, 0x44 };
-	cpuid_apply_passthrough_policy(0x50000000, &beyond);
+	cpuid_apply_hosted_os_policy(0x50000000, &beyond);
 	assert_int_equal(beyond.eax, 0x11);
 	assert_int_equal(beyond.edx, 0x44);
 }
@@ -519,7 +519,7 @@ static bool bitmap_intercepts(const uint8_t *bitmap, uint32_t msr, bool write)
 	return bitmap[offset + index / 8] & (1u << (index % 8));
 }
 
-static void check_passthrough_bitmap(const uint8_t *bitmap)
+static void check_hosted_os_bitmap(const uint8_t *bitmap)
 {
 	static const uint32_t bases[] = { 0, 0xC0000000u };
 	for (unsigned b = 0; b < 2; b++)
@@ -538,15 +538,15 @@ static void msr_bitmap_intercepts_exactly_feature_control_and_vmx_msrs(void **st
 	(void)state;
 	static uint8_t bitmap[4096];
 	memset(bitmap, 0xFF, sizeof(bitmap));
-	msr_bitmap_init_passthrough(bitmap);
-	check_passthrough_bitmap(bitmap);
+	msr_bitmap_init_hosted_os(bitmap);
+	check_hosted_os_bitmap(bitmap);
 	assert_true(bitmap_intercepts(bitmap, 0x3A, false));
 	assert_true(bitmap_intercepts(bitmap, 0x491, true));
 	assert_false(bitmap_intercepts(bitmap, 0x492, false));
 	assert_false(bitmap_intercepts(bitmap, 0x47F, true));
 }
 
-/* ---- passthrough_virtualize end to end ---- */
+/* ---- hosted_os_virtualize end to end ---- */
 
 /*
  * The OS's RAM: 2 MiB of host memory, at 1 GiB if the host allows it.
@@ -563,7 +563,7 @@ static struct phys_range ram_range[1], protect_range[1];
 static struct mtrr_state os_mtrrs;
 static struct identity_map idmap;
 static struct vm os_vm;
-static struct passthrough_cpu pc;
+static struct hosted_os_cpu pc;
 static uint64_t map_end;
 static size_t baseline_pages;
 static uint64_t *os_gdt, *os_gdt_alias;
@@ -613,7 +613,7 @@ static int setup_os(void **state)
 	/* The OS's RAM may sit above the model's 39 address bits. */
 	fake_cpuid_set(0x80000008, FAKE_ANY_SUBLEAF, 0x3030, 0, 0, 0);
 	memset(ram, 0, RAM_SIZE);
-	memset(&fake_passthrough, 0, sizeof(fake_passthrough));
+	memset(&fake_hosted_os, 0, sizeof(fake_hosted_os));
 	memset(&pc, 0, sizeof(pc));
 	build_os_page_tables();
 	memset(ram + PG(5), 0xC5, 0x1000);
@@ -625,7 +625,7 @@ static int setup_os(void **state)
 	fake_cpu.rflags = FAKE_OS_RFLAGS;
 
 	/* cvisor's own tables: the fake CPU's reset GDT, TSS, IDT. */
-	pc.host = (struct passthrough_host){
+	pc.host = (struct hosted_os_host){
 		.cr3 = FAKE_HOST_CR3,
 		.gdtr_base = (uint64_t)(uintptr_t)fake_cpu.gdt,
 		.idtr_base = FAKE_HOST_IDT_BASE,
@@ -650,9 +650,9 @@ static int setup_os(void **state)
 	ram_range[0] = (struct phys_range){ ram_pa, ram_pa + RAM_SIZE };
 	/* The identity map covers the OS's RAM. */
 	map_end = ram_pa + RAM_SIZE;
-	const char *err = passthrough_vm_create(&os_vm, "os", &idmap, map_end, ram_range, 1);
+	const char *err = hosted_os_vm_create(&os_vm, "os", &idmap, map_end, ram_range, 1);
 	if (err)
-		fail_msg("passthrough_vm_create: %s", err);
+		fail_msg("hosted_os_vm_create: %s", err);
 	baseline_pages = fake_pages_outstanding();
 	fake_console_clear();
 	return 0;
@@ -664,7 +664,7 @@ static int teardown_os(void **state)
 	/* Whatever happened, VMX is off and only the EPT is left. */
 	assert_false(fake_cpu.vmx_on);
 	assert_int_equal(fake_pages_outstanding(), baseline_pages);
-	passthrough_vm_destroy(&os_vm);
+	hosted_os_vm_destroy(&os_vm);
 	assert_int_equal(fake_pages_outstanding(), 0);
 	return 0;
 }
@@ -702,9 +702,9 @@ static void vm_create_reports_out_of_memory(void **state)
 	size_t before = fake_pages_outstanding();
 
 	fake_pages_set_limit(0);
-	assert_non_null(passthrough_vm_create(&vm2, "x", &map2, map_end, ram_range, 1));
+	assert_non_null(hosted_os_vm_create(&vm2, "x", &map2, map_end, ram_range, 1));
 	fake_pages_set_limit(3);
-	const char *err = passthrough_vm_create(&vm2, "x", &map2, map_end, ram_range, 1);
+	const char *err = hosted_os_vm_create(&vm2, "x", &map2, map_end, ram_range, 1);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "identity EPT"));
 	fake_pages_set_limit(-1);
@@ -776,15 +776,15 @@ static enum vmx_error virtualize(const struct fake_exit *exits, unsigned n)
 	memset(seen, 0, sizeof(seen));
 	if (n)
 		fake_script_exits(exits, n);
-	return passthrough_virtualize(&pc, &os_vm, 0);
+	return hosted_os_virtualize(&pc, &os_vm, 0);
 }
 
 static void check_handed_back(uint64_t rip)
 {
-	if (fake_passthrough.resumes != 1)
-		fail_msg("the CPU was handed back %u times; console:\n%s", fake_passthrough.resumes,
+	if (fake_hosted_os.resumes != 1)
+		fail_msg("the CPU was handed back %u times; console:\n%s", fake_hosted_os.resumes,
 			 fake_console_text());
-	const struct passthrough_resume *r = &fake_passthrough.resumed;
+	const struct hosted_os_resume *r = &fake_hosted_os.resumed;
 	assert_int_equal(r->rip, rip);
 	assert_int_equal(r->rsp, FAKE_OS_RSP);
 	assert_int_equal(r->rflags, FAKE_OS_RFLAGS);
@@ -830,7 +830,7 @@ static void virtualize_then_devirtualize_by_hypercall(void **state)
 	};
 
 	assert_int_equal(virtualize(exits, 4), VMX_OK);
-	assert_int_equal(fake_passthrough.launches, 1);
+	assert_int_equal(fake_hosted_os.launches, 1);
 	assert_int_equal(fake_cpu.launches, 1);
 	assert_int_equal(fake_cpu.resumes, 3);
 	/* The first exit is handled after the launch; the CPUIDs after it are
@@ -838,7 +838,7 @@ static void virtualize_then_devirtualize_by_hypercall(void **state)
 	assert_int_equal(fake_cpu.direct_resumes, 2);
 	/* The captured OS state passes every VM-entry rule cvisor knows. */
 	if (fake_console_contains("VM-entry check failed") || fake_console_contains("breaks"))
-		fail_msg("the passthrough VMCS breaks VM-entry rules:\n%s", fake_console_text());
+		fail_msg("the hosted-OS VMCS breaks VM-entry rules:\n%s", fake_console_text());
 
 	/* What the OS saw after each CPUID (seen[n]: before instruction n).
 	 * CPUID 1: hypervisor bit set, VMX hidden, the rest the CPU's. */
@@ -865,11 +865,11 @@ static void virtualize_then_devirtualize_by_hypercall(void **state)
 	/* Back after the VMCALL with RAX = 0 and the other registers as the OS
 	 * left them. */
 	check_handed_back(FAKE_OS_RIP + 2 + 2 + 2 + 3);
-	assert_int_equal(fake_passthrough.resumed_gprs.regs[GPR_RAX], HC_OK);
-	assert_int_equal(fake_passthrough.resumed_gprs.regs[GPR_RBX], 0x1111);
-	assert_int_equal(fake_passthrough.resumed_gprs.regs[GPR_R15], 0xF15);
+	assert_int_equal(fake_hosted_os.resumed_gprs.regs[GPR_RAX], HC_OK);
+	assert_int_equal(fake_hosted_os.resumed_gprs.regs[GPR_RBX], 0x1111);
+	assert_int_equal(fake_hosted_os.resumed_gprs.regs[GPR_R15], 0xF15);
 	/* Without an alias, LTR runs on the GDT itself. */
-	assert_int_equal(fake_passthrough.resumed.ltr_gdt_base, (uint64_t)(uintptr_t)os_gdt);
+	assert_int_equal(fake_hosted_os.resumed.ltr_gdt_base, (uint64_t)(uintptr_t)os_gdt);
 }
 
 /* The first exit of a scripted run: what the launch put in the VMCS. */
@@ -905,7 +905,7 @@ static void os_first_exit_looks_at_the_vmcs(struct guest_gprs *g)
 	launch.host_efer = fake_vmcs_get(HOST_IA32_EFER.encoding);
 	const uint8_t *bitmap = plat_phys_to_virt(fake_vmcs_get(MSR_BITMAP.encoding));
 	launch.bitmap_ok = bitmap == pc.vcpu.msr_bitmap;
-	check_passthrough_bitmap(bitmap);
+	check_hosted_os_bitmap(bitmap);
 	g->regs[GPR_RAX] = 1;
 }
 
@@ -957,9 +957,9 @@ static void devirtualize_clears_the_busy_bit_through_the_writable_alias(void **s
 	const struct fake_exit exits[] = { devirtualize };
 
 	assert_int_equal(virtualize(exits, 1), VMX_OK);
-	assert_int_equal(fake_passthrough.resumes, 1);
-	assert_int_equal(fake_passthrough.resumed.ltr_gdt_base, (uint64_t)(uintptr_t)os_gdt_alias);
-	assert_int_equal(fake_passthrough.resumed.gdtr_base, (uint64_t)(uintptr_t)os_gdt);
+	assert_int_equal(fake_hosted_os.resumes, 1);
+	assert_int_equal(fake_hosted_os.resumed.ltr_gdt_base, (uint64_t)(uintptr_t)os_gdt_alias);
+	assert_int_equal(fake_hosted_os.resumed.gdtr_base, (uint64_t)(uintptr_t)os_gdt);
 	assert_int_equal((os_gdt_alias[OS_TR / 8] >> 40) & 0xFF, 0x89);
 	assert_int_equal((os_gdt[OS_TR / 8] >> 40) & 0xFF, 0x8B);
 	/* Only that bit of the alias changed. */
@@ -967,7 +967,7 @@ static void devirtualize_clears_the_busy_bit_through_the_writable_alias(void **s
 	build_os_gdt(expect);
 	expect[OS_TR / 8] &= ~(2ULL << 40);
 	assert_memory_equal(os_gdt_alias, expect, OS_GDT_LIMIT + 1);
-	assert_int_equal(fake_passthrough.resumed.rip, FAKE_OS_RIP + 3);
+	assert_int_equal(fake_hosted_os.resumed.rip, FAKE_OS_RIP + 3);
 	assert_false(fake_cpu.vmx_on);
 }
 
@@ -1002,17 +1002,17 @@ static void devirtualize_hands_back_what_the_os_changed_as_a_guest(void **state)
 	};
 
 	assert_int_equal(virtualize(exits, 1), VMX_OK);
-	assert_int_equal(fake_passthrough.resumes, 1);
+	assert_int_equal(fake_hosted_os.resumes, 1);
 	assert_int_equal(fake_cpu.cr3, NEW_CR3);
 	assert_int_equal(fake_cpu.cr4, OS_CR4 & ~CR4_FSGSBASE_BIT);
 	assert_int_equal(fake_cpu.dr7, 0x401);
 	assert_int_equal(fake_msr_value(MSR_IA32_PAT), NEW_PAT);
 	assert_int_equal(fake_msr_value(MSR_IA32_SYSENTER_EIP), NEW_SYSENTER_EIP);
 	assert_int_equal(fake_msr_value(MSR_IA32_EFER), FAKE_HOST_EFER);
-	assert_int_equal(fake_passthrough.resumed.fs_base, NEW_FS_BASE);
-	assert_int_equal(fake_passthrough.resumed.rsp, NEW_RSP);
-	assert_int_equal(fake_passthrough.resumed.rflags, FAKE_OS_RFLAGS | RFLAGS_IF);
-	assert_int_equal(fake_passthrough.resumed.rip, FAKE_OS_RIP + 3);
+	assert_int_equal(fake_hosted_os.resumed.fs_base, NEW_FS_BASE);
+	assert_int_equal(fake_hosted_os.resumed.rsp, NEW_RSP);
+	assert_int_equal(fake_hosted_os.resumed.rflags, FAKE_OS_RFLAGS | RFLAGS_IF);
+	assert_int_equal(fake_hosted_os.resumed.rip, FAKE_OS_RIP + 3);
 	assert_false(fake_cpu.vmx_on);
 }
 
@@ -1036,7 +1036,7 @@ static void devirtualize_hands_back_the_guest_cr0(void **state)
 	};
 
 	assert_int_equal(virtualize(exits, 1), VMX_OK);
-	assert_int_equal(fake_passthrough.resumes, 1);
+	assert_int_equal(fake_hosted_os.resumes, 1);
 	assert_int_equal(fake_cpu.cr0, OS_CR0 | CR0_TS_BIT);
 }
 
@@ -1047,7 +1047,7 @@ static void vmlaunch_failure_gives_the_cpu_back_unchanged(void **state)
 	fake_cpu.enter_error = 7; /* invalid control fields */
 
 	assert_int_equal(virtualize(NULL, 0), VMX_ERR_VMLAUNCH_FAILED);
-	assert_int_equal(fake_passthrough.resumes, 0);
+	assert_int_equal(fake_hosted_os.resumes, 0);
 	assert_int_equal(fake_cpu.launches, 1);
 	assert_false(fake_cpu.vmx_on);
 	assert_int_equal(fake_cpu.cr4, OS_CR4);
@@ -1068,7 +1068,7 @@ static void entry_failure_exit_also_fails_the_launch(void **state)
 	};
 
 	assert_int_equal(virtualize(exits, 1), VMX_ERR_VMLAUNCH_FAILED);
-	assert_int_equal(fake_passthrough.resumes, 0);
+	assert_int_equal(fake_hosted_os.resumes, 0);
 	assert_false(fake_cpu.vmx_on);
 	assert_int_equal(fake_cpu.cr4 & CR4_VMXE, 0);
 	assert_false(pc.virtualized);
@@ -1082,7 +1082,7 @@ static void vmxon_failure_is_reported_without_launching(void **state)
 	fake_cpu.fail_vmxon.result = VMX_FAIL_INVALID;
 
 	assert_int_equal(virtualize(NULL, 0), VMX_ERR_VMXON_FAILED);
-	assert_int_equal(fake_passthrough.launches, 0);
+	assert_int_equal(fake_hosted_os.launches, 0);
 	assert_false(fake_cpu.vmx_on);
 	assert_int_equal(fake_cpu.cr4, OS_CR4);
 	assert_int_equal(fake_pages_outstanding(), baseline_pages);
@@ -1103,7 +1103,7 @@ static void unhandled_exit_gives_the_cpu_back_at_the_same_rip(void **state)
 	assert_true(fake_console_contains("unhandled exit"));
 	assert_true(fake_console_contains("giving this CPU back to the OS at RIP 0xffffffffa0001236"));
 	/* The OS's registers are handed back as they were at the HLT. */
-	assert_int_equal(fake_passthrough.resumed_gprs.regs[GPR_RAX],
+	assert_int_equal(fake_hosted_os.resumed_gprs.regs[GPR_RAX],
 			 fake_cpuid_entry(1, FAKE_ANY_SUBLEAF)->regs.eax);
 }
 
@@ -1246,7 +1246,7 @@ static void access_beyond_the_map_is_mapped_on_demand(void **state)
 	assert_int_equal(seen_intr_info[1] & (1u << 31), 0);
 	assert_int_equal(ept_translate(&os_vm.ept, mmio + 0xF0, NULL), mmio + 0xF0);
 	assert_int_equal(ept_mapping_size(&os_vm.ept, mmio), 2 * MiB);
-	/* The new EPT tables stay with the VM (freed by passthrough_vm_destroy). */
+	/* The new EPT tables stay with the VM (freed by hosted_os_vm_destroy). */
 	baseline_pages = fake_pages_outstanding();
 	check_handed_back(FAKE_OS_RIP + 3);
 }
@@ -1268,7 +1268,7 @@ static void os_without_xsave_keeps_its_cr4(void **state)
 	assert_int_equal(launch.guest_cr4, CR4_PAE_BIT | CR4_PGE_BIT | CR4_VMXE);
 	assert_int_equal(fake_cpu.cr4, CR4_PAE_BIT | CR4_PGE_BIT);
 	assert_false(fake_cpu.vmx_on);
-	assert_int_equal(fake_passthrough.resumes, 1);
+	assert_int_equal(fake_hosted_os.resumes, 1);
 }
 
 static void virtualize_refuses_to_run_under_cvisor(void **state)
@@ -1279,28 +1279,28 @@ static void virtualize_refuses_to_run_under_cvisor(void **state)
 	fake_cpuid_set(CVISOR_CPUID_BASE, FAKE_ANY_SUBLEAF, CVISOR_CPUID_MAX_LEAF,
 		       CVISOR_CPUID_SIG_EBX, CVISOR_CPUID_SIG_ECX, CVISOR_CPUID_SIG_EDX);
 
-	assert_true(passthrough_running_under_cvisor());
+	assert_true(hosted_os_running_under_cvisor());
 	assert_int_equal(virtualize(NULL, 0), VMX_ERR_UNDER_CVISOR);
-	assert_int_equal(fake_passthrough.launches, 0);
+	assert_int_equal(fake_hosted_os.launches, 0);
 	assert_int_equal(fake_cpu.vmxon_calls, 0);
 	/* Devirtualizing is a hypercall there. */
-	fake_passthrough.hypercall_result = HC_OK;
-	assert_int_equal(passthrough_devirtualize(), HC_OK);
-	assert_int_equal(fake_passthrough.hypercalls, 1);
-	assert_int_equal(fake_passthrough.last_hypercall, HC_DEVIRTUALIZE);
+	fake_hosted_os.hypercall_result = HC_OK;
+	assert_int_equal(hosted_os_devirtualize(), HC_OK);
+	assert_int_equal(fake_hosted_os.hypercalls, 1);
+	assert_int_equal(fake_hosted_os.last_hypercall, HC_DEVIRTUALIZE);
 
 	/* Another hypervisor (hypervisor bit, other signature) is not cvisor. */
 	fake_cpuid_set(CVISOR_CPUID_BASE, FAKE_ANY_SUBLEAF, 0x40000001, 0x4B4D564B, 0x564B4D56,
 		       0x4D);
-	assert_false(passthrough_running_under_cvisor());
+	assert_false(hosted_os_running_under_cvisor());
 }
 
 static void devirtualize_without_cvisor_makes_no_hypercall(void **state)
 {
 	(void)state;
-	assert_false(passthrough_running_under_cvisor());
-	assert_int_equal(passthrough_devirtualize(), HC_ENOSYS);
-	assert_int_equal(fake_passthrough.hypercalls, 0);
+	assert_false(hosted_os_running_under_cvisor());
+	assert_int_equal(hosted_os_devirtualize(), HC_ENOSYS);
+	assert_int_equal(fake_hosted_os.hypercalls, 0);
 }
 
 int main(void)

@@ -1,13 +1,13 @@
 /*
- * Sliding under the running OS and handing the CPU back (core/vm/passthrough.c).
+ * Sliding under the running OS and handing the CPU back (core/vm/hosted_os.c).
  *
- * passthrough_launch() is called by the OS-side code like a function.  It
+ * hosted_os_launch() is called by the OS-side code like a function.  It
  * pushes the callee-saved registers and RFLAGS on the OS stack, switches to
- * cvisor's host stack and calls passthrough_start(pc, os_rsp, os_rip,
+ * cvisor's host stack and calls hosted_os_start(pc, os_rsp, os_rip,
  * os_rflags), which launches a VMCS whose guest RSP/RIP are that OS stack
  * and the label .Los_resumes_here.  The OS therefore continues at that
  * label in VMX non-root operation, pops what was pushed and returns 0.
- * If the launch fails, passthrough_start returns the error on the host
+ * If the launch fails, hosted_os_start returns the error on the host
  * stack and the OS stack is taken back here.
  */
 #define REG(n) ((n) * 8)
@@ -15,10 +15,10 @@
 	.text
 	.code64
 
-	.globl passthrough_launch
-	.type passthrough_launch, @function
-/* int passthrough_launch(struct passthrough_cpu *pc, uint64_t host_stack_top) */
-passthrough_launch:
+	.globl hosted_os_launch
+	.type hosted_os_launch, @function
+/* int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top) */
+hosted_os_launch:
 	push %rbp
 	push %rbx
 	push %r12
@@ -31,7 +31,7 @@ passthrough_launch:
 	mov %rbx, %rsi			/* os_rsp */
 	lea .Los_resumes_here(%rip), %rdx /* os_rip */
 	mov (%rbx), %rcx		/* os_rflags, pushed above */
-	call passthrough_start		/* returns only when the launch failed */
+	call hosted_os_start		/* returns only when the launch failed */
 	mov %rbx, %rsp
 	popfq
 	pop %r15
@@ -53,24 +53,24 @@ passthrough_launch:
 	pop %rbp
 	xor %eax, %eax
 	ret
-	.size passthrough_launch, . - passthrough_launch
+	.size hosted_os_launch, . - hosted_os_launch
 
-	.globl passthrough_hypercall
-	.type passthrough_hypercall, @function
-/* int64_t passthrough_hypercall(uint64_t nr): VMCALL (SDM Vol. 3C 26.1.2). */
-passthrough_hypercall:
+	.globl hosted_os_hypercall
+	.type hosted_os_hypercall, @function
+/* int64_t hosted_os_hypercall(uint64_t nr): VMCALL (SDM Vol. 3C 26.1.2). */
+hosted_os_hypercall:
 	mov %rdi, %rax
 	vmcall
 	ret
-	.size passthrough_hypercall, . - passthrough_hypercall
+	.size hosted_os_hypercall, . - hosted_os_hypercall
 
-	.globl passthrough_resume_os
-	.type passthrough_resume_os, @function
+	.globl hosted_os_resume_os
+	.type hosted_os_resume_os, @function
 /*
- * _Noreturn void passthrough_resume_os(const struct passthrough_resume *s)
- * VMX is already off.  Offsets follow struct passthrough_resume.
+ * _Noreturn void hosted_os_resume_os(const struct hosted_os_resume *s)
+ * VMX is already off.  Offsets follow struct hosted_os_resume.
  */
-passthrough_resume_os:
+hosted_os_resume_os:
 	sub $16, %rsp
 	mov 8(%rdi), %rax		/* GDTR for LTR: limit, then the writable alias */
 	mov %ax, (%rsp)
@@ -125,6 +125,6 @@ passthrough_resume_os:
 	mov REG(15)(%rsi), %r15
 	mov REG(6)(%rsi), %rsi
 	iretq
-	.size passthrough_resume_os, . - passthrough_resume_os
+	.size hosted_os_resume_os, . - hosted_os_resume_os
 
 	.section .note.GNU-stack, "", @progbits
