@@ -20,7 +20,7 @@ const char *cr0_write_fault(const struct cr_context *ctx, uint64_t value)
 		return "CR0.PG=1 requires CR0.PE=1";
 	if ((value & CR0_NW) && !(value & CR0_CD))
 		return "CR0.NW=1 requires CR0.CD=1";
-	if ((value & CR0_PG) && !(ctx->cr0 & CR0_PG) && (ctx->efer & EFER_LME_BIT) &&
+	if ((value & CR0_PG) && !(ctx->cr0 & CR0_PG) && (ctx->efer & EFER_LME) &&
 	    !(ctx->cr4 & CR4_PAE))
 		return "enabling paging with EFER.LME=1 requires CR4.PAE=1";
 	if (!(value & CR0_PG) && ctx->in_64bit_mode)
@@ -37,9 +37,9 @@ const char *cr4_write_fault(const struct cr_context *ctx, uint64_t value)
 		return "CR4.SMXE: SMX is not offered to guests";
 	if (value & ~ctx->cr4_fixed1)
 		return "a CR4 bit this CPU does not support";
-	if ((ctx->efer & EFER_LMA_BIT) && !(value & CR4_PAE))
+	if ((ctx->efer & EFER_LMA) && !(value & CR4_PAE))
 		return "CR4.PAE cannot be cleared in IA-32e mode";
-	if ((value & CR4_PCIDE) && !(ctx->cr4 & CR4_PCIDE) && !(ctx->efer & EFER_LMA_BIT))
+	if ((value & CR4_PCIDE) && !(ctx->cr4 & CR4_PCIDE) && !(ctx->efer & EFER_LMA))
 		return "CR4.PCIDE can be set only in IA-32e mode";
 	return NULL;
 }
@@ -72,7 +72,7 @@ static bool load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4, uint64_t 
 					      GUEST_PDPTE3 };
 	uint64_t entries[4];
 
-	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA_BIT))
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
 		return true;
 	if (!guest_read(vcpu->vm, vmcs_read(GUEST_CR3) & ~0x1FULL, entries, sizeof(entries)))
 		return false;
@@ -98,13 +98,13 @@ static void emulate_cr0_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 	/* Emulating a change of CR0.PG with EFER.LME=1 switches IA-32e mode:
 	 * keep EFER.LMA and the "IA-32e mode guest" entry control in step
 	 * (SDM Vol. 3A 10.8.5, Vol. 3C 27.3.1.1). */
-	if ((value ^ ctx->cr0) & CR0_PG && (efer & EFER_LME_BIT)) {
+	if ((value ^ ctx->cr0) & CR0_PG && (efer & EFER_LME)) {
 		uint32_t entry = vmcs_read(VM_ENTRY_CONTROLS);
 		if (value & CR0_PG) {
-			efer |= EFER_LMA_BIT;
+			efer |= EFER_LMA;
 			entry |= ENTRY_IA32E_MODE_GUEST;
 		} else {
-			efer &= ~EFER_LMA_BIT;
+			efer &= ~EFER_LMA;
 			entry &= ~ENTRY_IA32E_MODE_GUEST;
 		}
 		vmcs_write(GUEST_IA32_EFER, efer);

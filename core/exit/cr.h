@@ -2,18 +2,11 @@
 #ifndef CVISOR_EXIT_CR_H
 #define CVISOR_EXIT_CR_H
 
+#include "x86.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CR0_MP (1ULL << 1)
-#define CR0_TS (1ULL << 3)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
-#define CR4_PAE (1ULL << 5)
-#define CR4_PCIDE (1ULL << 17)
-#define CR4_SMXE (1ULL << 14)
-#define EFER_LME_BIT (1ULL << 8)
-#define EFER_LMA_BIT (1ULL << 10)
 
 /* The state a CR write is judged against. */
 struct cr_context {

@@ -38,7 +38,7 @@ static const char *access_name(uint64_t q)
 static enum x86_mode guest_code_mode(void)
 {
 	uint32_t cs_ar = vmcs_read(GUEST_CS_AR_BYTES);
-	if ((cs_ar & (1u << 13)) && (vmcs_read(GUEST_IA32_EFER) & EFER_LMA_BIT))
+	if ((cs_ar & (1u << 13)) && (vmcs_read(GUEST_IA32_EFER) & EFER_LMA))
 		return X86_MODE_64; /* as vcpu_guest_in_64bit_mode(), one VMREAD fewer */
 	if (!(vmcs_read(GUEST_CR0) & CR0_PE))
 		return X86_MODE_16;

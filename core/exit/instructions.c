@@ -1,4 +1,5 @@
 /* Instructions that exit unconditionally and are emulated or refused here. */
+#include "x86.h"
 #include "exit/exit.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
@@ -24,12 +25,6 @@ void handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit)
 }
 
 /* XCR0 bits (SDM Vol. 1 13.3). */
-#define XCR0_X87    (1ULL << 0)
-#define XCR0_SSE    (1ULL << 1)
-#define XCR0_AVX    (1ULL << 2)
-#define XCR0_BNDREG (1ULL << 3)
-#define XCR0_BNDCSR (1ULL << 4)
-#define XCR0_AVX512 (7ULL << 5)
 
 const char *xsetbv_fault(uint32_t xcr, uint64_t value, uint64_t supported)
 {

@@ -2,6 +2,7 @@
  * Port I/O exits.  "Unconditional I/O exiting" is on, so every IN/OUT/INS/
  * OUTS exits (SDM Vol. 3C 26.1.3) and goes to the VM's emulated devices.
  */
+#include "x86.h"
 #include "dev/ports.h"
 #include "exit/exit.h"
 #include "exit/operand.h"
@@ -20,7 +21,6 @@
 #define IO_INFO_ADDR_SIZE(info) (2u << (((info) >> 7) & 7)) /* 2, 4 or 8 bytes */
 #define IO_INFO_SEGMENT(info)   (((info) >> 15) & 7)
 
-#define RFLAGS_DF (1ULL << 10)
 /* At most this many REP iterations per exit; the guest re-executes the
  * instruction for the rest (REP string instructions are restartable). */
 #define STRING_IO_BUDGET 4096

@@ -1,4 +1,5 @@
 /* Exits that end or idle a guest: HLT and triple fault. */
+#include "x86.h"
 #include "exit/exit.h"
 #include "lib/log.h"
 #include "vm/vm.h"
@@ -117,7 +118,6 @@ void handle_triple_fault_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit
  * which the CPU must support (IA32_VMX_MISC bit 8, Vol. 3C A.6).
  */
 #define VMX_MISC_WAIT_FOR_SIPI (1ULL << 8)
-#define ACTIVITY_WAIT_FOR_SIPI 3
 
 void handle_init_signal(struct vcpu *vcpu, const struct vm_exit *exit)
 {

@@ -10,46 +10,16 @@
 #include "vm/apic_timer.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vmcs.h"
 
-#define MSR_IA32_TSC              0x010
-#define MSR_IA32_APIC_BASE        0x01B
-#define MSR_IA32_MTRRCAP          0x0FE
-#define MSR_IA32_MCG_CAP          0x179
-#define MSR_IA32_MCG_STATUS       0x17A
-#define MSR_IA32_MISC_ENABLE      0x1A0
-#define MSR_IA32_MTRR_PHYSBASE0   0x200
-#define MSR_IA32_MTRR_FIX64K      0x250
-#define MSR_IA32_MTRR_FIX16K_80000 0x258
-#define MSR_IA32_MTRR_FIX16K_A0000 0x259
-#define MSR_IA32_MTRR_FIX4K_C0000 0x268
-#define MSR_IA32_MTRR_FIX4K_F8000 0x26F
-#define MSR_IA32_MTRR_DEF_TYPE    0x2FF
-#define MSR_IA32_TSC_DEADLINE     0x6E0
-#define MSR_IA32_MC0_CTL          0x400
-#define MSR_X2APIC_FIRST          0x800
-#define MSR_X2APIC_LAST           0x8FF
-#define MSR_IA32_STAR             0xC0000081
-#define MSR_IA32_LSTAR            0xC0000082
-#define MSR_IA32_CSTAR            0xC0000083
-#define MSR_IA32_FMASK            0xC0000084
-#define MSR_IA32_KERNEL_GS_BASE   0xC0000102
-#define MSR_IA32_TSC_AUX          0xC0000103
 
-#define APIC_BASE_BSP     (1ULL << 8)
-#define APIC_BASE_ENABLE  (1ULL << 11)
 #define APIC_DEFAULT_BASE 0xFEE00000ULL
 #define MISC_ENABLE_FAST_STRINGS (1ULL << 0)
 #define MISC_ENABLE_BTS_UNAVAILABLE (1ULL << 11)
 #define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
 #define MISC_ENABLE_LIMIT_CPUID (1ULL << 22)
-#define EFER_SCE (1ULL << 0)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
 #define DEBUGCTL_BTF (1ULL << 1)
-#define CR0_PG_BIT (1ULL << 31)
 
 void msr_state_init(struct msr_state *msrs, bool bootstrap_processor)
 {
@@ -143,7 +113,7 @@ static uint64_t physical_address_mask(void)
 
 static int fixed_mtrr_index(uint32_t msr)
 {
-	if (msr == MSR_IA32_MTRR_FIX64K)
+	if (msr == MSR_IA32_MTRR_FIX64K_00000)
 		return 0;
 	if (msr == MSR_IA32_MTRR_FIX16K_80000)
 		return 1;
@@ -286,7 +256,7 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		uint64_t guest_cr0 = vmcs_read(GUEST_CR0);
 		if (value & ~(efer_writable_bits() | EFER_LMA))
 			return false;
-		if ((guest_cr0 & CR0_PG_BIT) && ((value ^ old) & EFER_LME))
+		if ((guest_cr0 & CR0_PG) && ((value ^ old) & EFER_LME))
 			return false;
 		vmcs_write(GUEST_IA32_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
 		vcpu->check_before_entry = true; /* cvisor-made guest state */

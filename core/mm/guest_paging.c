@@ -1,3 +1,4 @@
+#include "x86.h"
 #include "mm/guest_paging.h"
 
 #include "exit/cr.h"
@@ -7,15 +8,6 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define PTE_P   (1ULL << 0)
-#define PTE_RW  (1ULL << 1)
-#define PTE_US  (1ULL << 2)
-#define PTE_PS  (1ULL << 7)
-#define PTE_NX  (1ULL << 63)
-#define CR0_WP  (1ULL << 16)
-#define CR4_PSE (1ULL << 4)
-#define EFER_NXE_BIT (1ULL << 11)
-#define ADDR_52 0x000FFFFFFFFFF000ULL
 
 struct walk {
 	struct vcpu *vcpu;
@@ -64,7 +56,7 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 		.access = access,
 		.user = vcpu_guest_cpl() == 3,
 		.write_protect = cr0 & CR0_WP,
-		.nx_enabled = efer & EFER_NXE_BIT,
+		.nx_enabled = efer & EFER_NXE,
 	};
 	uint64_t entry;
 
@@ -93,11 +85,11 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 
 	unsigned level;
 	uint64_t table;
-	if (efer & EFER_LMA_BIT) {
+	if (efer & EFER_LMA) {
 		/* 4-level paging (SDM Vol. 3A 4.5): PML4 at CR3. */
 		if (cr4 & (1ULL << 12)) /* LA57: 5-level paging is not walked */
 			goto fault;
-		table = vmcs_read(GUEST_CR3) & ADDR_52;
+		table = vmcs_read(GUEST_CR3) & PTE_ADDR_52;
 		level = 4;
 	} else {
 		/* PAE paging (SDM Vol. 3A 4.4): the PDPTEs are in the VMCS with EPT. */
@@ -106,7 +98,7 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 		entry = vmcs_read(pdpte[(linear >> 30) & 3]);
 		if (!(entry & PTE_P))
 			goto fault;
-		table = entry & ADDR_52;
+		table = entry & PTE_ADDR_52;
 		level = 2;
 		linear = (uint32_t)linear;
 	}
@@ -117,10 +109,10 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 			goto fault;
 		if (level == 1 || ((level == 2 || level == 3) && (entry & PTE_PS))) {
 			uint64_t page_mask = (1ULL << shift) - 1;
-			*gpa = (entry & ADDR_52 & ~page_mask) | (linear & page_mask);
+			*gpa = (entry & PTE_ADDR_52 & ~page_mask) | (linear & page_mask);
 			return true;
 		}
-		table = entry & ADDR_52;
+		table = entry & PTE_ADDR_52;
 	}
 fault:
 	*pf_error = w.error;

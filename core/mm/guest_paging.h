@@ -7,17 +7,14 @@
 #ifndef CVISOR_MM_GUEST_PAGING_H
 #define CVISOR_MM_GUEST_PAGING_H
 
+#include "x86.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
 struct vcpu;
 
 /* Page-fault error code bits (SDM Vol. 3A 4.7). */
-#define PF_PRESENT (1u << 0)
-#define PF_WRITE   (1u << 1)
-#define PF_USER    (1u << 2)
-#define PF_RSVD    (1u << 3)
-#define PF_FETCH   (1u << 4)
 
 enum guest_access { GUEST_READ = 0, GUEST_WRITE = 1, GUEST_FETCH = 2 };
 

@@ -7,6 +7,8 @@
 #ifndef CVISOR_MM_MTRR_H
 #define CVISOR_MM_MTRR_H
 
+#include "x86.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,13 +19,6 @@
 #define MEMTYPE_WP 5
 #define MEMTYPE_WB 6
 
-#define MSR_IA32_MTRRCAP        0x0FE
-#define MSR_IA32_MTRR_PHYSBASE0 0x200 /* PHYSMASKn = PHYSBASEn + 1 */
-#define MSR_IA32_MTRR_FIX64K_00000 0x250
-#define MSR_IA32_MTRR_FIX16K_80000 0x258
-#define MSR_IA32_MTRR_FIX16K_A0000 0x259
-#define MSR_IA32_MTRR_FIX4K_C0000  0x268 /* .. 0x26F for C0000..F8000 */
-#define MSR_IA32_MTRR_DEF_TYPE  0x2FF
 
 #define MTRRCAP_VCNT(cap)   ((unsigned)((cap) & 0xFF))
 #define MTRRCAP_FIX         (1ULL << 8)

@@ -8,11 +8,9 @@
 #include "lib/mem.h"
 #include "platform.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vmcs.h"
 
-#define AR_TYPE_ACCESSED (1u << 0)
-#define AR_S             (1u << 4)
 #define DESC_TYPE_TSS_BUSY_BIT (1u << 1) /* in byte 5 of a TSS descriptor */
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
@@ -60,7 +58,7 @@ static void write_segment(vmcs_RW16_t sel, vmcs_RWNAT_t base, vmcs_RW32_t limit,
 {
 	uint32_t rights = seg->access_rights;
 
-	if (!(rights & SEGMENT_AR_UNUSABLE) && (rights & AR_S))
+	if (!(rights & AR_UNUSABLE) && (rights & AR_S))
 		rights |= AR_TYPE_ACCESSED;
 	vmcs_write(sel, seg->selector);
 	vmcs_write(base, seg->base);

@@ -4,7 +4,7 @@
 #include "lib/log.h"
 #include "vmx/caps_report.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 
 void vmx_caps_read(struct vmx_caps *caps)
 {

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "vmx/msr.h"
+#include "x86.h"
 
 /* ---- Line building ---- */
 

@@ -19,7 +19,7 @@
 #include "platform.h"
 #include "vmx/controls.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vmcs.h"
 
 const struct vmx_entry_rule_info vmx_entry_rules[VMX_ENTRY_RULE_COUNT] = {
@@ -29,25 +29,9 @@ const struct vmx_entry_rule_info vmx_entry_rules[VMX_ENTRY_RULE_COUNT] = {
 #undef X
 };
 
-#define MSR_IA32_VMX_PROCBASED_CTLS3 0x492
 
 /* Architectural bits the rules talk about (SDM Vol. 3A 2.5, 2.2.1, 3.4.5). */
-#define CR0_PE_BIT   (1ULL << 0)
-#define CR0_WP_BIT   (1ULL << 16)
-#define CR0_PG_BIT   (1ULL << 31)
-#define CR4_PAE_BIT  (1ULL << 5)
-#define CR4_PCIDE_BIT (1ULL << 17)
-#define CR4_CET_BIT  (1ULL << 23)
-#define EFER_SCE (1ULL << 0)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
 #define EFER_VALID (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-#define RFLAGS_TF (1ULL << 8)
-#define RFLAGS_IF (1ULL << 9)
-#define RFLAGS_VM (1ULL << 17)
-#define RFLAGS_RESERVED0 0xFFFFFFFFFFC08028ULL /* bits 63:22, 15, 5, 3 */
-#define RFLAGS_RESERVED1 (1ULL << 1)
 #define DEBUGCTL_BTF (1ULL << 1)
 #define DEBUGCTL_RESERVED 0xFFFFFFFFFFFF0038ULL /* bits 5:3, 63:16 */
 #define BNDCFGS_RESERVED 0xFFCULL                /* bits 11:2 */
@@ -498,7 +482,7 @@ static void check_entry_controls(struct ec *c)
 	bool mtf_supported = cap_may_be_one(c, VMX_CONTROLS_PROC) & PROC_MONITOR_TRAP_FLAG;
 	bool relaxed = caps->basic & VMX_BASIC_NO_ERROR_CODE_CHECK;
 	/* "Unrestricted guest" 0 implies CR0.PE = 1 (27.3.1.1). */
-	bool protected_mode = !(c->proc2 & PROC2_UNRESTRICTED_GUEST) || (V(GUEST_CR0) & CR0_PE_BIT);
+	bool protected_mode = !(c->proc2 & PROC2_UNRESTRICTED_GUEST) || (V(GUEST_CR0) & CR0_PE);
 	bool soft = type == INJ_SOFT_INT || type == INJ_PRIV_SOFT_EXCEPTION || type == INJ_SOFT_EXCEPTION;
 	uint32_t load_count = (uint32_t)V(VM_ENTRY_MSR_LOAD_COUNT);
 
@@ -568,7 +552,7 @@ static void check_host_state(struct ec *c)
 	/* 27.2.2: control registers and MSRs. */
 	CHECK_X(HOST_CR0_FIXED, true, cr0_bad == 0, "offending bits", cr0_bad, HOST_CR0);
 	CHECK_X(HOST_CR4_FIXED, true, cr4_bad == 0, "offending bits", cr4_bad, HOST_CR4);
-	CHECK(HOST_CR4_CET_NEEDS_WP, cr4 & CR4_CET_BIT, cr0 & CR0_WP_BIT, HOST_CR4, HOST_CR0);
+	CHECK(HOST_CR4_CET_NEEDS_WP, cr4 & CR4_CET, cr0 & CR0_WP, HOST_CR4, HOST_CR0);
 	CHECK(HOST_CR3_WIDTH, true, (V(HOST_CR3) & cr3_reserved(c)) == 0, HOST_CR3);
 	CHECK_S(HOST_SYSENTER_CANONICAL, "SYSENTER_ESP", true, canonical(c, V(HOST_IA32_SYSENTER_ESP)),
 		HOST_IA32_SYSENTER_ESP);
@@ -607,9 +591,9 @@ static void check_host_state(struct ec *c)
 	CHECK(HOST_LEGACY_NO_64BIT, !env->host_in_ia32e_mode, !ia32e_guest && !wide,
 	      VM_ENTRY_CONTROLS, VM_EXIT_CONTROLS);
 	CHECK(HOST_SIZE0_NO_IA32E_GUEST, !wide, !ia32e_guest, VM_ENTRY_CONTROLS, VM_EXIT_CONTROLS);
-	CHECK(HOST_SIZE0_NO_PCIDE, !wide, !(cr4 & CR4_PCIDE_BIT), HOST_CR4, VM_EXIT_CONTROLS);
+	CHECK(HOST_SIZE0_NO_PCIDE, !wide, !(cr4 & CR4_PCIDE), HOST_CR4, VM_EXIT_CONTROLS);
 	CHECK(HOST_SIZE0_RIP_32BIT, !wide, (V(HOST_RIP) >> 32) == 0, HOST_RIP, VM_EXIT_CONTROLS);
-	CHECK(HOST_SIZE1_PAE, wide, cr4 & CR4_PAE_BIT, HOST_CR4);
+	CHECK(HOST_SIZE1_PAE, wide, cr4 & CR4_PAE, HOST_CR4);
 	CHECK(HOST_SIZE1_RIP_CANONICAL, wide, canonical(c, V(HOST_RIP)), HOST_RIP);
 }
 
@@ -816,7 +800,7 @@ static void check_guest_state(struct ec *c)
 	bool unrestricted = proc2 & PROC2_UNRESTRICTED_GUEST;
 	bool cet = entry & ENTRY_LOAD_CET_STATE;
 	uint64_t cr0 = V(GUEST_CR0), cr4 = V(GUEST_CR4), rflags = V(GUEST_RFLAGS);
-	uint64_t cr0_fixed0 = caps->cr0_fixed0 & ~(unrestricted ? CR0_PE_BIT | CR0_PG_BIT : 0);
+	uint64_t cr0_fixed0 = caps->cr0_fixed0 & ~(unrestricted ? CR0_PE | CR0_PG : 0);
 	uint64_t cr0_bad = (~cr0 & cr0_fixed0) | (cr0 & ~caps->cr0_fixed1);
 	uint64_t cr4_bad = (~cr4 & caps->cr4_fixed0) | (cr4 & ~caps->cr4_fixed1);
 	uint32_t info = (uint32_t)V(VM_ENTRY_INTR_INFO);
@@ -825,14 +809,14 @@ static void check_guest_state(struct ec *c)
 
 	/* 27.3.1.1: control registers, debug registers, MSRs. */
 	CHECK_X(GUEST_CR0_FIXED, true, cr0_bad == 0, "offending bits", cr0_bad, GUEST_CR0);
-	CHECK(GUEST_CR0_PG_NEEDS_PE, cr0 & CR0_PG_BIT, cr0 & CR0_PE_BIT, GUEST_CR0);
+	CHECK(GUEST_CR0_PG_NEEDS_PE, cr0 & CR0_PG, cr0 & CR0_PE, GUEST_CR0);
 	CHECK_X(GUEST_CR4_FIXED, true, cr4_bad == 0, "offending bits", cr4_bad, GUEST_CR4);
-	CHECK(GUEST_CR4_CET_NEEDS_WP, cr4 & CR4_CET_BIT, cr0 & CR0_WP_BIT, GUEST_CR4, GUEST_CR0);
+	CHECK(GUEST_CR4_CET_NEEDS_WP, cr4 & CR4_CET, cr0 & CR0_WP, GUEST_CR4, GUEST_CR0);
 	CHECK(GUEST_DEBUGCTL_RESERVED, entry & ENTRY_LOAD_DEBUG_CONTROLS,
 	      (V(GUEST_IA32_DEBUGCTL) & DEBUGCTL_RESERVED) == 0, GUEST_IA32_DEBUGCTL);
-	CHECK(GUEST_IA32E_NEEDS_PG, ia32e, cr0 & CR0_PG_BIT, GUEST_CR0, VM_ENTRY_CONTROLS);
-	CHECK(GUEST_IA32E_NEEDS_PAE, ia32e, cr4 & CR4_PAE_BIT, GUEST_CR4, VM_ENTRY_CONTROLS);
-	CHECK(GUEST_PCIDE_NEEDS_IA32E, !ia32e, !(cr4 & CR4_PCIDE_BIT), GUEST_CR4, VM_ENTRY_CONTROLS);
+	CHECK(GUEST_IA32E_NEEDS_PG, ia32e, cr0 & CR0_PG, GUEST_CR0, VM_ENTRY_CONTROLS);
+	CHECK(GUEST_IA32E_NEEDS_PAE, ia32e, cr4 & CR4_PAE, GUEST_CR4, VM_ENTRY_CONTROLS);
+	CHECK(GUEST_PCIDE_NEEDS_IA32E, !ia32e, !(cr4 & CR4_PCIDE), GUEST_CR4, VM_ENTRY_CONTROLS);
 	CHECK(GUEST_CR3_WIDTH, true, (V(GUEST_CR3) & cr3_reserved(c)) == 0, GUEST_CR3);
 	CHECK(GUEST_DR7_HIGH, entry & ENTRY_LOAD_DEBUG_CONTROLS, (V(GUEST_DR7) >> 32) == 0, GUEST_DR7);
 	CHECK_S(GUEST_SYSENTER_CANONICAL, "SYSENTER_ESP", true, canonical(c, V(GUEST_SYSENTER_ESP)),
@@ -848,7 +832,7 @@ static void check_guest_state(struct ec *c)
 	      GUEST_IA32_EFER);
 	CHECK(GUEST_EFER_LMA, entry & ENTRY_LOAD_IA32_EFER, !!(V(GUEST_IA32_EFER) & EFER_LMA) == ia32e,
 	      GUEST_IA32_EFER, VM_ENTRY_CONTROLS);
-	CHECK(GUEST_EFER_LME, (entry & ENTRY_LOAD_IA32_EFER) && (cr0 & CR0_PG_BIT),
+	CHECK(GUEST_EFER_LME, (entry & ENTRY_LOAD_IA32_EFER) && (cr0 & CR0_PG),
 	      !!(V(GUEST_IA32_EFER) & EFER_LME) == ia32e, GUEST_IA32_EFER, GUEST_CR0, VM_ENTRY_CONTROLS);
 	CHECK(GUEST_BNDCFGS_RESERVED, entry & ENTRY_LOAD_BNDCFGS, (V(GUEST_IA32_BNDCFGS) & BNDCFGS_RESERVED) == 0,
 	      GUEST_IA32_BNDCFGS);
@@ -868,7 +852,7 @@ static void check_guest_state(struct ec *c)
 		.v86 = rflags & RFLAGS_VM,
 		.ia32e = ia32e,
 		.unrestricted = unrestricted,
-		.pe = cr0 & CR0_PE_BIT,
+		.pe = cr0 & CR0_PE,
 		.cs = &segs[SEG_CS],
 		.ss = &segs[SEG_SS],
 		.c = c,
@@ -885,9 +869,9 @@ static void check_guest_state(struct ec *c)
 	bool long_mode = ia32e && segs[SEG_CS].l;
 	CHECK(GUEST_RIP_32BIT, !long_mode, (V(GUEST_RIP) >> 32) == 0, GUEST_RIP, GUEST_CS_AR_BYTES);
 	CHECK(GUEST_RIP_CANONICAL, long_mode, canonical(c, V(GUEST_RIP)), GUEST_RIP);
-	CHECK(GUEST_RFLAGS_RESERVED, true, (rflags & RFLAGS_RESERVED0) == 0, GUEST_RFLAGS);
-	CHECK(GUEST_RFLAGS_BIT1, true, rflags & RFLAGS_RESERVED1, GUEST_RFLAGS);
-	CHECK(GUEST_RFLAGS_VM, ia32e || !(cr0 & CR0_PE_BIT), !(rflags & RFLAGS_VM),
+	CHECK(GUEST_RFLAGS_RESERVED, true, (rflags & RFLAGS_RESERVED_0) == 0, GUEST_RFLAGS);
+	CHECK(GUEST_RFLAGS_BIT1, true, rflags & RFLAGS_RESERVED_1, GUEST_RFLAGS);
+	CHECK(GUEST_RFLAGS_VM, ia32e || !(cr0 & CR0_PE), !(rflags & RFLAGS_VM),
 	      GUEST_RFLAGS, GUEST_CR0, VM_ENTRY_CONTROLS);
 	CHECK(GUEST_RFLAGS_IF_FOR_EXTINT, inject && type == INJ_EXTINT, rflags & RFLAGS_IF,
 	      GUEST_RFLAGS, VM_ENTRY_INTR_INFO);
@@ -958,7 +942,7 @@ static void check_guest_state(struct ec *c)
 
 	/* 27.3.1.6: PDPTEs of a PAE-paging guest; from the VMCS with EPT,
 	 * from the table CR3 points at without. */
-	if (!((cr0 & CR0_PG_BIT) && (cr4 & CR4_PAE_BIT) && !ia32e))
+	if (!((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e))
 		return;
 	static const char *const names[4] = { "PDPTE0", "PDPTE1", "PDPTE2", "PDPTE3" };
 	static const vmcs_RW64_t *const pdpte_fields[4] = { &GUEST_PDPTE0, &GUEST_PDPTE1, &GUEST_PDPTE2,

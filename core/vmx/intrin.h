@@ -8,6 +8,8 @@
 #ifndef CVISOR_VMX_INTRIN_H
 #define CVISOR_VMX_INTRIN_H
 
+#include "x86.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,8 +34,6 @@ enum vmx_insn_result {
 	VMX_FAIL_VALID = 2,
 };
 
-#define RFLAGS_CF (1ULL << 0)
-#define RFLAGS_ZF (1ULL << 6)
 
 static inline enum vmx_insn_result vmx_result_from_rflags(uint64_t rflags)
 {

@@ -35,14 +35,14 @@ struct vmcs_segment segment_from_gdt(const void *gdt_base, uint16_t gdt_limit, u
 	unsigned index = selector & ~7u;
 
 	if (index == 0 || (selector & 4) || index + 7u > gdt_limit) {
-		seg.access_rights = SEGMENT_AR_UNUSABLE | ((selector & 3u) << 5);
+		seg.access_rights = AR_UNUSABLE | ((selector & 3u) << 5);
 		return seg;
 	}
 	uint64_t descriptor;
 	memcpy(&descriptor, (const uint8_t *)gdt_base + index, sizeof(descriptor));
 	/* System descriptors (S = 0) take 16 bytes in IA-32e mode (SDM Vol. 3A 7.2.3). */
 	if (!(descriptor & (1ULL << 44)) && index + 15u > gdt_limit) {
-		seg.access_rights = SEGMENT_AR_UNUSABLE;
+		seg.access_rights = AR_UNUSABLE;
 		return seg;
 	}
 	seg.access_rights = segment_access_rights(descriptor);

@@ -2,6 +2,8 @@
 #ifndef CVISOR_VMX_SEGMENT_H
 #define CVISOR_VMX_SEGMENT_H
 
+#include "x86.h"
+
 #include <stdint.h>
 
 /*
@@ -20,7 +22,6 @@ struct vmcs_segment {
 };
 
 /* Access-rights bit 16: the register holds no usable segment (SDM Vol. 3C 25.4.1). */
-#define SEGMENT_AR_UNUSABLE (1u << 16)
 
 /*
  * The access-rights format of the VMCS from a descriptor's second dword

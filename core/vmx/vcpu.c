@@ -6,7 +6,7 @@
 #include "platform.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/segment.h"
 #include "vmx/entry_checks.h"
 #include "vmx/vmcs.h"
@@ -16,21 +16,7 @@
 #include "vm/hosted_os.h"
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
-#define AR_TYPE_CODE_RX_ACCESSED 0xB
-#define AR_TYPE_DATA_RW_ACCESSED 0x3
-#define AR_TYPE_TSS32_BUSY       0xB
-#define AR_S          (1u << 4)
-#define AR_P          (1u << 7)
-#define AR_DB         (1u << 14)
-#define AR_G          (1u << 15)
-#define AR_UNUSABLE   (1u << 16)
 
-#define RFLAGS_RESERVED_1 (1ULL << 1)
-#define RFLAGS_IF (1ULL << 9)
-#define CR0_NW_BIT (1ULL << 29)
-#define CR0_CD_BIT (1ULL << 30)
-#define DR7_INIT 0x400ULL
-#define PAT_POWER_ON 0x0007040600070406ULL
 
 /* INVEPT/INVVPID types (SDM Vol. 3C 31.3). */
 #define INVEPT_SINGLE_CONTEXT 1
@@ -194,7 +180,7 @@ static void setup_guest_state(const struct vmx_caps *caps, const struct vcpu_sta
 		      0x10, 0xFFFFFFFF, data);
 	/* SDM Vol. 3C 27.3.1.2: TR must be a usable busy TSS; LDTR may be unusable. */
 	setup_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES,
-		      0, 0x67, AR_TYPE_TSS32_BUSY | AR_P);
+		      0, 0x67, AR_TYPE_TSS_BUSY | AR_P);
 	setup_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
 		      GUEST_LDTR_AR_BYTES, 0, 0, AR_UNUSABLE);
 	vmcs_write(GUEST_GDTR_BASE, 0);
@@ -433,10 +419,6 @@ void vcpu_destroy(struct vcpu *vcpu)
 }
 
 /* VM-entry interruption-information field (SDM Vol. 3C 25.8.3, Table 25-17). */
-#define INTR_INFO_TYPE_EXTERNAL     (0u << 8)
-#define INTR_INFO_TYPE_HW_EXCEPTION (3u << 8)
-#define INTR_INFO_DELIVER_ERROR     (1u << 11)
-#define INTR_INFO_VALID             (1u << 31)
 
 void vcpu_inject_exception(struct vcpu *vcpu, unsigned vector, bool has_error_code,
 			   uint32_t error_code)
@@ -568,7 +550,7 @@ static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
 	uint32_t data = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P;
 	struct cpuid_regs sig;
 
-	vcpu_setup_control_registers(&vcpu->cpu->caps, CR0_ET | CR0_NW_BIT | CR0_CD_BIT, 0);
+	vcpu_setup_control_registers(&vcpu->cpu->caps, CR0_ET | CR0_NW | CR0_CD, 0);
 	vmcs_write(VM_ENTRY_CONTROLS, vmcs_read(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);
 	vmcs_write(GUEST_IA32_EFER, 0);
 	vmcs_write(GUEST_CR3, 0);
@@ -585,7 +567,7 @@ static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
 	setup_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, 0, 0xFFFF, data);
 	setup_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, 0, 0xFFFF, data);
 	setup_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES,
-		      0, 0xFFFF, AR_TYPE_TSS32_BUSY | AR_P);
+		      0, 0xFFFF, AR_TYPE_TSS_BUSY | AR_P);
 	vmcs_write(GUEST_GDTR_BASE, 0);
 	vmcs_write(GUEST_GDTR_LIMIT, 0xFFFF);
 	vmcs_write(GUEST_IDTR_BASE, 0);
@@ -626,9 +608,6 @@ static void set_interrupt_window_exiting(bool on)
 	set_window_exiting(PROC_INTERRUPT_WINDOW_EXITING, on);
 }
 
-#define INTERRUPTIBILITY_MOVSS (1u << 1)
-#define INTERRUPTIBILITY_NMI   (1u << 3)
-#define INTR_INFO_TYPE_NMI     (2u << 8)
 
 /*
  * Injects a pending NMI unless NMIs are blocked (by a previous NMI until

@@ -2,6 +2,8 @@
 #ifndef CVISOR_VMX_VCPU_H
 #define CVISOR_VMX_VCPU_H
 
+#include "x86.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,8 +31,6 @@ struct vm;
 struct exit_handler;
 
 /* Exception vectors cvisor injects (SDM Vol. 3A 6.15). */
-#define VECTOR_UD 6
-#define VECTOR_GP 13
 
 /* x87/SSE state saved with FXSAVE while another vCPU uses the CPU. */
 struct fxsave_area {
@@ -179,7 +179,6 @@ extern uint64_t vcpu_first_entry_tsc;
 #define VCPU_SLICE_ALONE_TSC 0xFFFFFFFFu
 
 /* Interruptibility state: blocking by STI (bit 0), by MOV SS (bit 1) (SDM Vol. 3C 25.4.2). */
-#define INTERRUPTIBILITY_STI_MOVSS 0x3u
 
 /* Moves the guest to next_rip, past an emulated instruction.  That ends
  * blocking by STI or MOV SS (SDM Vol. 3C 26.3). */

@@ -5,7 +5,7 @@
 #include "platform.h"
 #include "vmx/controls.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vmx_names.h"
 
 /* CPUID leaf 0 vendor string "GenuineIntel" is EBX, EDX, ECX (SDM Vol. 2A CPUID). */

@@ -5,20 +5,14 @@
 #ifndef CVISOR_VMX_CPU_H
 #define CVISOR_VMX_CPU_H
 
+#include "x86.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "vmx/caps.h"
 #include "vmx/vmx_error.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_ET (1ULL << 4)
-#define CR0_NE (1ULL << 5)
-#define CR0_PG (1ULL << 31)
-#define CR4_VMXE (1ULL << 13)
-#define CR4_OSFXSR (1ULL << 9)
-#define CR4_OSXMMEXCPT (1ULL << 10)
-#define CR4_OSXSAVE (1ULL << 18)
 
 /* Per logical processor VMX state. */
 struct vmx_cpu {

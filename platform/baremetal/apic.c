@@ -6,15 +6,12 @@
 #include "apic.h"
 
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 
 #ifndef MSR_IA32_APIC_BASE
-#define MSR_IA32_APIC_BASE 0x1B
 #endif
 /* IA32_APIC_BASE bits (SDM Vol. 3A 11.4.4 "Local APIC Status and Location"). */
-#define APIC_BASE_BSP     (1ULL << 8)
 #define APIC_BASE_EXTD    (1ULL << 10)	/* x2APIC mode */
-#define APIC_BASE_ENABLE  (1ULL << 11)	/* global enable */
 #define APIC_BASE_ADDR    0xFFFFFF000ULL	/* bits 35:12; wider on newer CPUs */
 
 /* xAPIC register offsets (SDM Vol. 3A table 11-1); x2APIC MSR = 0x800 + offset / 16. */

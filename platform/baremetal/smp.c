@@ -30,13 +30,8 @@
 #include "smp_trampoline.h"
 #include "timer.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 
-#define CR0_NE   (1ULL << 5)
-#define CR0_NW   (1ULL << 29)
-#define CR0_CD   (1ULL << 30)
-#define CR4_VMXE (1ULL << 13)
-#define EFER_LMA (1ULL << 10)
 
 /* SDM Vol. 3A 9.4.4.1: the delays of the INIT-SIPI-SIPI sequence. */
 #define INIT_DELAY_US  10000

@@ -22,7 +22,7 @@
 #include "platform.h"
 #include "vm/hosted_os.h"
 #include "vmx/intrin.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vmx_names.h"
 
 #define HOST_STACK_SIZE (16 * 1024)

@@ -10,7 +10,7 @@
 #include "fake_cpu.h"
 #include "fake_platform.h"
 #include "vmx/caps.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 

@@ -14,7 +14,7 @@
 #include "fake_platform.h"
 #include "vmx/caps.h"
 #include "vmx/controls.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_error.h"
 

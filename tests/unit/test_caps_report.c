@@ -19,7 +19,7 @@
 #include "vmx/caps.h"
 #include "vmx/caps_report.h"
 #include "vmx/controls.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vmx_cpu.h"
 
 /* ---- The recorded values ---- */

@@ -26,7 +26,7 @@
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vmx/entry_checks.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -42,18 +42,7 @@ enum {
 };
 
 #define CR0_NE_BIT (1ULL << 5)
-#define CR0_WP_BIT (1ULL << 16)
-#define CR0_PE_BIT 1ULL
-#define CR0_PG_BIT (1ULL << 31)
-#define CR4_PAE_BIT (1ULL << 5)
 #define CR4_VMXE_BIT (1ULL << 13)
-#define CR4_PCIDE_BIT (1ULL << 17)
-#define CR4_CET_BIT (1ULL << 23)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define RFLAGS_IF 0x200ULL
-#define RFLAGS_TF 0x100ULL
-#define RFLAGS_VM 0x20000ULL
 
 /* VM-entry interruption information: valid | type << 8 | vector. */
 #define INJ(type, vector) ((1u << 31) | ((type) << 8) | (vector))
@@ -164,8 +153,8 @@ static const char *const baseline_names[] = {
 static void make_64bit(void)
 {
 	or_bits(E_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
-	or_bits(E_GUEST_CR0, CR0_PG_BIT);
-	or_bits(E_GUEST_CR4, CR4_PAE_BIT);
+	or_bits(E_GUEST_CR0, CR0_PG);
+	or_bits(E_GUEST_CR4, CR4_PAE);
 	set(E_GUEST_CR3, 0x1000);
 	set(E_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
 	set(E_GUEST_CS_AR_BYTES, 0xA09B); /* G, L, P, S, code execute/read accessed */
@@ -180,7 +169,7 @@ static void make_real_mode(void)
 		{ E_GUEST_FS_SELECTOR, E_GUEST_FS_BASE, E_GUEST_FS_LIMIT, E_GUEST_FS_AR_BYTES },
 		{ E_GUEST_GS_SELECTOR, E_GUEST_GS_BASE, E_GUEST_GS_LIMIT, E_GUEST_GS_AR_BYTES },
 	};
-	clear_bits(E_GUEST_CR0, CR0_PE_BIT);
+	clear_bits(E_GUEST_CR0, CR0_PE);
 	set(E_GUEST_CS_SELECTOR, 0xF000);
 	set(E_GUEST_CS_BASE, 0xF0000);
 	set(E_GUEST_CS_LIMIT, 0xFFFF);
@@ -218,7 +207,7 @@ static void make_v86(void)
 static void make_restricted(void)
 {
 	clear_bits(E_SECONDARY_VM_EXEC_CONTROL, PROC2_UNRESTRICTED_GUEST);
-	or_bits(E_GUEST_CR0, CR0_PG_BIT);
+	or_bits(E_GUEST_CR0, CR0_PG);
 	set(E_GUEST_CR3, 0x1000);
 }
 
@@ -240,14 +229,14 @@ static void apply_baseline(enum baseline b)
 		make_restricted();
 		break;
 	case BPAE:
-		or_bits(E_GUEST_CR0, CR0_PG_BIT);
-		or_bits(E_GUEST_CR4, CR4_PAE_BIT);
+		or_bits(E_GUEST_CR0, CR0_PG);
+		or_bits(E_GUEST_CR4, CR4_PAE);
 		set(E_GUEST_CR3, PDPT_PA);
 		break;
 	case BPAE_NOEPT:
 		make_restricted();
 		clear_bits(E_SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_EPT);
-		or_bits(E_GUEST_CR4, CR4_PAE_BIT);
+		or_bits(E_GUEST_CR4, CR4_PAE);
 		set(E_GUEST_CR3, PDPT_PA);
 		break;
 	}
@@ -464,8 +453,8 @@ static const struct check_case cases[] = {
 	/* ---- 27.2.2 host control registers and MSRs ---- */
 	{ "host CR0.NE cleared", B32, NULL, { C(HOST_CR0, CR0_NE_BIT) }, FAILS(HOST_CR0_FIXED, NULL) },
 	{ "host CR4.VMXE cleared", B32, NULL, { C(HOST_CR4, CR4_VMXE_BIT) }, FAILS(HOST_CR4_FIXED, NULL) },
-	{ "host CR4.CET with CR0.WP", B32, NULL, { O(HOST_CR4, CR4_CET_BIT), O(HOST_CR0, CR0_WP_BIT) }, 0, { { 0, 0 } } },
-	{ "host CR4.CET without CR0.WP", B32, NULL, { O(HOST_CR4, CR4_CET_BIT) }, FAILS(HOST_CR4_CET_NEEDS_WP, NULL) },
+	{ "host CR4.CET with CR0.WP", B32, NULL, { O(HOST_CR4, CR4_CET), O(HOST_CR0, CR0_WP) }, 0, { { 0, 0 } } },
+	{ "host CR4.CET without CR0.WP", B32, NULL, { O(HOST_CR4, CR4_CET) }, FAILS(HOST_CR4_CET_NEEDS_WP, NULL) },
 	{ "host CR3 beyond MAXPHYADDR", B32, NULL, { S(HOST_CR3, 1ULL << 50) }, FAILS(HOST_CR3_WIDTH, NULL) },
 	{ "host SYSENTER_ESP not canonical", B32, NULL, { S(HOST_IA32_SYSENTER_ESP, NONCANONICAL) }, FAILS(HOST_SYSENTER_CANONICAL, "SYSENTER_ESP") },
 	{ "host SYSENTER_EIP not canonical", B32, NULL, { S(HOST_IA32_SYSENTER_EIP, NONCANONICAL) }, FAILS(HOST_SYSENTER_CANONICAL, "SYSENTER_EIP") },
@@ -500,24 +489,24 @@ static const struct check_case cases[] = {
 	{ "64-bit host with host address-space size 0", B32, NULL, { LEGACY_HOST }, FAILS(HOST_IA32E_NEEDS_HOST_SIZE, NULL) },
 	{ "32-bit host with host address-space size 1", B32, tw_legacy_host, { { END, 0, 0 } }, FAILS(HOST_LEGACY_NO_64BIT, NULL) },
 	{ "32-bit host entering a 64-bit guest", B64, tw_legacy_host, { LEGACY_HOST }, FAILS2(HOST_LEGACY_NO_64BIT, NULL, HOST_SIZE0_NO_IA32E_GUEST, NULL) },
-	{ "32-bit host with CR4.PCIDE", B32, tw_legacy_host, { LEGACY_HOST, O(HOST_CR4, CR4_PCIDE_BIT) }, FAILS(HOST_SIZE0_NO_PCIDE, NULL) },
+	{ "32-bit host with CR4.PCIDE", B32, tw_legacy_host, { LEGACY_HOST, O(HOST_CR4, CR4_PCIDE) }, FAILS(HOST_SIZE0_NO_PCIDE, NULL) },
 	{ "32-bit host with RIP above 4 GiB", B32, tw_legacy_host, { LEGACY_HOST, S(HOST_RIP, 1ULL << 32) }, FAILS(HOST_SIZE0_RIP_32BIT, NULL) },
-	{ "64-bit host without CR4.PAE", B32, NULL, { C(HOST_CR4, CR4_PAE_BIT) }, FAILS(HOST_SIZE1_PAE, NULL) },
+	{ "64-bit host without CR4.PAE", B32, NULL, { C(HOST_CR4, CR4_PAE) }, FAILS(HOST_SIZE1_PAE, NULL) },
 	{ "64-bit host with a non-canonical RIP", B32, NULL, { S(HOST_RIP, NONCANONICAL) }, FAILS(HOST_SIZE1_RIP_CANONICAL, NULL) },
 
 	/* ---- 27.3.1.1 guest control registers, debug registers, MSRs ---- */
 	{ "guest CR0.NE cleared", B32, NULL, { C(GUEST_CR0, CR0_NE_BIT) }, FAILS(GUEST_CR0_FIXED, NULL) },
-	{ "guest CR0.PG cleared without unrestricted guest", BRESTRICTED, NULL, { C(GUEST_CR0, CR0_PG_BIT) }, FAILS(GUEST_CR0_FIXED, NULL) },
-	{ "guest CR0.PG without CR0.PE", B32, NULL, { O(GUEST_CR0, CR0_PG_BIT), C(GUEST_CR0, CR0_PE_BIT) }, FAILS(GUEST_CR0_PG_NEEDS_PE, NULL) },
+	{ "guest CR0.PG cleared without unrestricted guest", BRESTRICTED, NULL, { C(GUEST_CR0, CR0_PG) }, FAILS(GUEST_CR0_FIXED, NULL) },
+	{ "guest CR0.PG without CR0.PE", B32, NULL, { O(GUEST_CR0, CR0_PG), C(GUEST_CR0, CR0_PE) }, FAILS(GUEST_CR0_PG_NEEDS_PE, NULL) },
 	{ "guest CR4.VMXE cleared", B32, NULL, { C(GUEST_CR4, CR4_VMXE_BIT) }, FAILS(GUEST_CR4_FIXED, NULL) },
-	{ "guest CR4.CET with CR0.WP", B32, NULL, { O(GUEST_CR4, CR4_CET_BIT), O(GUEST_CR0, CR0_WP_BIT) }, 0, { { 0, 0 } } },
-	{ "guest CR4.CET without CR0.WP", B32, NULL, { O(GUEST_CR4, CR4_CET_BIT) }, FAILS(GUEST_CR4_CET_NEEDS_WP, NULL) },
+	{ "guest CR4.CET with CR0.WP", B32, NULL, { O(GUEST_CR4, CR4_CET), O(GUEST_CR0, CR0_WP) }, 0, { { 0, 0 } } },
+	{ "guest CR4.CET without CR0.WP", B32, NULL, { O(GUEST_CR4, CR4_CET) }, FAILS(GUEST_CR4_CET_NEEDS_WP, NULL) },
 	{ "load debug controls with valid DEBUGCTL and DR7", B32, NULL, { O(VM_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CONTROLS), S(GUEST_IA32_DEBUGCTL, 3) }, 0, { { 0, 0 } } },
 	{ "guest DEBUGCTL reserved bit 3", B32, NULL, { O(VM_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CONTROLS), S(GUEST_IA32_DEBUGCTL, 1u << 3) }, FAILS(GUEST_DEBUGCTL_RESERVED, NULL) },
-	{ "64-bit guest without CR0.PG", B64, NULL, { C(GUEST_CR0, CR0_PG_BIT) }, FAILS(GUEST_IA32E_NEEDS_PG, NULL) },
-	{ "64-bit guest without CR4.PAE", B64, NULL, { C(GUEST_CR4, CR4_PAE_BIT) }, FAILS(GUEST_IA32E_NEEDS_PAE, NULL) },
-	{ "64-bit guest with CR4.PCIDE", B64, NULL, { O(GUEST_CR4, CR4_PCIDE_BIT) }, 0, { { 0, 0 } } },
-	{ "32-bit guest with CR4.PCIDE", B32, NULL, { O(GUEST_CR4, CR4_PCIDE_BIT) }, FAILS(GUEST_PCIDE_NEEDS_IA32E, NULL) },
+	{ "64-bit guest without CR0.PG", B64, NULL, { C(GUEST_CR0, CR0_PG) }, FAILS(GUEST_IA32E_NEEDS_PG, NULL) },
+	{ "64-bit guest without CR4.PAE", B64, NULL, { C(GUEST_CR4, CR4_PAE) }, FAILS(GUEST_IA32E_NEEDS_PAE, NULL) },
+	{ "64-bit guest with CR4.PCIDE", B64, NULL, { O(GUEST_CR4, CR4_PCIDE) }, 0, { { 0, 0 } } },
+	{ "32-bit guest with CR4.PCIDE", B32, NULL, { O(GUEST_CR4, CR4_PCIDE) }, FAILS(GUEST_PCIDE_NEEDS_IA32E, NULL) },
 	{ "guest CR3 beyond MAXPHYADDR", B32, NULL, { S(GUEST_CR3, 1ULL << PHYS_BITS) }, FAILS(GUEST_CR3_WIDTH, NULL) },
 	{ "guest DR7 bit 32", B32, NULL, { O(VM_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CONTROLS), S(GUEST_DR7, 1ULL << 32) }, FAILS(GUEST_DR7_HIGH, NULL) },
 	{ "guest SYSENTER_ESP not canonical", B32, NULL, { S(GUEST_SYSENTER_ESP, NONCANONICAL) }, FAILS(GUEST_SYSENTER_CANONICAL, "SYSENTER_ESP") },
@@ -527,7 +516,7 @@ static const struct check_case cases[] = {
 	{ "guest PAT with memory type 8", B32, NULL, { S(GUEST_IA32_PAT, 0x0007040600070408ULL) }, FAILS(GUEST_PAT_VALID, NULL) },
 	{ "guest EFER bit 9 set", B32, NULL, { S(GUEST_IA32_EFER, 1u << 9) }, FAILS(GUEST_EFER_RESERVED, NULL) },
 	{ "guest EFER.LMA without IA-32e mode guest", B32, NULL, { S(GUEST_IA32_EFER, EFER_LMA) }, FAILS(GUEST_EFER_LMA, NULL) },
-	{ "guest EFER.LME with paging, no IA-32e mode guest", B32, NULL, { O(GUEST_CR0, CR0_PG_BIT), S(GUEST_IA32_EFER, EFER_LME) }, FAILS(GUEST_EFER_LME, NULL) },
+	{ "guest EFER.LME with paging, no IA-32e mode guest", B32, NULL, { O(GUEST_CR0, CR0_PG), S(GUEST_IA32_EFER, EFER_LME) }, FAILS(GUEST_EFER_LME, NULL) },
 	{ "guest BNDCFGS enabled with a base", B32, tw_wide, { O(VM_ENTRY_CONTROLS, ENTRY_LOAD_BNDCFGS), S(GUEST_IA32_BNDCFGS, 0x1003) }, 0, { { 0, 0 } } },
 	{ "guest BNDCFGS reserved bit 2", B32, tw_wide, { O(VM_ENTRY_CONTROLS, ENTRY_LOAD_BNDCFGS), S(GUEST_IA32_BNDCFGS, 0x4) }, FAILS(GUEST_BNDCFGS_RESERVED, NULL) },
 	{ "guest BNDCFGS base not canonical", B32, tw_wide, { O(VM_ENTRY_CONTROLS, ENTRY_LOAD_BNDCFGS), S(GUEST_IA32_BNDCFGS, NONCANONICAL) }, FAILS(GUEST_BNDCFGS_CANONICAL, NULL) },
@@ -597,7 +586,7 @@ static const struct check_case cases[] = {
 	{ "64-bit guest RIP not canonical", B64, NULL, { S(GUEST_RIP, NONCANONICAL) }, FAILS(GUEST_RIP_CANONICAL, NULL) },
 	{ "guest RFLAGS bit 3 set", B32, NULL, { S(GUEST_RFLAGS, 0xA) }, FAILS(GUEST_RFLAGS_RESERVED, NULL) },
 	{ "guest RFLAGS bit 1 clear", B32, NULL, { S(GUEST_RFLAGS, 0) }, FAILS(GUEST_RFLAGS_BIT1, NULL) },
-	{ "guest RFLAGS.VM with CR0.PE=0", BV86, NULL, { C(GUEST_CR0, CR0_PE_BIT) }, FAILS(GUEST_RFLAGS_VM, NULL) },
+	{ "guest RFLAGS.VM with CR0.PE=0", BV86, NULL, { C(GUEST_CR0, CR0_PE) }, FAILS(GUEST_RFLAGS_VM, NULL) },
 	{ "inject an external interrupt with IF=1", B32, NULL, { S(VM_ENTRY_INTR_INFO, INJ(T_EXTINT, 0x20)), S(GUEST_RFLAGS, RFLAGS_IF | 2) }, 0, { { 0, 0 } } },
 	{ "inject an external interrupt with IF=0", B32, NULL, { S(VM_ENTRY_INTR_INFO, INJ(T_EXTINT, 0x20)), S(GUEST_RFLAGS, 2) }, FAILS(GUEST_RFLAGS_IF_FOR_EXTINT, NULL) },
 
@@ -775,7 +764,7 @@ static void test_every_failure_is_reported_not_just_the_first(void **state)
 	assert_console_contains("[HOST_TR_SELECTOR=0x0]");
 	/* The requirement as written in the checker, not macro-expanded. */
 	assert_console_contains("requires V(VIRTUAL_PROCESSOR_ID) != 0\n");
-	assert_console_contains("requires rflags & RFLAGS_RESERVED1\n");
+	assert_console_contains("requires rflags & RFLAGS_RESERVED_1\n");
 	assert_console_contains("guest TR.AR: type must be 11");
 }
 

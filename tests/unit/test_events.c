@@ -3,6 +3,7 @@
  * against RFLAGS.IF and the interrupt window, NMIs against NMI blocking and
  * the NMI window, and IPI routing between the vCPUs of one VM.
  */
+#include "x86.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +26,6 @@ static struct vm vm;
 static struct vcpu bsp, ap;
 
 #define INTR_VALID (1u << 31)
-#define RFLAGS_IF (1u << 9)
 
 static int setup(void **state)
 {

@@ -3,6 +3,7 @@
  * CPU, and VM exits fed to exit_dispatch (core/exit/) or through the fake
  * vmx_enter_guest to vcpu_run_slice and the round-robin scheduler.
  */
+#include "x86.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,8 +54,6 @@
 #define IO_WORD 1
 #define IO_DWORD 3
 
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
 #define AR_CODE32 0xC09Bu
 #define AR_CODE64 0xA09Bu
 #define AR_DATA 0xC093u

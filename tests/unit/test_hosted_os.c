@@ -36,7 +36,7 @@
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/controls.h"
-#include "vmx/msr.h"
+#include "x86.h"
 #include "vmx/segment.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
@@ -99,11 +99,10 @@ static void system_descriptor(uint64_t *slot, uint64_t base, uint32_t limit, uin
 #define OS_SYSENTER_EIP 0xFFFFFFFF81A01000ULL
 #define OS_DR7 0x400ULL
 #define OS_CR0 0x80050033ULL /* PG AM WP NE ET MP PE */
-#define CR4_PAE_BIT (1ULL << 5)
 #define CR4_PGE_BIT (1ULL << 7)
 #define CR4_OSXMMEXCPT_BIT (1ULL << 10)
 #define CR4_FSGSBASE_BIT (1ULL << 16)
-#define OS_CR4 (CR4_PAE_BIT | CR4_PGE_BIT | CR4_OSFXSR | CR4_OSXMMEXCPT_BIT | \
+#define OS_CR4 (CR4_PAE | CR4_PGE_BIT | CR4_OSFXSR | CR4_OSXMMEXCPT_BIT | \
 		CR4_FSGSBASE_BIT | CR4_OSXSAVE)
 
 static void build_os_gdt(uint64_t *gdt)
@@ -207,17 +206,17 @@ static void segment_from_gdt_null_and_ldt_selectors_are_unusable(void **state)
 		struct vmcs_segment s = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, rpl);
 		assert_int_equal(s.selector, rpl);
 		/* Unusable, DPL = RPL (what SS.DPL = CPL needs), nothing else. */
-		assert_int_equal(s.access_rights, SEGMENT_AR_UNUSABLE | (rpl << 5));
+		assert_int_equal(s.access_rights, AR_UNUSABLE | (rpl << 5));
 		assert_int_equal(s.base, 0);
 		assert_int_equal(s.limit, 0);
 	}
 	/* TI = 1 names the LDT, which cvisor does not read. */
 	struct vmcs_segment l = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_DS | 4);
-	assert_true(l.access_rights & SEGMENT_AR_UNUSABLE);
+	assert_true(l.access_rights & AR_UNUSABLE);
 	assert_int_equal(l.selector, OS_DS | 4);
 	assert_int_equal(l.base, 0);
 	l = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_CS | 4 | 3);
-	assert_true(l.access_rights & SEGMENT_AR_UNUSABLE);
+	assert_true(l.access_rights & AR_UNUSABLE);
 }
 
 static void segment_from_gdt_checks_the_gdt_limit(void **state)
@@ -228,17 +227,17 @@ static void segment_from_gdt_checks_the_gdt_limit(void **state)
 	/* The whole 8 bytes must be inside the limit. */
 	assert_int_equal(segment_from_gdt(seg_gdt, OS_DS + 7, OS_DS).access_rights, 0xC093);
 	assert_true(segment_from_gdt(seg_gdt, OS_DS + 6, OS_DS).access_rights &
-		    SEGMENT_AR_UNUSABLE);
+		    AR_UNUSABLE);
 	assert_true(segment_from_gdt(seg_gdt, OS_DS - 1, OS_DS).access_rights &
-		    SEGMENT_AR_UNUSABLE);
-	assert_true(segment_from_gdt(seg_gdt, 0x17, 0x78).access_rights & SEGMENT_AR_UNUSABLE);
+		    AR_UNUSABLE);
+	assert_true(segment_from_gdt(seg_gdt, 0x17, 0x78).access_rights & AR_UNUSABLE);
 	/* A system descriptor needs all 16 bytes. */
 	assert_int_equal(segment_from_gdt(seg_gdt, OS_TR + 15, OS_TR).access_rights, 0x8B);
 	assert_int_equal(segment_from_gdt(seg_gdt, OS_TR + 15, OS_TR).base, OS_TSS_BASE);
 	struct vmcs_segment half = segment_from_gdt(seg_gdt, OS_TR + 14, OS_TR);
-	assert_true(half.access_rights & SEGMENT_AR_UNUSABLE);
+	assert_true(half.access_rights & AR_UNUSABLE);
 	half = segment_from_gdt(seg_gdt, OS_TR + 7, OS_TR);
-	assert_true(half.access_rights & SEGMENT_AR_UNUSABLE);
+	assert_true(half.access_rights & AR_UNUSABLE);
 	assert_int_equal(half.base, 0);
 	/* A code segment right at the end needs only its 8 bytes. */
 	assert_int_equal(segment_from_gdt(seg_gdt, OS_FRESH + 7, OS_FRESH).access_rights, 0xA09A);
@@ -312,14 +311,14 @@ static void capture_copies_the_running_cpu(void **state)
 	assert_int_equal(s.ds.selector, OS_DS);
 	assert_int_equal(s.ds.access_rights, 0xC093);
 	assert_int_equal(s.es.selector, 3);
-	assert_int_equal(s.es.access_rights, SEGMENT_AR_UNUSABLE | (3u << 5));
+	assert_int_equal(s.es.access_rights, AR_UNUSABLE | (3u << 5));
 	/* FS and GS: selector and rights from the GDT, base from the MSRs
 	 * (SDM Vol. 3A 3.4.4), even where the descriptor has a base. */
 	assert_int_equal(s.fs.selector, OS_BASED);
 	assert_int_equal(s.fs.access_rights, 0x4093);
 	assert_int_equal(s.fs.base, OS_FS_BASE);
 	assert_int_equal(s.gs.selector, 0);
-	assert_true(s.gs.access_rights & SEGMENT_AR_UNUSABLE);
+	assert_true(s.gs.access_rights & AR_UNUSABLE);
 	assert_int_equal(s.gs.base, OS_GS_BASE);
 	assert_int_equal(s.tr.selector, OS_TR);
 	assert_int_equal(s.tr.base, OS_TSS_BASE);
@@ -412,10 +411,10 @@ static void guest_state_copies_registers_and_segments(void **state)
 	assert_int_equal(vmcs(GUEST_SS_SELECTOR.encoding), OS_DS);
 	assert_int_equal(vmcs(GUEST_SS_AR_BYTES.encoding), 0xC093);
 	assert_int_equal(vmcs(GUEST_DS_SELECTOR.encoding), 0);
-	assert_int_equal(vmcs(GUEST_DS_AR_BYTES.encoding), SEGMENT_AR_UNUSABLE);
-	assert_int_equal(vmcs(GUEST_ES_AR_BYTES.encoding), SEGMENT_AR_UNUSABLE);
+	assert_int_equal(vmcs(GUEST_DS_AR_BYTES.encoding), AR_UNUSABLE);
+	assert_int_equal(vmcs(GUEST_ES_AR_BYTES.encoding), AR_UNUSABLE);
 	assert_int_equal(vmcs(GUEST_FS_BASE.encoding), OS_FS_BASE);
-	assert_int_equal(vmcs(GUEST_FS_AR_BYTES.encoding), SEGMENT_AR_UNUSABLE);
+	assert_int_equal(vmcs(GUEST_FS_AR_BYTES.encoding), AR_UNUSABLE);
 	assert_int_equal(vmcs(GUEST_GS_BASE.encoding), OS_GS_BASE);
 	assert_int_equal(vmcs(GUEST_TR_SELECTOR.encoding), OS_TR);
 	assert_int_equal(vmcs(GUEST_TR_BASE.encoding), OS_TSS_BASE);
@@ -450,13 +449,13 @@ static void guest_state_sets_accessed_on_usable_code_and_data_only(void **state)
 	s.ds.access_rights = 0xC092;
 	s.ds.selector = OS_DS;
 	s.tr.access_rights = 0x8B & ~2u; /* type 9 */
-	s.es.access_rights = SEGMENT_AR_UNUSABLE | (3u << 5) | 0x12; /* S set, but unusable */
+	s.es.access_rights = AR_UNUSABLE | (3u << 5) | 0x12; /* S set, but unusable */
 	hosted_os_write_guest_state(&caps, &s);
 
 	assert_int_equal(vmcs(GUEST_CS_AR_BYTES.encoding), 0xA09B);
 	assert_int_equal(vmcs(GUEST_DS_AR_BYTES.encoding), 0xC093);
 	assert_int_equal(vmcs(GUEST_TR_AR_BYTES.encoding), 0x89);
-	assert_int_equal(vmcs(GUEST_ES_AR_BYTES.encoding), SEGMENT_AR_UNUSABLE | (3u << 5) | 0x12);
+	assert_int_equal(vmcs(GUEST_ES_AR_BYTES.encoding), AR_UNUSABLE | (3u << 5) | 0x12);
 	assert_int_equal(vmcs(GUEST_LDTR_AR_BYTES.encoding), 0x82);
 	/* The captured state itself is not changed. */
 	assert_int_equal(s.cs.access_rights, 0xA09A);
@@ -978,7 +977,6 @@ static void devirtualize_clears_the_busy_bit_through_the_writable_alias(void **s
 #define NEW_SYSENTER_EIP 0xFFFFFFFF81B02000ULL
 #define NEW_FS_BASE 0x00007F0000001000ULL
 #define NEW_RSP (FAKE_OS_RSP - 0x100)
-#define RFLAGS_IF (1ULL << 9)
 
 static void os_changes_its_own_state(struct guest_gprs *g)
 {
@@ -1256,7 +1254,7 @@ static void os_without_xsave_keeps_its_cr4(void **state)
 	(void)state;
 	/* An OS that never enabled FXSR/XSAVE: VMX enabling sets those bits
 	 * for cvisor, but the OS must get its own CR4 back and as a guest. */
-	fake_cpu.cr4 = CR4_PAE_BIT | CR4_PGE_BIT;
+	fake_cpu.cr4 = CR4_PAE | CR4_PGE_BIT;
 	const struct fake_exit exits[] = {
 		{ .reason = R_CPUID, .instruction_len = 2, .guest = os_first_exit_looks_at_the_vmcs },
 		devirtualize,
@@ -1264,9 +1262,9 @@ static void os_without_xsave_keeps_its_cr4(void **state)
 	memset(&launch, 0, sizeof(launch));
 
 	assert_int_equal(virtualize(exits, 2), VMX_OK);
-	assert_int_equal(launch.cr4_shadow, CR4_PAE_BIT | CR4_PGE_BIT);
-	assert_int_equal(launch.guest_cr4, CR4_PAE_BIT | CR4_PGE_BIT | CR4_VMXE);
-	assert_int_equal(fake_cpu.cr4, CR4_PAE_BIT | CR4_PGE_BIT);
+	assert_int_equal(launch.cr4_shadow, CR4_PAE | CR4_PGE_BIT);
+	assert_int_equal(launch.guest_cr4, CR4_PAE | CR4_PGE_BIT | CR4_VMXE);
+	assert_int_equal(fake_cpu.cr4, CR4_PAE | CR4_PGE_BIT);
 	assert_false(fake_cpu.vmx_on);
 	assert_int_equal(fake_hosted_os.resumes, 1);
 }

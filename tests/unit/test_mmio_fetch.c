@@ -7,6 +7,7 @@
  * the end of RAM; and REP STOS whose per-page translations cross from a
  * device page into RAM or into a page that is not present.
  */
+#include "x86.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,8 +35,6 @@
 #define PAGE_DIR 0x10000u
 #define CODE_TABLE 0x11000u /* linear 0x400000-0x7FFFFF */
 #define DATA_TABLE 0x12000u /* linear 0x800000-0xBFFFFF */
-#define PTE_P 0x1u
-#define PTE_RW 0x2u
 
 /* Linear code pages and where they are: A and B are adjacent in linear
  * memory but not in physical memory, the page after B is not present. */

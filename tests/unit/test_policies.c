@@ -59,7 +59,7 @@ static void cr0_long_mode_paging_needs_pae(void **state)
 {
 	(void)state;
 	struct cr_context ctx = protected_mode();
-	ctx.efer = EFER_LME_BIT;
+	ctx.efer = EFER_LME;
 	assert_non_null(cr0_write_fault(&ctx, CR0_PE | CR0_PG));
 	ctx.cr4 = CR4_PAE;
 	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_PG));
@@ -71,7 +71,7 @@ static void cr0_paging_stays_on_in_64bit_mode(void **state)
 	struct cr_context ctx = protected_mode();
 	ctx.cr0 |= CR0_PG;
 	ctx.cr4 = CR4_PAE;
-	ctx.efer = EFER_LME_BIT | EFER_LMA_BIT;
+	ctx.efer = EFER_LME | EFER_LMA;
 	ctx.in_64bit_mode = true;
 	assert_non_null(cr0_write_fault(&ctx, CR0_PE));
 	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_PG | CR0_NE));
@@ -91,7 +91,7 @@ static void cr4_pae_stays_on_in_ia32e_mode(void **state)
 {
 	(void)state;
 	struct cr_context ctx = protected_mode();
-	ctx.efer = EFER_LME_BIT | EFER_LMA_BIT;
+	ctx.efer = EFER_LME | EFER_LMA;
 	ctx.cr4 = CR4_PAE;
 	assert_non_null(cr4_write_fault(&ctx, 0));
 	assert_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE));

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "vmx/caps_report.h"
-#include "vmx/msr.h"
+#include "x86.h"
 
 enum exit_code {
 	EXIT_OK = 0,
