@@ -2,13 +2,13 @@
 
 #include <stddef.h>
 
-#include "dev/lapic.h"
+#include "irq/lapic.h"
 #include "dev/vm_console.h"
-#include "vm/apic_timer.h"
-#include "vm/ipi.h"
+#include "irq/lapic_timer.h"
+#include "irq/ipi.h"
 #include "vmx/intrin.h"
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 
 static uint64_t debug_console_read(struct vcpu *vcpu, uint64_t offset, unsigned size)
 {
@@ -37,7 +37,7 @@ static uint64_t apic_read(struct vcpu *vcpu, uint64_t offset, unsigned size)
 	if (size != 4 || (offset & 0xF))
 		return 0;
 	if (offset == APIC_TIMER_CURRENT)
-		return apic_timer_current_count(vcpu, rdtsc());
+		return lapic_timer_current_count(&vcpu->lapic, rdtsc());
 	return lapic_read(&vcpu->lapic, (uint32_t)offset);
 }
 
@@ -47,7 +47,7 @@ static void apic_write(struct vcpu *vcpu, uint64_t offset, unsigned size, uint64
 		return;
 	if (lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value))
 		vm_send_ipi(vcpu, vcpu->lapic.icr_low, vcpu->lapic.icr_high);
-	apic_timer_register_written(vcpu, (uint32_t)offset, rdtsc());
+	lapic_timer_register_written(&vcpu->lapic, (uint32_t)offset, rdtsc());
 }
 
 /* A globally disabled APIC (IA32_APIC_BASE[11] = 0) is gone from the bus. */

@@ -5,6 +5,7 @@
  * architectural #GP rules and keeps the guest's view in the read shadow.
  */
 #include "exit/cr.h"
+#include "vcpu/events.h"
 
 #include "exit/exit.h"
 #include "vm/vm.h"

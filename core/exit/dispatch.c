@@ -124,32 +124,6 @@ static void report_entry_failure(struct vcpu *vcpu, struct vm_exit *exit)
 		     vmx_exit_reason_name(exit->reason));
 }
 
-/*
- * An exit that happened while an event was being delivered through the
- * guest IDT (an EPT violation on the IDT or stack, say) leaves that event
- * in IDT_VECTORING_INFO; unless the VM ended or the handler queued its own
- * event, deliver it again on the next entry (SDM Vol. 3C 28.2.4, 27.6).
- */
-#define VECTORING_VALID        (1u << 31)
-#define VECTORING_ERROR_VALID  (1u << 11)
-#define VECTORING_TYPE(info)   (((info) >> 8) & 7)
-
-void exit_requeue_interrupted_event(struct vcpu *vcpu)
-{
-	if (vcpu->vm->ended || vcpu->event_injected)
-		return;
-	uint32_t info = vmcs_read(IDT_VECTORING_INFO);
-	if (!(info & VECTORING_VALID))
-		return;
-	if (info & VECTORING_ERROR_VALID)
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read(IDT_VECTORING_ERROR_CODE));
-	/* Software interrupts and exceptions need their instruction length (types 4-6). */
-	unsigned type = VECTORING_TYPE(info);
-	if (type >= 4 && type <= 6)
-		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
-	vmcs_write(VM_ENTRY_INTR_INFO, info & ~(1u << 12)); /* bit 12 is undefined here */
-}
-
 #ifdef CVISOR_RELEASE
 enum exit_trace exit_trace = EXIT_TRACE_OFF;
 #else

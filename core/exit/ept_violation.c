@@ -15,6 +15,7 @@
 #include "mm/guest_paging.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
+#include "vcpu/events.h"
 
 /* Exit qualification for EPT violations (SDM Vol. 3C 28.2.1, Table 28-7). */
 #define EPT_QUAL_READ  (1u << 0)
@@ -127,7 +128,7 @@ static bool linear_access(struct vcpu *vcpu, uint64_t linear, unsigned size, boo
 		tlb->linear_page = linear & ~0xFFFULL;
 		tlb->gpa_page = gpa & ~0xFFFULL;
 	} else {
-		guest_inject_page_fault(vcpu, linear, error);
+		vcpu_inject_page_fault(vcpu, linear, error);
 		*faulted = true;
 		return false;
 	}

@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmx/vcpu.h"
+#include "vcpu/events.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 /* What a handler sees of the exit. */
@@ -47,8 +48,6 @@ const struct exit_handler *exit_handler_table(bool hosted_os);
 /* exit_dispatch's other half: failed entries, reasons without a handler,
  * and every exit while tracing is on (dispatch.c). */
 void exit_dispatch_slow(struct vcpu *vcpu, uint32_t exit_reason);
-/* Puts back an event whose delivery the exit interrupted (dispatch.c). */
-void exit_requeue_interrupted_event(struct vcpu *vcpu);
 
 /* Counts one exit of a basic reason (the statistics, exit_print_statistics). */
 static inline void exit_count(struct vcpu *vcpu, uint32_t basic_reason)
@@ -71,7 +70,7 @@ static inline void exit_run_handler(struct vcpu *vcpu, const struct exit_handler
 	}
 	vcpu->event_injected = false;
 	h->handle(vcpu, exit);
-	exit_requeue_interrupted_event(vcpu);
+	vcpu_requeue_interrupted_event(vcpu);
 }
 
 /*

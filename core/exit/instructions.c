@@ -4,6 +4,7 @@
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "vmx/vmcs.h"
+#include "vcpu/events.h"
 
 /* INVD would throw away the host's cached writes too: do WBINVD instead
  * (both exit unconditionally / with WBINVD exiting, SDM Vol. 3C 26.1.2). */

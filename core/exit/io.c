@@ -4,6 +4,7 @@
  */
 #include "x86.h"
 #include "dev/ports.h"
+#include "vcpu/events.h"
 #include "exit/exit.h"
 #include "exit/operand.h"
 #include "mm/guest_paging.h"
@@ -49,20 +50,24 @@ static __attribute__((noinline)) void string_io(struct vcpu *vcpu, const struct 
 		uint64_t index = regs[index_reg] & addr_mask;
 		uint64_t linear = base + index;
 		uint32_t value = 0;
+		struct guest_page_fault fault;
 		int r;
 
 		if (!long_mode)
 			linear = (uint32_t)linear;
 		if (in) {
 			value = io_port_read(vcpu->vm, port, size);
-			r = guest_write_linear(vcpu, linear, &value, size);
+			r = guest_write_linear(vcpu, linear, &value, size, &fault);
 		} else {
-			r = guest_read_linear(vcpu, linear, &value, size, GUEST_READ);
+			r = guest_read_linear(vcpu, linear, &value, size, GUEST_READ, &fault);
 			if (r == 0)
 				io_port_write(vcpu->vm, port, size, value);
 		}
-		if (r == -1)
-			return; /* #PF injected; RIP stays, registers show progress */
+		if (r == -1) {
+			/* RIP stays, the registers show the progress so far. */
+			vcpu_inject_page_fault(vcpu, fault.linear, fault.error);
+			return;
+		}
 		if (r == -2) {
 			exit_fail_vm(vcpu, exit, "string I/O buffer at linear 0x%llx is not guest RAM",
 				     (unsigned long long)linear);

@@ -6,6 +6,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/intrin.h"
 #include "platform.h"
+#include "vcpu/events.h"
 
 /* Can some vCPU of this VM still run, or be woken by a pending event? */
 static bool vm_can_progress(const struct vm *vm)

@@ -4,81 +4,17 @@
  * 0-0x1FFF and 0xC0000000-0xC0001FFF).
  */
 #include "exit/msr.h"
+#include "vcpu/events.h"
 
 #include "exit/exit.h"
 #include "lib/mem.h"
-#include "vm/apic_timer.h"
+#include "irq/lapic_timer.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "x86.h"
 #include "vmx/vmcs.h"
 
 
-#define APIC_DEFAULT_BASE 0xFEE00000ULL
-#define MISC_ENABLE_FAST_STRINGS (1ULL << 0)
-#define MISC_ENABLE_BTS_UNAVAILABLE (1ULL << 11)
-#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
-#define MISC_ENABLE_LIMIT_CPUID (1ULL << 22)
-#define DEBUGCTL_BTF (1ULL << 1)
-
-void msr_state_init(struct msr_state *msrs, bool bootstrap_processor)
-{
-	memset(msrs, 0, sizeof(*msrs));
-	msrs->apic_base = APIC_DEFAULT_BASE | APIC_BASE_ENABLE |
-			  (bootstrap_processor ? APIC_BASE_BSP : 0);
-	msrs->misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE |
-			    MISC_ENABLE_PEBS_UNAVAILABLE;
-}
-
-/* MSRs the guest may read and write directly: either the VMCS switches
- * them (FS/GS base, SYSENTER_*) or cvisor swaps them in vcpu_load/put. */
-static const uint32_t passthrough_msrs[] = {
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
-	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
-};
-
-/* SDM Vol. 3C 25.6.9: read-low at byte 0, read-high at 1024, write-low at
- * 2048, write-high at 3072; one bit per MSR. */
-static int bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *bit)
-{
-	unsigned base = write ? 2048 : 0;
-	if (msr <= 0x1FFF) {
-		*byte = base + msr / 8;
-	} else if (msr >= 0xC0000000 && msr <= 0xC0001FFF) {
-		*byte = base + 1024 + (msr - 0xC0000000) / 8;
-	} else {
-		return -1;
-	}
-	*bit = msr % 8;
-	return 0;
-}
-
-static void bitmap_clear(uint8_t *bitmap, uint32_t msr, bool write)
-{
-	unsigned byte, bit;
-	if (bitmap_bit(msr, write, &byte, &bit) == 0)
-		bitmap[byte] &= (uint8_t)~(1u << bit);
-}
-
-void msr_bitmap_init(uint8_t *bitmap)
-{
-	memset(bitmap, 0xFF, 4096);
-	for (unsigned i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++) {
-		bitmap_clear(bitmap, passthrough_msrs[i], false);
-		bitmap_clear(bitmap, passthrough_msrs[i], true);
-	}
-	/* RDMSR of the TSC returns TSC + TSC_OFFSET without an exit (SDM Vol. 3C 26.3); writes exit. */
-	bitmap_clear(bitmap, MSR_IA32_TSC, false);
-}
-
-bool msr_bitmap_intercepts(const uint8_t *bitmap, uint32_t msr, bool write)
-{
-	unsigned byte, bit;
-	if (bitmap_bit(msr, write, &byte, &bit) != 0)
-		return true;
-	return bitmap[byte] & (1u << bit);
-}
 
 /* Memory types valid in PAT entries and MTRRs (SDM Vol. 3A 12.11.2, 12.12.2). */
 static bool valid_pat_type(uint8_t t)
@@ -190,7 +126,7 @@ bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 		*value = vmcs_read(GUEST_IA32_DEBUGCTL);
 		return true;
 	case MSR_IA32_TSC_DEADLINE:
-		*value = apic_timer_read_tsc_deadline(vcpu, vmcs_read(TSC_OFFSET));
+		*value = lapic_timer_read_tsc_deadline(&vcpu->lapic, vmcs_read(TSC_OFFSET));
 		return true;
 	default:
 		/* VMX capability MSRs, x2APIC MSRs (x2APIC is not offered) and
@@ -273,7 +209,7 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		vmcs_write(GUEST_IA32_DEBUGCTL, value);
 		return true;
 	case MSR_IA32_TSC_DEADLINE:
-		apic_timer_write_tsc_deadline(vcpu, value, vmcs_read(TSC_OFFSET));
+		lapic_timer_write_tsc_deadline(&vcpu->lapic, value, vmcs_read(TSC_OFFSET));
 		return true;
 	case MSR_IA32_TSC:
 		/* The guest's TSC is the host's plus TSC_OFFSET (SDM Vol. 3C 26.3). */
@@ -282,26 +218,6 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 	default:
 		return false;
 	}
-}
-
-void msr_load_guest(const struct msr_state *m)
-{
-	wrmsr(MSR_IA32_KERNEL_GS_BASE, m->kernel_gs_base);
-	wrmsr(MSR_IA32_STAR, m->star);
-	wrmsr(MSR_IA32_LSTAR, m->lstar);
-	wrmsr(MSR_IA32_CSTAR, m->cstar);
-	wrmsr(MSR_IA32_FMASK, m->fmask);
-	wrmsr(MSR_IA32_TSC_AUX, m->tsc_aux);
-}
-
-void msr_save_guest(struct msr_state *m)
-{
-	m->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
-	m->star = rdmsr(MSR_IA32_STAR);
-	m->lstar = rdmsr(MSR_IA32_LSTAR);
-	m->cstar = rdmsr(MSR_IA32_CSTAR);
-	m->fmask = rdmsr(MSR_IA32_FMASK);
-	m->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
 }
 
 static void handle_msr(struct vcpu *vcpu, bool write)
@@ -338,31 +254,6 @@ void handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)exit;
 	handle_msr(vcpu, true);
-}
-
-/*
- * The running OS as a guest (core/vm/hosted_os.c): every MSR is its own
- * except the ones that would let it see or take over VMX: IA32_FEATURE_CONTROL
- * and the VMX capability MSRs exit and get #GP, as on a CPU without VMX
- * (SDM Vol. 3C A.1: the VMX MSRs #GP when CPUID.1:ECX.VMX = 0).
- */
-static bool hosted_os_msr_hidden(uint32_t msr)
-{
-	return msr == MSR_IA32_FEATURE_CONTROL ||
-	       (msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC);
-}
-
-void msr_bitmap_init_hosted_os(uint8_t *bitmap)
-{
-	memset(bitmap, 0, 4096);
-	for (uint32_t msr = 0; msr <= 0x1FFF; msr++) {
-		if (!hosted_os_msr_hidden(msr))
-			continue;
-		unsigned byte, bit;
-		for (int write = 0; write < 2; write++)
-			if (bitmap_bit(msr, write, &byte, &bit) == 0)
-				bitmap[byte] |= (uint8_t)(1u << bit);
-	}
 }
 
 /*

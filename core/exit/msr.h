@@ -8,41 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MSR_MTRR_VARIABLE_COUNT 8
-#define MSR_MTRR_FIXED_COUNT 11
-#define MSR_MC_BANKS 2
-
-/* Emulated and passed-through MSR values of one vCPU. */
-struct msr_state {
-	uint64_t apic_base;
-	uint64_t misc_enable;
-	uint64_t mtrr_def_type;
-	uint64_t mtrr_variable[2 * MSR_MTRR_VARIABLE_COUNT];
-	uint64_t mtrr_fixed[MSR_MTRR_FIXED_COUNT];
-	uint64_t mc_ctl[MSR_MC_BANKS];
-	/* Passed through: live in the CPU while the vCPU runs. */
-	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
-};
+#include "vcpu/msr_state.h"
 
 struct vcpu;
-
-/* Reset values (SDM Vol. 3A Table 10-1 "IA-32 and Intel 64 Processor States Following Power-up"). */
-void msr_state_init(struct msr_state *msrs, bool bootstrap_processor);
-
-/* Fills a 4 KiB MSR bitmap (SDM Vol. 3C 25.6.9): 1 = exit, 0 = pass through. */
-void msr_bitmap_init(uint8_t *bitmap);
-/* True when an access to msr would exit with this bitmap. */
-/* The bitmap of the hosted OS (the running OS as a guest): only
- * IA32_FEATURE_CONTROL and the VMX capability MSRs exit. */
-void msr_bitmap_init_hosted_os(uint8_t *bitmap);
-bool msr_bitmap_intercepts(const uint8_t *bitmap, uint32_t msr, bool write);
 
 /* The policy: false means the access raises #GP(0). */
 bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
-
-/* Swap the passed-through MSRs that the VMCS does not switch. */
-void msr_load_guest(const struct msr_state *msrs);
-void msr_save_guest(struct msr_state *msrs);
 
 #endif

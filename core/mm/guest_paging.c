@@ -1,12 +1,11 @@
-#include "x86.h"
 #include "mm/guest_paging.h"
 
-#include "exit/cr.h"
 #include "lib/mem.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
+#include "x86.h"
 
 
 struct walk {
@@ -119,15 +118,8 @@ fault:
 	return false;
 }
 
-void guest_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_error)
-{
-	/* CR2 is live in the CPU while the guest runs (vcpu_load). */
-	write_cr2(linear);
-	vcpu_inject_exception(vcpu, 14, true, pf_error);
-}
-
 static int copy_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf, unsigned len,
-		       enum guest_access access)
+		       enum guest_access access, struct guest_page_fault *fault)
 {
 	while (len) {
 		uint64_t gpa;
@@ -136,7 +128,8 @@ static int copy_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf, unsigne
 		unsigned n = len < in_page ? len : in_page;
 
 		if (!guest_translate(vcpu, linear, access, &gpa, &error)) {
-			guest_inject_page_fault(vcpu, linear, error);
+			fault->linear = linear;
+			fault->error = error;
 			return -1;
 		}
 		bool ok = access == GUEST_WRITE ? guest_write(vcpu->vm, gpa, buf, n)
@@ -151,14 +144,16 @@ static int copy_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf, unsigne
 }
 
 int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned len,
-		      enum guest_access access)
+		      enum guest_access access, struct guest_page_fault *fault)
 {
-	return copy_linear(vcpu, linear, dst, len, access == GUEST_WRITE ? GUEST_READ : access);
+	return copy_linear(vcpu, linear, dst, len, access == GUEST_WRITE ? GUEST_READ : access,
+			   fault);
 }
 
-int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len)
+int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len,
+		       struct guest_page_fault *fault)
 {
-	return copy_linear(vcpu, linear, (uint8_t *)src, len, GUEST_WRITE);
+	return copy_linear(vcpu, linear, (uint8_t *)src, len, GUEST_WRITE, fault);
 }
 
 unsigned guest_fetch_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *dst, unsigned len)

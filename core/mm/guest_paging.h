@@ -26,17 +26,21 @@ enum guest_access { GUEST_READ = 0, GUEST_WRITE = 1, GUEST_FETCH = 2 };
 bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
 		     uint64_t *gpa, uint32_t *pf_error);
 
-/* Injects that #PF: CR2 = linear (SDM Vol. 3A 6.15, interrupt 14). */
-void guest_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_error);
+/* The #PF an access would raise: CR2 and the error code. */
+struct guest_page_fault {
+	uint64_t linear;
+	uint32_t error;
+};
 
 /*
  * Reads len bytes at a guest linear address (page by page).  Returns 0, or
- * -1 after injecting the #PF the guest would get, or -2 when a byte is not
- * guest RAM.
+ * -1 with *fault set to the #PF the guest would get (the caller injects
+ * it), or -2 when a byte is not guest RAM.
  */
 int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned len,
-		      enum guest_access access);
-int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len);
+		      enum guest_access access, struct guest_page_fault *fault);
+int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len,
+		       struct guest_page_fault *fault);
 
 /*
  * Instruction fetch for emulation: copies up to len bytes at a guest linear

@@ -3,6 +3,7 @@
 #include "abi/cpuid.h"
 #include "abi/hypercall.h"
 #include "exit/exit.h"
+#include "run/run_loop.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -14,7 +15,7 @@
 #define DESC_TYPE_TSS_BUSY_BIT (1u << 1) /* in byte 5 of a TSS descriptor */
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
-void hosted_os_capture_state(struct captured_cpu_state *s)
+void hosted_os_capture_state(struct guest_cpu_state *s)
 {
 	struct desc_ptr gdtr, idtr;
 	const void *gdt;
@@ -49,57 +50,21 @@ void hosted_os_capture_state(struct captured_cpu_state *s)
 	s->sysenter_eip = rdmsr(MSR_IA32_SYSENTER_EIP);
 }
 
-/*
- * A usable code or data segment must have its accessed bit set at VM entry
- * (SDM Vol. 3C 27.3.1.2); loading it set the bit in the descriptor anyway.
- */
-static void write_segment(vmcs_RW16_t sel, vmcs_RWNAT_t base, vmcs_RW32_t limit,
-			  vmcs_RW32_t ar, const struct vmcs_segment *seg)
+/* The captured state as the guest starts with it: the OS's CR4 without
+ * VMXE, which cvisor owns and the read shadow hides. */
+static struct guest_cpu_state guest_view(const struct guest_cpu_state *captured)
 {
-	uint32_t rights = seg->access_rights;
+	struct guest_cpu_state state = *captured;
 
-	if (!(rights & AR_UNUSABLE) && (rights & AR_S))
-		rights |= AR_TYPE_ACCESSED;
-	vmcs_write(sel, seg->selector);
-	vmcs_write(base, seg->base);
-	vmcs_write(limit, seg->limit);
-	vmcs_write(ar, rights);
+	state.cr4 &= ~CR4_VMXE;
+	return state;
 }
 
-void hosted_os_write_guest_state(const struct vmx_caps *caps, const struct captured_cpu_state *s)
+void hosted_os_write_guest_state(const struct vmx_caps *caps, const struct guest_cpu_state *s)
 {
-	/* The OS's CR4 without VMXE: cvisor owns that bit, the shadow hides it. */
-	vcpu_setup_control_registers(caps, s->cr0, s->cr4 & ~CR4_VMXE);
-	vmcs_write(GUEST_CR3, s->cr3);
-	vmcs_write(GUEST_DR7, s->dr7);
-	vmcs_write(GUEST_RSP, s->rsp);
-	vmcs_write(GUEST_RIP, s->rip);
-	vmcs_write(GUEST_RFLAGS, s->rflags);
-	write_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, &s->cs);
-	write_segment(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, &s->ss);
-	write_segment(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, &s->ds);
-	write_segment(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, &s->es);
-	write_segment(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, &s->fs);
-	write_segment(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, &s->gs);
-	write_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, &s->tr);
-	write_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES,
-		      &s->ldtr);
-	vmcs_write(GUEST_GDTR_BASE, s->gdtr_base);
-	vmcs_write(GUEST_GDTR_LIMIT, s->gdtr_limit);
-	vmcs_write(GUEST_IDTR_BASE, s->idtr_base);
-	vmcs_write(GUEST_IDTR_LIMIT, s->idtr_limit);
-	vmcs_write(GUEST_IA32_DEBUGCTL, s->debugctl);
-	vmcs_write(GUEST_IA32_EFER, s->efer);
-	vmcs_write(GUEST_IA32_PAT, s->pat);
-	vmcs_write(GUEST_SYSENTER_CS, (uint32_t)s->sysenter_cs);
-	vmcs_write(GUEST_SYSENTER_ESP, s->sysenter_esp);
-	vmcs_write(GUEST_SYSENTER_EIP, s->sysenter_eip);
-	vmcs_write(GUEST_ACTIVITY_STATE, 0); /* active */
-	/* Captured with interrupts off, right after a CALL: no blocking. */
-	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
-	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	/* SDM Vol. 3C 27.3.1.5: without VMCS shadowing the link pointer is all ones. */
-	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+	struct guest_cpu_state state = guest_view(s);
+
+	guest_state_write(caps, &state);
 }
 
 const char *hosted_os_vm_create(struct vm *vm, const char *name, struct identity_map *map,
@@ -156,7 +121,7 @@ enum vmx_error hosted_os_virtualize(struct hosted_os_cpu *pc, struct vm *vm, uns
 	hosted_os_capture_state(&pc->captured);
 	/* On success pc->virtualized was set in root operation: from here on
 	 * the OS only reads cvisor's memory. */
-	int result = hosted_os_launch(pc, pc->host.stack_top);
+	int result = hosted_os_launch(pc, pc->host.stack_top, hosted_os_start);
 	if (result != VMX_OK) {
 		vmx_cpu_disable(&pc->vmx);
 		write_cr0(os_cr0); /* the CPU as it was, VMX's fixed CR0 bits included */
@@ -233,59 +198,6 @@ static _Noreturn void hosted_os_leave(struct hosted_os_cpu *pc)
 	hosted_os_resume_os(&r);
 }
 
-/*
- * An NMI that hit while the CPU was in root operation (the platform's NMI
- * handler set pending_nmi) goes to the OS at the next entry, unless an
- * event is already being injected or the OS blocks NMIs; then it waits for
- * a later exit (without virtual NMIs there is no NMI-window exit,
- * SDM Vol. 3C 27.2.1.1).
- */
-#define INTR_INFO_NMI (2u | (2u << 8) | (1u << 31)) /* vector 2, type NMI, valid (Table 25-17) */
-#define INTERRUPTIBILITY_BLOCKED_FOR_NMI ((1u << 1) | (1u << 3)) /* MOV SS, NMI */
-
-static void inject_pending_nmi(struct vcpu *v)
-{
-	if (!__atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE) ||
-	    (vmcs_read(VM_ENTRY_INTR_INFO) & (1u << 31)) ||
-	    (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_BLOCKED_FOR_NMI))
-		return;
-	__atomic_store_n(&v->pending.nmi, 0, __ATOMIC_RELEASE);
-	vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_NMI);
-}
-
-/*
- * vmx_run_guest's on_exit for the running OS: handle the exit, then resume
- * the OS at once unless this CPU goes back to it or an NMI waits to be
- * injected (hosted_os_run's loop does that).
- */
-static bool hosted_os_exit(void *ctx)
-{
-	struct vcpu *v = ctx;
-
-	exit_dispatch(v, (uint32_t)vmcs_read(VM_EXIT_REASON));
-	return v->leave == VCPU_STAY && !__atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE);
-}
-
-/* Exits until the OS asks for the CPU back or an exit fails. */
-static _Noreturn void hosted_os_run(struct hosted_os_cpu *pc)
-{
-	struct vcpu *v = &pc->vcpu;
-
-	for (;;) {
-		inject_pending_nmi(v);
-		int result = vmx_run_guest(&v->gprs, 1, hosted_os_exit, v);
-		if (result != 0) {
-			/* VMRESUME itself failed: the OS state is still in the VMCS. */
-			log_printf("cvisor: CPU %u: VMRESUME failed (VM-instruction error %llu); "
-				   "giving the CPU back to the OS\n",
-				   v->host_cpu, (unsigned long long)vmcs_read(VM_INSTRUCTION_ERROR));
-			hosted_os_leave(pc);
-		}
-		if (v->leave != VCPU_STAY)
-			hosted_os_leave(pc);
-	}
-}
-
 int hosted_os_start(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip, uint64_t os_rflags)
 {
 	struct vcpu *v = &pc->vcpu;
@@ -297,9 +209,11 @@ int hosted_os_start(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip, 
 	pc->captured.rsp = os_rsp;
 	pc->captured.rip = os_rip;
 	pc->captured.rflags = os_rflags;
-	err = vcpu_create_hosted_os(v, vm, &pc->vmx, id, &pc->host, &pc->captured);
+	struct guest_cpu_state guest = guest_view(&pc->captured);
+	err = vcpu_create_hosted_os(v, vm, &pc->vmx, id, &pc->host, &guest);
 	if (err != VMX_OK)
 		return err;
+	v->exit_handlers = exit_handler_table(true);
 	if (vcpu_check_entries)
 		vcpu_check_entry_rules(v);
 	pc->virtualized = true;
@@ -323,9 +237,12 @@ int hosted_os_start(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip, 
 	}
 	v->launched = true;
 	exit_dispatch(v, reason);
-	if (v->leave != VCPU_STAY)
-		hosted_os_leave(pc);
-	hosted_os_run(pc);
+	/* Exits until the OS asks for the CPU back or an exit fails: an NMI
+	 * that hit while the CPU was in root operation (the platform's NMI
+	 * handler posts it) goes to the OS at the next entry it can take one. */
+	while (v->leave == VCPU_STAY)
+		vcpu_run_slice(v, VCPU_SLICE_ENDLESS);
+	hosted_os_leave(pc);
 }
 
 int64_t hosted_os_devirtualize(void)

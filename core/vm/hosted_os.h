@@ -22,33 +22,18 @@
 #include "mm/identity_map.h"
 #include "vm/vm.h"
 #include "vmx/segment.h"
-#include "vmx/vcpu.h"
+#include "vcpu/guest_state.h"
+#include "vcpu/vcpu.h"
+#include "vcpu/vmcs_setup.h"
 #include "vmx/vmx_cpu.h"
 
-/* The host side of one CPU: what a VM exit loads (SDM Vol. 3C 28.5). */
-struct hosted_os_host {
-	uint64_t cr3;                  /* cvisor's page tables */
-	uint64_t gdtr_base, idtr_base, tr_base;
-	uint16_t cs_selector, data_selector, tr_selector;
-	uint64_t fs_base, gs_base;
-	uint64_t stack_top;            /* 16-byte aligned */
-};
-
-/* One CPU's registers as the OS had them when cvisor slid under it. */
-struct captured_cpu_state {
-	uint64_t cr0, cr3, cr4, dr7, rflags, rsp, rip;
-	uint64_t gdtr_base, idtr_base;
-	uint16_t gdtr_limit, idtr_limit;
-	struct vmcs_segment cs, ss, ds, es, fs, gs, tr, ldtr;
-	uint64_t efer, pat, debugctl, sysenter_cs, sysenter_esp, sysenter_eip;
-};
 
 /*
  * Captures this CPU's current state (control registers, descriptor tables,
  * segments, the MSRs the VMCS holds); rsp, rip and rflags are left for the
  * caller (the launch stub fills them).
  */
-void hosted_os_capture_state(struct captured_cpu_state *state);
+void hosted_os_capture_state(struct guest_cpu_state *state);
 
 /*
  * The guest-state area for a captured state (SDM Vol. 3C 25.4, checked in
@@ -56,14 +41,14 @@ void hosted_os_capture_state(struct captured_cpu_state *state);
  * and hidden by the read shadow, every segment with the access rights of
  * its descriptor.  The VMCS must be current.
  */
-void hosted_os_write_guest_state(const struct vmx_caps *caps, const struct captured_cpu_state *s);
+void hosted_os_write_guest_state(const struct vmx_caps *caps, const struct guest_cpu_state *s);
 
 /* Per CPU, in memory the platform allocates and cvisor protects. */
 struct hosted_os_cpu {
 	struct vmx_cpu vmx;
 	struct vcpu vcpu;
 	struct hosted_os_host host;
-	struct captured_cpu_state captured;
+	struct guest_cpu_state captured;
 	/* Writable alias of the OS's GDT (Linux maps its GDT read-only), where
 	 * devirtualizing clears the TSS busy bit before LTR; 0: the GDTR base
 	 * itself is writable. */
@@ -117,7 +102,9 @@ struct hosted_os_resume {
 /* Assembly (hosted_os_entry.S). */
 /* Saves the callee-saved registers and RFLAGS on the OS stack, switches to
  * the host stack and calls hosted_os_start; 0 once the OS runs as a guest. */
-int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top);
+int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top,
+		     int (*start)(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip,
+				  uint64_t os_rflags));
 /* Loads descriptor tables, segments and GPRs and IRETQs to the OS. */
 _Noreturn void hosted_os_resume_os(const struct hosted_os_resume *state);
 /* VMCALL with RAX = nr; returns RAX. */

@@ -4,7 +4,7 @@
  * hosted_os_launch() is called by the OS-side code like a function.  It
  * pushes the callee-saved registers and RFLAGS on the OS stack, switches to
  * cvisor's host stack and calls hosted_os_start(pc, os_rsp, os_rip,
- * os_rflags), which launches a VMCS whose guest RSP/RIP are that OS stack
+ * os_rflags) (passed in as start), which launches a VMCS whose guest RSP/RIP are that OS stack
  * and the label .Los_resumes_here.  The OS therefore continues at that
  * label in VMX non-root operation, pops what was pushed and returns 0.
  * If the launch fails, hosted_os_start returns the error on the host
@@ -17,7 +17,8 @@
 
 	.globl hosted_os_launch
 	.type hosted_os_launch, @function
-/* int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top) */
+/* int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top,
+ *                      int (*start)(pc, os_rsp, os_rip, os_rflags)) */
 hosted_os_launch:
 	push %rbp
 	push %rbx
@@ -26,12 +27,13 @@ hosted_os_launch:
 	push %r14
 	push %r15
 	pushfq
+	mov %rdx, %r12			/* start: callee-saved, and pushed above */
 	mov %rsp, %rbx			/* the OS stack; callee-saved across the call */
 	mov %rsi, %rsp			/* cvisor's host stack (16-byte aligned) */
 	mov %rbx, %rsi			/* os_rsp */
 	lea .Los_resumes_here(%rip), %rdx /* os_rip */
 	mov (%rbx), %rcx		/* os_rflags, pushed above */
-	call hosted_os_start		/* returns only when the launch failed */
+	call *%r12			/* returns only when the launch failed */
 	mov %rbx, %rsp
 	popfq
 	pop %r15

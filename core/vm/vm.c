@@ -7,7 +7,7 @@
 #include "lib/mem.h"
 #include "platform.h"
 #include "mm/identity_map.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 
 /* Maps [gpa, gpa + 2^(12+9*level)) with one large page; false if no run is free. */
 static bool map_large(struct vm *vm, uint64_t gpa, unsigned level)

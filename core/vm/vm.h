@@ -13,7 +13,9 @@
 #include "dev/pic8259.h"
 #include "dev/uart16550.h"
 #include "dev/vm_console.h"
+#include "irq/irq.h"
 #include "mm/ept.h"
+#include "vcpu/guest_state.h"
 
 #define VM_NAME_MAX 32
 #define VM_END_REASON_MAX 128
@@ -34,12 +36,16 @@ struct vm {
 
 	unsigned vcpu_count;
 	struct vcpu *vcpus[VM_MAX_VCPUS]; /* vCPU i has APIC ID i */
+	/* How vCPU 0 starts, set by the loader (loader/); the others wait
+	 * for INIT and SIPI. */
+	struct guest_cpu_state boot;
 
 	struct vm_console console;
 	struct uart16550 com1;
 	struct fw_cfg fw_cfg;
 	struct pic8259 pic[2];      /* master, slave */
 	unsigned shutdown_matched;  /* bytes of "Shutdown" seen on port 0x8900 */
+	struct vm_irq irq;          /* its interrupt lines (irq/irq.c) */
 
 	/* The hosted OS (core/vm/hosted_os.c) is the running OS itself:
 	 * guest-physical = host-physical through this identity map, and guest

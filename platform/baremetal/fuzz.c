@@ -16,10 +16,13 @@
 #include "page_alloc.h"
 #include "platform.h"
 #include "serial.h"
-#include "vm/multiboot_loader.h"
+#include "loader/multiboot.h"
+#include "run/run_loop.h"
+#include "vcpu/events.h"
+#include "vm/builder.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 /* A case that has not ended after this many time slices is stopped (a
@@ -354,7 +357,6 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 {
 	char cmdline[CMDLINE_MAX];
 	struct vm *vm = &guarded_vm.vm;
-	struct multiboot_start start;
 	uint64_t free_before = page_alloc_free_count();
 	uint64_t refused_before = page_alloc_refused_count();
 	const char *err;
@@ -373,9 +375,12 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 	/* Pages from the allocator right before and after the VM's own: an
 	 * overrun of its EPT tables or vCPU pages lands in one of them. */
 	uint64_t *page_before = plat_alloc_page();
-	err = vm_create_with_pages(vm, 0, image->name, image->ram, image->large_pages);
-	if (!err && (err = multiboot_load_with_modules(vm, image->data, image->size, cmdline,
-						       NULL, 0, &start)) != NULL)
+	const struct vm_config config = {
+		.id = 0, .name = image->name, .ram_size = image->ram,
+		.large_pages = image->large_pages, .vcpu_count = 1,
+	};
+	err = vm_build(vm, &config);
+	if (!err && (err = multiboot_load(vm, image->data, image->size, cmdline)) != NULL)
 		vm_destroy(vm);
 	struct vcpu *v = err ? NULL : plat_alloc_pages(VCPU_ALLOC_PAGES, 1);
 	uint64_t *page_after = plat_alloc_page();
@@ -391,22 +396,17 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 	if (!err) {
 		uint8_t *slack = (uint8_t *)v + sizeof(struct vcpu);
 		size_t slack_words = (VCPU_ALLOC_PAGES * PAGE_SIZE - sizeof(struct vcpu)) / 8;
-		struct vcpu_start_state boot = {
-			.eip = start.entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = start.info_gpa,
-		};
 		fill_words((uint64_t *)slack, (unsigned)slack_words);
-		enum vmx_error verr = vcpu_create(v, vm, cpu, 0, &boot);
-		if (verr == VMX_OK) {
+		const char *verr = vm_build_vcpu(vm, 0, cpu, v);
+		if (!verr) {
 			if (image->after_vcpu_create)
 				image->after_vcpu_create(v);
-			vm->vcpus[0] = v;
-			vm->vcpu_count = 1;
 			run_vcpu(v, r);
 			if (image->fault_in_first_case && seed == first_seed)
 				__builtin_trap(); /* UD2 (GCC on x86): the exception handler takes over */
 			vcpu_destroy(v);
 		} else {
-			vm_end(vm, false, "vCPU not created: %s", vmx_error_message(verr));
+			vm_end(vm, false, "vCPU not created: %s", verr);
 		}
 		capture.running = false;
 		int at = changed_word((const uint64_t *)slack, (unsigned)slack_words);

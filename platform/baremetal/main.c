@@ -21,10 +21,12 @@
 #include "lib/mem.h"
 #include "platform.h"
 #include "power.h"
-#include "vm/multiboot_loader.h"
-#include "vm/schedule.h"
+#include "loader/multiboot.h"
+#include "run/run_loop.h"
+#include "vm/builder.h"
+#include "run/schedule.h"
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/intrin.h"
 #include "vmx/vmx_cpu.h"
@@ -117,7 +119,6 @@ struct guest_slot {
 	unsigned vcpu_count;
 	unsigned cpu[VM_MAX_VCPUS];
 	struct vcpu *vcpu[VM_MAX_VCPUS]; /* allocated pages, NULL if not created */
-	struct vcpu_start_state boot;
 };
 static struct guest_slot slots[BOOT_MAX_MODULES];
 
@@ -141,7 +142,6 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 	struct multiboot_module modules[MULTIBOOT_MAX_MODULES];
 	unsigned module_count = 0;
 	struct guest_options opt;
-	struct multiboot_start start;
 	const char *err = parse_guest_options(mod->cmdline, &opt);
 
 	if (err) {
@@ -164,25 +164,25 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 		modules[module_count].cmdline = extra[i].cmdline + 1; /* after the '+' */
 		module_count++;
 	}
-	if ((err = vm_create_with_pages(vm, id, opt.name, opt.ram, large_page_sizes(caps))) != NULL) {
+	const struct vm_config config = {
+		.id = id, .name = opt.name, .ram_size = opt.ram,
+		.large_pages = large_page_sizes(caps), .vcpu_count = opt.vcpus,
+	};
+	if ((err = vm_build(vm, &config)) != NULL) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		return false;
 	}
 	err = multiboot_load_with_modules(vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
-					  opt.cmdline, modules, module_count, &start);
+					  opt.cmdline, modules, module_count);
 	if (err) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		vm_destroy(vm);
 		return false;
 	}
-	vm->vcpu_count = opt.vcpus;
 	slots[id].vcpu_count = opt.vcpus;
-	slots[id].boot = (struct vcpu_start_state){
-		.eip = start.entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = start.info_gpa,
-	};
 	log_printf("cvisor: VM %s: %llu KiB RAM, %u vCPU(s), %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
 		   vm->name, (unsigned long long)(vm->ram_size >> 10), opt.vcpus,
-		   vm->ept.table_pages, start.entry, module_count, opt.cmdline);
+		   vm->ept.table_pages, (uint32_t)vm->boot.rip, module_count, opt.cmdline);
 	return true;
 }
 
@@ -315,17 +315,16 @@ static void cpu_create_vcpus(unsigned cpu, void *arg)
 			if (slots[i].cpu[k] != cpu)
 				continue;
 			struct vcpu *v = plat_alloc_pages(VCPU_PAGES, 1);
-			enum vmx_error err = v ? vcpu_create(v, &vms[i], &vmx_cpus[cpu], k, &slots[i].boot)
-					       : VMX_ERR_NO_MEMORY;
-			if (err != VMX_OK) {
-				log_printf("cvisor: VM %s vCPU %u: %s\n", vms[i].name, k, vmx_error_message(err));
+			const char *err = v ? vm_build_vcpu(&vms[i], k, &vmx_cpus[cpu], v)
+					    : vmx_error_message(VMX_ERR_NO_MEMORY);
+			if (err) {
+				log_printf("cvisor: VM %s vCPU %u: %s\n", vms[i].name, k, err);
 				if (v)
 					plat_free_pages(v, VCPU_PAGES);
 				vm_end(&vms[i], false, "vCPU %u could not be created on CPU %u", k, cpu);
 				continue;
 			}
 			slots[i].vcpu[k] = v;
-			vms[i].vcpus[k] = v;
 			if (k == 0)
 				break_vmcs_on_purpose(v);
 			log_printf("cvisor: VM %s: vCPU %u runs on CPU %u\n", vms[i].name, k, cpu);

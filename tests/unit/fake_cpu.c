@@ -11,7 +11,7 @@
 #include "fake_platform.h"
 #include "vmx/caps.h"
 #include "x86.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 struct fake_cpu fake_cpu;

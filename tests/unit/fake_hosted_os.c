@@ -13,13 +13,15 @@
 struct fake_hosted_os fake_hosted_os;
 static jmp_buf os_resumes;
 
-int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top)
+int hosted_os_launch(struct hosted_os_cpu *pc, uint64_t host_stack_top,
+		     int (*start)(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip,
+				  uint64_t os_rflags))
 {
 	(void)host_stack_top;
 	fake_hosted_os.launches++;
 	if (setjmp(os_resumes) != 0)
 		return 0; /* the OS "continued" after a scripted devirtualization */
-	return hosted_os_start(pc, FAKE_OS_RSP, FAKE_OS_RIP, FAKE_OS_RFLAGS);
+	return start(pc, FAKE_OS_RSP, FAKE_OS_RIP, FAKE_OS_RFLAGS);
 }
 
 _Noreturn void hosted_os_resume_os(const struct hosted_os_resume *state)

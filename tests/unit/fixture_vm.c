@@ -8,7 +8,8 @@
 
 #include "fake_cpu.h"
 #include "fake_platform.h"
-#include "vm/multiboot_loader.h"
+#include "loader/multiboot.h"
+#include "vm/builder.h"
 
 void fixture_reset_machine(void)
 {
@@ -17,22 +18,28 @@ void fixture_reset_machine(void)
 	fake_cpu_load_bochs_tigerlake();
 }
 
-void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, const char *name)
+void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, const char *name,
+			   unsigned vcpu_count)
 {
 	if (vmx_cpu_enable(cpu, 0) != VMX_OK)
 		fail_msg("vmx_cpu_enable failed:\n%s", fake_console_text());
-	const char *err = vm_create(vm, vm_id, name, FIXTURE_RAM);
+	const struct vm_config config = {
+		.id = vm_id, .name = name, .ram_size = FIXTURE_RAM, .vcpu_count = vcpu_count,
+	};
+	const char *err = vm_build(vm, &config);
 	if (err)
-		fail_msg("vm_create: %s", err);
+		fail_msg("vm_build: %s", err);
+	/* What the Multiboot loader leaves in vm->boot for such a kernel. */
+	guest_state_flat_protected(&vm->boot, FIXTURE_ENTRY);
+	vm->boot.gprs[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
+	vm->boot.gprs[GPR_RBX] = FIXTURE_INFO;
 }
 
 void fixture_vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, unsigned id)
 {
-	struct vcpu_start_state start = {
-		.eip = FIXTURE_ENTRY, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = FIXTURE_INFO,
-	};
-	if (vcpu_create(vcpu, vm, cpu, id, &start) != VMX_OK)
-		fail_msg("vcpu_create failed:\n%s", fake_console_text());
+	const char *err = vm_build_vcpu(vm, id, cpu, vcpu);
+	if (err)
+		fail_msg("vm_build_vcpu: %s\n%s", err, fake_console_text());
 }
 
 void fixture_teardown(struct vmx_cpu *cpu, struct vm *vm, struct vcpu *const *vcpus,

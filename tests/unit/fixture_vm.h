@@ -1,7 +1,7 @@
 /*
  * The machine most core tests start from (fixture_vm.c): a fresh fake
  * platform and CPU (Bochs tigerlake), VMX on, one VM with 2 MiB of RAM and
- * its vCPUs made by vcpu_create as a Multiboot kernel starts.  A test that
+ * its vCPUs made by vm_build_vcpu as a Multiboot kernel starts.  A test that
  * needs another CPU model changes it between fixture_reset_machine and
  * fixture_vmx_on_and_vm.  Every step fails the running test on error.
  */
@@ -9,7 +9,7 @@
 #define CVISOR_TESTS_FIXTURE_VM_H
 
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmx_cpu.h"
 
 #define FIXTURE_RAM   (2ULL << 20)
@@ -18,9 +18,11 @@
 
 /* fake_platform_reset, fake_cpu_reset, then the Bochs tigerlake model. */
 void fixture_reset_machine(void);
-/* VMX operation on cpu (logical CPU 0), then vm_create(vm, vm_id, name). */
-void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, const char *name);
-/* vCPU id: EIP FIXTURE_ENTRY, EAX the Multiboot magic, EBX FIXTURE_INFO. */
+/* VMX operation on cpu (logical CPU 0), then vm_build with vcpu_count
+ * vCPU slots, booting as a Multiboot kernel at FIXTURE_ENTRY would. */
+void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, const char *name,
+			   unsigned vcpu_count);
+/* vCPU id by vm_build_vcpu: EIP FIXTURE_ENTRY, EAX the Multiboot magic, EBX FIXTURE_INFO. */
 void fixture_vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, unsigned id);
 /* vcpu_destroy of each vCPU, vm_destroy, VMX off; then no page may be left. */
 void fixture_teardown(struct vmx_cpu *cpu, struct vm *vm, struct vcpu *const *vcpus,

@@ -27,7 +27,7 @@
 #include "vmx/controls.h"
 #include "vmx/entry_checks.h"
 #include "x86.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 /* MAXPHYADDR for the checks: the fake platform's pages are host heap
@@ -92,7 +92,7 @@ static void setup_machine(void (*load_model)(void))
 	load_model(); /* not fixture_reset_machine: another model than tigerlake */
 	memset(&vcpu, 0, sizeof(vcpu));
 	memset(phys_mem, 0, sizeof(phys_mem));
-	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t");
+	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t", 1);
 	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
 	caps = cpu.caps;
 	vmx_entry_env_init(&env, &caps, PHYS_BITS);

@@ -11,14 +11,15 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dev/lapic.h"
+#include "irq/lapic.h"
 #include "fake_cpu.h"
 #include "fake_platform.h"
 #include "fixture_vm.h"
-#include "vm/ipi.h"
+#include "irq/ipi.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
-#include "vmx/vcpu.h"
+#include "vcpu/events.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 static struct vmx_cpu cpu;
@@ -31,7 +32,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fixture_reset_machine();
-	fixture_vmx_on_and_vm(&cpu, &vm, 0, "ev");
+	fixture_vmx_on_and_vm(&cpu, &vm, 0, "ev", 2);
 	fixture_vcpu_create(&ap, &vm, &cpu, 1);
 	fixture_vcpu_create(&bsp, &vm, &cpu, 0); /* current VMCS */
 	vm.vcpu_count = 2;

@@ -19,11 +19,13 @@
 #include "fake_cpu.h"
 #include "fake_platform.h"
 #include "fixture_vm.h"
-#include "vm/multiboot_loader.h"
-#include "vm/schedule.h"
+#include "loader/multiboot.h"
+#include "run/run_loop.h"
+#include "vm/builder.h"
+#include "run/schedule.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 #define MiB (1ULL << 20)
@@ -69,26 +71,23 @@ static int setup_vm(void **state)
 	(void)state;
 	fixture_reset_machine();
 	memset(&vcpu, 0, sizeof(vcpu));
-	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t");
+	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t", 1);
 	vmx_prepare_guest_fpu_switching(&cpu); /* as the type-1's main does */
 	baseline_pages = fake_pages_outstanding();
 	fake_console_clear();
 	return 0;
 }
 
+/* vcpu_create itself (the builder's vm_build_vcpu adds the exit table). */
 static enum vmx_error create_vcpu(void)
 {
-	struct vcpu_start_state start = {
-		.eip = ENTRY, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = INFO,
-	};
-	return vcpu_create(&vcpu, &vm, &cpu, 0, &start);
+	return vcpu_create(&vcpu, &vm, &cpu, 0, &vm.boot);
 }
 
 static int setup_vcpu(void **state)
 {
 	setup_vm(state);
-	if (create_vcpu() != VMX_OK)
-		fail_msg("vcpu_create failed:\n%s", fake_console_text());
+	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
 	fake_console_clear();
 	return 0;
 }
@@ -1041,7 +1040,7 @@ static void test_run_slice_takes_the_loop_after_hlt(void **state)
 	vm.vcpus[0] = &vcpu;
 	vm.vcpu_count = 1;
 	vmcs_write(GUEST_RFLAGS, 0x202);
-	vcpu.timer_deadline = fake_cpu.tsc + 100ULL * VCPU_SLICE_TSC;
+	vcpu.lapic.timer_deadline = fake_cpu.tsc + 100ULL * VCPU_SLICE_TSC;
 	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC); /* a second entry would run past the script */
 	check_vm_running();
 	assert_int_equal(fake_cpu.direct_resumes, 0);
@@ -1132,9 +1131,10 @@ static void count_vm_end(struct vm *ended)
 static void test_round_robin_alternates_two_vms_until_both_end(void **state)
 {
 	(void)state;
-	struct vcpu_start_state start = { .eip = 0x200000 };
-	assert_null(vm_create(&vm2, 2, "u", 2 * MiB));
-	assert_int_equal(vcpu_create(&vcpu2, &vm2, &cpu, 0, &start), VMX_OK);
+	const struct vm_config config = { .id = 2, .name = "u", .ram_size = 2 * MiB, .vcpu_count = 1 };
+	assert_null(vm_build(&vm2, &config));
+	guest_state_flat_protected(&vm2.boot, 0x200000);
+	assert_null(vm_build_vcpu(&vm2, 0, &cpu, &vcpu2));
 	assert_int_not_equal(vcpu2.vpid, vcpu.vpid);
 	entry_count = vm_ended_calls = 0;
 	fake_cpu.on_enter = two_vcpus_on_enter;

@@ -26,6 +26,7 @@
 #include "abi/hypercall.h"
 #include "exit/cpuid.h"
 #include "exit/msr.h"
+#include "vmx/msr_bitmap.h"
 #include "fake_cpu.h"
 #include "fake_hosted_os.h"
 #include "fake_platform.h"
@@ -38,7 +39,7 @@
 #include "vmx/controls.h"
 #include "x86.h"
 #include "vmx/segment.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 #define KiB (1ULL << 10)
@@ -291,7 +292,7 @@ static void capture_copies_the_running_cpu(void **state)
 	fake_cpu.fs = OS_BASED;
 	fake_cpu.ldtr = OS_LDT;
 
-	struct captured_cpu_state s;
+	struct guest_cpu_state s;
 	memset(&s, 0xEE, sizeof(s));
 	hosted_os_capture_state(&s);
 	assert_int_equal(s.cr0, OS_CR0);
@@ -352,9 +353,9 @@ static int setup_vmcs(void **state)
 	return 0;
 }
 
-static struct captured_cpu_state captured_os(void)
+static struct guest_cpu_state captured_os(void)
 {
-	struct captured_cpu_state s;
+	struct guest_cpu_state s;
 
 	set_os_registers(os_gdt_mem);
 	fake_cpu.ldtr = OS_LDT;
@@ -374,7 +375,7 @@ static uint64_t vmcs(uint32_t encoding)
 static void guest_state_hides_cr4_vmxe_behind_the_shadow(void **state)
 {
 	(void)state;
-	struct captured_cpu_state s = captured_os();
+	struct guest_cpu_state s = captured_os();
 	hosted_os_write_guest_state(&caps, &s);
 	assert_int_equal(vmcs_failed_writes(), 0);
 
@@ -397,7 +398,7 @@ static void guest_state_hides_cr4_vmxe_behind_the_shadow(void **state)
 static void guest_state_copies_registers_and_segments(void **state)
 {
 	(void)state;
-	struct captured_cpu_state s = captured_os();
+	struct guest_cpu_state s = captured_os();
 	hosted_os_write_guest_state(&caps, &s);
 	assert_int_equal(vmcs_failed_writes(), 0);
 
@@ -442,7 +443,7 @@ static void guest_state_copies_registers_and_segments(void **state)
 static void guest_state_sets_accessed_on_usable_code_and_data_only(void **state)
 {
 	(void)state;
-	struct captured_cpu_state s = captured_os();
+	struct guest_cpu_state s = captured_os();
 	/* A code segment never accessed, a data segment never accessed, an
 	 * available (not busy) 16-bit TSS and an unusable segment with DPL 3. */
 	s.cs = segment_from_gdt(os_gdt_mem, OS_GDT_LIMIT, OS_FRESH);

@@ -1,5 +1,5 @@
 /*
- * The Multiboot v1 loader (core/vm/multiboot_loader.c) with kernel images
+ * The Multiboot v1 loader (core/loader/multiboot.c) with kernel images
  * built in memory by the tests: ELF32, ELF64 and a.out-kludge kernels, and
  * images that must be refused with a reason.
  */
@@ -13,7 +13,7 @@
 
 #include "fake_cpu.h"
 #include "fake_platform.h"
-#include "vm/multiboot_loader.h"
+#include "loader/multiboot.h"
 #include "vm/vm.h"
 
 #define MiB (1ULL << 20)
@@ -26,7 +26,6 @@
 
 static struct vm vm;
 static uint8_t image[16384];
-static struct multiboot_start start;
 
 static int setup_vm(void **state)
 {
@@ -37,7 +36,7 @@ static int setup_vm(void **state)
 	if (err)
 		fail_msg("vm_create: %s", err);
 	memset(image, 0, sizeof(image));
-	memset(&start, 0xEE, sizeof(start));
+	memset(&vm.boot, 0xEE, sizeof(vm.boot));
 	return 0;
 }
 
@@ -195,7 +194,7 @@ static uint32_t guest32(uint64_t gpa)
 
 static const char *load(size_t size, const char *cmdline)
 {
-	return multiboot_load(&vm, image, size, cmdline, &start);
+	return multiboot_load(&vm, image, size, cmdline);
 }
 
 #define assert_refused(err, reason)                                                  \
@@ -228,8 +227,8 @@ static void test_elf32_entry_and_info_address_are_returned(void **state)
 	(void)state;
 	build_standard_elf32();
 	assert_null(load(IMAGE_SIZE, "k"));
-	assert_int_equal(start.entry, KERNEL_PA + 0x10);
-	assert_int_equal(start.info_gpa, MULTIBOOT_INFO_GPA);
+	assert_int_equal(vm.boot.rip, KERNEL_PA + 0x10);
+	assert_int_equal(vm.boot.gprs[GPR_RBX], MULTIBOOT_INFO_GPA);
 }
 
 static void test_info_block_has_flags_and_memory_sizes(void **state)
@@ -325,7 +324,7 @@ static void test_elf64_kernel_is_loaded(void **state)
 	fill_pattern(SEGMENT_OFFSET, 0x100);
 
 	assert_null(load(SEGMENT_OFFSET + 0x100, "x"));
-	assert_int_equal(start.entry, 0x200040);
+	assert_int_equal(vm.boot.rip, 0x200040);
 	for (unsigned i = 0; i < 0x100; i++)
 		assert_int_equal(guest_byte(0x200000 + i), image[SEGMENT_OFFSET + i]);
 	assert_int_equal(guest_byte(0x200100), 0);
@@ -356,7 +355,7 @@ static void test_aout_kludge_loads_the_whole_file_and_bss(void **state)
 	size_t size = build_aout_kludge(0, KERNEL_PA + 0x900, KERNEL_PA + 0x20);
 
 	assert_null(load(size, ""));
-	assert_int_equal(start.entry, KERNEL_PA + 0x20);
+	assert_int_equal(vm.boot.rip, KERNEL_PA + 0x20);
 	for (unsigned i = 0; i < size; i++)
 		assert_int_equal(guest_byte(KERNEL_PA + i), image[i]);
 	for (unsigned i = size; i < 0x900; i++)

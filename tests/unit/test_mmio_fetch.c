@@ -23,7 +23,7 @@
 #include "fixture_vm.h"
 #include "mm/guest_paging.h"
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
@@ -68,7 +68,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fixture_reset_machine();
-	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t");
+	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t", 1);
 	vmx_prepare_guest_fpu_switching(&cpu);
 	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
 

@@ -15,7 +15,7 @@
 #include "fake_platform.h"
 #include "fixture_vm.h"
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
 static struct vmx_cpu cpu;
@@ -30,7 +30,7 @@ static int setup(void **state)
 	fake_cpuid_set(0x80000000, 0, 0x80000008, 0, 0, 0);
 	fake_cpuid_set(0x80000001, 0, 0, 0, 0, (1u << 11) | (1u << 20) | (1u << 29));
 	fake_cpuid_set(0x80000008, 0, 39, 0, 0, 0);
-	fixture_vmx_on_and_vm(&cpu, &vm, 0, "msr");
+	fixture_vmx_on_and_vm(&cpu, &vm, 0, "msr", 1);
 	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
 	return 0;
 }

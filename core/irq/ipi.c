@@ -1,20 +1,10 @@
-#include "vm/ipi.h"
+#include "irq/ipi.h"
 
-#include "dev/lapic.h"
+#include "irq/lapic.h"
+#include "irq/lapic_regs.h"
 #include "lib/log.h"
+#include "vcpu/vcpu.h"
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
-
-/* ICR fields (SDM Vol. 3A 11.6.1, Figure 11-12). */
-#define ICR_VECTOR(low)        ((uint8_t)(low))
-#define ICR_DELIVERY_MODE(low) (((low) >> 8) & 7)
-#define ICR_LOGICAL            (1u << 11)
-#define ICR_LEVEL_ASSERT       (1u << 14)
-#define ICR_SHORTHAND(low)     (((low) >> 18) & 3)
-#define ICR_DESTINATION(high)  ((uint8_t)((high) >> 24))
-
-enum { MODE_FIXED = 0, MODE_LOWEST = 1, MODE_NMI = 4, MODE_INIT = 5, MODE_STARTUP = 6 };
-enum { SHORTHAND_NONE, SHORTHAND_SELF, SHORTHAND_ALL, SHORTHAND_ALL_BUT_SELF };
 
 /* Does target match the destination field?  Physical: APIC ID or 0xFF for
  * all; logical flat model: LDR[31:24] & mask (11.6.2.2). */
@@ -28,24 +18,24 @@ static bool matches(const struct vcpu *target, uint32_t icr_low, uint8_t dest)
 static void deliver(struct vcpu *target, uint32_t icr_low)
 {
 	switch (ICR_DELIVERY_MODE(icr_low)) {
-	case MODE_FIXED:
-	case MODE_LOWEST:
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
 		/* Vectors 0-15 are illegal (11.5.3): the IPI is dropped. */
 		if (ICR_VECTOR(icr_low) < 16 || !lapic_software_enabled(&target->lapic))
 			return;
 		lapic_set_irr(&target->lapic, ICR_VECTOR(icr_low));
 		break;
-	case MODE_INIT:
+	case APIC_DM_INIT:
 		/* INIT level de-assert is ignored (11.6.1, Pentium 4 and later). */
 		if (!(icr_low & ICR_LEVEL_ASSERT))
 			return;
 		__atomic_store_n(&target->pending.init, 1, __ATOMIC_RELEASE);
 		break;
-	case MODE_STARTUP:
+	case APIC_DM_STARTUP:
 		__atomic_store_n(&target->pending.sipi, (uint16_t)(0x100u | ICR_VECTOR(icr_low)),
 				 __ATOMIC_RELEASE);
 		break;
-	case MODE_NMI:
+	case APIC_DM_NMI:
 		__atomic_store_n(&target->pending.nmi, 1, __ATOMIC_RELEASE);
 		break;
 	default:
@@ -70,13 +60,13 @@ void vm_send_ipi(struct vcpu *sender, uint32_t icr_low, uint32_t icr_high)
 		if (!target)
 			continue;
 		switch (shorthand) {
-		case SHORTHAND_SELF:
+		case ICR_SHORTHAND_SELF:
 			hit = self;
 			break;
-		case SHORTHAND_ALL:
+		case ICR_SHORTHAND_ALL:
 			hit = true;
 			break;
-		case SHORTHAND_ALL_BUT_SELF:
+		case ICR_SHORTHAND_ALL_BUT_SELF:
 			hit = !self;
 			break;
 		default:
@@ -88,7 +78,7 @@ void vm_send_ipi(struct vcpu *sender, uint32_t icr_low, uint32_t icr_high)
 		deliver(target, icr_low);
 		/* Lowest priority goes to one of the matching vCPUs (11.6.2.4);
 		 * cvisor picks the lowest APIC ID rather than arbitrating. */
-		if (ICR_DELIVERY_MODE(icr_low) == MODE_LOWEST)
+		if (ICR_DELIVERY_MODE(icr_low) == APIC_DM_LOWEST)
 			return;
 	}
 }

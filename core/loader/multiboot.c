@@ -1,4 +1,4 @@
-#include "vm/multiboot_loader.h"
+#include "loader/multiboot.h"
 
 #include "lib/mem.h"
 
@@ -221,19 +221,19 @@ static const char *write_info(struct vm *vm, const char *cmdline, unsigned modul
 	return NULL;
 }
 
-const char *multiboot_load(struct vm *vm, const void *image, size_t size,
-			   const char *cmdline, struct multiboot_start *start)
+const char *multiboot_load(struct vm *vm, const void *image, size_t size, const char *cmdline)
 {
-	return multiboot_load_with_modules(vm, image, size, cmdline, NULL, 0, start);
+	return multiboot_load_with_modules(vm, image, size, cmdline, NULL, 0);
 }
 
 const char *multiboot_load_with_modules(struct vm *vm, const void *image_ptr, size_t size,
 					const char *cmdline,
 					const struct multiboot_module *modules,
-					unsigned module_count, struct multiboot_start *start)
+					unsigned module_count)
 {
 	const uint8_t *image = image_ptr;
 	uint64_t image_end = 0;
+	uint32_t entry, info_gpa;
 
 	if (vm->ram_size < VM_MIN_RAM)
 		return "guest RAM is smaller than 2 MiB";
@@ -243,10 +243,10 @@ const char *multiboot_load_with_modules(struct vm *vm, const void *image_ptr, si
 	uint32_t flags = rd32(header + 4);
 	const char *err;
 	if (flags & MULTIBOOT_FLAG_AOUT_KLUDGE)
-		err = load_aout_kludge(vm, image, size, header, &start->entry, &image_end);
+		err = load_aout_kludge(vm, image, size, header, &entry, &image_end);
 	else if (size >= 4 && image[0] == 0x7F && image[1] == 'E' && image[2] == 'L' &&
 		 image[3] == 'F')
-		err = load_elf(vm, image, size, &start->entry, &image_end);
+		err = load_elf(vm, image, size, &entry, &image_end);
 	else
 		err = "not an ELF file and no a.out kludge in its Multiboot header";
 	if (err)
@@ -255,5 +255,12 @@ const char *multiboot_load_with_modules(struct vm *vm, const void *image_ptr, si
 		return "the Multiboot information could not be written to guest RAM";
 	if ((err = load_modules(vm, modules, module_count, image_end)) != NULL)
 		return err;
-	return write_info(vm, cmdline, module_count, &start->info_gpa);
+	if ((err = write_info(vm, cmdline, module_count, &info_gpa)) != NULL)
+		return err;
+	/* The machine state a Multiboot kernel starts in (Multiboot spec 3.2):
+	 * EAX = the boot loader's magic, EBX = the information block. */
+	guest_state_flat_protected(&vm->boot, entry);
+	vm->boot.gprs[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
+	vm->boot.gprs[GPR_RBX] = info_gpa;
+	return NULL;
 }

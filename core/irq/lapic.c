@@ -1,29 +1,7 @@
-#include "dev/lapic.h"
+#include "irq/lapic.h"
 
+#include "irq/lapic_regs.h"
 #include "lib/mem.h"
-
-/* Register offsets (SDM Vol. 3A 11.4.1, Table 11-1). */
-#define APIC_ID        0x020
-#define APIC_VERSION   0x030
-#define APIC_TPR       0x080
-#define APIC_APR       0x090
-#define APIC_PPR       0x0A0
-#define APIC_EOI       0x0B0
-#define APIC_LDR       0x0D0
-#define APIC_DFR       0x0E0
-#define APIC_SVR       0x0F0
-#define APIC_ESR       0x280
-#define APIC_LVT_CMCI  0x2F0
-#define APIC_ICR_LOW   0x300
-#define APIC_ICR_HIGH  0x310
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT_ERROR 0x370
-#define APIC_TIMER_INITIAL 0x380
-#define APIC_TIMER_CURRENT 0x390
-#define APIC_TIMER_DIVIDE  0x3E0
-
-#define LVT_MASKED (1u << 16)
-#define ICR_DELIVERY_PENDING (1u << 12)
 
 /* Unrolled: EOI and PPR scan the 8 ISR words on every such exit, and an
  * empty word then costs a load and a branch. */
@@ -68,7 +46,7 @@ bool lapic_has_pending_slow(const struct lapic *apic)
 
 bool lapic_software_enabled(const struct lapic *apic)
 {
-	return apic->svr & 0x100;
+	return apic->svr & SVR_APIC_ENABLED;
 }
 
 int lapic_deliverable(const struct lapic *apic)
@@ -147,10 +125,10 @@ uint32_t lapic_read(const struct lapic *apic, uint32_t offset)
 	default:
 		/* ISR at 0x100-0x170, IRR at 0x200-0x270 (one 32-bit word per 16 bytes);
 		 * APR, EOI, TMR and the current count read 0. */
-		if (offset >= 0x100 && offset <= 0x170)
-			return apic->isr[(offset - 0x100) >> 4];
-		if (offset >= 0x200 && offset <= 0x270)
-			return __atomic_load_n(&apic->irr[(offset - 0x200) >> 4], __ATOMIC_ACQUIRE);
+		if (offset >= APIC_ISR0 && offset <= APIC_ISR7)
+			return apic->isr[(offset - APIC_ISR0) >> 4];
+		if (offset >= APIC_IRR0 && offset <= APIC_IRR7)
+			return __atomic_load_n(&apic->irr[(offset - APIC_IRR0) >> 4], __ATOMIC_ACQUIRE);
 		return 0;
 	}
 }
@@ -161,7 +139,7 @@ bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
 
 	if (lvt >= 0) {
 		/* Masked while the APIC is software-disabled (11.4.7.2). */
-		apic->lvt[lvt] = (apic->svr & 0x100) ? value : value | LVT_MASKED;
+		apic->lvt[lvt] = (apic->svr & SVR_APIC_ENABLED) ? value : value | LVT_MASKED;
 		return false;
 	}
 	switch (offset) {
@@ -176,7 +154,7 @@ bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
 		break;
 	case APIC_SVR:
 		apic->svr = value & 0x13FF;
-		if (!(value & 0x100))
+		if (!(value & SVR_APIC_ENABLED))
 			for (unsigned i = 0; i < LAPIC_LVT_COUNT; i++)
 				apic->lvt[i] |= LVT_MASKED;
 		break;

@@ -1,6 +1,6 @@
 /* Interprocessor interrupts between the vCPUs of one VM (SDM Vol. 3A 11.6). */
-#ifndef CVISOR_VM_IPI_H
-#define CVISOR_VM_IPI_H
+#ifndef CVISOR_IRQ_IPI_H
+#define CVISOR_IRQ_IPI_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* Time-sharing one CPU between vCPUs. */
-#ifndef CVISOR_VM_SCHEDULE_H
-#define CVISOR_VM_SCHEDULE_H
+#ifndef CVISOR_RUN_SCHEDULE_H
+#define CVISOR_RUN_SCHEDULE_H
 
 struct vcpu;
 struct vm;

@@ -3,10 +3,11 @@
  * (Multiboot Specification 0.6.96, sections 3.1 and 3.3): ELF32/ELF64
  * PT_LOAD segments at their physical addresses (or the a.out kludge
  * addresses when header flag 16 is set), then a Multiboot information
- * block for EBX.
+ * block for EBX.  The VM's initial register file (vm->boot) is the state
+ * the Multiboot specification gives the kernel.
  */
-#ifndef CVISOR_VM_MULTIBOOT_LOADER_H
-#define CVISOR_VM_MULTIBOOT_LOADER_H
+#ifndef CVISOR_LOADER_MULTIBOOT_H
+#define CVISOR_LOADER_MULTIBOOT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,22 +38,18 @@ struct multiboot_module {
 	const char *cmdline;
 };
 
-struct multiboot_start {
-	uint32_t entry;    /* EIP */
-	uint32_t info_gpa; /* EBX; EAX is MULTIBOOT_BOOTLOADER_MAGIC */
-};
 
 /*
- * Loads image (size bytes, host memory) into vm.  Returns NULL on success,
- * else a one-line reason the image is refused (nothing runs then).
+ * Loads image (size bytes, host memory) into vm and sets vm->boot.  Returns
+ * NULL on success, else a one-line reason the image is refused (nothing
+ * runs then).
  */
-const char *multiboot_load(struct vm *vm, const void *image, size_t size,
-			   const char *cmdline, struct multiboot_start *start);
+const char *multiboot_load(struct vm *vm, const void *image, size_t size, const char *cmdline);
 /* The same with modules: each is copied, page-aligned, above the kernel
  * image and listed in the information block (flag bit 3). */
 const char *multiboot_load_with_modules(struct vm *vm, const void *image, size_t size,
 					const char *cmdline,
 					const struct multiboot_module *modules,
-					unsigned module_count, struct multiboot_start *start);
+					unsigned module_count);
 
 #endif

@@ -1,8 +1,10 @@
-#include "vm/schedule.h"
+#include "run/schedule.h"
 
 #include "vm/vm.h"
 #include "vmx/intrin.h"
-#include "vmx/vcpu.h"
+#include "run/run_loop.h"
+#include "vcpu/events.h"
+#include "vcpu/vcpu.h"
 
 
 static unsigned vcpus_not_ended(struct vcpu *const *vcpus, unsigned count)

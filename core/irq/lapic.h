@@ -1,12 +1,13 @@
 /*
- * The local APIC as a guest sees it through the xAPIC page (SDM Vol. 3A
- * chapter 11): registers, the IRR/ISR pair with priorities and EOI, and
- * the ICR, whose writes send IPIs (routed by core/vm/ipi.c); its delivery
- * status always reads idle.  The timer registers keep their values but
- * the timer does not fire yet.
+ * The local APIC of a vCPU, the one model of its state (SDM Vol. 3A chapter
+ * 11): registers, the IRR/ISR pair with priorities and EOI, the ICR, whose
+ * writes send IPIs (routed by irq/ipi.c; its delivery status always reads
+ * idle), and the timer's state (run by irq/lapic_timer.c).  Register
+ * offsets are in irq/lapic_regs.h; the xAPIC page that guests see is
+ * dev/lapic_mmio.c.
  */
-#ifndef CVISOR_DEV_LAPIC_H
-#define CVISOR_DEV_LAPIC_H
+#ifndef CVISOR_IRQ_LAPIC_H
+#define CVISOR_IRQ_LAPIC_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,10 @@ struct lapic {
 	uint32_t lvt[LAPIC_LVT_COUNT];
 	uint32_t icr_low, icr_high;
 	uint32_t timer_initial, timer_divide;
+	/* The timer (irq/lapic_timer.c), in host TSC. */
+	uint64_t timer_deadline; /* 0: idle */
+	uint64_t timer_period;   /* periodic mode: ticks between expiries */
+	bool timer_tsc_deadline_mode;
 };
 
 /* Power-up/INIT values (SDM Vol. 3A 11.4.7.1). */

@@ -1,0 +1,163 @@
+#include "run/run_loop.h"
+
+#include "exit/exit.h"
+#include "irq/lapic.h"
+#include "irq/lapic_timer.h"
+#include "lib/format.h"
+#include "lib/log.h"
+#include "vcpu/events.h"
+#include "vcpu/vcpu.h"
+#include "vm/vm.h"
+#include "vmx/intrin.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_names.h"
+#include "vmx/vmx_run.h"
+
+/* The hosted OS gets its CPU back after a failed entry, with its state
+ * as the VMCS holds it; an ordinary VM ends instead. */
+static bool give_back_after_entry_failure(struct vcpu *vcpu, const char *insn, const char *error)
+{
+	if (!vcpu->vm->identity)
+		return false;
+	log_printf("cvisor: CPU %u: %s failed (%s); giving this CPU back to the OS\n",
+		   vcpu->host_cpu, insn, error);
+	vcpu->leave = VCPU_LEAVE_ON_FAILURE;
+	return true;
+}
+
+/*
+ * VMLAUNCH/VMRESUME that fall through to the next instruction: the VMCS
+ * was not entered at all (SDM Vol. 3C 31.2, VM-instruction errors 31.4).
+ */
+static void report_entry_instruction_failure(struct vcpu *vcpu, int result)
+{
+	const char *insn = vcpu->launched ? "VMRESUME" : "VMLAUNCH";
+
+	if (result == 1) {
+		log_printf("cvisor: VM %s vCPU %u: %s failed: VMfailInvalid (no valid current VMCS)\n",
+			   vcpu->vm->name, vcpu->id, insn);
+		if (!give_back_after_entry_failure(vcpu, insn, "VMfailInvalid"))
+			vm_end(vcpu->vm, false, "%s failed with VMfailInvalid", insn);
+		return;
+	}
+	uint32_t error = vmcs_read(VM_INSTRUCTION_ERROR);
+	log_printf("cvisor: VM %s vCPU %u: %s failed: VMfailValid, VM-instruction error %u (%s)\n",
+		   vcpu->vm->name, vcpu->id, insn, error, vmx_instruction_error_name(error));
+	if (!vcpu->entry_rules_reported)
+		vcpu_check_entry_rules(vcpu);
+	vmcs_dump();
+	char short_form[32];
+	fmt_snprintf(short_form, sizeof(short_form), "VM-instruction error %u", error);
+	if (!give_back_after_entry_failure(vcpu, insn, short_form))
+		vm_end(vcpu->vm, false, "%s failed: VM-instruction error %u (%s)", insn, error,
+		       vmx_instruction_error_name(error));
+}
+
+bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous)
+{
+	if (previous == vcpu)
+		return true;
+	if (previous)
+		vcpu_put(previous);
+	/* SDM Vol. 3C 25.11.3: VMPTRLD makes this vCPU's VMCS current. */
+	if (vmptrld(vcpu->vmcs_pa) != VMX_SUCCEED) {
+		log_printf("cvisor: VM %s vCPU %u: VMPTRLD failed\n", vcpu->vm->name, vcpu->id);
+		vm_end(vcpu->vm, false, "VMPTRLD of its VMCS failed");
+		return false;
+	}
+	vcpu_load(vcpu);
+	return true;
+}
+
+/*
+ * After an exit, may the guest be resumed at once, without the work of
+ * vcpu_run_slice's loop (events, timer, checks)?  Yes when that work would
+ * change nothing: the VM runs on, the vCPU is running, nothing is posted to
+ * it (INIT, SIPI, NMI, an APIC interrupt), the deadline of this entry (slice
+ * end, APIC timer) has not passed; entry_deadline is 0 unless the
+ * VMX-preemption timer keeps its remaining count across exits (SDM Vol. 3C
+ * 25.7.1, 26.5.1).
+ *
+ * An event another CPU posts while this one is in root operation is not
+ * missed: its kick IPI is held (RFLAGS.IF = 0 after an exit, SDM Vol. 3C
+ * 28.5.3) and, with external-interrupt exiting, exits the guest right
+ * after the entry (SDM Vol. 3C 26.2).
+ */
+static bool vcpu_may_resume_directly(const struct vcpu *vcpu)
+{
+	return !vcpu->vm->ended && vcpu->state == VCPU_RUNNING && vcpu->leave == VCPU_STAY &&
+	       !vcpu->preempted && !vcpu->check_before_entry &&
+	       !__atomic_load_n(&vcpu->pending.any, __ATOMIC_ACQUIRE) &&
+	       !lapic_has_pending(&vcpu->lapic) && rdtsc() < vcpu->entry_deadline;
+}
+
+/* vmx_run_guest's on_exit, for every kind of vCPU. */
+static bool vcpu_exit(void *ctx)
+{
+	struct vcpu *vcpu = ctx;
+
+	exit_dispatch(vcpu, (uint32_t)vmcs_read(VM_EXIT_REASON));
+	/* Any rules checked were for the entry before this exit. */
+	vcpu->entry_rules_reported = false;
+	return vcpu_may_resume_directly(vcpu);
+}
+
+uint64_t vcpu_first_entry_tsc;
+
+void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
+{
+	struct vm *vm = vcpu->vm;
+	uint64_t start = rdtsc();
+
+	vcpu->preempted = false;
+	vcpu->slice_end = slice_tsc > ~0ULL - start ? ~0ULL : start + slice_tsc;
+	while (!vm->ended && !vcpu->preempted && vcpu->leave == VCPU_STAY &&
+	       vcpu_process_events(vcpu)) {
+		/* The VMX-preemption timer ends the slice, or wakes cvisor for the
+		 * APIC timer, whichever is first.  It counts down once every 2^X
+		 * TSC ticks, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C 26.5.1). */
+		uint64_t now = rdtsc(), until = vcpu->slice_end;
+		/* The timer's exit comes only after event injection, and not at
+		 * all when delivering the injected event exits first (SDM Vol. 3C
+		 * 27.7.4): an exit storm could keep it from firing, so the clock
+		 * also ends the slice. */
+		if (now >= vcpu->slice_end) {
+			vcpu->preempted = true;
+			break;
+		}
+		uint64_t deadline = lapic_timer_deadline(&vcpu->lapic);
+		if (deadline && deadline < until)
+			until = deadline;
+		if (vcpu->preemption_timer) {
+			/* Without a saved timer every entry must reload it: no fast path. */
+			vcpu->entry_deadline = vcpu->timer_saved_on_exit ? until : 0;
+			uint64_t ticks = until > now ? (until - now) >> (vcpu->cpu->caps.misc & 0x1F) : 0;
+			vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
+				   ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
+		} else {
+			/* Nothing but an exit brings the CPU back (the hosted OS). */
+			vcpu->entry_deadline = until;
+		}
+		if (vcpu_check_entries && (!vcpu->launched || vcpu->check_before_entry)) {
+			vcpu->check_before_entry = false;
+			/* Broken rules are printed; enter anyway so the CPU's own
+			 * verdict follows in the report. */
+			vcpu_check_entry_rules(vcpu);
+		}
+		if (!vcpu->launched) {
+			uint64_t none = 0;
+			__atomic_compare_exchange_n(&vcpu_first_entry_tsc, &none, rdtsc(), false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		}
+		/* Returns after an exit that needs this loop (vcpu_exit).  Set
+		 * first, so that the handlers of the first exit see it. */
+		bool launched = vcpu->launched;
+		vcpu->launched = true;
+		int result = vmx_run_guest(&vcpu->gprs, launched, vcpu_exit, vcpu);
+		if (result != 0) {
+			vcpu->launched = launched; /* the VMLAUNCH/VMRESUME itself failed */
+			report_entry_instruction_failure(vcpu, result);
+			break;
+		}
+	}
+}

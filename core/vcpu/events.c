@@ -1,0 +1,209 @@
+#include "vcpu/events.h"
+
+#include "irq/lapic.h"
+#include "irq/lapic_timer.h"
+#include "vcpu/vcpu.h"
+#include "vm/vm.h"
+#include "vmx/controls.h"
+#include "vmx/intrin.h"
+#include "vmx/vmcs.h"
+#include "x86.h"
+
+void vcpu_inject_exception(struct vcpu *vcpu, unsigned vector, bool has_error_code,
+			   uint32_t error_code)
+{
+	uint32_t info = (vector & 0xFF) | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+
+	if (has_error_code) {
+		info |= INTR_INFO_DELIVER_ERROR;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO, info);
+	vcpu->event_injected = true;
+}
+
+void vcpu_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_error)
+{
+	/* CR2 is live in the CPU while the guest runs (vcpu_load). */
+	write_cr2(linear);
+	vcpu_inject_exception(vcpu, VECTOR_PF, true, pf_error);
+}
+
+/*
+ * An exit that happened while an event was being delivered through the
+ * guest IDT (an EPT violation on the IDT or stack, say) leaves that event
+ * in IDT_VECTORING_INFO; unless the VM ended or the handler queued its own
+ * event, deliver it again on the next entry (SDM Vol. 3C 28.2.4, 27.6).
+ */
+void vcpu_requeue_interrupted_event(struct vcpu *vcpu)
+{
+	if (vcpu->vm->ended || vcpu->event_injected)
+		return;
+	uint32_t info = vmcs_read(IDT_VECTORING_INFO);
+	if (!(info & INTR_INFO_VALID))
+		return;
+	if (info & INTR_INFO_DELIVER_ERROR)
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read(IDT_VECTORING_ERROR_CODE));
+	/* Software interrupts and exceptions need their instruction length (types 4-6). */
+	unsigned type = INTR_INFO_TYPE(info);
+	if (type >= INTR_TYPE_SOFT_INTERRUPT && type <= INTR_TYPE_SOFT_EXCEPTION)
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write(VM_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCKING); /* undefined here */
+}
+
+bool vcpu_has_work(const struct vcpu *v, uint64_t now)
+{
+	enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+	uint64_t deadline = lapic_timer_deadline(&v->lapic);
+
+	return state == VCPU_RUNNING || __atomic_load_n(&v->pending.init, __ATOMIC_ACQUIRE) ||
+	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE)) ||
+	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.sipi, __ATOMIC_ACQUIRE)) ||
+	       (state == VCPU_HALTED &&
+		(lapic_has_pending(&v->lapic) || (deadline && now >= deadline)));
+}
+
+/*
+ * The state a start-up IPI gives (SDM Vol. 3A 9.4.4 and Table 10-1): real
+ * mode at CS = vector << 8, IP = 0, the rest as after INIT.  Unrestricted
+ * guest runs real mode directly.
+ */
+static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
+{
+	const struct vmcs_segment code = {
+		.selector = (uint16_t)(vector << 8), .base = (uint64_t)vector << 12, .limit = 0xFFFF,
+		.access_rights = AR_TYPE_CODE_RX_ACCESSED | AR_S | AR_P,
+	};
+	const struct vmcs_segment data = {
+		.limit = 0xFFFF, .access_rights = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P,
+	};
+	const struct vmcs_segment tss = { .limit = 0xFFFF, .access_rights = AR_TYPE_TSS_BUSY | AR_P };
+	struct cpuid_regs sig;
+
+	vcpu_setup_control_registers(&vcpu->cpu->caps, CR0_ET | CR0_NW | CR0_CD, 0);
+	vmcs_write(VM_ENTRY_CONTROLS, vmcs_read(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);
+	vmcs_write(GUEST_IA32_EFER, 0);
+	vmcs_write(GUEST_CR3, 0);
+	vmcs_write(GUEST_DR7, DR7_INIT);
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1);
+	vmcs_write(GUEST_RIP, 0);
+	vmcs_write(GUEST_RSP, 0);
+	guest_write_segment(GUEST_SEG_CS, &code);
+	guest_write_segment(GUEST_SEG_SS, &data);
+	guest_write_segment(GUEST_SEG_DS, &data);
+	guest_write_segment(GUEST_SEG_ES, &data);
+	guest_write_segment(GUEST_SEG_FS, &data);
+	guest_write_segment(GUEST_SEG_GS, &data);
+	guest_write_segment(GUEST_SEG_TR, &tss);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0xFFFF);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0xFFFF);
+	vmcs_write(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		vcpu->gprs.regs[i] = 0;
+	cpuid(1, 0, &sig);
+	vcpu->gprs.regs[GPR_RDX] = sig.eax; /* EDX = processor signature after INIT */
+}
+
+void vcpu_enter_init_state(struct vcpu *vcpu)
+{
+	lapic_reset(&vcpu->lapic, vcpu->id);
+	enter_real_mode_at(vcpu, 0);
+	vcpu->check_before_entry = true;
+}
+
+void vcpu_enter_sipi_state(struct vcpu *vcpu, uint8_t vector)
+{
+	enter_real_mode_at(vcpu, vector);
+	vcpu->check_before_entry = true;
+}
+
+static void set_window_exiting(uint32_t control, bool on)
+{
+	uint32_t proc = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+	uint32_t want = on ? proc | control : proc & ~control;
+	if (want != proc)
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+static void set_interrupt_window_exiting(bool on)
+{
+	set_window_exiting(PROC_INTERRUPT_WINDOW_EXITING, on);
+}
+
+
+bool vcpu_inject_pending_nmi(struct vcpu *vcpu)
+{
+	if (!__atomic_load_n(&vcpu->pending.nmi, __ATOMIC_ACQUIRE))
+		return false;
+	if ((vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOVSS)) ||
+	    (vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+		/* NMI-window exiting needs virtual NMIs (SDM Vol. 3C 27.2.1.1). */
+		if (vcpu->virtual_nmis)
+			set_window_exiting(PROC_NMI_WINDOW_EXITING, true);
+		return false;
+	}
+	__atomic_store_n(&vcpu->pending.nmi, 0, __ATOMIC_RELEASE);
+	vmcs_write(VM_ENTRY_INTR_INFO, VECTOR_NMI | INTR_INFO_TYPE_NMI | INTR_INFO_VALID);
+	if (vcpu->virtual_nmis)
+		set_window_exiting(PROC_NMI_WINDOW_EXITING, false);
+	return true;
+}
+
+/*
+ * Delivers a pending APIC interrupt as an external interrupt when the guest
+ * can take one: RFLAGS.IF = 1, no STI/MOV-SS shadow, nothing else being
+ * injected (SDM Vol. 3C 27.6.1).  Otherwise the interrupt-window exit tells
+ * cvisor when it can (26.7.5).
+ */
+static void inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+{
+	bool can_take = (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
+			!(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOVSS) &&
+			!(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+
+	if (!can_take) {
+		set_interrupt_window_exiting(true);
+		return;
+	}
+	lapic_accept(&vcpu->lapic, vector);
+	vmcs_write(VM_ENTRY_INTR_INFO, vector | INTR_INFO_TYPE_EXTERNAL | INTR_INFO_VALID);
+	set_interrupt_window_exiting(false);
+}
+
+bool vcpu_process_events(struct vcpu *vcpu)
+{
+	if (__atomic_exchange_n(&vcpu->pending.init, 0, __ATOMIC_ACQUIRE)) {
+		/* INIT: the APIC resets (keeping its ID) and the vCPU waits for
+		 * SIPI (SDM Vol. 3A 9.1.1, 11.4.7.3). */
+		lapic_reset(&vcpu->lapic, vcpu->id);
+		vcpu->state = VCPU_WAIT_SIPI;
+	}
+	uint32_t sipi = __atomic_exchange_n(&vcpu->pending.sipi, 0, __ATOMIC_ACQUIRE);
+	if (sipi && vcpu->state == VCPU_WAIT_SIPI) {
+		enter_real_mode_at(vcpu, (uint8_t)sipi);
+		vcpu->state = VCPU_RUNNING;
+		vcpu->check_before_entry = true;
+	}
+	if (vcpu->state == VCPU_WAIT_SIPI)
+		return false;
+	/* An NMI ends HLT even with interrupts off, and goes before them. */
+	if (__atomic_load_n(&vcpu->pending.nmi, __ATOMIC_ACQUIRE)) {
+		vcpu->state = VCPU_RUNNING;
+		vcpu_inject_pending_nmi(vcpu);
+	}
+	if (vcpu->state == VCPU_PARKED)
+		return false;
+	lapic_timer_expire(&vcpu->lapic, rdtsc());
+	int vector = lapic_deliverable(&vcpu->lapic);
+	if (vector >= 0) {
+		vcpu->state = VCPU_RUNNING; /* an interrupt ends HLT */
+		inject_interrupt(vcpu, (uint8_t)vector);
+	}
+	return vcpu->state == VCPU_RUNNING;
+}
+

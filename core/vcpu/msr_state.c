@@ -1,0 +1,79 @@
+#include "vcpu/msr_state.h"
+
+#include "irq/lapic.h"
+#include "lib/mem.h"
+#include "vmx/intrin.h"
+#include "vmx/msr_bitmap.h"
+#include "x86.h"
+
+
+void msr_state_init(struct msr_state *msrs, bool bootstrap_processor)
+{
+	memset(msrs, 0, sizeof(*msrs));
+	msrs->apic_base = LAPIC_DEFAULT_BASE | APIC_BASE_ENABLE |
+			  (bootstrap_processor ? APIC_BASE_BSP : 0);
+	msrs->misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE |
+			    MISC_ENABLE_PEBS_UNAVAILABLE;
+}
+
+/* MSRs the guest may read and write directly: either the VMCS switches
+ * them (FS/GS base, SYSENTER_*) or cvisor swaps them in vcpu_load/put. */
+static const uint32_t passthrough_msrs[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
+	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
+};
+
+void msr_bitmap_init(uint8_t *bitmap)
+{
+	msr_bitmap_fill(bitmap, true);
+	for (unsigned i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++) {
+		msr_bitmap_set(bitmap, passthrough_msrs[i], false, false);
+		msr_bitmap_set(bitmap, passthrough_msrs[i], true, false);
+	}
+	/* RDMSR of the TSC returns TSC + TSC_OFFSET without an exit (SDM Vol. 3C 26.3); writes exit. */
+	msr_bitmap_set(bitmap, MSR_IA32_TSC, false, false);
+}
+
+/*
+ * The running OS as a guest (core/vm/hosted_os.c): every MSR is its own
+ * except the ones that would let it see or take over VMX: IA32_FEATURE_CONTROL
+ * and the VMX capability MSRs exit and get #GP, as on a CPU without VMX
+ * (SDM Vol. 3C A.1: the VMX MSRs #GP when CPUID.1:ECX.VMX = 0).
+ */
+static bool hosted_os_msr_hidden(uint32_t msr)
+{
+	return msr == MSR_IA32_FEATURE_CONTROL ||
+	       (msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC);
+}
+
+void msr_bitmap_init_hosted_os(uint8_t *bitmap)
+{
+	msr_bitmap_fill(bitmap, false);
+	for (uint32_t msr = 0; msr <= 0x1FFF; msr++) {
+		if (!hosted_os_msr_hidden(msr))
+			continue;
+		msr_bitmap_set(bitmap, msr, false, true);
+		msr_bitmap_set(bitmap, msr, true, true);
+	}
+}
+
+void msr_load_guest(const struct msr_state *m)
+{
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, m->kernel_gs_base);
+	wrmsr(MSR_IA32_STAR, m->star);
+	wrmsr(MSR_IA32_LSTAR, m->lstar);
+	wrmsr(MSR_IA32_CSTAR, m->cstar);
+	wrmsr(MSR_IA32_FMASK, m->fmask);
+	wrmsr(MSR_IA32_TSC_AUX, m->tsc_aux);
+}
+
+void msr_save_guest(struct msr_state *m)
+{
+	m->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	m->star = rdmsr(MSR_IA32_STAR);
+	m->lstar = rdmsr(MSR_IA32_LSTAR);
+	m->cstar = rdmsr(MSR_IA32_CSTAR);
+	m->fmask = rdmsr(MSR_IA32_FMASK);
+	m->tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
+}

@@ -1,0 +1,42 @@
+/*
+ * The MSRs of one vCPU that VMX does not switch: the values cvisor emulates
+ * (exit/msr.c implements the policy), the passed-through ones it swaps in
+ * and out when vCPUs share a CPU, and the MSR bitmap that says which exit.
+ * The policy as a whole is docs/guest-contract.md.
+ */
+#ifndef CVISOR_VCPU_MSR_STATE_H
+#define CVISOR_VCPU_MSR_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MSR_MTRR_VARIABLE_COUNT 8
+#define MSR_MTRR_FIXED_COUNT 11
+#define MSR_MC_BANKS 2
+
+/* Emulated and passed-through MSR values of one vCPU. */
+struct msr_state {
+	uint64_t apic_base;
+	uint64_t misc_enable;
+	uint64_t mtrr_def_type;
+	uint64_t mtrr_variable[2 * MSR_MTRR_VARIABLE_COUNT];
+	uint64_t mtrr_fixed[MSR_MTRR_FIXED_COUNT];
+	uint64_t mc_ctl[MSR_MC_BANKS];
+	/* Passed through: live in the CPU while the vCPU runs. */
+	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
+};
+
+/* Reset values (SDM Vol. 3A Table 10-1 "IA-32 and Intel 64 Processor States Following Power-up"). */
+void msr_state_init(struct msr_state *msrs, bool bootstrap_processor);
+
+/* Fills a 4 KiB MSR bitmap (SDM Vol. 3C 25.6.9): 1 = exit, 0 = pass through. */
+void msr_bitmap_init(uint8_t *bitmap);
+/* The bitmap of the hosted OS (the running OS as a guest): only
+ * IA32_FEATURE_CONTROL and the VMX capability MSRs exit. */
+void msr_bitmap_init_hosted_os(uint8_t *bitmap);
+
+/* Swap the passed-through MSRs that the VMCS does not switch. */
+void msr_load_guest(const struct msr_state *msrs);
+void msr_save_guest(struct msr_state *msrs);
+
+#endif

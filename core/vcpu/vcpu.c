@@ -1,0 +1,249 @@
+#include "vcpu/vcpu.h"
+
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "platform.h"
+#include "vcpu/vmcs_setup.h"
+#include "vm/vm.h"
+#include "vmx/entry_checks.h"
+#include "vmx/intrin.h"
+#include "vmx/vmcs.h"
+
+/* INVEPT/INVVPID types (SDM Vol. 3C 31.3). */
+#define INVEPT_SINGLE_CONTEXT 1
+#define INVEPT_ALL_CONTEXTS 2
+#define INVVPID_SINGLE_CONTEXT 1
+#define INVVPID_ALL_CONTEXTS 2
+
+/*
+ * The part of creating a vCPU every kind shares: the MSR bitmap page and
+ * the VMCS, cleared and made current (SDM Vol. 3C 25.2: a VMCS region
+ * starts with the revision identifier; VMCLEAR initializes it, VMPTRLD
+ * makes it current, 25.11.3).
+ */
+static enum vmx_error vcpu_alloc_vmcs(struct vcpu *vcpu, struct vmx_cpu *cpu)
+{
+	enum vmx_error err;
+
+	vcpu->msr_bitmap = plat_alloc_page();
+	if (!vcpu->msr_bitmap)
+		return VMX_ERR_NO_MEMORY;
+	vcpu->vmcs = plat_alloc_page();
+	if (!vcpu->vmcs) {
+		err = VMX_ERR_NO_MEMORY;
+		goto fail;
+	}
+	vcpu->vmcs_pa = plat_virt_to_phys(vcpu->vmcs);
+	*(uint32_t *)vcpu->vmcs = VMX_BASIC_REVISION(cpu->caps.basic);
+	if (vmclear(vcpu->vmcs_pa) != VMX_SUCCEED) {
+		err = VMX_ERR_VMCLEAR_FAILED;
+		goto fail;
+	}
+	if (vmptrld(vcpu->vmcs_pa) != VMX_SUCCEED) {
+		err = VMX_ERR_VMPTRLD_FAILED;
+		goto fail;
+	}
+	vmcs_reset_failures();
+	return VMX_OK;
+fail:
+	plat_free_page(vcpu->vmcs);
+	vcpu->vmcs = NULL;
+	plat_free_page(vcpu->msr_bitmap);
+	vcpu->msr_bitmap = NULL;
+	return err;
+}
+
+/* The VMCS is current but unusable: VMCLEAR it before its memory goes
+ * back (SDM Vol. 3C 25.11.1: software must not touch an active VMCS). */
+static void vcpu_free_current_vmcs(struct vcpu *vcpu)
+{
+	vmclear(vcpu->vmcs_pa);
+	plat_free_page(vcpu->vmcs);
+	vcpu->vmcs = NULL;
+	plat_free_page(vcpu->msr_bitmap);
+	vcpu->msr_bitmap = NULL;
+}
+
+/* Drop stale translations for this EPT and VPID (SDM Vol. 3C 29.4.3). */
+static void vcpu_invalidate_translations(struct vcpu *vcpu)
+{
+	const struct vmx_caps *caps = &vcpu->cpu->caps;
+
+	if (caps->ept_vpid & EPT_CAP_INVEPT_SINGLE)
+		invept(INVEPT_SINGLE_CONTEXT, vcpu->vm->ept.eptp);
+	else
+		invept(INVEPT_ALL_CONTEXTS, 0);
+	if (caps->ept_vpid & VPID_CAP_INVVPID_SINGLE)
+		invvpid(INVVPID_SINGLE_CONTEXT, vcpu->vpid, 0);
+	else
+		invvpid(INVVPID_ALL_CONTEXTS, 0, 0);
+}
+
+/* The last step of every vCPU kind: no VMWRITE may have failed, then the
+ * stale translations of its EPT and VPID go. */
+static enum vmx_error vcpu_finish_vmcs(struct vcpu *vcpu)
+{
+	if (vmcs_failed_writes()) {
+		vcpu_free_current_vmcs(vcpu);
+		return VMX_ERR_VMWRITE_FAILED;
+	}
+	vcpu_invalidate_translations(vcpu);
+	return VMX_OK;
+}
+
+static void vcpu_init_fields(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, unsigned id)
+{
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->cpu = cpu;
+	vcpu->id = id;
+	vcpu->host_cpu = plat_this_cpu();
+	/* VPID 0 is the host's; give each vCPU its own (SDM Vol. 3C 29.1). */
+	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
+}
+
+enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+			   unsigned id, const struct guest_cpu_state *boot)
+{
+	enum vmx_error err;
+
+	vcpu_init_fields(vcpu, vm, cpu, id);
+	/* The bootstrap processor runs; application processors wait for a
+	 * start-up IPI (SDM Vol. 3A 9.4.1). */
+	vcpu->state = id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		vcpu->gprs.regs[i] = boot->gprs[i];
+	/* Power-up state of what the VMCS does not hold (SDM Vol. 3A 10.1.1):
+	 * XCR0 = x87 only, FPU control word 0x37F, MXCSR 0x1F80. */
+	vcpu->xcr0 = 1;
+	vcpu->fpu.bytes[0] = 0x7F;
+	vcpu->fpu.bytes[1] = 0x03;
+	vcpu->fpu.bytes[24] = 0x80;
+	vcpu->fpu.bytes[25] = 0x1F;
+	msr_state_init(&vcpu->msrs, id == 0);
+	lapic_reset(&vcpu->lapic, id);
+	if ((err = vcpu_alloc_vmcs(vcpu, cpu)) != VMX_OK)
+		return err;
+	msr_bitmap_init(vcpu->msr_bitmap);
+
+	if ((err = vmcs_setup_controls(vcpu)) != VMX_OK)
+		goto fail;
+	vmcs_setup_host_state();
+	guest_state_write(&cpu->caps, boot);
+	return vcpu_finish_vmcs(vcpu);
+fail:
+	vcpu_free_current_vmcs(vcpu);
+	return err;
+}
+
+enum vmx_error vcpu_create_hosted_os(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+				       unsigned id, const struct hosted_os_host *host,
+				       const struct guest_cpu_state *guest)
+{
+	enum vmx_error err;
+
+	vcpu_init_fields(vcpu, vm, cpu, id);
+	vcpu->state = VCPU_RUNNING;
+	if ((err = vcpu_alloc_vmcs(vcpu, cpu)) != VMX_OK)
+		return err;
+	msr_bitmap_init_hosted_os(vcpu->msr_bitmap);
+	if ((err = vmcs_setup_hosted_os_controls(vcpu)) != VMX_OK)
+		goto fail;
+	vmcs_setup_hosted_os_host_state(host);
+	guest_state_write(&cpu->caps, guest);
+	return vcpu_finish_vmcs(vcpu);
+fail:
+	vcpu_free_current_vmcs(vcpu);
+	return err;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (!vcpu->vmcs)
+		return;
+	/* VMCLEAR writes the VMCS back to memory and makes it inactive (SDM Vol. 3C 25.11.3). */
+	if (vmclear(vcpu->vmcs_pa) != VMX_SUCCEED)
+		log_printf("cvisor: VM %s vCPU %u: VMCLEAR failed\n", vcpu->vm->name, vcpu->id);
+	plat_free_page(vcpu->vmcs);
+	vcpu->vmcs = NULL;
+	plat_free_page(vcpu->msr_bitmap);
+	vcpu->msr_bitmap = NULL;
+}
+
+uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr)
+{
+	uint64_t value = gpr == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[gpr & 15];
+	return vcpu_guest_in_64bit_mode() ? value : (uint32_t)value;
+}
+
+/*
+ * The guest state VMX does not switch: x87/SSE registers, XCR0, CR2 and
+ * the passed-through syscall MSRs.  cvisor itself never touches the FPU
+ * (-mgeneral-regs-only), so these stay live across exits and only move
+ * when another vCPU takes the CPU.
+ */
+void vcpu_load(struct vcpu *vcpu)
+{
+	if (vcpu->cpu->host_xsave)
+		xsetbv(0, vcpu->xcr0);
+	fxrstor(&vcpu->fpu);
+	write_cr2(vcpu->cr2);
+	msr_load_guest(&vcpu->msrs);
+}
+
+void vcpu_put(struct vcpu *vcpu)
+{
+	msr_save_guest(&vcpu->msrs);
+	vcpu->cr2 = read_cr2();
+	fxsave(&vcpu->fpu);
+	if (vcpu->cpu->host_xsave) {
+		vcpu->xcr0 = xgetbv(0);
+		xsetbv(0, 1);
+	}
+}
+
+#ifdef CVISOR_RELEASE
+bool vcpu_check_entries = false;
+#else
+bool vcpu_check_entries = true;
+#endif
+
+unsigned vcpu_check_entry_rules(struct vcpu *vcpu)
+{
+	unsigned broken = vmx_check_vm_entry(&vcpu->cpu->caps, 0);
+	vcpu->entry_rules_reported = true;
+	if (broken)
+		log_printf("cvisor: VM %s vCPU %u: the VMCS breaks %u VM-entry rule(s), listed above\n",
+			   vcpu->vm->name, vcpu->id, broken);
+	return broken;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (vcpu->host_cpu != plat_this_cpu())
+		plat_send_ipi(vcpu->host_cpu, VCPU_KICK_VECTOR);
+}
+
+void vcpu_dump_registers(const struct vcpu *vcpu)
+{
+	const uint64_t *r = vcpu->gprs.regs;
+
+	log_printf("cvisor: VM %s vCPU %u registers: RIP 0x%llx RSP 0x%llx RFLAGS 0x%llx "
+		   "CR0 0x%llx CR3 0x%llx CR4 0x%llx\n",
+		   vcpu->vm->name, vcpu->id, (unsigned long long)vmcs_read(GUEST_RIP),
+		   (unsigned long long)vmcs_read(GUEST_RSP),
+		   (unsigned long long)vmcs_read(GUEST_RFLAGS),
+		   (unsigned long long)vmcs_read(GUEST_CR0),
+		   (unsigned long long)vmcs_read(GUEST_CR3),
+		   (unsigned long long)vmcs_read(GUEST_CR4));
+	log_printf("cvisor:   RAX 0x%llx RBX 0x%llx RCX 0x%llx RDX 0x%llx RSI 0x%llx RDI 0x%llx RBP 0x%llx\n",
+		   (unsigned long long)r[GPR_RAX], (unsigned long long)r[GPR_RBX],
+		   (unsigned long long)r[GPR_RCX], (unsigned long long)r[GPR_RDX],
+		   (unsigned long long)r[GPR_RSI], (unsigned long long)r[GPR_RDI],
+		   (unsigned long long)r[GPR_RBP]);
+	log_printf("cvisor:   R8 0x%llx R9 0x%llx R10 0x%llx R11 0x%llx R12 0x%llx R13 0x%llx R14 0x%llx R15 0x%llx\n",
+		   (unsigned long long)r[GPR_R8], (unsigned long long)r[GPR_R9],
+		   (unsigned long long)r[GPR_R10], (unsigned long long)r[GPR_R11],
+		   (unsigned long long)r[GPR_R12], (unsigned long long)r[GPR_R13],
+		   (unsigned long long)r[GPR_R14], (unsigned long long)r[GPR_R15]);
+}

@@ -1,0 +1,29 @@
+#include "vm/builder.h"
+
+#include "exit/exit.h"
+#include "vcpu/vcpu.h"
+#include "vm/vm.h"
+
+const char *vm_build(struct vm *vm, const struct vm_config *config)
+{
+	if (config->vcpu_count < 1 || config->vcpu_count > VM_MAX_VCPUS)
+		return "a VM has 1 to 8 vCPUs";
+	const char *err = vm_create_with_pages(vm, config->id, config->name, config->ram_size,
+					       config->large_pages);
+	if (err)
+		return err;
+	vm->vcpu_count = config->vcpu_count;
+	return NULL;
+}
+
+const char *vm_build_vcpu(struct vm *vm, unsigned index, struct vmx_cpu *cpu, struct vcpu *vcpu)
+{
+	if (index >= vm->vcpu_count)
+		return "no such vCPU in this VM's config";
+	enum vmx_error err = vcpu_create(vcpu, vm, cpu, index, &vm->boot);
+	if (err != VMX_OK)
+		return vmx_error_message(err);
+	vcpu->exit_handlers = exit_handler_table(false);
+	vm->vcpus[index] = vcpu;
+	return NULL;
+}
