@@ -117,6 +117,20 @@ test-unit: $(UNIT_TESTS) test-compile-fail $(BUILD)/cvisor-check
 	@tools/run-unit-tests $(UNIT_TESTS)
 	@tests/unit/cvisor-check-test $(BUILD)/cvisor-check
 
+# make test-layering: which core file uses which, read from the core objects'
+# symbol tables (tools/layering-check). It fails on a cycle between files and
+# on a reference from core/vmx/ to a core file outside vmx/ and lib/. The
+# checker's own tests run first (tests/layering/run), then the check of this tree.
+.PHONY: test-layering
+$(BUILD)/layering-check: tools/layering-check/layering-check.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(CC) -std=c11 -O2 $(WARNINGS) -o $@ $<
+
+test-layering: $(BUILD)/cvisor.elf $(BUILD)/layering-check
+	@tests/layering/run $(BUILD)
+	@tools/layering-check/run $(BUILD)
+
 # cvisor-check: a Linux tool that tells whether this machine can run cvisor
 # (vendor, VMX, IA32_FEATURE_CONTROL, decoded capability MSRs via /dev/cpu/N/msr).
 cvisor-check: $(BUILD)/cvisor-check
