@@ -113,7 +113,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) $(wildcard tes
 	@$(if $(Q),echo "  UNIT    $@")
 	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka -lZydis
 
-test-unit: $(UNIT_TESTS) test-compile-fail $(BUILD)/cvisor-check
+test-unit: $(UNIT_TESTS) test-compile-fail $(BUILD)/cvisor-check test-layering
 	@tools/run-unit-tests $(UNIT_TESTS)
 	@tests/unit/cvisor-check-test $(BUILD)/cvisor-check
 

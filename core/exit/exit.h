@@ -1,6 +1,7 @@
 /*
  * VM-exit handling: one const table indexed by the basic exit reason
- * (dispatch.c), one file per exit family.  A handler returns normally to
+ * (dispatch.c), one file per exit family, reports and statistics in
+ * report.c.  A handler returns normally to
  * resume the guest, or ends the VM with vm_end().
  */
 #ifndef CVISOR_EXIT_EXIT_H
@@ -104,6 +105,8 @@ void exit_print_statistics(const struct vcpu *vcpu);
 void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count);
 /* The last exits of a vCPU, oldest first (at most EXIT_RING_SIZE). */
 void exit_print_trace(const struct vcpu *vcpu);
+/* One record of the ring on one line (trace=exits prints each as it happens). */
+void exit_print_record(const struct vcpu *vcpu, const struct exit_record *rec);
 
 /*
  * Ends the VM after a guest did something cvisor will not handle: one line
