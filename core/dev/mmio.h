@@ -23,4 +23,17 @@ struct mmio_region {
 /* The region holding [gpa, gpa+size), or NULL. */
 const struct mmio_region *mmio_find(struct vcpu *vcpu, uint64_t gpa, unsigned size);
 
+/* An access of size bytes at guest-physical gpa inside region. */
+static inline uint64_t mmio_read(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
+				 unsigned size)
+{
+	return region->read(vcpu, gpa - region->base, size);
+}
+
+static inline void mmio_write(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
+			      unsigned size, uint64_t value)
+{
+	region->write(vcpu, gpa - region->base, size, value);
+}
+
 #endif

@@ -86,9 +86,9 @@ static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool
 
 	if (region) {
 		if (write)
-			region->write(vcpu, gpa - region->base, size, *value);
+			mmio_write(vcpu, region, gpa, size, *value);
 		else
-			*value = region->read(vcpu, gpa - region->base, size);
+			*value = mmio_read(vcpu, region, gpa, size);
 		return true;
 	}
 	*value &= write ? ~0ULL : 0;
@@ -237,13 +237,13 @@ static void emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t
 		uint64_t value = insn.has_immediate
 					 ? insn.immediate
 					 : read_register(vcpu, insn.reg, insn.reg_high_byte, insn.mem_size);
-		region->write(vcpu, gpa - region->base, insn.mem_size, value & operand_mask(insn.mem_size));
+		mmio_write(vcpu, region, gpa, insn.mem_size, value & operand_mask(insn.mem_size));
 		break;
 	}
 	case X86_OP_MOV_LOAD:
 	case X86_OP_MOVZX:
 	case X86_OP_MOVSX: {
-		uint64_t value = region->read(vcpu, gpa - region->base, insn.mem_size) &
+		uint64_t value = mmio_read(vcpu, region, gpa, insn.mem_size) &
 				 operand_mask(insn.mem_size);
 		if (insn.op == X86_OP_MOVSX && (value >> (8 * insn.mem_size - 1)) & 1)
 			value |= ~operand_mask(insn.mem_size);
