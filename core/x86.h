@@ -108,7 +108,9 @@
 /* Guest interruptibility state (SDM Vol. 3C 25.4.2, Table 25-3). */
 #define INTERRUPTIBILITY_STI        (1u << 0)
 #define INTERRUPTIBILITY_MOVSS      (1u << 1)
+#define INTERRUPTIBILITY_SMI        (1u << 2)
 #define INTERRUPTIBILITY_NMI        (1u << 3)
+#define INTERRUPTIBILITY_ENCLAVE    (1u << 4)
 #define INTERRUPTIBILITY_STI_MOVSS  (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS)
 
 /* Guest activity state (SDM Vol. 3C 25.4.2). */
@@ -182,6 +184,18 @@
 #define MSR_IA32_GS_BASE             0xC0000101
 #define MSR_IA32_KERNEL_GS_BASE      0xC0000102
 #define MSR_IA32_TSC_AUX             0xC0000103
+
+/* CPUID feature bits (SDM Vol. 2A, CPUID, Tables 3-10 and 3-11). */
+#define CPUID1_ECX_DTES64       (1u << 2)
+#define CPUID1_ECX_MONITOR      (1u << 3)
+#define CPUID1_ECX_VMX          (1u << 5)
+#define CPUID1_ECX_PDCM         (1u << 15)
+#define CPUID1_ECX_X2APIC       (1u << 21)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID1_ECX_OSXSAVE      (1u << 27)
+#define CPUID1_ECX_HYPERVISOR   (1u << 31) /* reserved for hypervisors to set */
+#define CPUID1_EDX_MTRR         (1u << 12)
+#define CPUID1_EDX_DS           (1u << 21)
 
 /* IA32_FEATURE_CONTROL bits (SDM Vol. 3C 24.7 "Enabling and entering VMX operation"). */
 #define FEATURE_CONTROL_LOCK              (1ULL << 0)

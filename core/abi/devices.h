@@ -7,6 +7,9 @@
 #define PORT_COM1         0x3F8 /* 16550 UART, 8 registers */
 #define PORT_SHUTDOWN     0x8900 /* Bochs/QEMU BIOS: the bytes "Shutdown" power the VM off */
 #define PORT_FW_CFG       0x510  /* QEMU fw_cfg: selector (16-bit), data at 0x511 */
+/* The debug-console page: each non-NUL byte written is printed; reads are 0. */
+#define MMIO_DEBUG_CONSOLE_GPA 0xFEBFF000ULL
+
 #define UART_LSR_OFFSET   5
 #define UART_LSR_THRE     0x20
 #define UART_LSR_TEMT     0x40

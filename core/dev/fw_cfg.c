@@ -1,5 +1,6 @@
 #include "dev/fw_cfg.h"
 
+#include "dev/ports.h"
 #include "lib/mem.h"
 #include "vm/vm.h"
 
@@ -49,4 +50,32 @@ uint8_t fw_cfg_read_byte(struct vm *vm, struct fw_cfg *cfg)
 	if (cfg->offset < 0xFFFFFFFFu)
 		cfg->offset++;
 	return byte;
+}
+
+static uint32_t fw_cfg_port_read(struct vm *vm, void *state, uint16_t port, unsigned size)
+{
+	uint32_t value = 0;
+	if (port != FW_CFG_PORT_DATA)
+		return 0xFFFFFFFFu; /* the selector is write-only */
+	for (unsigned i = 0; i < size; i++)
+		value |= (uint32_t)fw_cfg_read_byte(vm, state) << (8 * i);
+	return value;
+}
+
+static void fw_cfg_port_write(struct vm *vm, void *state, uint16_t port, unsigned size,
+			      uint32_t value)
+{
+	(void)vm;
+	if (port == FW_CFG_PORT_SELECTOR && size >= 2)
+		fw_cfg_select(state, (uint16_t)value);
+}
+
+static const struct port_ops fw_cfg_ops = { .read = fw_cfg_port_read, .write = fw_cfg_port_write };
+
+bool fw_cfg_attach(struct vm *vm)
+{
+	struct fw_cfg *cfg = vm_device_state(vm, sizeof(*cfg), "fw_cfg");
+
+	return cfg && vm_register_ports(vm, "fw_cfg", FW_CFG_PORT_SELECTOR, FW_CFG_PORT_DATA,
+					&fw_cfg_ops, cfg);
 }

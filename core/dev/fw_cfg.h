@@ -6,6 +6,7 @@
 #ifndef CVISOR_DEV_FW_CFG_H
 #define CVISOR_DEV_FW_CFG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define FW_CFG_PORT_SELECTOR 0x510
@@ -26,5 +27,8 @@ struct vm;
 void fw_cfg_select(struct fw_cfg *cfg, uint16_t key);
 /* The next byte of the selected item; 0 past its end and for unknown keys. */
 uint8_t fw_cfg_read_byte(struct vm *vm, struct fw_cfg *cfg);
+
+/* Registers the selector and data ports with the device's own state. */
+bool fw_cfg_attach(struct vm *vm);
 
 #endif

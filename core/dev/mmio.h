@@ -1,6 +1,7 @@
 /*
  * A VM's emulated MMIO: guest-physical ranges that are not mapped in the
  * EPT, so every access exits with an EPT violation and is emulated.
+ * Devices register their ranges at VM creation.
  */
 #ifndef CVISOR_DEV_MMIO_H
 #define CVISOR_DEV_MMIO_H
@@ -8,17 +9,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The debug-console page: each non-NUL byte written is printed; reads are 0. */
-#define MMIO_DEBUG_CONSOLE_GPA 0xFEBFF000ULL
+#include "dev/device.h"
 
+struct vm;
 struct vcpu;
 
-struct mmio_region {
-	const char *name;
-	uint64_t base, size;
-	uint64_t (*read)(struct vcpu *vcpu, uint64_t offset, unsigned size);
-	void (*write)(struct vcpu *vcpu, uint64_t offset, unsigned size, uint64_t value);
-};
+/* Registers [base, base+size) for a device; false (and a log line) when it
+ * overlaps another range or the VM's table is full. */
+bool vm_register_mmio(struct vm *vm, const char *name, uint64_t base, uint64_t size,
+		      const struct mmio_ops *ops, void *state);
 
 /* The region holding [gpa, gpa+size), or NULL. */
 const struct mmio_region *mmio_find(struct vcpu *vcpu, uint64_t gpa, unsigned size);
@@ -27,13 +26,13 @@ const struct mmio_region *mmio_find(struct vcpu *vcpu, uint64_t gpa, unsigned si
 static inline uint64_t mmio_read(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
 				 unsigned size)
 {
-	return region->read(vcpu, gpa - region->base, size);
+	return region->ops->read(vcpu, region->state, gpa - region->base, size);
 }
 
 static inline void mmio_write(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
 			      unsigned size, uint64_t value)
 {
-	region->write(vcpu, gpa - region->base, size, value);
+	region->ops->write(vcpu, region->state, gpa - region->base, size, value);
 }
 
 #endif

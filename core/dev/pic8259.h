@@ -6,7 +6,10 @@
 #ifndef CVISOR_DEV_PIC8259_H
 #define CVISOR_DEV_PIC8259_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+struct vm;
 
 #define PIC_MASTER_COMMAND 0x20
 #define PIC_MASTER_DATA    0x21
@@ -23,5 +26,8 @@ struct pic8259 {
 
 void pic8259_write(struct pic8259 *pic, unsigned is_data_port, uint8_t value);
 uint8_t pic8259_read(const struct pic8259 *pic, unsigned is_data_port);
+
+/* Registers the master (0x20/0x21) and the slave (0xA0/0xA1). */
+bool pic8259_attach(struct vm *vm);
 
 #endif

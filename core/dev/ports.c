@@ -1,151 +1,78 @@
 #include "dev/ports.h"
 
-#include <stddef.h>
-
-#include "abi/devices.h"
-#include "dev/fw_cfg.h"
-#include "dev/pic8259.h"
-#include "dev/uart16550.h"
-#include "dev/vm_console.h"
 #include "exit/operand.h"
+#include "lib/log.h"
 #include "vm/vm.h"
 
-/* QEMU isa-debug-exit (iobase 0xF4, iosize 4): the VM ends with status
- * (value << 1) | 1, so only a write of 0 (status 1) counts as success. */
-static void debug_exit_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+bool vm_register_ports(struct vm *vm, const char *name, uint16_t first, uint16_t last,
+		       const struct port_ops *ops, void *state)
 {
-	(void)port;
-	(void)size;
-	uint64_t status = ((uint64_t)value << 1) | 1;
-	vm_end(vm, status == 1, "debug-exit port 0x%x written with %u: exit status %llu",
-	       PORT_DEBUG_EXIT, value, (unsigned long long)status);
-}
+	struct vm_devices *d = &vm->devices;
+	unsigned at = 0;
 
-static void debugcon_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
-{
-	(void)port;
-	for (unsigned i = 0; i < size; i++)
-		vm_console_putc(vm, (char)(value >> (8 * i)));
-}
-
-/* The UART's registers are bytes; wider accesses touch consecutive ones. */
-static uint32_t com1_read(struct vm *vm, uint16_t port, unsigned size)
-{
-	uint32_t value = 0;
-	for (unsigned i = 0; i < size; i++)
-		value |= (uint32_t)uart16550_read(vm, &vm->com1, (port + i - PORT_COM1) & 7)
-			 << (8 * i);
-	return value;
-}
-
-static void com1_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
-{
-	for (unsigned i = 0; i < size; i++)
-		uart16550_write(vm, &vm->com1, (port + i - PORT_COM1) & 7,
-				(uint8_t)(value >> (8 * i)));
-}
-
-static uint32_t fw_cfg_read(struct vm *vm, uint16_t port, unsigned size)
-{
-	uint32_t value = 0;
-	if (port != FW_CFG_PORT_DATA)
-		return 0xFFFFFFFFu; /* the selector is write-only */
-	for (unsigned i = 0; i < size; i++)
-		value |= (uint32_t)fw_cfg_read_byte(vm, &vm->fw_cfg) << (8 * i);
-	return value;
-}
-
-static void fw_cfg_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
-{
-	if (port == FW_CFG_PORT_SELECTOR && size >= 2)
-		fw_cfg_select(&vm->fw_cfg, (uint16_t)value);
-}
-
-/* 0x20/0x21 master, 0xA0/0xA1 slave: bit 7 of the port picks the chip, bit 0 the port. */
-static uint32_t pic_read(struct vm *vm, uint16_t port, unsigned size)
-{
-	(void)size;
-	return pic8259_read(&vm->pic[port >> 7 & 1], port & 1);
-}
-
-static void pic_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
-{
-	(void)size;
-	pic8259_write(&vm->pic[port >> 7 & 1], port & 1, (uint8_t)value);
-}
-
-/* The Bochs/QEMU BIOS power-off port: writing the bytes "Shutdown" in a row. */
-static void shutdown_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
-{
-	static const char word[] = "Shutdown";
-	(void)port;
-	for (unsigned i = 0; i < size; i++) {
-		char c = (char)(value >> (8 * i));
-		if (c == word[vm->shutdown_matched])
-			vm->shutdown_matched++;
-		else
-			vm->shutdown_matched = c == word[0];
-		if (vm->shutdown_matched == sizeof(word) - 1) {
-			vm_end(vm, false, "powered off through the Shutdown port 0x%x", PORT_SHUTDOWN);
-			return;
-		}
+	if (first > last || d->port_count == VM_MAX_PORT_RANGES) {
+		log_printf("cvisor: VM %s: ports 0x%x-0x%x of %s not registered (%s)\n", vm->name,
+			   first, last, name, first > last ? "empty range" : "the port table is full");
+		return false;
 	}
+	while (at < d->port_count && d->ports[at].last < first)
+		at++;
+	if (at < d->port_count && d->ports[at].first <= last) {
+		log_printf("cvisor: VM %s: ports 0x%x-0x%x of %s overlap %s\n", vm->name, first, last,
+			   name, d->ports[at].name);
+		return false;
+	}
+	for (unsigned i = d->port_count; i > at; i--)
+		d->ports[i] = d->ports[i - 1];
+	d->ports[at] = (struct port_range){
+		.name = name, .first = first, .last = last, .ops = ops, .state = state,
+	};
+	d->port_count++;
+	return true;
 }
 
-struct port_device {
-	uint16_t first, last;
-	uint32_t (*read)(struct vm *vm, uint16_t port, unsigned size);
-	void (*write)(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
-};
-
-/* Sorted by port and not overlapping (a unit test checks), so a lookup
- * stops at the first device that starts past the port: with a handful of
- * devices, most of them below 0x600, that beats a binary search. */
-static const struct port_device port_devices[] = {
-	{ PIC_MASTER_COMMAND, PIC_MASTER_DATA, pic_read, pic_write },
-	{ PIC_SLAVE_COMMAND, PIC_SLAVE_DATA, pic_read, pic_write },
-	{ PORT_DEBUGCON, PORT_DEBUGCON, NULL, debugcon_write },
-	{ PORT_DEBUG_EXIT, PORT_DEBUG_EXIT + 3, NULL, debug_exit_write },
-	{ PORT_COM1, PORT_COM1 + 7, com1_read, com1_write },
-	{ FW_CFG_PORT_SELECTOR, FW_CFG_PORT_DATA, fw_cfg_read, fw_cfg_write },
-	{ PORT_SHUTDOWN, PORT_SHUTDOWN, NULL, shutdown_write },
-};
-#define PORT_DEVICE_COUNT (sizeof(port_devices) / sizeof(port_devices[0]))
-
-static const struct port_device *find_device(uint16_t port)
+/* Sorted by port and not overlapping, so a lookup stops at the first range
+ * that starts past the port: with a handful of devices, most of them below
+ * 0x600, that beats a binary search. */
+static const struct port_range *find_range(const struct vm *vm, uint16_t port)
 {
-	for (const struct port_device *d = port_devices; d < port_devices + PORT_DEVICE_COUNT; d++) {
-		if (port < d->first)
+	const struct port_range *r = vm->devices.ports;
+	const struct port_range *end = r + vm->devices.port_count;
+
+	for (; r < end; r++) {
+		if (port < r->first)
 			return NULL;
-		if (port <= d->last)
-			return d;
+		if (port <= r->last)
+			return r;
 	}
 	return NULL;
 }
 
-bool io_port_table_is_sorted(void)
+bool io_port_table_is_sorted(const struct vm *vm)
 {
-	for (size_t i = 0; i < PORT_DEVICE_COUNT; i++)
-		if (port_devices[i].first > port_devices[i].last ||
-		    (i && port_devices[i].first <= port_devices[i - 1].last))
+	const struct vm_devices *d = &vm->devices;
+
+	for (unsigned i = 0; i < d->port_count; i++)
+		if (d->ports[i].first > d->ports[i].last ||
+		    (i && d->ports[i].first <= d->ports[i - 1].last))
 			return false;
 	return true;
 }
 
 uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size)
 {
-	const struct port_device *dev = find_device(port);
+	const struct port_range *r = find_range(vm, port);
 	uint32_t all_ones = (uint32_t)operand_mask(size);
 
-	if (!dev || !dev->read)
+	if (!r || !r->ops->read)
 		return all_ones;
-	return dev->read(vm, port, size) & all_ones;
+	return r->ops->read(vm, r->state, port, size) & all_ones;
 }
 
 void io_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
 {
-	const struct port_device *dev = find_device(port);
+	const struct port_range *r = find_range(vm, port);
 
-	if (dev && dev->write)
-		dev->write(vm, port, size, value & (uint32_t)operand_mask(size));
+	if (r && r->ops->write)
+		r->ops->write(vm, r->state, port, size, value & (uint32_t)operand_mask(size));
 }

@@ -1,7 +1,8 @@
 #include "dev/uart16550.h"
 
+#include "dev/ports.h"
 #include "abi/devices.h"
-#include "dev/vm_console.h"
+#include "vm/console.h"
 
 #define LCR_DLAB 0x80
 
@@ -70,4 +71,28 @@ void uart16550_write(struct vm *vm, struct uart16550 *uart, unsigned offset, uin
 	default: /* LSR and MSR are read-only */
 		break;
 	}
+}
+
+/* The UART's registers are bytes; wider accesses touch consecutive ones. */
+static uint32_t com1_read(struct vm *vm, void *state, uint16_t port, unsigned size)
+{
+	uint32_t value = 0;
+	for (unsigned i = 0; i < size; i++)
+		value |= (uint32_t)uart16550_read(vm, state, (port + i - PORT_COM1) & 7) << (8 * i);
+	return value;
+}
+
+static void com1_write(struct vm *vm, void *state, uint16_t port, unsigned size, uint32_t value)
+{
+	for (unsigned i = 0; i < size; i++)
+		uart16550_write(vm, state, (port + i - PORT_COM1) & 7, (uint8_t)(value >> (8 * i)));
+}
+
+static const struct port_ops com1_ops = { .read = com1_read, .write = com1_write };
+
+bool uart16550_attach(struct vm *vm)
+{
+	struct uart16550 *uart = vm_device_state(vm, sizeof(*uart), "COM1");
+
+	return uart && vm_register_ports(vm, "COM1", PORT_COM1, PORT_COM1 + 7, &com1_ops, uart);
 }

@@ -9,16 +9,8 @@
 #include "exit/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
+#include "x86.h"
 
-#define CPUID1_ECX_DTES64     (1u << 2)
-#define CPUID1_ECX_MONITOR    (1u << 3)
-#define CPUID1_ECX_VMX        (1u << 5)
-#define CPUID1_ECX_PDCM       (1u << 15)
-#define CPUID1_ECX_X2APIC     (1u << 21)
-#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID1_ECX_OSXSAVE    (1u << 27)
-#define CPUID1_ECX_HYPERVISOR (1u << 31)
-#define CPUID1_EDX_DS         (1u << 21)
 
 /* The hypervisor range belongs to cvisor (cf. SDM Vol. 2A CPUID: leaves
  * 0x40000000-0x4FFFFFFF are reserved for software). */
@@ -50,7 +42,7 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 		 * PMU debug store, PDCM or MONITOR/MWAIT, which nothing emulates yet. */
 		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_X2APIC | CPUID1_ECX_PDCM |
 			    CPUID1_ECX_DTES64 | CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
-		/* The virtual APIC timer has TSC-deadline mode (vm/apic_timer.c). */
+		/* The virtual APIC timer has TSC-deadline mode (irq/lapic_timer.c). */
 		r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_TSC_DEADLINE;
 		if (guest_cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;

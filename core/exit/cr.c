@@ -5,6 +5,7 @@
  * architectural #GP rules and keeps the guest's view in the read shadow.
  */
 #include "exit/cr.h"
+#include "mm/guest_memory.h"
 #include "vcpu/events.h"
 
 #include "exit/exit.h"

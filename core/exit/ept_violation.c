@@ -11,6 +11,7 @@
 #include "exit/operand.h"
 #include "lib/format.h"
 #include "lib/log.h"
+#include "mm/guest_memory.h"
 #include "mm/identity_map.h"
 #include "mm/guest_paging.h"
 #include "vm/vm.h"
@@ -298,15 +299,18 @@ void handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit)
  * identity EPT maps read-only: the write is dropped (the instruction is
  * emulated with a sink for a destination) and reported once per exit.
  */
-static uint64_t protected_read(struct vcpu *vcpu, uint64_t offset, unsigned size)
+static uint64_t protected_read(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size)
 {
 	uint64_t value = 0;
+	(void)state;
 	guest_read(vcpu->vm, offset, &value, size);
 	return value;
 }
 
-static void protected_write(struct vcpu *vcpu, uint64_t offset, unsigned size, uint64_t value)
+static void protected_write(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size,
+			    uint64_t value)
 {
+	(void)state;
 	(void)value;
 	log_printf("cvisor: CPU %u: a %u-byte write to cvisor memory at 0x%llx from RIP 0x%llx "
 		   "was refused\n",
@@ -315,9 +319,9 @@ static void protected_write(struct vcpu *vcpu, uint64_t offset, unsigned size, u
 }
 
 /* Base 0: offsets are host-physical addresses. */
+static const struct mmio_ops protected_memory_ops = { .read = protected_read, .write = protected_write };
 static const struct mmio_region protected_memory = {
-	.name = "cvisor memory", .base = 0, .size = ~0ULL,
-	.read = protected_read, .write = protected_write,
+	.name = "cvisor memory", .base = 0, .size = ~0ULL, .ops = &protected_memory_ops,
 };
 
 /*

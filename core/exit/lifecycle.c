@@ -20,12 +20,13 @@ static bool vm_can_progress(const struct vm *vm)
 /*
  * HLT (exits with "HLT exiting", SDM Vol. 3C 26.1.3): with interrupts on,
  * the vCPU idles until an interrupt arrives; with them off only INIT can
- * wake it.  When no vCPU of the VM can run any more (no timers exist yet,
- * so only another vCPU could send an interrupt), the VM is ended.
+ * wake it.  When no vCPU of the VM can run any more (none runs, none has
+ * an interrupt or INIT pending, no APIC timer is armed), nothing could
+ * ever wake it, and the VM is ended.
  */
 void handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-	bool interrupts_on = vmcs_read(GUEST_RFLAGS) & (1u << 9);
+	bool interrupts_on = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
 
 	vcpu_skip_instruction(vcpu);
 	__atomic_store_n(&vcpu->state, interrupts_on ? VCPU_HALTED : VCPU_PARKED, __ATOMIC_RELEASE);

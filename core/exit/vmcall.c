@@ -5,7 +5,8 @@
  * code in RAX, never a hypervisor fault.
  */
 #include "abi/hypercall.h"
-#include "dev/vm_console.h"
+#include "mm/guest_memory.h"
+#include "vm/console.h"
 #include "exit/exit.h"
 #include "vm/vm.h"
 

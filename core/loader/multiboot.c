@@ -1,6 +1,7 @@
 #include "loader/multiboot.h"
 
 #include "lib/mem.h"
+#include "mm/guest_memory.h"
 
 static uint32_t rd32(const uint8_t *p)
 {

@@ -1,6 +1,7 @@
 #include "mm/guest_paging.h"
 
 #include "lib/mem.h"
+#include "mm/guest_memory.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "vcpu/vcpu.h"

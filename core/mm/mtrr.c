@@ -1,10 +1,10 @@
 #include "mm/mtrr.h"
+#include "x86.h"
 
 #include "lib/mem.h"
 #include "vmx/intrin.h"
 
 #define FIXED_RANGE_END 0x100000ULL
-#define CPUID1_EDX_MTRR (1u << 12)
 
 void mtrr_read(struct mtrr_state *state)
 {

@@ -1,5 +1,6 @@
 #include "vm/builder.h"
 
+#include "dev/machine.h"
 #include "exit/exit.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
@@ -13,6 +14,10 @@ const char *vm_build(struct vm *vm, const struct vm_config *config)
 	if (err)
 		return err;
 	vm->vcpu_count = config->vcpu_count;
+	if (machine_attach_devices(vm)) {
+		vm_destroy(vm);
+		return "a device could not be attached (the line above says which)";
+	}
 	return NULL;
 }
 

@@ -13,7 +13,6 @@
 #include "vmx/vmcs.h"
 
 #define DESC_TYPE_TSS_BUSY_BIT (1u << 1) /* in byte 5 of a TSS descriptor */
-#define CPUID1_ECX_HYPERVISOR (1u << 31)
 
 void hosted_os_capture_state(struct guest_cpu_state *s)
 {

@@ -1,6 +1,6 @@
 /*
- * A virtual machine: its guest RAM behind its own EPT, its devices, and
- * how it ended.  A VM has one vCPU in this version.
+ * A virtual machine: its guest RAM behind its own EPT, its vCPUs, its
+ * devices, and how it ended.  vm/builder.c puts one together.
  */
 #ifndef CVISOR_VM_VM_H
 #define CVISOR_VM_VM_H
@@ -9,13 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dev/fw_cfg.h"
-#include "dev/pic8259.h"
-#include "dev/uart16550.h"
-#include "dev/vm_console.h"
+#include "dev/device.h"
 #include "irq/irq.h"
 #include "mm/ept.h"
 #include "vcpu/guest_state.h"
+#include "vm/console.h"
 
 #define VM_NAME_MAX 32
 #define VM_END_REASON_MAX 128
@@ -40,11 +38,8 @@ struct vm {
 	 * for INIT and SIPI. */
 	struct guest_cpu_state boot;
 
-	struct vm_console console;
-	struct uart16550 com1;
-	struct fw_cfg fw_cfg;
-	struct pic8259 pic[2];      /* master, slave */
-	unsigned shutdown_matched;  /* bytes of "Shutdown" seen on port 0x8900 */
+	struct vm_console console;  /* what the guest prints (vm/console.c) */
+	struct vm_devices devices;  /* its ports, MMIO ranges and device state (dev/) */
 	struct vm_irq irq;          /* its interrupt lines (irq/irq.c) */
 
 	/* The hosted OS (core/vm/hosted_os.c) is the running OS itself:
@@ -80,14 +75,5 @@ void vm_destroy(struct vm *vm);
  */
 void vm_end(struct vm *vm, bool success, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/*
- * Guest-physical memory access: the only way handlers touch guest memory.
- * The whole range must be guest RAM; false (and nothing copied) otherwise.
- */
-bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len);
-bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len);
-bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
-bool guest_zero(struct vm *vm, uint64_t gpa, size_t len);
 
 #endif

@@ -32,7 +32,6 @@ const struct vmx_entry_rule_info vmx_entry_rules[VMX_ENTRY_RULE_COUNT] = {
 
 /* Architectural bits the rules talk about (SDM Vol. 3A 2.5, 2.2.1, 3.4.5). */
 #define EFER_VALID (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-#define DEBUGCTL_BTF (1ULL << 1)
 #define DEBUGCTL_RESERVED 0xFFFFFFFFFFFF0038ULL /* bits 5:3, 63:16 */
 #define BNDCFGS_RESERVED 0xFFCULL                /* bits 11:2 */
 #define CET_RESERVED 0x3C0ULL                    /* IA32_S_CET bits 9:6 */
@@ -53,17 +52,9 @@ const struct vmx_entry_rule_info vmx_entry_rules[VMX_ENTRY_RULE_COUNT] = {
 #define VMX_MISC_CR3_TARGETS(misc) (((misc) >> 16) & 0x1FF)
 #define VMFUNC_EPTP_SWITCHING 1ULL
 
-/* Guest interruptibility state (SDM Vol. 3C 25.4.2, Table 25-3). */
-#define INTR_STI (1u << 0)
-#define INTR_MOVSS (1u << 1)
-#define INTR_SMI (1u << 2)
-#define INTR_NMI (1u << 3)
-#define INTR_ENCLAVE (1u << 4)
 /* Activity states (SDM Vol. 3C 25.4.2, Table 25-4). */
 enum { ACT_ACTIVE, ACT_HLT, ACT_SHUTDOWN, ACT_WAIT_SIPI };
 /* VM-entry interruption information (SDM Vol. 3C 25.8.3, Table 25-17). */
-#define INJ_VALID (1u << 31)
-#define INJ_DELIVER_ERROR (1u << 11)
 #define INJ_RESERVED 0x7FFFF000u
 enum { INJ_EXTINT = 0, INJ_NMI = 2, INJ_HW_EXCEPTION = 3, INJ_SOFT_INT = 4,
        INJ_PRIV_SOFT_EXCEPTION = 5, INJ_SOFT_EXCEPTION = 6, INJ_OTHER = 7 };
@@ -476,9 +467,9 @@ static void check_entry_controls(struct ec *c)
 	const struct vmx_caps *caps = c->caps;
 	uint32_t entry = c->entry;
 	uint32_t info = (uint32_t)V(VM_ENTRY_INTR_INFO);
-	bool inject = info & INJ_VALID;
+	bool inject = info & INTR_INFO_VALID;
 	unsigned type = (info >> 8) & 7, vector = info & 0xFF;
-	bool deliver = info & INJ_DELIVER_ERROR;
+	bool deliver = info & INTR_INFO_DELIVER_ERROR;
 	bool mtf_supported = cap_may_be_one(c, VMX_CONTROLS_PROC) & PROC_MONITOR_TRAP_FLAG;
 	bool relaxed = caps->basic & VMX_BASIC_NO_ERROR_CODE_CHECK;
 	/* "Unrestricted guest" 0 implies CR0.PE = 1 (27.3.1.1). */
@@ -804,7 +795,7 @@ static void check_guest_state(struct ec *c)
 	uint64_t cr0_bad = (~cr0 & cr0_fixed0) | (cr0 & ~caps->cr0_fixed1);
 	uint64_t cr4_bad = (~cr4 & caps->cr4_fixed0) | (cr4 & ~caps->cr4_fixed1);
 	uint32_t info = (uint32_t)V(VM_ENTRY_INTR_INFO);
-	bool inject = info & INJ_VALID;
+	bool inject = info & INTR_INFO_VALID;
 	unsigned type = (info >> 8) & 7, vector = info & 0xFF;
 
 	/* 27.3.1.1: control registers, debug registers, MSRs. */
@@ -883,7 +874,7 @@ static void check_guest_state(struct ec *c)
 	CHECK_X(GUEST_ACTIVITY_SUPPORTED, act >= ACT_HLT && act <= ACT_WAIT_SIPI, caps->misc & (1ULL << (5 + act)),
 		"IA32_VMX_MISC", caps->misc, GUEST_ACTIVITY_STATE);
 	CHECK(GUEST_ACTIVITY_HLT_SS_DPL, act == ACT_HLT, segs[SEG_SS].dpl == 0, GUEST_ACTIVITY_STATE, GUEST_SS_AR_BYTES);
-	CHECK(GUEST_ACTIVITY_BLOCKING_ACTIVE, intr & (INTR_STI | INTR_MOVSS), act == ACT_ACTIVE,
+	CHECK(GUEST_ACTIVITY_BLOCKING_ACTIVE, intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS), act == ACT_ACTIVE,
 	      GUEST_ACTIVITY_STATE, GUEST_INTERRUPTIBILITY_INFO);
 	CHECK(GUEST_ACTIVITY_HLT_EVENT, act == ACT_HLT && inject,
 	      type == INJ_EXTINT || type == INJ_NMI || (type == INJ_HW_EXCEPTION && (vector == 1 || vector == 18)) ||
@@ -895,24 +886,24 @@ static void check_guest_state(struct ec *c)
 	CHECK(GUEST_ACTIVITY_SMM_SIPI, entry & ENTRY_TO_SMM, act != ACT_WAIT_SIPI, GUEST_ACTIVITY_STATE,
 	      VM_ENTRY_CONTROLS);
 	CHECK(GUEST_INTR_RESERVED, true, (intr & ~0x1Fu) == 0, GUEST_INTERRUPTIBILITY_INFO);
-	CHECK(GUEST_INTR_STI_AND_MOVSS, true, (intr & (INTR_STI | INTR_MOVSS)) != (INTR_STI | INTR_MOVSS),
+	CHECK(GUEST_INTR_STI_AND_MOVSS, true, (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS)) != (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS),
 	      GUEST_INTERRUPTIBILITY_INFO);
-	CHECK(GUEST_INTR_STI_NEEDS_IF, intr & INTR_STI, rflags & RFLAGS_IF, GUEST_INTERRUPTIBILITY_INFO, GUEST_RFLAGS);
-	CHECK(GUEST_INTR_EXTINT_BLOCKED, inject && type == INJ_EXTINT, !(intr & (INTR_STI | INTR_MOVSS)),
+	CHECK(GUEST_INTR_STI_NEEDS_IF, intr & INTERRUPTIBILITY_STI, rflags & RFLAGS_IF, GUEST_INTERRUPTIBILITY_INFO, GUEST_RFLAGS);
+	CHECK(GUEST_INTR_EXTINT_BLOCKED, inject && type == INJ_EXTINT, !(intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS)),
 	      GUEST_INTERRUPTIBILITY_INFO, VM_ENTRY_INTR_INFO);
-	CHECK(GUEST_INTR_NMI_MOVSS, inject && type == INJ_NMI, !(intr & INTR_MOVSS),
+	CHECK(GUEST_INTR_NMI_MOVSS, inject && type == INJ_NMI, !(intr & INTERRUPTIBILITY_MOVSS),
 	      GUEST_INTERRUPTIBILITY_INFO, VM_ENTRY_INTR_INFO);
-	CHECK(GUEST_INTR_SMI_OUTSIDE_SMM, !env->in_smm, !(intr & INTR_SMI), GUEST_INTERRUPTIBILITY_INFO);
-	CHECK(GUEST_INTR_SMI_FOR_SMM_ENTRY, entry & ENTRY_TO_SMM, intr & INTR_SMI,
+	CHECK(GUEST_INTR_SMI_OUTSIDE_SMM, !env->in_smm, !(intr & INTERRUPTIBILITY_SMI), GUEST_INTERRUPTIBILITY_INFO);
+	CHECK(GUEST_INTR_SMI_FOR_SMM_ENTRY, entry & ENTRY_TO_SMM, intr & INTERRUPTIBILITY_SMI,
 	      GUEST_INTERRUPTIBILITY_INFO, VM_ENTRY_CONTROLS);
-	CHECK(GUEST_INTR_VNMI_NMI_BLOCKED, (pin & PIN_VIRTUAL_NMIS) && inject && type == INJ_NMI, !(intr & INTR_NMI),
+	CHECK(GUEST_INTR_VNMI_NMI_BLOCKED, (pin & PIN_VIRTUAL_NMIS) && inject && type == INJ_NMI, !(intr & INTERRUPTIBILITY_NMI),
 	      GUEST_INTERRUPTIBILITY_INFO, VM_ENTRY_INTR_INFO, PIN_BASED_VM_EXEC_CONTROL);
-	CHECK(GUEST_INTR_ENCLAVE, intr & INTR_ENCLAVE, !(intr & INTR_MOVSS) && env->has_sgx,
+	CHECK(GUEST_INTR_ENCLAVE, intr & INTERRUPTIBILITY_ENCLAVE, !(intr & INTERRUPTIBILITY_MOVSS) && env->has_sgx,
 	      GUEST_INTERRUPTIBILITY_INFO);
 
 	/* 27.3.1.5: pending debug exceptions. */
 	uint64_t pending = V(GUEST_PENDING_DBG_EXCEPTIONS);
-	bool bs_rules = (intr & (INTR_STI | INTR_MOVSS)) || act == ACT_HLT;
+	bool bs_rules = (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS)) || act == ACT_HLT;
 	bool tf = rflags & RFLAGS_TF;
 	bool btf = V(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF;
 	CHECK(GUEST_PENDING_DBG_RESERVED, true, (pending & PENDING_DBG_RESERVED) == 0, GUEST_PENDING_DBG_EXCEPTIONS);
@@ -921,7 +912,7 @@ static void check_guest_state(struct ec *c)
 	CHECK(GUEST_PENDING_DBG_BS_CLEAR, bs_rules && (!tf || btf), !(pending & PENDING_DBG_BS),
 	      GUEST_PENDING_DBG_EXCEPTIONS, GUEST_RFLAGS, GUEST_IA32_DEBUGCTL, GUEST_INTERRUPTIBILITY_INFO);
 	CHECK(GUEST_PENDING_DBG_RTM, pending & PENDING_DBG_RTM,
-	      pending == PENDING_DBG_RTM_ONLY && env->has_rtm && !(intr & INTR_MOVSS),
+	      pending == PENDING_DBG_RTM_ONLY && env->has_rtm && !(intr & INTERRUPTIBILITY_MOVSS),
 	      GUEST_PENDING_DBG_EXCEPTIONS, GUEST_INTERRUPTIBILITY_INFO);
 
 	/* 27.3.1.5: the VMCS link pointer. */

@@ -24,7 +24,7 @@ enum vmx_error vmx_check_cpuid_vmx(void)
 {
 	struct cpuid_regs r;
 	cpuid(1, 0, &r);
-	return (r.ecx & (1u << 5)) ? VMX_OK : VMX_ERR_NO_VMX;
+	return (r.ecx & CPUID1_ECX_VMX) ? VMX_OK : VMX_ERR_NO_VMX;
 }
 
 /* CR4.VMXE already set means someone else is in VMX operation (SDM Vol. 3C 24.7). */

@@ -5,7 +5,7 @@
  * IA32_APIC_BASE (identity mapped uncached by entry.S); x2APIC mode through
  * the MSRs when the firmware left the APIC in x2APIC mode.
  *
- * This is not core/dev/lapic.c, which emulates an APIC for guests.
+ * This is not core/irq/lapic.c, which emulates an APIC for guests.
  */
 #ifndef CVISOR_BAREMETAL_APIC_H
 #define CVISOR_BAREMETAL_APIC_H

@@ -18,7 +18,7 @@
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_error.h"
 
-/* The controls cvisor asks for, as core/vmx/vcpu.c setup_controls does. */
+/* The controls cvisor asks for, as core/vcpu/vmcs_setup.c vmcs_setup_controls does. */
 #define WANT_PIN 0u
 #define WANT_PROC                                                                        \
 	(PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_USE_MSR_BITMAPS |       \

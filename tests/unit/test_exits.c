@@ -1,8 +1,9 @@
 /*
- * A real VM and vCPU (core/vm/vm.c, core/vmx/vcpu.c) on the fake Tiger Lake
+ * A real VM and vCPU (core/vm/builder.c, core/vcpu/vcpu.c) on the fake Tiger Lake
  * CPU, and VM exits fed to exit_dispatch (core/exit/) or through the fake
  * vmx_enter_guest to vcpu_run_slice and the round-robin scheduler.
  */
+#include "mm/guest_memory.h"
 #include "x86.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "abi/cpuid.h"
 #include "abi/hypercall.h"
+#include "abi/devices.h"
 #include "dev/mmio.h"
 #include "exit/exit.h"
 #include "fake_cpu.h"

@@ -26,6 +26,7 @@
 #include "abi/hypercall.h"
 #include "exit/cpuid.h"
 #include "exit/msr.h"
+#include "mm/guest_memory.h"
 #include "vmx/msr_bitmap.h"
 #include "fake_cpu.h"
 #include "fake_hosted_os.h"

@@ -1,7 +1,7 @@
 /*
  * The core's plumbing: formatting (core/lib/format.c), guest memory and EPT
  * (core/vm/vm.c, core/mm/ept.c), descriptors (core/vmx/segment.c), the VM
- * console (core/dev/vm_console.c), the 16550 UART (core/dev/uart16550.c)
+ * console (core/vm/console.c), the 16550 UART (core/dev/uart16550.c)
  * and port dispatch (core/dev/ports.c).
  */
 #include <setjmp.h>
@@ -13,12 +13,15 @@
 #include <string.h>
 
 #include "dev/ports.h"
+#include "abi/devices.h"
 #include "dev/uart16550.h"
-#include "dev/vm_console.h"
+#include "mm/guest_memory.h"
+#include "vm/console.h"
 #include "fake_cpu.h"
 #include "fake_platform.h"
 #include "lib/format.h"
 #include "mm/ept.h"
+#include "vm/builder.h"
 #include "vm/vm.h"
 #include "vmx/segment.h"
 
@@ -38,9 +41,10 @@ static int setup_plain(void **state)
 static int setup_vm(void **state)
 {
 	setup_plain(state);
-	const char *err = vm_create(&vm, 1, "con", RAM);
+	const struct vm_config config = { .id = 1, .name = "con", .ram_size = RAM, .vcpu_count = 1 };
+	const char *err = vm_build(&vm, &config);
 	if (err)
-		fail_msg("vm_create: %s", err);
+		fail_msg("vm_build: %s", err);
 	return 0;
 }
 
@@ -642,12 +646,12 @@ static void test_console_partial_line_is_flushed_when_the_vm_ends(void **state)
 
 static uint8_t uart_rd(unsigned offset)
 {
-	return uart16550_read(&vm, &vm.com1, offset);
+	return (uint8_t)io_port_read(&vm, (uint16_t)(PORT_COM1 + offset), 1);
 }
 
 static void uart_wr(unsigned offset, uint8_t v)
 {
-	uart16550_write(&vm, &vm.com1, offset, v);
+	io_port_write(&vm, (uint16_t)(PORT_COM1 + offset), 1, v);
 }
 
 static void test_uart_transmit_goes_to_the_vm_console(void **state)
@@ -782,7 +786,7 @@ static void test_ports_debugcon_prints_each_byte(void **state)
 static void test_ports_table_is_sorted_and_each_device_found(void **state)
 {
 	(void)state;
-	assert_true(io_port_table_is_sorted());
+	assert_true(io_port_table_is_sorted(&vm));
 	io_port_write(&vm, 0x21, 1, 0xFF); /* PIC master mask (last port of the first device) */
 	assert_int_equal(io_port_read(&vm, 0x21, 1), 0xFF);
 	io_port_write(&vm, 0xA1, 1, 0x5A); /* PIC slave mask */

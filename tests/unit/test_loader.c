@@ -14,6 +14,7 @@
 #include "fake_cpu.h"
 #include "fake_platform.h"
 #include "loader/multiboot.h"
+#include "mm/guest_memory.h"
 #include "vm/vm.h"
 
 #define MiB (1ULL << 20)

@@ -7,6 +7,7 @@
  * the end of RAM; and REP STOS whose per-page translations cross from a
  * device page into RAM or into a page that is not present.
  */
+#include "mm/guest_memory.h"
 #include "x86.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "abi/devices.h"
 #include "dev/mmio.h"
 #include "exit/exit.h"
 #include "fake_cpu.h"

@@ -18,6 +18,7 @@
 #include "exit/cr.h"
 #include "exit/exit.h"
 #include "exit/msr.h"
+#include "mm/guest_memory.h"
 #include "vmx/msr_bitmap.h"
 #include "fake_platform.h"
 #include "mm/ept.h"

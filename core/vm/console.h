@@ -1,7 +1,7 @@
 /* A VM's console: bytes from its UART, debug port or print hypercall,
  * gathered into lines and printed with the VM's name in front. */
-#ifndef CVISOR_DEV_VM_CONSOLE_H
-#define CVISOR_DEV_VM_CONSOLE_H
+#ifndef CVISOR_VM_CONSOLE_H
+#define CVISOR_VM_CONSOLE_H
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "dev/vm_console.h"
+#include "vm/console.h"
 
 #include "lib/log.h"
 #include "vm/vm.h"

@@ -1,0 +1,47 @@
+#include "dev/lapic_mmio.h"
+
+#include "dev/mmio.h"
+#include "irq/ipi.h"
+#include "irq/lapic.h"
+#include "irq/lapic_regs.h"
+#include "irq/lapic_timer.h"
+#include "vcpu/vcpu.h"
+#include "vmx/intrin.h"
+#include "x86.h"
+
+static bool globally_enabled(const struct vcpu *vcpu)
+{
+	return vcpu->msrs.apic_base & APIC_BASE_ENABLE;
+}
+
+/* xAPIC registers are 32 bits at 16-byte-aligned offsets (SDM Vol. 3A
+ * 11.4.1); other accesses read 0 and are ignored. */
+static uint64_t lapic_page_read(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size)
+{
+	(void)state;
+	if (!globally_enabled(vcpu))
+		return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+	if (size != 4 || (offset & 0xF))
+		return 0;
+	if (offset == APIC_TIMER_CURRENT)
+		return lapic_timer_current_count(&vcpu->lapic, rdtsc());
+	return lapic_read(&vcpu->lapic, (uint32_t)offset);
+}
+
+static void lapic_page_write(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size,
+			     uint64_t value)
+{
+	(void)state;
+	if (!globally_enabled(vcpu) || size != 4 || (offset & 0xF))
+		return;
+	if (lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value))
+		vm_send_ipi(vcpu, vcpu->lapic.icr_low, vcpu->lapic.icr_high);
+	lapic_timer_register_written(&vcpu->lapic, (uint32_t)offset, rdtsc());
+}
+
+static const struct mmio_ops lapic_page_ops = { .read = lapic_page_read, .write = lapic_page_write };
+
+bool lapic_mmio_attach(struct vm *vm)
+{
+	return vm_register_mmio(vm, "local APIC", LAPIC_DEFAULT_BASE, 4096, &lapic_page_ops, NULL);
+}

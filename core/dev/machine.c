@@ -1,0 +1,31 @@
+#include "dev/machine.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dev/debug_console.h"
+#include "dev/debug_ports.h"
+#include "dev/fw_cfg.h"
+#include "dev/lapic_mmio.h"
+#include "dev/pic8259.h"
+#include "dev/uart16550.h"
+
+static const struct {
+	const char *name;
+	bool (*attach)(struct vm *vm);
+} machine_devices[] = {
+	{ "8259A PICs", pic8259_attach },
+	{ "debug ports", debug_ports_attach },
+	{ "16550 UART (COM1)", uart16550_attach },
+	{ "fw_cfg", fw_cfg_attach },
+	{ "debug-console page", debug_console_attach },
+	{ "local APIC page", lapic_mmio_attach },
+};
+
+const char *machine_attach_devices(struct vm *vm)
+{
+	for (size_t i = 0; i < sizeof(machine_devices) / sizeof(machine_devices[0]); i++)
+		if (!machine_devices[i].attach(vm))
+			return machine_devices[i].name;
+	return NULL;
+}

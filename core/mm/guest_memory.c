@@ -1,0 +1,78 @@
+#include "mm/guest_memory.h"
+
+#include "lib/mem.h"
+#include "mm/identity_map.h"
+#include "platform.h"
+#include "vm/vm.h"
+
+/* The range [gpa, gpa+len) lies inside guest RAM, without overflow. */
+static bool guest_range_ok(const struct vm *vm, uint64_t gpa, size_t len)
+{
+	if (vm->identity) {
+		/* The running OS: only its RAM, which the host can address. */
+		for (unsigned i = 0; i < vm->ram_range_count; i++)
+			if (gpa >= vm->ram_ranges[i].start && gpa < vm->ram_ranges[i].end &&
+			    len <= vm->ram_ranges[i].end - gpa)
+				return true;
+		return false;
+	}
+	return gpa < vm->ram_size && len <= vm->ram_size - gpa;
+}
+
+static uint8_t *guest_page(const struct vm *vm, uint64_t gpa)
+{
+	uint64_t hpa = ept_translate(&vm->ept, gpa, NULL);
+	return hpa == EPT_NO_MAPPING ? NULL : plat_phys_to_virt(hpa);
+}
+
+/* Copies between guest RAM and a host buffer, one guest page at a time. */
+static bool guest_copy(const struct vm *vm, uint64_t gpa, uint8_t *host, size_t len,
+		       int direction /* 0 read, 1 write, 2 zero */)
+{
+	/* Check the whole range first so a failure copies nothing. */
+	if (!guest_is_ram(vm, gpa, len))
+		return false;
+	while (len) {
+		size_t in_page = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+		size_t n = len < in_page ? len : in_page;
+		uint8_t *g = guest_page(vm, gpa);
+		if (direction == 0)
+			memcpy(host, g, n);
+		else if (direction == 1)
+			memcpy(g, host, n);
+		else
+			memset(g, 0, n);
+		gpa += n;
+		len -= n;
+		if (host)
+			host += n;
+	}
+	return true;
+}
+
+bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len)
+{
+	if (len == 0)
+		return true;
+	if (!guest_range_ok(vm, gpa, len))
+		return false;
+	for (uint64_t p = gpa & PAGE_MASK; p < gpa + len; p += PAGE_SIZE)
+		if (!guest_page(vm, p))
+			return false;
+	return true;
+}
+
+bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+	return guest_copy(vm, gpa, dst, len, 0);
+}
+
+bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+	return guest_copy(vm, gpa, (uint8_t *)src, len, 1);
+}
+
+bool guest_zero(struct vm *vm, uint64_t gpa, size_t len)
+{
+	return guest_copy(vm, gpa, NULL, len, 2);
+}

@@ -1,0 +1,22 @@
+/*
+ * Guest-physical memory access: the only way cvisor touches a guest's RAM.
+ * An ordinary VM's RAM is [0, ram_size) behind its EPT; the hosted OS's is
+ * its RAM ranges, mapped 1:1.  Nothing here reaches a device or another
+ * VM's memory.
+ */
+#ifndef CVISOR_MM_GUEST_MEMORY_H
+#define CVISOR_MM_GUEST_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+/* The whole range must be guest RAM; false (and nothing copied) otherwise. */
+bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len);
+bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len);
+bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
+bool guest_zero(struct vm *vm, uint64_t gpa, size_t len);
+
+#endif
