@@ -22,7 +22,7 @@ bool vm_register_ports(struct vm *vm, const char *name, uint16_t first, uint16_t
 			   name, d->ports[at].name);
 		return false;
 	}
-	for (unsigned i = d->port_count; i > at; i--)
+	for (unsigned i = d->port_count + 1; i > at; i--) /* the end marker moves too */
 		d->ports[i] = d->ports[i - 1];
 	d->ports[at] = (struct port_range){
 		.name = name, .first = first, .last = last, .ops = ops, .state = state,
@@ -32,20 +32,17 @@ bool vm_register_ports(struct vm *vm, const char *name, uint16_t first, uint16_t
 }
 
 /* Sorted by port and not overlapping, so a lookup stops at the first range
- * that starts past the port: with a handful of devices, most of them below
- * 0x600, that beats a binary search. */
+ * that starts past the port (at the latest the end marker, which every port
+ * is below): with a handful of devices, most of them below 0x600, that
+ * beats a binary search. */
 static const struct port_range *find_range(const struct vm *vm, uint16_t port)
 {
-	const struct port_range *r = vm->devices.ports;
-	const struct port_range *end = r + vm->devices.port_count;
-
-	for (; r < end; r++) {
+	for (const struct port_range *r = vm->devices.ports;; r++) {
 		if (port < r->first)
 			return NULL;
 		if (port <= r->last)
 			return r;
 	}
-	return NULL;
 }
 
 bool io_port_table_is_sorted(const struct vm *vm)
@@ -53,10 +50,10 @@ bool io_port_table_is_sorted(const struct vm *vm)
 	const struct vm_devices *d = &vm->devices;
 
 	for (unsigned i = 0; i < d->port_count; i++)
-		if (d->ports[i].first > d->ports[i].last ||
+		if (d->ports[i].first > d->ports[i].last || d->ports[i].last > 0xFFFF ||
 		    (i && d->ports[i].first <= d->ports[i - 1].last))
 			return false;
-	return true;
+	return d->ports[d->port_count].first == PORT_TABLE_END;
 }
 
 uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size)

@@ -85,8 +85,7 @@ bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous)
  */
 static bool vcpu_may_resume_directly(const struct vcpu *vcpu)
 {
-	return !vcpu->vm->ended && vcpu->state == VCPU_RUNNING && vcpu->leave == VCPU_STAY &&
-	       !vcpu->preempted && !vcpu->check_before_entry &&
+	return !vcpu->vm->ended && vcpu->state == VCPU_RUNNING && !vcpu->back_to_loop &&
 	       !__atomic_load_n(&vcpu->pending.any, __ATOMIC_ACQUIRE) &&
 	       !lapic_has_pending(&vcpu->lapic) && rdtsc() < vcpu->entry_deadline;
 }

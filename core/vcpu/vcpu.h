@@ -47,6 +47,13 @@ enum vcpu_state {
 	VCPU_PARKED,    /* HLT with interrupts disabled: only INIT or an NMI wakes it */
 };
 
+/* Why a hosted-OS vCPU gives its CPU back (vcpu->leave). */
+enum vcpu_leave {
+	VCPU_STAY,
+	VCPU_LEAVE_ON_REQUEST, /* the OS asked (hypercall); RIP is past it */
+	VCPU_LEAVE_ON_FAILURE, /* an exit cvisor cannot handle; RIP unchanged */
+};
+
 /* Host vector that kicks a CPU out of its guest so it sees new events. */
 #define VCPU_KICK_VECTOR 0xF2
 
@@ -71,19 +78,25 @@ struct vcpu {
 	uint64_t exits_traced;   /* exits recorded in the ring (exit_trace on) */
 	/* An event queued for the next VM entry by a handler this exit. */
 	bool event_injected;
-	/* The VMX-preemption timer expired: give the CPU to the next vCPU. */
-	bool preempted;
 	enum vcpu_state state;
-	/* Hosted-OS vCPUs: cvisor gives this CPU back to the OS after this
-	 * exit (core/vm/hosted_os.c). */
-	enum vcpu_leave {
-		VCPU_STAY,
-		VCPU_LEAVE_ON_REQUEST, /* the OS asked (hypercall); RIP is past it */
-		VCPU_LEAVE_ON_FAILURE, /* an exit cvisor cannot handle; RIP unchanged */
-	} leave;
-	/* cvisor wrote guest state the CPU did not produce (launch, SIPI):
-	 * debug builds check the VM-entry rules before the next entry. */
-	bool check_before_entry;
+	/* Reasons to go back to the run loop after this exit rather than
+	 * resume the guest at once; `back_to_loop` reads all three in one
+	 * load (the exit fast path, vcpu_may_resume_directly). */
+	union {
+		struct {
+			/* The time slice is over: give the CPU to the next vCPU. */
+			bool preempted;
+			/* cvisor wrote guest state the CPU did not produce (launch,
+			 * SIPI): debug builds check the VM-entry rules before the
+			 * next entry. */
+			bool check_before_entry;
+			/* Hosted-OS vCPUs: cvisor gives this CPU back to the OS
+			 * after this exit (core/vm/hosted_os.c); enum vcpu_leave. */
+			uint8_t leave;
+			uint8_t spare; /* always 0: no padding inside back_to_loop */
+		};
+		uint32_t back_to_loop;
+	};
 	/* The rules were checked (and any broken ones printed) for this entry. */
 	bool entry_rules_reported;
 	unsigned host_cpu;      /* the physical CPU this vCPU is pinned to */

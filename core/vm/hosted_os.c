@@ -71,6 +71,7 @@ const char *hosted_os_vm_create(struct vm *vm, const char *name, struct identity
 {
 	memset(vm, 0, sizeof(*vm));
 	fmt_snprintf(vm->name, sizeof(vm->name), "%s", name);
+	vm_devices_init(&vm->devices);
 	vm->identity = map;
 	vm->ram_ranges = ram;
 	vm->ram_range_count = ram_count;

@@ -34,7 +34,7 @@ const char *vm_create_with_pages(struct vm *vm, unsigned id, const char *name,
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
-	vm->vcpu_count = 1;
+	vm_devices_init(&vm->devices);
 	fmt_snprintf(vm->name, sizeof(vm->name), "%s", name);
 	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % PAGE_SIZE)
 		return "guest RAM size must be a multiple of 4 KiB between 2 MiB and 64 GiB";

@@ -61,7 +61,8 @@ struct vm {
 /*
  * Creates a VM with ram_size bytes of RAM at guest-physical 0 (WB, RWX),
  * backed by 1 GiB and 2 MiB pages where large_pages allows, the range is
- * aligned and contiguous host memory is free, else by 4 KiB pages.
+ * aligned and contiguous host memory is free, else by 4 KiB pages.  The VM
+ * has no vCPU and no device yet: vm_build (vm/builder.h) adds them.
  */
 const char *vm_create_with_pages(struct vm *vm, unsigned id, const char *name,
 				 uint64_t ram_size, unsigned large_pages);
