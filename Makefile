@@ -108,10 +108,17 @@ $(USER_ISO): $(BUILD)/cvisor.elf $(GUESTS_BUILT) $(DEMO_MODULE)
 run: deps all $(RUN_ISO)
 	tools/bochs-run --iso $(RUN_ISO) --out $(BUILD)/run --cpu $(CPU) --cpus $(CPUS) --live
 
-$(BUILD)/unit/%: tests/unit/%.c $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.h)
+# The core and the fakes are compiled once for the host; each test program
+# links them.
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/obj/%.o,$(UNIT_CORE_SRCS) $(UNIT_SUPPORT))
+$(BUILD)/unit/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  UNIT    $@")
-	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_CORE_SRCS) $(UNIT_SUPPORT) -lcmocka -lZydis
+	$(Q)$(CC) $(UNIT_CFLAGS) -MMD -MP -o $@ $< $(UNIT_OBJS) -lcmocka -lZydis
 
 test-unit: $(UNIT_TESTS) test-compile-fail $(BUILD)/cvisor-check test-layering
 	@tools/run-unit-tests $(UNIT_TESTS)
@@ -169,4 +176,4 @@ include platform/linux/module.mk
 include tests/linux/linux.mk
 include tests/fuzz/fuzz.mk
 
--include $(shell find $(BUILD)/kernel -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/kernel $(BUILD)/unit -name '*.d' 2>/dev/null)
