@@ -27,6 +27,10 @@ const char *cr0_write_fault(const struct cr_context *ctx, uint64_t value)
 		return "enabling paging with EFER.LME=1 requires CR4.PAE=1";
 	if (!(value & CR0_PG) && ctx->in_64bit_mode)
 		return "paging cannot be disabled in 64-bit mode";
+	/* SDM Vol. 2B MOV CR, Vol. 3A 2.5: clearing WP while CR4.CET = 1 is #GP
+	 * (and the VM entry would fail: Vol. 3C 27.3.1.1). */
+	if (!(value & CR0_WP) && (ctx->cr4 & CR4_CET))
+		return "CR0.WP cannot be cleared while CR4.CET=1";
 	return NULL;
 }
 
@@ -43,6 +47,10 @@ const char *cr4_write_fault(const struct cr_context *ctx, uint64_t value)
 		return "CR4.PAE cannot be cleared in IA-32e mode";
 	if ((value & CR4_PCIDE) && !(ctx->cr4 & CR4_PCIDE) && !(ctx->efer & EFER_LMA))
 		return "CR4.PCIDE can be set only in IA-32e mode";
+	/* SDM Vol. 2B MOV CR, Vol. 3A 2.5: setting CET while CR0.WP = 0 is #GP
+	 * (and the VM entry would fail: Vol. 3C 27.3.1.1). */
+	if ((value & CR4_CET) && !(ctx->cr0 & CR0_WP))
+		return "CR4.CET=1 requires CR0.WP=1";
 	return NULL;
 }
 

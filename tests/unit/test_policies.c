@@ -102,6 +102,22 @@ static void cr4_pae_stays_on_in_ia32e_mode(void **state)
 	assert_non_null(cr4_write_fault(&ctx, CR4_PCIDE));
 }
 
+/* The rule the fuzzer found missing (make fuzz SEED=1796461957): CET needs
+ * WP, whichever register is written last (SDM Vol. 2B MOV CR). */
+static void cr4_cet_and_cr0_wp_go_together(void **state)
+{
+	(void)state;
+	struct cr_context ctx = protected_mode();
+	assert_non_null(cr4_write_fault(&ctx, CR4_CET)); /* WP is clear */
+	ctx.cr0 |= CR0_WP;
+	assert_null(cr4_write_fault(&ctx, CR4_CET));
+	ctx.cr4 = CR4_CET;
+	assert_non_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET)); /* clears WP */
+	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET | CR0_WP));
+	ctx.cr4 = 0;
+	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET));
+}
+
 static void xsetbv_rules(void **state)
 {
 	(void)state;
@@ -354,6 +370,7 @@ int main(void)
 		cmocka_unit_test(cr0_paging_stays_on_in_64bit_mode),
 		cmocka_unit_test(cr4_vmxe_and_unsupported_bits_fault),
 		cmocka_unit_test(cr4_pae_stays_on_in_ia32e_mode),
+		cmocka_unit_test(cr4_cet_and_cr0_wp_go_together),
 		cmocka_unit_test(xsetbv_rules),
 		cmocka_unit_test(cpuid_signature_leaf),
 		cmocka_unit_test(cpuid_leaf1_policy),
