@@ -7,7 +7,7 @@
 #include "dev/pic8259.h"
 #include "dev/uart16550.h"
 #include "dev/vm_console.h"
-#include "exit/operand.h"
+#include "emulate/operand.h"
 #include "vm/vm.h"
 
 /* QEMU isa-debug-exit (iobase 0xF4, iosize 4): the VM ends with status
