@@ -7,7 +7,6 @@
 #include "exit/ept_violation.h"
 
 #include "dev/mmio.h"
-#include "emulate/emulate.h"
 #include "exit/exit.h"
 #include "lib/format.h"
 #include "vmx/vmcs.h"
@@ -22,26 +21,24 @@ const char *ept_access_name(uint64_t qualification)
 	return "read";
 }
 
-void ept_emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t gpa,
-		      const struct mmio_region *region)
+void ept_report_emulation_failure(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t gpa,
+				  const struct mmio_region *region, enum emulate_result result,
+				  const struct emulate_failure *failure)
 {
-	struct emulate_failure failure;
-	enum emulate_result result = emulate_mmio(vcpu, gpa, region, &failure);
-
 	if (result == EMULATE_UNSUPPORTED) {
-		char hex[3 * sizeof(failure.bytes) + 1] = "";
-		for (unsigned i = 0, n = 0; i < failure.byte_count; i++)
+		char hex[3 * sizeof(failure->bytes) + 1] = "";
+		for (unsigned i = 0, n = 0; i < failure->byte_count; i++)
 			n += fmt_snprintf(hex + n, sizeof(hex) - n, "%s%02x", i ? " " : "",
-					  failure.bytes[i]);
+					  failure->bytes[i]);
 		exit_fail_vm(vcpu, exit,
 			     "%s access to %s at 0x%llx by an instruction cvisor does not emulate (%s; bytes %s)",
 			     ept_access_name(exit->qualification), region->name,
-			     (unsigned long long)gpa, failure.refused, hex);
+			     (unsigned long long)gpa, failure->refused, hex);
 	} else if (result == EMULATE_NOT_MEMORY) {
 		exit_fail_vm(vcpu, exit,
 			     "string MMIO touched guest-physical 0x%llx, which is neither RAM nor a device",
-			     (unsigned long long)failure.gpa);
-	} else if (result == EMULATE_BAD_ADDRESS_SIZE) {
+			     (unsigned long long)failure->gpa);
+	} else {
 		exit_fail_vm(vcpu, exit, "string MMIO with a 64-bit address outside 64-bit mode");
 	}
 }

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "emulate/emulate.h"
 #include "exit/exit.h"
 
 struct mmio_region;
@@ -19,12 +20,27 @@ struct mmio_region;
 /* "read", "write" or "instruction fetch", from the exit qualification. */
 const char *ept_access_name(uint64_t qualification);
 
+/* Ends the VM after an emulation that could not finish (result
+ * EMULATE_UNSUPPORTED, EMULATE_NOT_MEMORY or EMULATE_BAD_ADDRESS_SIZE),
+ * with one line saying why. */
+void ept_report_emulation_failure(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t gpa,
+				  const struct mmio_region *region, enum emulate_result result,
+				  const struct emulate_failure *failure) __attribute__((cold));
+
 /*
  * Emulates the instruction whose access to region at guest-physical gpa
  * made this exit (emulate_mmio); an instruction cvisor does not emulate,
- * or an element that is neither RAM nor a device, ends the VM.
+ * or an element that is neither RAM nor a device, ends the VM.  Inline:
+ * it is on every MMIO exit's path.
  */
-void ept_emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t gpa,
-		      const struct mmio_region *region);
+static inline void ept_emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t gpa,
+				    const struct mmio_region *region)
+{
+	struct emulate_failure failure;
+	enum emulate_result result = emulate_mmio(vcpu, gpa, region, &failure);
+
+	if (__builtin_expect(result > EMULATE_RESTART, 0))
+		ept_report_emulation_failure(vcpu, exit, gpa, region, result, &failure);
+}
 
 #endif
