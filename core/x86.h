@@ -7,6 +7,8 @@
 #ifndef CVISOR_X86_H
 #define CVISOR_X86_H
 
+#include <stdint.h>
+
 /* CR0 (SDM Vol. 3A 2.5, Figure 2-7). */
 #define CR0_PE (1ULL << 0)
 #define CR0_MP (1ULL << 1)
@@ -214,5 +216,11 @@
 /* IA32_APIC_BASE bits (SDM Vol. 3A 11.4.4). */
 #define APIC_BASE_BSP    (1ULL << 8)
 #define APIC_BASE_ENABLE (1ULL << 11)
+
+/* Operand sizes: all ones in the low `bytes` bytes (1, 2, 4 or 8). */
+static inline uint64_t operand_mask(unsigned bytes)
+{
+	return bytes >= 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
+}
 
 #endif

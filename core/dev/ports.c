@@ -1,8 +1,8 @@
 #include "dev/ports.h"
 
-#include "exit/operand.h"
 #include "lib/log.h"
 #include "vm/vm.h"
+#include "x86.h"
 
 bool vm_register_ports(struct vm *vm, const char *name, uint16_t first, uint16_t last,
 		       const struct port_ops *ops, void *state)

@@ -1,5 +1,6 @@
 #include "mm/guest_memory.h"
 
+#include "lib/log.h"
 #include "lib/mem.h"
 #include "mm/identity_map.h"
 #include "platform.h"
@@ -36,7 +37,12 @@ static bool guest_copy(const struct vm *vm, uint64_t gpa, uint8_t *host, size_t 
 		size_t in_page = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
 		size_t n = len < in_page ? len : in_page;
 		uint8_t *g = guest_page(vm, gpa);
-		if (direction == 0)
+		if (direction != 0 && vm->identity && identity_map_is_protected(vm->identity, gpa)) {
+			/* The hosted OS never gets cvisor to write cvisor's own
+			 * memory (a REP STOS it started there, say): dropped. */
+			log_printf("cvisor: VM %s: a %zu-byte write to cvisor memory at 0x%llx was "
+				   "refused\n", vm->name, n, (unsigned long long)gpa);
+		} else if (direction == 0)
 			memcpy(host, g, n);
 		else if (direction == 1)
 			memcpy(g, host, n);

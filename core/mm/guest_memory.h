@@ -13,7 +13,8 @@
 
 struct vm;
 
-/* The whole range must be guest RAM; false (and nothing copied) otherwise. */
+/* The whole range must be guest RAM; false (and nothing copied) otherwise.
+ * Writes to the hosted OS's RAM skip (and report) cvisor's own pages. */
 bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len);
 bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len);
 bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);

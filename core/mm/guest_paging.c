@@ -119,44 +119,6 @@ fault:
 	return false;
 }
 
-static int copy_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf, unsigned len,
-		       enum guest_access access, struct guest_page_fault *fault)
-{
-	while (len) {
-		uint64_t gpa;
-		uint32_t error;
-		unsigned in_page = 4096 - (unsigned)(linear & 0xFFF);
-		unsigned n = len < in_page ? len : in_page;
-
-		if (!guest_translate(vcpu, linear, access, &gpa, &error)) {
-			fault->linear = linear;
-			fault->error = error;
-			return -1;
-		}
-		bool ok = access == GUEST_WRITE ? guest_write(vcpu->vm, gpa, buf, n)
-						: guest_read(vcpu->vm, gpa, buf, n);
-		if (!ok)
-			return -2;
-		linear += n;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned len,
-		      enum guest_access access, struct guest_page_fault *fault)
-{
-	return copy_linear(vcpu, linear, dst, len, access == GUEST_WRITE ? GUEST_READ : access,
-			   fault);
-}
-
-int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len,
-		       struct guest_page_fault *fault)
-{
-	return copy_linear(vcpu, linear, (uint8_t *)src, len, GUEST_WRITE, fault);
-}
-
 unsigned guest_fetch_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *dst, unsigned len)
 {
 	unsigned got = 0;

@@ -2,7 +2,7 @@
  * Guest linear -> guest-physical translation through the guest's own page
  * tables, in whatever paging mode it uses (SDM Vol. 3A chapter 4).  Used
  * when cvisor must touch memory the guest named by a linear address
- * (string I/O, instruction fetch for MMIO emulation).
+ * (the string loop and the instruction fetch of core/emulate/).
  */
 #ifndef CVISOR_MM_GUEST_PAGING_H
 #define CVISOR_MM_GUEST_PAGING_H
@@ -14,8 +14,6 @@
 
 struct vcpu;
 
-/* Page-fault error code bits (SDM Vol. 3A 4.7). */
-
 enum guest_access { GUEST_READ = 0, GUEST_WRITE = 1, GUEST_FETCH = 2 };
 
 /*
@@ -25,22 +23,6 @@ enum guest_access { GUEST_READ = 0, GUEST_WRITE = 1, GUEST_FETCH = 2 };
  */
 bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
 		     uint64_t *gpa, uint32_t *pf_error);
-
-/* The #PF an access would raise: CR2 and the error code. */
-struct guest_page_fault {
-	uint64_t linear;
-	uint32_t error;
-};
-
-/*
- * Reads len bytes at a guest linear address (page by page).  Returns 0, or
- * -1 with *fault set to the #PF the guest would get (the caller injects
- * it), or -2 when a byte is not guest RAM.
- */
-int guest_read_linear(struct vcpu *vcpu, uint64_t linear, void *dst, unsigned len,
-		      enum guest_access access, struct guest_page_fault *fault);
-int guest_write_linear(struct vcpu *vcpu, uint64_t linear, const void *src, unsigned len,
-		       struct guest_page_fault *fault);
 
 /*
  * Instruction fetch for emulation: copies up to len bytes at a guest linear

@@ -199,11 +199,15 @@ static inline unsigned vcpu_guest_cpl(void)
 
 /* True in 64-bit mode; otherwise registers are 32 bits wide.  64-bit mode =
  * IA32_EFER.LMA and CS.L (SDM Vol. 3A 3.4.5, Vol. 3C 25.4.1); CS first:
- * outside IA-32e mode one VMREAD answers. */
+ * outside IA-32e mode one VMREAD answers.  The first form takes CS's access
+ * rights from a caller that read them anyway (emulate/mmio.c). */
+static inline bool vcpu_guest_cs_in_64bit_mode(uint32_t cs_access_rights)
+{
+	return (cs_access_rights & AR_L) && (vmcs_read(GUEST_IA32_EFER) & EFER_LMA);
+}
 static inline bool vcpu_guest_in_64bit_mode(void)
 {
-	return (vmcs_read(GUEST_CS_AR_BYTES) & AR_L) &&
-	       (vmcs_read(GUEST_IA32_EFER) & EFER_LMA);
+	return vcpu_guest_cs_in_64bit_mode(vmcs_read(GUEST_CS_AR_BYTES));
 }
 /* GPRs, RIP, RSP, RFLAGS and control registers on three lines. */
 void vcpu_dump_registers(const struct vcpu *vcpu);

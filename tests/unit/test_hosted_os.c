@@ -1211,6 +1211,24 @@ static void write_to_a_protected_page_is_refused_and_skipped(void **state)
 	assert_int_equal(perms, EPT_READ);
 }
 
+/* Every write cvisor makes for the hosted OS (a REP STOS the string loop
+ * emulates element by element, say) skips cvisor's own pages. */
+static void cvisor_never_writes_its_own_pages_for_the_os(void **state)
+{
+	(void)state;
+	uint8_t before[4096], fill[3 * 4096];
+	memcpy(before, ram + PG(5), sizeof(before));
+	memset(fill, 0xAB, sizeof(fill));
+
+	assert_true(guest_write(&os_vm, ram_pa + PG(4), fill, sizeof(fill)));
+	assert_memory_equal(ram + PG(5), before, sizeof(before));
+	assert_int_equal(ram[PG(4)], 0xAB);          /* the OS's own pages around it */
+	assert_int_equal(ram[PG(6) + 4095], 0xAB);
+	assert_true(guest_zero(&os_vm, ram_pa + PG(5) + 8, 8));
+	assert_memory_equal(ram + PG(5), before, sizeof(before));
+	assert_true(fake_console_contains("write to cvisor memory"));
+}
+
 static void fetch_from_a_protected_page_gives_the_cpu_back(void **state)
 {
 	(void)state;
@@ -1345,6 +1363,8 @@ int main(void)
 						teardown_os),
 		cmocka_unit_test_setup_teardown(vmx_msrs_get_gp, setup_os, teardown_os),
 		cmocka_unit_test_setup_teardown(write_to_a_protected_page_is_refused_and_skipped,
+						setup_os, teardown_os),
+		cmocka_unit_test_setup_teardown(cvisor_never_writes_its_own_pages_for_the_os,
 						setup_os, teardown_os),
 		cmocka_unit_test_setup_teardown(fetch_from_a_protected_page_gives_the_cpu_back,
 						setup_os, teardown_os),

@@ -1,6 +1,6 @@
 /*
  * MMIO emulation's instruction fetch and string accesses (core/mm/
- * guest_paging.c guest_fetch_linear, core/exit/ept_violation.c) on a real
+ * guest_paging.c guest_fetch_linear, core/emulate/mmio.c, string.c) on a real
  * VM and vCPU on the fake Tiger Lake CPU: instructions that cross a page
  * boundary, whose two pages the guest maps to unrelated physical pages;
  * instructions that end at, or are cut by, a page that is not present;
