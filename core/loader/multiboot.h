@@ -4,7 +4,9 @@
  * PT_LOAD segments at their physical addresses (or the a.out kludge
  * addresses when header flag 16 is set), then a Multiboot information
  * block for EBX.  The VM's initial register file (vm->boot) is the state
- * the Multiboot specification gives the kernel.
+ * the Multiboot specification gives the kernel, with GDTR pointing at a
+ * real flat GDT in the reserved area as GRUB and QEMU leave one, so a
+ * kernel that loads only an IDT can take exceptions.
  */
 #ifndef CVISOR_LOADER_MULTIBOOT_H
 #define CVISOR_LOADER_MULTIBOOT_H
@@ -26,6 +28,7 @@
 #define MULTIBOOT_MODS_GPA        0x9F180u /* up to MULTIBOOT_MAX_MODULES entries */
 #define MULTIBOOT_CMDLINE_GPA     0x9F200u /* up to 512 bytes */
 #define MULTIBOOT_MOD_STRINGS_GPA 0x9F400u /* MULTIBOOT_MOD_STRING_MAX each */
+#define MULTIBOOT_GDT_GPA         0x9F800u /* the boot GDT: null, code 0x08, data 0x10 */
 #define MULTIBOOT_AREA_END        0xA0000u
 #define MULTIBOOT_LOW_RAM_END     0x9F000u
 #define MULTIBOOT_MAX_MODULES     8

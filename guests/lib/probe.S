@@ -108,6 +108,13 @@ traps_init:
 	mov %ax, %fs
 	mov %ax, %gs
 	mov %ax, %ss
+	/* fall through */
+/*
+ * void traps_init_idt_only(void): the IDT as traps_init loads it, with the
+ * GDT and segments the boot loader left (a kernel that keeps them).
+ */
+	.globl traps_init_idt_only
+traps_init_idt_only:
 	xor %ecx, %ecx
 2:	mov isr_table(, %ecx, 4), %eax
 	mov %ax, idt(, %ecx, 8)                /* offset 15:0 */

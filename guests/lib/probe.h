@@ -25,6 +25,9 @@
 #define VEC_PF 14
 
 void traps_init(void);
+/* Only the IDT (handlers in code segment 0x08): the GDT and the segment
+ * registers stay as the boot loader left them. */
+void traps_init_idt_only(void);
 /*
  * In IA-32e mode (compatibility mode) exceptions need the 64-bit IDT, whose
  * handlers run in the 64-bit code segment 0x18 and return to the same
