@@ -198,6 +198,9 @@
 #define CPUID1_ECX_HYPERVISOR   (1u << 31) /* reserved for hypervisors to set */
 #define CPUID1_EDX_MTRR         (1u << 12)
 #define CPUID1_EDX_DS           (1u << 21)
+#define CPUID80000001_EDX_SYSCALL (1u << 11)
+#define CPUID80000001_EDX_NX      (1u << 20)
+#define CPUID80000001_EDX_LM      (1u << 29)
 
 /* IA32_FEATURE_CONTROL bits (SDM Vol. 3C 24.7 "Enabling and entering VMX operation"). */
 #define FEATURE_CONTROL_LOCK              (1ULL << 0)
@@ -205,10 +208,16 @@
 #define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1ULL << 2)
 
 /* IA32_MISC_ENABLE bits (SDM Vol. 4, Table 2-2). */
-#define MISC_ENABLE_FAST_STRINGS     (1ULL << 0)
-#define MISC_ENABLE_BTS_UNAVAILABLE  (1ULL << 11)
-#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
-#define MISC_ENABLE_LIMIT_CPUID      (1ULL << 22)
+#define MISC_ENABLE_FAST_STRINGS     (1ULL << 0)  /* R/W */
+#define MISC_ENABLE_AUTO_THERMAL     (1ULL << 3)  /* R/W */
+#define MISC_ENABLE_PERFMON          (1ULL << 7)  /* RO: performance monitoring available */
+#define MISC_ENABLE_BTS_UNAVAILABLE  (1ULL << 11) /* RO */
+#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12) /* RO */
+#define MISC_ENABLE_EIST             (1ULL << 16) /* R/W */
+#define MISC_ENABLE_MONITOR_FSM      (1ULL << 18) /* R/W */
+#define MISC_ENABLE_LIMIT_CPUID      (1ULL << 22) /* R/W: CPUID.0:EAX reports at most 2 */
+#define MISC_ENABLE_XTPR_DISABLE     (1ULL << 23) /* R/W */
+#define MISC_ENABLE_XD_DISABLE       (1ULL << 34) /* R/W: CPUID hides NX, EFER.NXE is #GP */
 
 /* IA32_DEBUGCTL bits (SDM Vol. 3B 18.4.1). */
 #define DEBUGCTL_BTF (1ULL << 1)

@@ -21,6 +21,7 @@ static inline bool cpuid_leaf_is_cvisor(uint32_t leaf)
 
 /* cpuid_apply_policy's body, inlined into the exit handler. */
 static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, uint64_t guest_cr4,
+							      uint64_t misc_enable,
 							      struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
@@ -37,6 +38,12 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 		return;
 	}
 	switch (leaf) {
+	case 0:
+		/* IA32_MISC_ENABLE.LIMIT_CPUID: the highest basic leaf reads as 2
+		 * (SDM Vol. 4 Table 2-2). */
+		if ((misc_enable & MISC_ENABLE_LIMIT_CPUID) && r->eax > 2)
+			r->eax = 2;
+		break;
 	case 1:
 		/* VMX is not offered (nested VMX is not emulated); no x2APIC,
 		 * PMU debug store, PDCM or MONITOR/MWAIT, which nothing emulates yet. */
@@ -48,6 +55,11 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 			r->ecx |= CPUID1_ECX_OSXSAVE;
 		r->edx &= ~CPUID1_EDX_DS;
 		break;
+	case 0x80000001:
+		/* IA32_MISC_ENABLE.XD_DISABLE hides NX (SDM Vol. 4 Table 2-2). */
+		if (misc_enable & MISC_ENABLE_XD_DISABLE)
+			r->edx &= ~CPUID80000001_EDX_NX;
+		break;
 	case 0xA:
 		/* Architectural performance monitoring: none (Bochs advertises a
 		 * PMU whose MSRs fault). */
@@ -58,11 +70,11 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 	}
 }
 
-void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
+void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
 			struct cpuid_regs *r)
 {
 	(void)subleaf;
-	apply_policy(leaf, guest_cr4, r);
+	apply_policy(leaf, guest_cr4, misc_enable, r);
 }
 
 /* CPUID writes EAX..EDX, clearing bits 63:32 in 64-bit mode (SDM Vol. 2A). */
@@ -88,7 +100,7 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 	if (!cpuid_leaf_is_cvisor(leaf))
 		cpuid(leaf, subleaf, &r);
 	/* The guest's CR4.OSXSAVE (leaf 1): not a cvisor-owned bit, so GUEST_CR4 holds it. */
-	apply_policy(leaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, &r);
+	apply_policy(leaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable, &r);
 	complete_cpuid(vcpu, &r);
 }
 
@@ -101,7 +113,7 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 void cpuid_apply_hosted_os_policy(uint32_t leaf, struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
-		cpuid_apply_policy(leaf, 0, 0, r);
+		cpuid_apply_policy(leaf, 0, 0, 0, r);
 		return;
 	}
 	if (leaf == 1) {

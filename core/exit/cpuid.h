@@ -6,8 +6,10 @@
 
 #include "vmx/intrin.h"
 
-/* Turns the host's answer r for (leaf, subleaf) into what the guest sees. */
-void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4,
+/* Turns the host's answer r for (leaf, subleaf) into what the guest sees,
+ * given the guest's CR4 (OSXSAVE) and IA32_MISC_ENABLE (LIMIT_CPUID,
+ * XD_DISABLE). */
+void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
 			struct cpuid_regs *r);
 
 /* What the running OS under cvisor.ko sees: its own CPU plus the

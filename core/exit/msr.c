@@ -61,16 +61,18 @@ static int fixed_mtrr_index(uint32_t msr)
 }
 
 /* EFER bits the CPU offers (CPUID 0x80000001 EDX: SYSCALL 11, NX 20, LM 29). */
-static uint64_t efer_writable_bits(void)
+/* The EFER bits the guest's CPUID offers (SDM Vol. 3A 2.2.1): NX is hidden
+ * while IA32_MISC_ENABLE.XD_DISABLE is set (SDM Vol. 4 Table 2-2). */
+static uint64_t efer_writable_bits(const struct vcpu *vcpu)
 {
 	struct cpuid_regs r;
 	uint64_t bits = 0;
 	cpuid(0x80000001, 0, &r);
-	if (r.edx & (1u << 11))
+	if (r.edx & CPUID80000001_EDX_SYSCALL)
 		bits |= EFER_SCE;
-	if (r.edx & (1u << 20))
+	if ((r.edx & CPUID80000001_EDX_NX) && !(vcpu->msrs.misc_enable & MISC_ENABLE_XD_DISABLE))
 		bits |= EFER_NXE;
-	if (r.edx & (1u << 29))
+	if (r.edx & CPUID80000001_EDX_LM)
 		bits |= EFER_LME;
 	return bits;
 }
@@ -90,8 +92,23 @@ bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 		return true;
 	}
 	if (msr >= MSR_IA32_MC0_CTL && msr < MSR_IA32_MC0_CTL + 4 * MSR_MC_BANKS) {
-		/* CTL is stored; STATUS, ADDR and MISC read as 0 (no errors). */
-		*value = (msr - MSR_IA32_MC0_CTL) % 4 == 0 ? m->mc_ctl[(msr - MSR_IA32_MC0_CTL) / 4] : 0;
+		/* MCi_CTL, _STATUS, _ADDR, _MISC at 0x400 + 4i (SDM Vol. 3B 16.3.2);
+		 * STATUS reads 0: no error is ever logged. */
+		unsigned bank = (msr - MSR_IA32_MC0_CTL) / 4;
+		switch ((msr - MSR_IA32_MC0_CTL) % 4) {
+		case 0:
+			*value = m->mc_ctl[bank];
+			break;
+		case 1:
+			*value = 0;
+			break;
+		case 2:
+			*value = m->mc_addr[bank];
+			break;
+		default:
+			*value = m->mc_misc[bank];
+			break;
+		}
 		return true;
 	}
 	switch (msr) {
@@ -157,11 +174,24 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		return true;
 	}
 	if (msr >= MSR_IA32_MC0_CTL && msr < MSR_IA32_MC0_CTL + 4 * MSR_MC_BANKS) {
-		if ((msr - MSR_IA32_MC0_CTL) % 4 == 0) {
-			m->mc_ctl[(msr - MSR_IA32_MC0_CTL) / 4] = value;
+		unsigned bank = (msr - MSR_IA32_MC0_CTL) / 4;
+		switch ((msr - MSR_IA32_MC0_CTL) % 4) {
+		case 0:
+			/* MCi_CTL: all errors reported or none (SDM Vol. 3B 16.3.2.1;
+			 * KVM takes these two values and #GPs the rest). */
+			if (value != 0 && value != ~0ULL)
+				return false;
+			m->mc_ctl[bank] = value;
+			return true;
+		case 1:
+			return value == 0; /* SDM Vol. 3B 16.3.2.2: only 0 may be written to STATUS */
+		case 2:
+			m->mc_addr[bank] = value; /* MCi_ADDR and MCi_MISC hold any value (16.3.2.3-4) */
+			return true;
+		default:
+			m->mc_misc[bank] = value;
 			return true;
 		}
-		return value == 0; /* SDM Vol. 3B 16.3.2.2: only 0 may be written to STATUS */
 	}
 	switch (msr) {
 	case MSR_IA32_APIC_BASE: {
@@ -175,7 +205,20 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		return true;
 	}
 	case MSR_IA32_MISC_ENABLE: {
-		uint64_t writable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_LIMIT_CPUID;
+		/* SDM Vol. 4 Table 2-2: the R/W bits take the value written, the
+		 * read-only ones (performance monitoring, BTS and PEBS
+		 * unavailable) keep theirs, and reserved bits are #GP. */
+		const uint64_t writable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_AUTO_THERMAL |
+					  MISC_ENABLE_EIST | MISC_ENABLE_MONITOR_FSM |
+					  MISC_ENABLE_LIMIT_CPUID | MISC_ENABLE_XTPR_DISABLE |
+					  MISC_ENABLE_XD_DISABLE;
+		const uint64_t read_only = MISC_ENABLE_PERFMON | MISC_ENABLE_BTS_UNAVAILABLE |
+					   MISC_ENABLE_PEBS_UNAVAILABLE;
+		if (value & ~(writable | read_only))
+			return false;
+		/* XD disable needs EFER.NXE clear: NX is gone from CPUID then. */
+		if ((value & MISC_ENABLE_XD_DISABLE) && (vmcs_read(GUEST_IA32_EFER) & EFER_NXE))
+			return false;
 		m->misc_enable = (m->misc_enable & ~writable) | (value & writable);
 		return true;
 	}
@@ -190,7 +233,7 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		/* SDM Vol. 3A 2.2.1, 10.8.5: LMA is read-only; LME cannot change while paging is on. */
 		uint64_t old = vmcs_read(GUEST_IA32_EFER);
 		uint64_t guest_cr0 = vmcs_read(GUEST_CR0);
-		if (value & ~(efer_writable_bits() | EFER_LMA))
+		if (value & ~(efer_writable_bits(vcpu) | EFER_LMA))
 			return false;
 		if ((guest_cr0 & CR0_PG) && ((value ^ old) & EFER_LME))
 			return false;

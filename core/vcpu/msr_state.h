@@ -21,7 +21,8 @@ struct msr_state {
 	uint64_t mtrr_def_type;
 	uint64_t mtrr_variable[2 * MSR_MTRR_VARIABLE_COUNT];
 	uint64_t mtrr_fixed[MSR_MTRR_FIXED_COUNT];
-	uint64_t mc_ctl[MSR_MC_BANKS];
+	/* Machine-check banks (SDM Vol. 3B 16.3.2): STATUS is always 0. */
+	uint64_t mc_ctl[MSR_MC_BANKS], mc_addr[MSR_MC_BANKS], mc_misc[MSR_MC_BANKS];
 	/* Passed through: live in the CPU while the vCPU runs. */
 	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
 };

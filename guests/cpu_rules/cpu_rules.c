@@ -241,16 +241,41 @@ static void msr_misc_enable(void)
 	expect_wr_rd(MSR_MISC_ENABLE, start, start);
 	rule_end("IA32_MISC_ENABLE: bit 0 (fast strings) can be cleared and set again");
 	rule_begin();
+	uint32_t max_leaf = guest_cpuid(0, 0).eax;
 	expect_wr_rd(MSR_MISC_ENABLE, start | bit22, start | bit22);
+	if (guest_cpuid(0, 0).eax > 2)
+		bad("CPUID.0:EAX is 0x%x with LIMIT_CPUID set, expected at most 2", guest_cpuid(0, 0).eax);
 	expect_wr_rd(MSR_MISC_ENABLE, start, start);
-	rule_end("IA32_MISC_ENABLE: bit 22 can be set and cleared again");
+	if (guest_cpuid(0, 0).eax != max_leaf)
+		bad("CPUID.0:EAX did not come back to 0x%x", max_leaf);
+	rule_end("IA32_MISC_ENABLE: bit 22 (limit CPUID) limits CPUID.0:EAX to 2 while set");
 	rule_begin();
-	/* Clear bits 11 and 12, set 3, 16, 18, 34 and 63: all ignored. */
-	expect_wr_rd(MSR_MISC_ENABLE,
-		     (start & ~0x1800ull) | 1ull << 3 | 1ull << 16 | 1ull << 18 | 1ull << 34 |
-			     1ull << 63,
-		     start);
-	rule_end("IA32_MISC_ENABLE: writes to other bits are ignored without #GP");
+	const uint64_t xd_disable = 1ull << 34;
+	const uint32_t nx = 1u << 20;
+	bool had_nx = guest_cpuid(0x80000001, 0).edx & nx;
+	expect_wr_rd(MSR_MISC_ENABLE, start | xd_disable, start | xd_disable);
+	if (guest_cpuid(0x80000001, 0).edx & nx)
+		bad("CPUID.80000001H:EDX.NX still set with XD disable");
+	expect_wr_gp_unchanged(MSR_EFER, 1ull << 11);
+	expect_wr_rd(MSR_MISC_ENABLE, start, start);
+	if ((guest_cpuid(0x80000001, 0).edx & nx) != (had_nx ? nx : 0))
+		bad("CPUID.80000001H:EDX.NX did not come back");
+	rule_end("IA32_MISC_ENABLE: bit 34 (XD disable) hides NX and keeps EFER.NXE clear");
+	rule_begin();
+	/* SDM Vol. 4 Table 2-2: bits 0, 3, 16, 18, 22, 23 and 34 are R/W;
+	 * 7, 11 and 12 are read-only (they keep 0, 1 and 1 whatever is written). */
+	expect_wr_rd(MSR_MISC_ENABLE, 0x400c50809ull, 0x400c51809ull);
+	expect_wr_rd(MSR_MISC_ENABLE, 0x80, 0x1800); /* 7 stays 0 (no PMU), 11 and 12 stay 1 */
+	expect_wr_rd(MSR_MISC_ENABLE, start, start);
+	rule_end("IA32_MISC_ENABLE: the R/W bits read back, the read-only bits keep their value");
+	rule_begin();
+	for (unsigned bit = 0; bit < 64; bit++) {
+		const uint64_t defined = 0x1 | 1ull << 3 | 1ull << 7 | 1ull << 11 | 1ull << 12 |
+					 1ull << 16 | 1ull << 18 | 1ull << 22 | 1ull << 23 | 1ull << 34;
+		if (!(defined >> bit & 1))
+			expect_wr_gp_unchanged(MSR_MISC_ENABLE, start | 1ull << bit);
+	}
+	rule_end("IA32_MISC_ENABLE: each reserved bit gives #GP");
 }
 
 static void msr_mtrrs(void)
@@ -358,24 +383,40 @@ static void msr_machine_check(void)
 	for (unsigned bank = 0; bank < 2; bank++) {
 		uint32_t ctl = MSR_MC0_CTL + 4 * bank;
 		expect_wr_rd(ctl, ~0ull, ~0ull);
-		expect_wr_rd(ctl, 0x123456789ABCDEF0ull, 0x123456789ABCDEF0ull);
 		expect_wr_rd(ctl, 0, 0);
+		expect_wr_gp_unchanged(ctl, 0x123456789ABCDEF0ull);
+		expect_wr_gp_unchanged(ctl, 0xFFFF800000000000ull); /* canonical, still not all ones */
+		expect_wr_gp_unchanged(ctl, 0x0000800000000000ull); /* non-canonical */
 	}
-	rule_end("MC0_CTL and MC1_CTL store any value");
+	rule_end("MC0_CTL and MC1_CTL take 0 or all ones; other values give #GP");
 	rule_begin();
 	for (unsigned bank = 0; bank < 2; bank++)
 		for (unsigned reg = 1; reg <= 3; reg++)
 			expect_rd(MSR_MC0_CTL + 4 * bank + reg, 0);
-	rule_end("MC0/MC1 STATUS, ADDR and MISC (0x401-0x403, 0x405-0x407) read 0");
+	rule_end("MC0/MC1 STATUS, ADDR and MISC (0x401-0x403, 0x405-0x407) read 0 at start");
+	rule_begin();
+	for (unsigned bank = 0; bank < 2; bank++) {
+		uint32_t status = MSR_MC0_CTL + 4 * bank + 1;
+		expect_wr_rd(status, 0, 0);
+		expect_wr_gp_unchanged(status, 1);
+		expect_wr_gp_unchanged(status, 1ull << 63);
+	}
+	rule_end("MC0/MC1 STATUS: writing 0 is accepted, non-zero gives #GP");
 	rule_begin();
 	for (unsigned bank = 0; bank < 2; bank++)
-		for (unsigned reg = 1; reg <= 3; reg++) {
+		for (unsigned reg = 2; reg <= 3; reg++) {
 			uint32_t msr = MSR_MC0_CTL + 4 * bank + reg;
+			expect_wr_rd(msr, 0x123456789ABCDEF0ull, 0x123456789ABCDEF0ull);
+			expect_wr_rd(msr, ~0ull, ~0ull);
 			expect_wr_rd(msr, 0, 0);
-			expect_wr_gp_unchanged(msr, 1);
-			expect_wr_gp_unchanged(msr, 1ull << 63);
 		}
-	rule_end("MC0/MC1 STATUS, ADDR and MISC: writing 0 is accepted, non-zero gives #GP");
+	rule_end("MC0/MC1 ADDR and MISC take any 64-bit value and read it back");
+	rule_begin();
+	for (uint32_t msr = MSR_MC0_CTL + 4 * 2; msr < 0x480; msr++) {
+		expect_rd_gp(msr);
+		expect_wr_gp(msr, 0);
+	}
+	rule_end("banks at or above MCG_CAP.Count (0x408-0x47F) give #GP on read and write");
 }
 
 static void efer_bit(const char *name, uint64_t bit, bool offered)
