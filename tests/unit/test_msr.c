@@ -88,14 +88,41 @@ static void apic_base_is_virtual(void **state)
 	 * have failed this test, so the real APIC was never touched. */
 }
 
+/* SDM Vol. 4 Table 2-2: R/W bits 0, 3, 16, 18, 22, 23, 34; read-only 7, 11, 12. */
 static void misc_enable_keeps_its_fixed_bits(void **state)
 {
 	(void)state;
 	assert_int_equal(read_ok(0x1A0), 0x1801);
 	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0));
-	assert_int_equal(read_ok(0x1A0), 0x1800);
+	assert_int_equal(read_ok(0x1A0), 0x1800); /* 11 and 12 are read-only */
 	assert_true(msr_emulate_write(&vcpu, 0x1A0, (1ULL << 22) | 1 | (1ULL << 18)));
-	assert_int_equal(read_ok(0x1A0), 0x1801 | (1ULL << 22));
+	assert_int_equal(read_ok(0x1A0), 0x1801 | (1ULL << 22) | (1ULL << 18));
+	/* The write the issue saw read back as 0x401801. */
+	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0x400c50809ULL));
+	assert_int_equal(read_ok(0x1A0), 0x400c51809ULL);
+}
+
+static void misc_enable_reserved_bits_fault(void **state)
+{
+	(void)state;
+	const uint64_t defined = 0x1 | 1ULL << 3 | 1ULL << 7 | 1ULL << 11 | 1ULL << 12 |
+				 1ULL << 16 | 1ULL << 18 | 1ULL << 22 | 1ULL << 23 | 1ULL << 34;
+	for (unsigned bit = 0; bit < 64; bit++)
+		if (!(defined >> bit & 1))
+			assert_false(msr_emulate_write(&vcpu, 0x1A0, 0x1801 | 1ULL << bit));
+	assert_int_equal(read_ok(0x1A0), 0x1801);
+}
+
+/* XD disable hides NX and refuses EFER.NXE; it cannot be set while NXE is. */
+static void misc_enable_xd_disable_guards_efer_nxe(void **state)
+{
+	(void)state;
+	const uint64_t xd_disable = 1ULL << 34;
+	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0x1801 | xd_disable));
+	assert_false(msr_emulate_write(&vcpu, 0xC0000080, 1ULL << 11)); /* NXE */
+	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0x1801));
+	assert_true(msr_emulate_write(&vcpu, 0xC0000080, 1ULL << 11));
+	assert_false(msr_emulate_write(&vcpu, 0x1A0, 0x1801 | xd_disable));
 }
 
 static void mtrrs_validate_memory_types(void **state)
@@ -124,13 +151,26 @@ static void machine_check_banks(void **state)
 	assert_false(msr_emulate_write(&vcpu, 0x179, 0));
 	assert_true(msr_emulate_write(&vcpu, 0x17A, 0));
 	assert_false(msr_emulate_write(&vcpu, 0x17A, 1));
-	assert_true(msr_emulate_write(&vcpu, 0x404, 0xFF)); /* MC1_CTL */
-	assert_int_equal(read_ok(0x404), 0xFF);
+	/* MCi_CTL: 0 or all ones (SDM Vol. 3B 16.3.2.1). */
+	assert_false(msr_emulate_write(&vcpu, 0x404, 0xFF)); /* MC1_CTL */
+	assert_false(msr_emulate_write(&vcpu, 0x404, 0x0000800000000000ULL)); /* non-canonical */
+	assert_true(msr_emulate_write(&vcpu, 0x404, ~0ULL));
+	assert_int_equal(read_ok(0x404), ~0ULL);
+	/* MCi_STATUS: only 0. */
 	assert_int_equal(read_ok(0x401), 0);
 	assert_true(msr_emulate_write(&vcpu, 0x401, 0));
 	assert_false(msr_emulate_write(&vcpu, 0x405, 1));
+	/* MCi_ADDR and MCi_MISC: any value, read back. */
+	assert_true(msr_emulate_write(&vcpu, 0x402, 0x123456789ABCDEF0ULL));
+	assert_int_equal(read_ok(0x402), 0x123456789ABCDEF0ULL);
+	assert_true(msr_emulate_write(&vcpu, 0x407, ~0ULL));
+	assert_int_equal(read_ok(0x407), ~0ULL);
+	/* Banks 2-31 do not exist (MCG_CAP.Count = 2). */
 	uint64_t v;
-	assert_false(msr_emulate_read(&vcpu, 0x408, &v)); /* bank 2 does not exist */
+	for (uint32_t msr = 0x408; msr < 0x480; msr++) {
+		assert_false(msr_emulate_read(&vcpu, msr, &v));
+		assert_false(msr_emulate_write(&vcpu, msr, 0));
+	}
 }
 
 static void efer_goes_through_the_vmcs(void **state)
@@ -174,6 +214,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(feature_control_reads_locked_off_and_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(apic_base_is_virtual, setup, teardown),
 		cmocka_unit_test_setup_teardown(misc_enable_keeps_its_fixed_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(misc_enable_reserved_bits_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(misc_enable_xd_disable_guards_efer_nxe, setup, teardown),
 		cmocka_unit_test_setup_teardown(mtrrs_validate_memory_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(machine_check_banks, setup, teardown),
 		cmocka_unit_test_setup_teardown(efer_goes_through_the_vmcs, setup, teardown),
