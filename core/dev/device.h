@@ -57,6 +57,9 @@ struct vm_devices {
 	unsigned port_count;
 	struct mmio_region mmio[VM_MAX_MMIO_REGIONS];
 	unsigned mmio_count;
+	/* What answers where nothing else does (dev/open_bus.c); no ops: none
+	 * (strict_mem), such an access ends the VM. */
+	struct mmio_region open_bus;
 	size_t state_used;
 	uint8_t state[VM_DEVICE_STATE_BYTES] __attribute__((aligned(16)));
 };

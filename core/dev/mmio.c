@@ -43,6 +43,12 @@ static bool contains(const struct mmio_region *r, uint64_t gpa, unsigned size)
 	return gpa >= r->base && gpa - r->base < r->size && size <= r->size - (gpa - r->base);
 }
 
+const struct mmio_region *mmio_open_bus(struct vcpu *vcpu)
+{
+	const struct mmio_region *bus = &vcpu->vm->devices.open_bus;
+	return bus->ops ? bus : NULL;
+}
+
 const struct mmio_region *mmio_find(struct vcpu *vcpu, uint64_t gpa, unsigned size)
 {
 	const struct vm_devices *d = &vcpu->vm->devices;

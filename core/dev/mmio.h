@@ -22,6 +22,10 @@ bool vm_register_mmio(struct vm *vm, const char *name, uint64_t base, uint64_t s
 /* The region holding [gpa, gpa+size), or NULL. */
 const struct mmio_region *mmio_find(struct vcpu *vcpu, uint64_t gpa, unsigned size);
 
+/* The VM's open bus (dev/open_bus.c) for an address that is neither RAM
+ * nor a device, or NULL when the VM has none (strict_mem). */
+const struct mmio_region *mmio_open_bus(struct vcpu *vcpu);
+
 /* An access of size bytes at guest-physical gpa inside region. */
 static inline uint64_t mmio_read(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
 				 unsigned size)

@@ -63,24 +63,33 @@ static bool translate(struct vcpu *vcpu, struct string_memory *m, uint64_t linea
 	return true;
 }
 
-/* One access at a guest-physical address: an MMIO device, or RAM; false
- * when it is neither. */
+static void region_access(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
+			  unsigned size, bool write, uint64_t *value)
+{
+	if (write)
+		mmio_write(vcpu, region, gpa, size, *value & operand_mask(size));
+	else
+		*value = mmio_read(vcpu, region, gpa, size) & operand_mask(size);
+}
+
+/* One access at a guest-physical address: an MMIO device, RAM, or else the
+ * open bus (dev/open_bus.c); false when it is none of these (strict_mem). */
 static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool write,
 			    uint64_t *value)
 {
 	const struct mmio_region *region = mmio_find(vcpu, gpa, size);
 
 	if (region) {
-		if (write)
-			mmio_write(vcpu, region, gpa, size, *value & operand_mask(size));
-		else
-			*value = mmio_read(vcpu, region, gpa, size) & operand_mask(size);
+		region_access(vcpu, region, gpa, size, write, value);
 		return true;
 	}
-	if (write)
-		return guest_write(vcpu->vm, gpa, value, size);
-	*value = 0;
-	return guest_read(vcpu->vm, gpa, value, size);
+	if (write ? guest_write(vcpu->vm, gpa, value, size)
+		  : (*value = 0, guest_read(vcpu->vm, gpa, value, size)))
+		return true;
+	if (!(region = mmio_open_bus(vcpu)))
+		return false;
+	region_access(vcpu, region, gpa, size, write, value);
+	return true;
 }
 
 /*

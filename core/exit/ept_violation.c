@@ -48,6 +48,11 @@ void handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
 	const struct mmio_region *region = mmio_find(vcpu, gpa, 1);
 
+	/* Only RAM is mapped: an access that no device claims meets the open
+	 * bus, unless the VM is strict (then it ends the VM, below).  Code
+	 * is never fetched from it. */
+	if (!region && !(exit->qualification & EPT_QUAL_FETCH))
+		region = mmio_open_bus(vcpu);
 	/* With valid IDT-vectoring information the access was the CPU's own,
 	 * delivering an event (an exception frame pushed onto a stack in the
 	 * device page, say; SDM Vol. 3C 28.2.4), not one by the instruction at

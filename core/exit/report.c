@@ -77,16 +77,27 @@ void exit_fail_vm(struct vcpu *vcpu, const struct vm_exit *exit, const char *fmt
 	       vmx_exit_reason_symbol(exit->reason), (unsigned long long)rip);
 }
 
+/* Accesses to addresses nothing answers, when there were any (dev/open_bus.c). */
+static void print_open_bus(uint64_t reads, uint64_t writes)
+{
+	if (reads || writes)
+		log_printf("cvisor:   open bus (neither RAM nor a device): %llu read(s), %llu write(s)\n",
+			   (unsigned long long)reads, (unsigned long long)writes);
+}
+
 /* The TSC columns exist only while exits are traced (exit_trace). */
 void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
 {
 	bool timed = exit_trace != EXIT_TRACE_OFF;
-	uint64_t total = 0;
+	uint64_t total = 0, open_bus_reads = 0, open_bus_writes = 0;
 
 	if (!count)
 		return;
-	for (unsigned i = 0; i < count; i++)
+	for (unsigned i = 0; i < count; i++) {
 		total += vcpus[i]->exits_total;
+		open_bus_reads += vcpus[i]->open_bus_reads;
+		open_bus_writes += vcpus[i]->open_bus_writes;
+	}
 	log_printf("cvisor: exit statistics for VM %s, all %u vCPUs (%llu exits):\n",
 		   vcpus[0]->vm->name, count, (unsigned long long)total);
 	log_printf("cvisor:   %-4s %-24s %10s %14s\n", "#", "exit reason", "count",
@@ -106,6 +117,7 @@ void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
 			log_printf("cvisor:   %-4u %-24s %10llu\n", r, vmx_exit_reason_symbol(r),
 				   (unsigned long long)n);
 	}
+	print_open_bus(open_bus_reads, open_bus_writes);
 }
 
 void exit_print_statistics(const struct vcpu *vcpu)
@@ -132,4 +144,5 @@ void exit_print_statistics(const struct vcpu *vcpu)
 			log_printf("cvisor:   %-4u %-24s %10llu\n", r, vmx_exit_reason_symbol(r),
 				   (unsigned long long)n);
 	}
+	print_open_bus(vcpu->open_bus_reads, vcpu->open_bus_writes);
 }

@@ -73,6 +73,8 @@ struct vcpu {
 	/* TSC ticks spent in cvisor handling each reason (exit to next entry). */
 	uint64_t exit_ticks[EXIT_REASON_COUNT];
 	uint64_t exits_total;
+	/* Accesses to addresses nothing answers (dev/open_bus.c). */
+	uint64_t open_bus_reads, open_bus_writes;
 	struct exit_record exit_ring[EXIT_RING_SIZE];
 	unsigned exit_ring_next; /* slot of the next record */
 	uint64_t exits_traced;   /* exits recorded in the ring (exit_trace on) */

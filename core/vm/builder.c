@@ -1,6 +1,7 @@
 #include "vm/builder.h"
 
 #include "dev/machine.h"
+#include "dev/open_bus.h"
 #include "exit/exit.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
@@ -14,7 +15,7 @@ const char *vm_build(struct vm *vm, const struct vm_config *config)
 	if (err)
 		return err;
 	vm->vcpu_count = config->vcpu_count;
-	if (machine_attach_devices(vm)) {
+	if (machine_attach_devices(vm) || (!config->strict_mem && !open_bus_attach(vm))) {
 		vm_destroy(vm);
 		return "a device could not be attached (the line above says which)";
 	}

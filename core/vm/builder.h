@@ -9,6 +9,7 @@
 #ifndef CVISOR_VM_BUILDER_H
 #define CVISOR_VM_BUILDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -21,6 +22,9 @@ struct vm_config {
 	uint64_t ram_size;     /* VM_MIN_RAM to VM_MAX_RAM, a multiple of 4 KiB */
 	unsigned large_pages;  /* VM_PAGES_2M | VM_PAGES_1G the CPU offers */
 	unsigned vcpu_count;   /* 1 to VM_MAX_VCPUS */
+	/* An access to an address that is neither RAM nor a device ends the
+	 * VM, instead of reading all ones and dropping writes (open bus). */
+	bool strict_mem;
 };
 
 /* NULL on success, else a one-line reason (nothing is left allocated). */

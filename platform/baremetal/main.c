@@ -38,6 +38,7 @@ struct guest_options {
 	char cmdline[GUEST_CMDLINE_MAX]; /* "<name> <guest args>" */
 	uint64_t ram;
 	unsigned vcpus;
+	bool strict_mem; /* a stray access ends the VM instead of meeting the open bus */
 };
 
 /* "64M" -> bytes; 0 when malformed. */
@@ -91,6 +92,9 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 			opt->ram = parse_size(word + 4, len - 4);
 			if (!opt->ram)
 				return "mem= needs a size such as 4M or 65536K";
+			continue;
+		} else if (len == 10 && strncmp(word, "strict_mem", 10) == 0) {
+			opt->strict_mem = true;
 			continue;
 		} else if (len > 5 && strncmp(word, "cpus=", 5) == 0) {
 			uint64_t n = parse_size(word + 5, len - 5);
@@ -167,6 +171,7 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 	const struct vm_config config = {
 		.id = id, .name = opt.name, .ram_size = opt.ram,
 		.large_pages = large_page_sizes(caps), .vcpu_count = opt.vcpus,
+		.strict_mem = opt.strict_mem,
 	};
 	if ((err = vm_build(vm, &config)) != NULL) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);

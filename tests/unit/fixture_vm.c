@@ -25,6 +25,7 @@ void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, c
 		fail_msg("vmx_cpu_enable failed:\n%s", fake_console_text());
 	const struct vm_config config = {
 		.id = vm_id, .name = name, .ram_size = FIXTURE_RAM, .vcpu_count = vcpu_count,
+		.strict_mem = true, /* a stray access ends the VM: the tests check each one */
 	};
 	const char *err = vm_build(vm, &config);
 	if (err)
