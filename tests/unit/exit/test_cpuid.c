@@ -1,0 +1,114 @@
+/*
+ * Tests of core/exit/cpuid.c: CPUID exits of a real VM and vCPU on the fake
+ * Tiger Lake CPU, fed to exit_dispatch: the hypervisor leaves, leaf 1 as the
+ * guest sees it, and the end of STI blocking.
+ */
+#include "mm/guest_memory.h"
+#include "x86.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "abi/cpuid.h"
+#include "abi/hypercall.h"
+#include "abi/devices.h"
+#include "dev/mmio.h"
+#include "exit/exit.h"
+#include "fake_cpu.h"
+#include "fake_platform.h"
+#include "fixture_vm.h"
+#include "fixture_exit.h"
+#include "loader/multiboot.h"
+#include "run/run_loop.h"
+#include "vm/builder.h"
+#include "run/schedule.h"
+#include "vm/vm.h"
+#include "vmx/controls.h"
+#include "vcpu/vcpu.h"
+#include "vmx/vmcs.h"
+
+/* ---- CPUID ---- */
+
+static void test_cpuid_hypervisor_leaf_returns_the_signature(void **state)
+{
+	(void)state;
+	*reg(GPR_RAX) = 0xFFFFFFFF00000000ULL | CVISOR_CPUID_BASE; /* upper half ignored */
+	*reg(GPR_RCX) = 0;
+	*reg(GPR_RBX) = 0xFFFFFFFFFFFFFFFFULL;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RAX), CVISOR_CPUID_MAX_LEAF);
+	assert_int_equal(*reg(GPR_RBX), 0x73697663); /* "cvis" */
+	assert_int_equal(*reg(GPR_RCX), 0x0000726F); /* "or" */
+	assert_int_equal(*reg(GPR_RDX), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	check_vm_running();
+}
+
+static void test_cpuid_version_leaf_gives_the_abi_version(void **state)
+{
+	(void)state;
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE + 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RAX), CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR);
+	assert_int_equal(*reg(GPR_RBX), CVISOR_HYPERCALL_ABI_VERSION);
+}
+
+static void test_cpuid_leaf_1_hides_vmx_and_shows_a_hypervisor(void **state)
+{
+	(void)state;
+	struct cpuid_regs host;
+	cpuid(1, 0, &host);
+	assert_true(host.ecx & (1u << 5)); /* the host has VMX */
+
+	*reg(GPR_RAX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	uint32_t ecx = (uint32_t)*reg(GPR_RCX);
+	assert_false(ecx & (1u << 5));  /* VMX */
+	assert_true(ecx & (1u << 31));  /* hypervisor present */
+	assert_false(ecx & (1u << 21)); /* x2APIC */
+	assert_int_equal(*reg(GPR_RAX), host.eax);
+	assert_int_equal(ecx & (1u << 26), host.ecx & (1u << 26)); /* XSAVE passes */
+}
+
+static void test_cpuid_leaf_1_osxsave_mirrors_the_guest_cr4(void **state)
+{
+	(void)state;
+	/* The host runs with CR4.OSXSAVE (vmx_prepare_guest_fpu_switching set it), the guest without. */
+	assert_true(fake_cpu.cr4 & CR4_OSXSAVE);
+	*reg(GPR_RAX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_false(*reg(GPR_RCX) & (1u << 27));
+
+	fake_cpu.cr4 &= ~CR4_OSXSAVE;
+	fake_vmcs_set(GUEST_CR4.encoding, vmcs(GUEST_CR4.encoding) | CR4_OSXSAVE);
+	*reg(GPR_RAX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_true(*reg(GPR_RCX) & (1u << 27));
+}
+
+static void test_cpuid_ends_sti_blocking(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO.encoding, 1); /* blocking by STI */
+	*reg(GPR_RAX) = 0;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding), 0);
+	assert_int_equal(*reg(GPR_RBX), 0x756E6547); /* "Genu" from the host */
+}
+#define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		C(test_cpuid_hypervisor_leaf_returns_the_signature),
+		C(test_cpuid_version_leaf_gives_the_abi_version),
+		C(test_cpuid_leaf_1_hides_vmx_and_shows_a_hypervisor),
+		C(test_cpuid_leaf_1_osxsave_mirrors_the_guest_cr4),
+		C(test_cpuid_ends_sti_blocking),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
