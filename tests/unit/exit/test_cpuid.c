@@ -1,7 +1,8 @@
 /*
  * Tests of core/exit/cpuid.c: CPUID exits of a real VM and vCPU on the fake
  * Tiger Lake CPU, fed to exit_dispatch: the hypervisor leaves, leaf 1 as the
- * guest sees it, and the end of STI blocking.
+ * guest sees it, and the end of STI blocking. The policy alone,
+ * cpuid_apply_policy: the signature leaf, leaf 1 and the zeroed PMU leaf.
  */
 #include "mm/guest_memory.h"
 #include "x86.h"
@@ -30,6 +31,15 @@
 #include "vmx/controls.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
+#include "dev/fw_cfg.h"
+#include "irq/lapic.h"
+#include "dev/pic8259.h"
+#include "exit/cpuid.h"
+#include "exit/cr.h"
+#include "exit/msr.h"
+#include "vmx/msr_bitmap.h"
+#include "mm/ept.h"
+#include "vmx/vmx_cpu.h"
 
 /* ---- CPUID ---- */
 
@@ -99,6 +109,56 @@ static void test_cpuid_ends_sti_blocking(void **state)
 	assert_int_equal(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding), 0);
 	assert_int_equal(*reg(GPR_RBX), 0x756E6547); /* "Genu" from the host */
 }
+
+static void cpuid_signature_leaf(void **state)
+{
+	(void)state;
+	struct cpuid_regs r = { 1, 2, 3, 4 };
+	cpuid_apply_policy(CVISOR_CPUID_BASE, 0, 0, &r);
+	assert_int_equal(r.eax, CVISOR_CPUID_MAX_LEAF);
+	assert_memory_equal(&r.ebx, "cvis", 4);
+	assert_memory_equal(&r.ecx, "or\0\0", 4);
+	assert_int_equal(r.edx, 0);
+	r = (struct cpuid_regs){ 9, 9, 9, 9 };
+	cpuid_apply_policy(CVISOR_CPUID_BASE + 1, 0, 0, &r);
+	assert_int_equal(r.eax, CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR);
+	assert_int_equal(r.ebx, CVISOR_HYPERCALL_ABI_VERSION);
+	r = (struct cpuid_regs){ 9, 9, 9, 9 };
+	cpuid_apply_policy(CVISOR_CPUID_BASE + 7, 0, 0, &r);
+	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
+}
+
+static void cpuid_leaf1_policy(void **state)
+{
+	(void)state;
+	struct cpuid_regs r = { 0, 0, 0xFFFFFFFFu & ~(1u << 31), 0xFFFFFFFFu };
+	cpuid_apply_policy(1, 0, 0, &r);
+	assert_true(r.ecx & (1u << 31));  /* hypervisor */
+	assert_false(r.ecx & (1u << 5));  /* VMX */
+	assert_false(r.ecx & (1u << 21)); /* x2APIC */
+	assert_false(r.ecx & (1u << 15)); /* PDCM */
+	assert_false(r.ecx & (1u << 2));  /* DTES64 */
+	assert_false(r.ecx & (1u << 3));  /* MONITOR */
+	assert_false(r.ecx & (1u << 27)); /* OSXSAVE follows the guest's CR4 */
+	assert_false(r.edx & (1u << 21)); /* DS */
+	assert_true(r.ecx & (1u << 0));   /* untouched bits pass through */
+	r = (struct cpuid_regs){ 0, 0, 0, 0 };
+	cpuid_apply_policy(1, 0, CR4_OSXSAVE, &r);
+	assert_true(r.ecx & (1u << 27));
+}
+
+static void cpuid_pmu_leaf_zeroed(void **state)
+{
+	(void)state;
+	struct cpuid_regs r = { 0x07300402, 0, 0, 0x603 };
+	cpuid_apply_policy(0xA, 0, 0, &r);
+	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
+	r = (struct cpuid_regs){ 0x12, 0x34, 0x56, 0x78 };
+	cpuid_apply_policy(0x7, 0, 0, &r); /* other leaves pass through */
+	assert_int_equal(r.eax, 0x12);
+	assert_int_equal(r.edx, 0x78);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -109,6 +169,9 @@ int main(void)
 		C(test_cpuid_leaf_1_hides_vmx_and_shows_a_hypervisor),
 		C(test_cpuid_leaf_1_osxsave_mirrors_the_guest_cr4),
 		C(test_cpuid_ends_sti_blocking),
+		cmocka_unit_test(cpuid_signature_leaf),
+		cmocka_unit_test(cpuid_leaf1_policy),
+		cmocka_unit_test(cpuid_pmu_leaf_zeroed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
