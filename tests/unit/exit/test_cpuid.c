@@ -1,8 +1,9 @@
 /*
  * Tests of core/exit/cpuid.c: CPUID exits of a real VM and vCPU on the fake
  * Tiger Lake CPU, fed to exit_dispatch: the hypervisor leaves, leaf 1 as the
- * guest sees it, and the end of STI blocking. The policy alone,
- * cpuid_apply_policy: the signature leaf, leaf 1 and the zeroed PMU leaf.
+ * guest sees it, and the end of STI blocking.  Then the policies alone:
+ * cpuid_apply_policy (the signature leaf, leaf 1, the zeroed PMU leaf) and
+ * cpuid_apply_hosted_os_policy.
  */
 #include "mm/guest_memory.h"
 #include "x86.h"
@@ -159,6 +160,55 @@ static void cpuid_pmu_leaf_zeroed(void **state)
 	assert_int_equal(r.edx, 0x78);
 }
 
+/* ---- The hosted_os CPUID policy and MSR bitmap ---- */
+
+static void cpuid_policy_adds_the_hypervisor_and_hides_vmx_only(void **state)
+{
+	(void)state;
+	struct cpuid_regs r = { 0x000806C1, 0x00010800, 0x77FAFBBF, 0xBFEBFBFF };
+	cpuid_apply_hosted_os_policy(1, &r);
+	assert_int_equal(r.eax, 0x000806C1);
+	assert_int_equal(r.ebx, 0x00010800);
+	/* VMX (5) cleared, hypervisor (31) set; x2APIC, PDCM, OSXSAVE, DTES64,
+	 * MONITOR stay as the CPU says (the OS keeps what it uses). */
+	assert_int_equal(r.ecx, (0x77FAFBBFu & ~(1u << 5)) | (1u << 31));
+	assert_int_equal(r.edx, 0xBFEBFBFF);
+
+	/* The PMU leaf is the CPU's. */
+	struct cpuid_regs pmu = { 0x07300805, 0, 0, 0x603 };
+	cpuid_apply_hosted_os_policy(0xA, &pmu);
+	assert_int_equal(pmu.eax, 0x07300805);
+	assert_int_equal(pmu.edx, 0x603);
+	struct cpuid_regs other = { 1, 2, 3, 4 };
+	cpuid_apply_hosted_os_policy(7, &other);
+	assert_int_equal(other.eax, 1);
+	assert_int_equal(other.ebx, 2);
+	assert_int_equal(other.ecx, 3);
+	assert_int_equal(other.edx, 4);
+
+	/* cvisor's leaves. */
+	struct cpuid_regs base = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
+	cpuid_apply_hosted_os_policy(CVISOR_CPUID_BASE, &base);
+	assert_int_equal(base.eax, CVISOR_CPUID_MAX_LEAF);
+	assert_int_equal(base.ebx, CVISOR_CPUID_SIG_EBX);
+	assert_int_equal(base.ecx, CVISOR_CPUID_SIG_ECX);
+	assert_int_equal(base.edx, CVISOR_CPUID_SIG_EDX);
+	assert_memory_equal(&base.ebx, "cvis", 4);
+	assert_memory_equal(&base.ecx, "or\0\0", 4);
+	struct cpuid_regs ver = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
+	cpuid_apply_hosted_os_policy(CVISOR_CPUID_BASE + 1, &ver);
+	assert_int_equal(ver.eax, CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR);
+	assert_int_equal(ver.ebx, CVISOR_HYPERCALL_ABI_VERSION);
+	/* The rest of the hypervisor range reads as zeros. */
+	struct cpuid_regs high = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
+	cpuid_apply_hosted_os_policy(0x4FFFFFFF, &high);
+	assert_int_equal(high.eax | high.ebx | high.ecx | high.edx, 0);
+	struct cpuid_regs beyond = { 0x11, 0x22, 0x33, 0x44 };
+	cpuid_apply_hosted_os_policy(0x50000000, &beyond);
+	assert_int_equal(beyond.eax, 0x11);
+	assert_int_equal(beyond.edx, 0x44);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -172,6 +222,7 @@ int main(void)
 		cmocka_unit_test(cpuid_signature_leaf),
 		cmocka_unit_test(cpuid_leaf1_policy),
 		cmocka_unit_test(cpuid_pmu_leaf_zeroed),
+		cmocka_unit_test(cpuid_policy_adds_the_hypervisor_and_hides_vmx_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /*
- * Tests of core/vmx/msr_bitmap.c: the MSR bitmap passes through only the MSRs
- * that are safe for the guest to access directly.
+ * Tests of the MSR bitmaps of core/vcpu/msr_state.c (built with
+ * core/vmx/msr_bitmap.c): msr_bitmap_init passes through only the MSRs that
+ * are safe for the guest to access directly, msr_bitmap_init_hosted_os
+ * intercepts exactly IA32_FEATURE_CONTROL and the VMX MSRs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 #include "mm/ept.h"
 #include "vm/vm.h"
 #include "vmx/vmx_cpu.h"
+#include "fixture_os_gdt.h"
 
 static void msr_bitmap_passes_through_only_the_safe_msrs(void **state)
 {
@@ -46,10 +49,24 @@ static void msr_bitmap_passes_through_only_the_safe_msrs(void **state)
 	assert_true(msr_bitmap_intercepts(bitmap, 0x4B564D00, false));
 }
 
+static void msr_bitmap_intercepts_exactly_feature_control_and_vmx_msrs(void **state)
+{
+	(void)state;
+	static uint8_t bitmap[4096];
+	memset(bitmap, 0xFF, sizeof(bitmap));
+	msr_bitmap_init_hosted_os(bitmap);
+	check_hosted_os_bitmap(bitmap);
+	assert_true(bitmap_intercepts(bitmap, 0x3A, false));
+	assert_true(bitmap_intercepts(bitmap, 0x491, true));
+	assert_false(bitmap_intercepts(bitmap, 0x492, false));
+	assert_false(bitmap_intercepts(bitmap, 0x47F, true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(msr_bitmap_passes_through_only_the_safe_msrs),
+		cmocka_unit_test(msr_bitmap_intercepts_exactly_feature_control_and_vmx_msrs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
