@@ -90,3 +90,19 @@ int fixture_teardown_vm(void **state)
 	assert_int_equal(fake_pages_outstanding(), 0);
 	return 0;
 }
+
+int fixture_setup_tigerlake(void **state)
+{
+	(void)state;
+	fixture_reset_machine();
+	return 0;
+}
+
+int fixture_setup_sandy_bridge(void **state)
+{
+	(void)state;
+	fake_platform_reset();
+	fake_cpu_reset();
+	fake_cpu_load_bochs_sandy_bridge();
+	return 0;
+}

@@ -37,6 +37,9 @@ void fixture_teardown(struct vmx_cpu *cpu, struct vm *vm, struct vcpu *const *vc
  * fixture_teardown_vm destroys it and checks that no page is left.
  */
 int fixture_setup_plain(void **state);
+/* cmocka setups: the fake platform and CPU reset, then one Bochs model. */
+int fixture_setup_tigerlake(void **state);
+int fixture_setup_sandy_bridge(void **state);
 int fixture_setup_vm_con(void **state);
 int fixture_setup_vm_dev(void **state);
 int fixture_teardown_vm(void **state);
