@@ -45,7 +45,8 @@ GUESTS_BUILT := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 # bare-metal page allocator, plus the fakes.
 UNIT_CORE_SRCS := $(filter-out core/lib/mem.c,$(CORE_SRCS)) platform/baremetal/page_alloc.c \
 	platform/baremetal/acpi.c
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+# One program per test file; tests/unit/ mirrors core/ (tests/unit/<dir>/test_<file>.c).
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(sort $(shell find tests/unit -name 'test_*.c')))
 UNIT_SUPPORT := $(wildcard tests/unit/fake_*.c tests/unit/fixture_*.c)
 
 DEMO_ISO := $(BUILD)/iso/demo.iso

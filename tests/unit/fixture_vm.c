@@ -52,3 +52,58 @@ void fixture_teardown(struct vmx_cpu *cpu, struct vm *vm, struct vcpu *const *vc
 	assert_int_equal(vmx_cpu_disable(cpu), VMX_OK);
 	assert_int_equal(fake_pages_outstanding(), 0);
 }
+
+int fixture_setup_plain(void **state)
+{
+	(void)state;
+	fake_platform_reset();
+	fake_cpu_reset();
+	return 0;
+}
+
+int fixture_setup_vm_con(void **state)
+{
+	struct vm *vm = *state;
+	fixture_setup_plain(state);
+	const struct vm_config config = { .id = 1, .name = "con", .ram_size = 2ULL << 20, .vcpu_count = 1 };
+	const char *err = vm_build(vm, &config);
+	if (err)
+		fail_msg("vm_build: %s", err);
+	return 0;
+}
+
+int fixture_setup_vm_dev(void **state)
+{
+	struct vm *vm = *state;
+	fake_platform_reset();
+	fake_cpu_reset();
+	const struct vm_config config = { .id = 0, .name = "dev", .ram_size = 2ULL << 20, .vcpu_count = 1 };
+	const char *err = vm_build(vm, &config);
+	if (err)
+		fail_msg("vm_build: %s", err);
+	fake_console_clear();
+	return 0;
+}
+
+int fixture_teardown_vm(void **state)
+{
+	vm_destroy(*state);
+	assert_int_equal(fake_pages_outstanding(), 0);
+	return 0;
+}
+
+int fixture_setup_tigerlake(void **state)
+{
+	(void)state;
+	fixture_reset_machine();
+	return 0;
+}
+
+int fixture_setup_sandy_bridge(void **state)
+{
+	(void)state;
+	fake_platform_reset();
+	fake_cpu_reset();
+	fake_cpu_load_bochs_sandy_bridge();
+	return 0;
+}

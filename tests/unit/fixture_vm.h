@@ -28,4 +28,20 @@ void fixture_vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, 
 void fixture_teardown(struct vmx_cpu *cpu, struct vm *vm, struct vcpu *const *vcpus,
 		      unsigned count);
 
+/*
+ * cmocka setups and teardown of the tests that need a VM without vCPUs,
+ * passed as the test's initial state (cmocka_unit_test_prestate_setup_
+ * teardown with &vm): fixture_setup_plain resets the fake platform and CPU
+ * only; fixture_setup_vm_con then builds VM 1 "con" with 2 MiB of RAM;
+ * fixture_setup_vm_dev builds VM 0 "dev" with 2 MiB and clears the console;
+ * fixture_teardown_vm destroys it and checks that no page is left.
+ */
+int fixture_setup_plain(void **state);
+/* cmocka setups: the fake platform and CPU reset, then one Bochs model. */
+int fixture_setup_tigerlake(void **state);
+int fixture_setup_sandy_bridge(void **state);
+int fixture_setup_vm_con(void **state);
+int fixture_setup_vm_dev(void **state);
+int fixture_teardown_vm(void **state);
+
 #endif

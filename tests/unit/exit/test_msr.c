@@ -1,7 +1,7 @@
 /*
  * The MSR policy of docs/guest-contract.md, rule by rule, on a vCPU built
  * on the fake tigerlake CPU: what reads return, which writes stick, which
- * raise #GP (msr_emulate_* returning false).
+ * raise #GP (msr_emulate_* returning false).  Tests core/exit/msr.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>

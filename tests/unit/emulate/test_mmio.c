@@ -1,11 +1,12 @@
 /*
- * MMIO emulation's instruction fetch and string accesses (core/mm/
- * guest_paging.c guest_fetch_linear, core/emulate/mmio.c, string.c) on a real
- * VM and vCPU on the fake Tiger Lake CPU: instructions that cross a page
- * boundary, whose two pages the guest maps to unrelated physical pages;
- * instructions that end at, or are cut by, a page that is not present;
- * the end of RAM; and REP STOS whose per-page translations cross from a
- * device page into RAM or into a page that is not present.
+ * Tests of core/emulate/mmio.c: MMIO emulation on a real VM and vCPU on the
+ * fake Tiger Lake CPU, whose guest maps two code pages to unrelated
+ * physical pages: the instruction fetch (guest_fetch_linear of core/mm/
+ * guest_paging.c) across a page, at a page that is not present and at the
+ * end of RAM; MMIO stores split across pages, instructions ending at or cut
+ * by the last mapped page, a load into ESP; and REP STOS (the string loop
+ * of core/emulate/string.c) whose per-page translations cross from a device
+ * page into RAM or into a page that is not present.
  */
 #include "mm/guest_memory.h"
 #include "x86.h"

@@ -2,7 +2,7 @@
  * Host unit tests of the bare-metal page allocator (platform/baremetal/
  * page_alloc.c), which is pure logic.  Build and run:
  *   gcc -std=c11 -Wall -Wextra -Werror -Icore -Iplatform/baremetal \
- *       tests/unit/test_page_alloc.c platform/baremetal/page_alloc.c \
+ *       tests/unit/platform/baremetal/test_page_alloc.c platform/baremetal/page_alloc.c \
  *       -lcmocka -o /tmp/t && /tmp/t
  */
 #include <setjmp.h>

@@ -1,7 +1,8 @@
 /*
  * Event delivery to vCPUs on the fake CPU: INIT/SIPI, fixed interrupts
  * against RFLAGS.IF and the interrupt window, NMIs against NMI blocking and
- * the NMI window, and IPI routing between the vCPUs of one VM.
+ * the NMI window, and IPI routing between the vCPUs of one VM
+ * (core/vcpu/events.c, core/irq/ipi.c).
  */
 #include "x86.h"
 #include <setjmp.h>

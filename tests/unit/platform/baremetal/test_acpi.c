@@ -3,7 +3,7 @@
  * (platform/baremetal/acpi.c, pure logic).  The tables are built in a fake
  * physical memory.  Build and run on its own:
  *   gcc -std=c11 -Wall -Wextra -Werror -Icore -Iplatform/baremetal \
- *       tests/unit/test_madt.c platform/baremetal/acpi.c -lcmocka -o /tmp/t && /tmp/t
+ *       tests/unit/platform/baremetal/test_acpi.c platform/baremetal/acpi.c -lcmocka -o /tmp/t && /tmp/t
  */
 #include <setjmp.h>
 #include <stdarg.h>

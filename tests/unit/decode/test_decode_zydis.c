@@ -1,5 +1,5 @@
 /*
- * Cross-check of the x86 decoder (core/decode) against Zydis 4: every
+ * Cross-check of the x86 decoder (core/decode/decode.c) against Zydis 4: every
  * accepted vector of decode_vectors.h, then a few hundred thousand random
  * byte strings per mode.  Whenever cvisor accepts, Zydis must decode the
  * same instruction: length, mnemonic, operand sizes, register, immediate,
@@ -8,7 +8,7 @@
  * strings, one segment override) must not be refused by cvisor.
  * Build and run:
  *   gcc -std=c11 -g -O1 -Wall -Wextra -Werror -Icore -Itests/unit \
- *       -fsanitize=address,undefined tests/unit/test_decode_zydis.c \
+ *       -fsanitize=address,undefined tests/unit/decode/test_decode_zydis.c \
  *       core/decode/decode.c -lcmocka -lZydis -o /tmp/tz && /tmp/tz
  */
 #include <setjmp.h>

@@ -1,11 +1,11 @@
 /*
- * Unit tests of the x86 decoder (core/decode): every vector of
+ * Unit tests of the x86 decoder (core/decode/decode.c): every vector of
  * decode_vectors.h is one test asserting every field of the decoded
  * instruction, every refusal one test asserting the reason; then the
  * truncation and 15-byte rules and the effective-address helper.
  * Build and run:
  *   gcc -std=c11 -g -O1 -Wall -Wextra -Werror -Icore -Itests/unit \
- *       -fsanitize=address,undefined tests/unit/test_decode.c \
+ *       -fsanitize=address,undefined tests/unit/decode/test_decode.c \
  *       core/decode/decode.c -lcmocka -o /tmp/td && /tmp/td
  */
 #include <setjmp.h>

@@ -1,15 +1,16 @@
 /*
- * The running OS as a guest ("blue pill", core/vm/hosted_os.c) on the
- * fake CPU: segment descriptors to VMCS access rights (core/vmx/segment.c),
- * capturing the CPU's state, the guest-state area built from it, and
- * hosted_os_virtualize end to end: the fake launch (fake_hosted_os.c)
- * runs hosted_os_start on the test's stack, scripted exits play the OS,
- * and handing the CPU back records what would be loaded.
+ * Tests of core/vm/hosted_os.c: the running OS as a guest ("blue pill") on
+ * the fake CPU: capturing the CPU's state, the guest-state area built from
+ * it, and hosted_os_virtualize end to end: the fake launch
+ * (fake_hosted_os.c) runs hosted_os_start on the test's stack, scripted
+ * exits play the OS, and handing the CPU back records what would be loaded.
+ * The OS's exits go through core/exit/ (its EPT violations through
+ * ept_violation_hosted_os.c: protected pages, mapping on demand).
  *
  * "Physical memory" of the fake platform is host memory (plat_phys_to_virt
  * is the identity), so the OS's RAM here is a mapping of host memory, put at
- * 1 GiB when the host allows it; the OS's page tables, code, GDT and one
- * cvisor page live in it.
+ * 1 GiB when the host allows it; the OS's page tables, code, GDT (built by
+ * fixture_os_gdt.c) and one cvisor page live in it.
  */
 #define _DEFAULT_SOURCE
 #include <setjmp.h>
@@ -42,6 +43,7 @@
 #include "vmx/segment.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
+#include "fixture_os_gdt.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -63,37 +65,6 @@
 #define QUAL_FETCH (1u << 2)
 #define QUAL_READABLE (1u << 3)
 #define QUAL_LINEAR_VALID (1u << 7)
-
-/* Descriptors (SDM Vol. 3A 3.4.5): code/data with base, limit, type byte
- * (P, DPL, S, type) and flags nibble (G, D/B, L, AVL). */
-static uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
-{
-	return (limit & 0xFFFFULL) | ((uint64_t)(base & 0xFFFFFF) << 16) |
-	       ((uint64_t)access << 40) | ((uint64_t)((limit >> 16) & 0xF) << 48) |
-	       ((uint64_t)(flags & 0xF) << 52) | ((uint64_t)(base >> 24) << 56);
-}
-
-/* A 16-byte system descriptor (TSS, LDT) in IA-32e mode (SDM Vol. 3A 7.2.3). */
-static void system_descriptor(uint64_t *slot, uint64_t base, uint32_t limit, uint8_t access)
-{
-	slot[0] = descriptor((uint32_t)base, limit, access, 0);
-	slot[1] = base >> 32;
-}
-
-/* A Linux-like GDT: 0x08 kernel 32-bit code, 0x10 kernel code, 0x18 kernel
- * data, 0x23 user 32-bit code, 0x2B user data, 0x33 user code, 0x40 TSS
- * (busy, as after LTR), 0x50 LDT, 0x60 a data segment with a base and a
- * byte-granular limit, 0x68 a code segment that was never accessed. */
-#define OS_CS 0x10
-#define OS_DS 0x18
-#define OS_TR 0x40
-#define OS_LDT 0x50
-#define OS_BASED 0x60
-#define OS_FRESH 0x68
-#define OS_GDT_LIMIT 0x7F
-#define OS_TSS_BASE 0xFFFFFE0000003000ULL
-#define OS_TSS_LIMIT 0x4087
-#define OS_LDT_BASE 0xFFFF888012340000ULL
 #define OS_IDT_BASE 0xFFFFFE0000000000ULL
 #define OS_FS_BASE 0x00007F1234567000ULL
 #define OS_GS_BASE 0xFFFF88807FC00000ULL
@@ -106,144 +77,6 @@ static void system_descriptor(uint64_t *slot, uint64_t base, uint32_t limit, uin
 #define CR4_FSGSBASE_BIT (1ULL << 16)
 #define OS_CR4 (CR4_PAE | CR4_PGE_BIT | CR4_OSFXSR | CR4_OSXMMEXCPT_BIT | \
 		CR4_FSGSBASE_BIT | CR4_OSXSAVE)
-
-static void build_os_gdt(uint64_t *gdt)
-{
-	memset(gdt, 0, (OS_GDT_LIMIT + 1));
-	gdt[1] = descriptor(0, 0xFFFFF, 0x9B, 0xC);
-	gdt[OS_CS / 8] = descriptor(0, 0xFFFFF, 0x9B, 0xA);
-	gdt[OS_DS / 8] = descriptor(0, 0xFFFFF, 0x93, 0xC);
-	gdt[4] = descriptor(0, 0xFFFFF, 0xFB, 0xC);
-	gdt[5] = descriptor(0, 0xFFFFF, 0xF3, 0xC);
-	gdt[6] = descriptor(0, 0xFFFFF, 0xFB, 0xA);
-	system_descriptor(&gdt[OS_TR / 8], OS_TSS_BASE, OS_TSS_LIMIT, 0x8B);
-	system_descriptor(&gdt[OS_LDT / 8], OS_LDT_BASE, 0xFFF, 0x82);
-	gdt[OS_BASED / 8] = descriptor(0x12345678, 0xABCDE, 0x93, 0x4);
-	gdt[OS_FRESH / 8] = descriptor(0, 0xFFFFF, 0x9A, 0xA);
-}
-
-/* ---- segment.c ---- */
-
-static void access_rights_take_the_type_byte_and_flags(void **state)
-{
-	(void)state;
-	assert_int_equal(segment_access_rights(descriptor(0, 0xFFFFF, 0x9B, 0xA)), 0xA09B);
-	assert_int_equal(segment_access_rights(descriptor(0, 0xFFFFF, 0x93, 0xC)), 0xC093);
-	assert_int_equal(segment_access_rights(descriptor(0, 0xFFFFF, 0xFB, 0xA)), 0xA0FB);
-	assert_int_equal(segment_access_rights(descriptor(0x1000, 0x67, 0x8B, 0)), 0x008B);
-	/* AVL is bit 12; bits 11:8 (limit 19:16 in the descriptor) stay 0. */
-	assert_int_equal(segment_access_rights(descriptor(0, 0xF0000, 0x92, 0x1)), 0x1092);
-	/* Base bits never leak in. */
-	assert_int_equal(segment_access_rights(descriptor(0xFFFFFFFF, 0, 0x93, 0)), 0x0093);
-	/* A not-present descriptor keeps P clear. */
-	assert_int_equal(segment_access_rights(descriptor(0, 0xFFFF, 0x13, 0x4)), 0x4013);
-}
-
-static void limit_is_scaled_by_granularity(void **state)
-{
-	(void)state;
-	assert_int_equal(segment_limit(descriptor(0, 0x67, 0x89, 0)), 0x67);
-	assert_int_equal(segment_limit(descriptor(0, 0xABCDE, 0x93, 0)), 0xABCDE);
-	assert_int_equal(segment_limit(descriptor(0, 0xFFFFF, 0x93, 0)), 0xFFFFF);
-	assert_int_equal(segment_limit(descriptor(0, 0xFFFFF, 0x93, 0x8)), 0xFFFFFFFF);
-	assert_int_equal(segment_limit(descriptor(0, 0, 0x93, 0x8)), 0xFFF);
-	assert_int_equal(segment_limit(descriptor(0, 0x12345, 0x93, 0xC)), 0x12345FFF);
-	assert_int_equal(segment_limit(descriptor(0xFFFFFFFF, 0x1, 0x93, 0)), 0x1);
-}
-
-static uint64_t seg_gdt[OS_GDT_LIMIT / 8 + 1];
-
-static void descriptor_base_has_64_bits_for_system_descriptors(void **state)
-{
-	(void)state;
-	build_os_gdt(seg_gdt);
-	assert_int_equal(segment_descriptor_base(seg_gdt, OS_TR), OS_TSS_BASE);
-	assert_int_equal(segment_descriptor_base(seg_gdt, OS_LDT | 3), OS_LDT_BASE);
-	assert_int_equal(segment_descriptor_base(seg_gdt, OS_BASED), 0x12345678);
-	/* A code/data descriptor is 8 bytes: the next one is not its base. */
-	seg_gdt[OS_BASED / 8 + 1] = 0xFFFFFFFFFFFFFFFFULL;
-	assert_int_equal(segment_descriptor_base(seg_gdt, OS_BASED), 0x12345678);
-}
-
-static void segment_from_gdt_reads_usable_segments(void **state)
-{
-	(void)state;
-	build_os_gdt(seg_gdt);
-
-	struct vmcs_segment cs = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_CS);
-	assert_int_equal(cs.selector, OS_CS);
-	assert_int_equal(cs.base, 0);
-	assert_int_equal(cs.limit, 0xFFFFFFFF);
-	assert_int_equal(cs.access_rights, 0xA09B);
-
-	struct vmcs_segment user = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, 0x33);
-	assert_int_equal(user.selector, 0x33);
-	assert_int_equal(user.access_rights, 0xA0FB);
-
-	struct vmcs_segment based = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_BASED);
-	assert_int_equal(based.base, 0x12345678);
-	assert_int_equal(based.limit, 0xABCDE);
-	assert_int_equal(based.access_rights, 0x4093);
-
-	struct vmcs_segment tr = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_TR);
-	assert_int_equal(tr.selector, OS_TR);
-	assert_int_equal(tr.base, OS_TSS_BASE);
-	assert_int_equal(tr.limit, OS_TSS_LIMIT);
-	assert_int_equal(tr.access_rights, 0x8B);
-
-	struct vmcs_segment ldt = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_LDT);
-	assert_int_equal(ldt.base, OS_LDT_BASE);
-	assert_int_equal(ldt.limit, 0xFFF);
-	assert_int_equal(ldt.access_rights, 0x82);
-}
-
-static void segment_from_gdt_null_and_ldt_selectors_are_unusable(void **state)
-{
-	(void)state;
-	build_os_gdt(seg_gdt);
-	/* The null descriptor's slot is not read (fill it to make sure). */
-	seg_gdt[0] = descriptor(0, 0xFFFFF, 0x93, 0xC);
-
-	for (uint16_t rpl = 0; rpl < 4; rpl++) {
-		struct vmcs_segment s = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, rpl);
-		assert_int_equal(s.selector, rpl);
-		/* Unusable, DPL = RPL (what SS.DPL = CPL needs), nothing else. */
-		assert_int_equal(s.access_rights, AR_UNUSABLE | (rpl << 5));
-		assert_int_equal(s.base, 0);
-		assert_int_equal(s.limit, 0);
-	}
-	/* TI = 1 names the LDT, which cvisor does not read. */
-	struct vmcs_segment l = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_DS | 4);
-	assert_true(l.access_rights & AR_UNUSABLE);
-	assert_int_equal(l.selector, OS_DS | 4);
-	assert_int_equal(l.base, 0);
-	l = segment_from_gdt(seg_gdt, OS_GDT_LIMIT, OS_CS | 4 | 3);
-	assert_true(l.access_rights & AR_UNUSABLE);
-}
-
-static void segment_from_gdt_checks_the_gdt_limit(void **state)
-{
-	(void)state;
-	build_os_gdt(seg_gdt);
-
-	/* The whole 8 bytes must be inside the limit. */
-	assert_int_equal(segment_from_gdt(seg_gdt, OS_DS + 7, OS_DS).access_rights, 0xC093);
-	assert_true(segment_from_gdt(seg_gdt, OS_DS + 6, OS_DS).access_rights &
-		    AR_UNUSABLE);
-	assert_true(segment_from_gdt(seg_gdt, OS_DS - 1, OS_DS).access_rights &
-		    AR_UNUSABLE);
-	assert_true(segment_from_gdt(seg_gdt, 0x17, 0x78).access_rights & AR_UNUSABLE);
-	/* A system descriptor needs all 16 bytes. */
-	assert_int_equal(segment_from_gdt(seg_gdt, OS_TR + 15, OS_TR).access_rights, 0x8B);
-	assert_int_equal(segment_from_gdt(seg_gdt, OS_TR + 15, OS_TR).base, OS_TSS_BASE);
-	struct vmcs_segment half = segment_from_gdt(seg_gdt, OS_TR + 14, OS_TR);
-	assert_true(half.access_rights & AR_UNUSABLE);
-	half = segment_from_gdt(seg_gdt, OS_TR + 7, OS_TR);
-	assert_true(half.access_rights & AR_UNUSABLE);
-	assert_int_equal(half.base, 0);
-	/* A code segment right at the end needs only its 8 bytes. */
-	assert_int_equal(segment_from_gdt(seg_gdt, OS_FRESH + 7, OS_FRESH).access_rights, 0xA09A);
-}
 
 /* ---- hosted_os_capture_state ---- */
 
@@ -461,90 +294,6 @@ static void guest_state_sets_accessed_on_usable_code_and_data_only(void **state)
 	assert_int_equal(vmcs(GUEST_LDTR_AR_BYTES.encoding), 0x82);
 	/* The captured state itself is not changed. */
 	assert_int_equal(s.cs.access_rights, 0xA09A);
-}
-
-/* ---- The hosted_os CPUID policy and MSR bitmap ---- */
-
-static void cpuid_policy_adds_the_hypervisor_and_hides_vmx_only(void **state)
-{
-	(void)state;
-	struct cpuid_regs r = { 0x000806C1, 0x00010800, 0x77FAFBBF, 0xBFEBFBFF };
-	cpuid_apply_hosted_os_policy(1, &r);
-	assert_int_equal(r.eax, 0x000806C1);
-	assert_int_equal(r.ebx, 0x00010800);
-	/* VMX (5) cleared, hypervisor (31) set; x2APIC, PDCM, OSXSAVE, DTES64,
-	 * MONITOR stay as the CPU says (the OS keeps what it uses). */
-	assert_int_equal(r.ecx, (0x77FAFBBFu & ~(1u << 5)) | (1u << 31));
-	assert_int_equal(r.edx, 0xBFEBFBFF);
-
-	/* The PMU leaf is the CPU's. */
-	struct cpuid_regs pmu = { 0x07300805, 0, 0, 0x603 };
-	cpuid_apply_hosted_os_policy(0xA, &pmu);
-	assert_int_equal(pmu.eax, 0x07300805);
-	assert_int_equal(pmu.edx, 0x603);
-	struct cpuid_regs other = { 1, 2, 3, 4 };
-	cpuid_apply_hosted_os_policy(7, &other);
-	assert_int_equal(other.eax, 1);
-	assert_int_equal(other.ebx, 2);
-	assert_int_equal(other.ecx, 3);
-	assert_int_equal(other.edx, 4);
-
-	/* cvisor's leaves. */
-	struct cpuid_regs base = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
-	cpuid_apply_hosted_os_policy(CVISOR_CPUID_BASE, &base);
-	assert_int_equal(base.eax, CVISOR_CPUID_MAX_LEAF);
-	assert_int_equal(base.ebx, CVISOR_CPUID_SIG_EBX);
-	assert_int_equal(base.ecx, CVISOR_CPUID_SIG_ECX);
-	assert_int_equal(base.edx, CVISOR_CPUID_SIG_EDX);
-	assert_memory_equal(&base.ebx, "cvis", 4);
-	assert_memory_equal(&base.ecx, "or\0\0", 4);
-	struct cpuid_regs ver = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
-	cpuid_apply_hosted_os_policy(CVISOR_CPUID_BASE + 1, &ver);
-	assert_int_equal(ver.eax, CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR);
-	assert_int_equal(ver.ebx, CVISOR_HYPERCALL_ABI_VERSION);
-	/* The rest of the hypervisor range reads as zeros. */
-	struct cpuid_regs high = { 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD };
-	cpuid_apply_hosted_os_policy(0x4FFFFFFF, &high);
-	assert_int_equal(high.eax | high.ebx | high.ecx | high.edx, 0);
-	struct cpuid_regs beyond = { 0x11, 0x22, 0x33, 0x44 };
-	cpuid_apply_hosted_os_policy(0x50000000, &beyond);
-	assert_int_equal(beyond.eax, 0x11);
-	assert_int_equal(beyond.edx, 0x44);
-}
-
-/* Whether an access to msr exits with this bitmap (SDM Vol. 3C 25.6.9). */
-static bool bitmap_intercepts(const uint8_t *bitmap, uint32_t msr, bool write)
-{
-	unsigned offset = (write ? 2048 : 0) + (msr >= 0xC0000000u ? 1024 : 0);
-	uint32_t index = msr & 0x1FFF;
-	return bitmap[offset + index / 8] & (1u << (index % 8));
-}
-
-static void check_hosted_os_bitmap(const uint8_t *bitmap)
-{
-	static const uint32_t bases[] = { 0, 0xC0000000u };
-	for (unsigned b = 0; b < 2; b++)
-		for (uint32_t i = 0; i <= 0x1FFF; i++) {
-			uint32_t msr = bases[b] + i;
-			bool hidden = msr == MSR_IA32_FEATURE_CONTROL || (msr >= 0x480 && msr <= 0x491);
-			for (int write = 0; write < 2; write++)
-				if (bitmap_intercepts(bitmap, msr, write) != hidden)
-					fail_msg("MSR 0x%x %s: %s", msr, write ? "write" : "read",
-						 hidden ? "passes through" : "exits");
-		}
-}
-
-static void msr_bitmap_intercepts_exactly_feature_control_and_vmx_msrs(void **state)
-{
-	(void)state;
-	static uint8_t bitmap[4096];
-	memset(bitmap, 0xFF, sizeof(bitmap));
-	msr_bitmap_init_hosted_os(bitmap);
-	check_hosted_os_bitmap(bitmap);
-	assert_true(bitmap_intercepts(bitmap, 0x3A, false));
-	assert_true(bitmap_intercepts(bitmap, 0x491, true));
-	assert_false(bitmap_intercepts(bitmap, 0x492, false));
-	assert_false(bitmap_intercepts(bitmap, 0x47F, true));
 }
 
 /* ---- hosted_os_virtualize end to end ---- */
@@ -1324,19 +1073,11 @@ static void devirtualize_without_cvisor_makes_no_hypercall(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(access_rights_take_the_type_byte_and_flags),
-		cmocka_unit_test(limit_is_scaled_by_granularity),
-		cmocka_unit_test(descriptor_base_has_64_bits_for_system_descriptors),
-		cmocka_unit_test(segment_from_gdt_reads_usable_segments),
-		cmocka_unit_test(segment_from_gdt_null_and_ldt_selectors_are_unusable),
-		cmocka_unit_test(segment_from_gdt_checks_the_gdt_limit),
 		cmocka_unit_test_setup(capture_copies_the_running_cpu, setup_cpu),
 		cmocka_unit_test_setup(guest_state_hides_cr4_vmxe_behind_the_shadow, setup_vmcs),
 		cmocka_unit_test_setup(guest_state_copies_registers_and_segments, setup_vmcs),
 		cmocka_unit_test_setup(guest_state_sets_accessed_on_usable_code_and_data_only,
 				       setup_vmcs),
-		cmocka_unit_test(cpuid_policy_adds_the_hypervisor_and_hides_vmx_only),
-		cmocka_unit_test(msr_bitmap_intercepts_exactly_feature_control_and_vmx_msrs),
 		cmocka_unit_test_setup_teardown(vm_create_builds_an_identity_map_of_the_os_ram,
 						setup_os, teardown_os),
 		cmocka_unit_test_setup_teardown(vm_create_reports_out_of_memory, setup_os, teardown_os),

@@ -1,12 +1,12 @@
 /*
- * The string loop both REP INS/OUTS (port I/O exits, core/exit/io.c) and
- * REP MOVS/STOS (MMIO, core/exit/ept_violation.c) run (core/emulate/
- * string.c), on a real VM and vCPU on the fake Tiger Lake CPU, driven by
- * exits through exit_dispatch: strings and single elements that cross a
- * page boundary between unrelated physical pages, DF=1, 16-bit address
- * wrap, a device page as the memory of string I/O, the per-exit budget,
- * a #PF in the middle of a string, and memory that is neither RAM nor a
- * device.
+ * Tests of core/emulate/string.c: the string loop both REP INS/OUTS (port
+ * I/O exits, core/exit/io.c) and REP MOVS/STOS (MMIO, core/exit/
+ * ept_violation.c) run, on a real VM and vCPU on the fake Tiger Lake CPU,
+ * driven by exits through exit_dispatch: strings and single elements that
+ * cross a page boundary between unrelated physical pages, DF=1, 16-bit
+ * address wrap, a device page as the memory of string I/O, the per-exit
+ * budget, a #PF in the middle of a string, and memory that is neither RAM
+ * nor a device.
  */
 #include "x86.h"
 #include <setjmp.h>

@@ -1,0 +1,59 @@
+/*
+ * Tests of core/exit/lifecycle.c: the exits that end a guest, HLT and triple
+ * fault, of a real VM and vCPU on the fake Tiger Lake CPU, fed to
+ * exit_dispatch.
+ */
+#include "mm/guest_memory.h"
+#include "x86.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "abi/cpuid.h"
+#include "abi/hypercall.h"
+#include "abi/devices.h"
+#include "dev/mmio.h"
+#include "exit/exit.h"
+#include "fake_cpu.h"
+#include "fake_platform.h"
+#include "fixture_vm.h"
+#include "fixture_exit.h"
+#include "loader/multiboot.h"
+#include "run/run_loop.h"
+#include "vm/builder.h"
+#include "run/schedule.h"
+#include "vm/vm.h"
+#include "vmx/controls.h"
+#include "vcpu/vcpu.h"
+#include "vmx/vmcs.h"
+
+static void test_triple_fault_ends_the_vm_with_its_registers(void **state)
+{
+	(void)state;
+	*reg(GPR_R15) = 0x1515151515151515ULL;
+	exit_with(R_TRIPLE_FAULT, 0, 0);
+	check_vm_ended(false, "triple fault");
+	assert_console_contains("R15 0x1515151515151515");
+}
+
+static void test_hlt_ends_the_vm(void **state)
+{
+	(void)state;
+	exit_with(R_HLT, 0, 1);
+	check_vm_ended(false, "halted");
+	assert_console_contains("interrupts disabled");
+}
+#define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		C(test_triple_fault_ends_the_vm_with_its_registers),
+		C(test_hlt_ends_the_vm),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,84 @@
+/*
+ * Tests of core/irq/lapic.c: the local APIC's registers, and its priorities,
+ * IRR, ISR and EOI.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "abi/cpuid.h"
+#include "dev/fw_cfg.h"
+#include "irq/lapic.h"
+#include "dev/pic8259.h"
+#include "exit/cpuid.h"
+#include "exit/cr.h"
+#include "exit/exit.h"
+#include "exit/msr.h"
+#include "mm/guest_memory.h"
+#include "vmx/msr_bitmap.h"
+#include "fake_platform.h"
+#include "mm/ept.h"
+#include "vm/vm.h"
+#include "vmx/vmx_cpu.h"
+
+static void lapic_registers(void **state)
+{
+	(void)state;
+	struct lapic apic;
+	lapic_reset(&apic, 3);
+	assert_int_equal(lapic_read(&apic, 0x20), 3u << 24);
+	assert_int_equal(lapic_read(&apic, 0x30) & 0xFF, 0x14);
+	assert_int_equal(lapic_read(&apic, 0xF0), 0xFF);
+	assert_true(lapic_read(&apic, 0x320) & (1u << 16));
+	lapic_write(&apic, 0x80, 0x35);
+	assert_int_equal(lapic_read(&apic, 0x80), 0x35);
+	/* PPR = TPR when TPR's class is at least the in-service class (SDM 11.8.3.1) */
+	assert_int_equal(lapic_read(&apic, 0xA0), 0x35);
+	/* LVTs stay masked while the APIC is software-disabled */
+	lapic_write(&apic, 0x350, 0x700);
+	assert_int_equal(lapic_read(&apic, 0x350), 0x10700);
+	lapic_write(&apic, 0xF0, 0x1FF);
+	lapic_write(&apic, 0x350, 0x700);
+	assert_int_equal(lapic_read(&apic, 0x350), 0x700);
+	lapic_write(&apic, 0x300, 0x1C4500);
+	assert_int_equal(lapic_read(&apic, 0x300) & (1u << 12), 0);
+	lapic_write(&apic, 0x20, 0xFF000000u); /* ID is read-only here */
+	assert_int_equal(lapic_read(&apic, 0x20), 3u << 24);
+	assert_int_equal(lapic_read(&apic, 0xB0), 0);
+}
+
+static void lapic_priorities_irr_isr_and_eoi(void **state)
+{
+	(void)state;
+	struct lapic apic;
+	lapic_reset(&apic, 0);
+	assert_false(lapic_has_pending(&apic));
+	lapic_set_irr(&apic, 0x41);
+	lapic_set_irr(&apic, 0x62);
+	assert_int_equal(lapic_read(&apic, 0x200 + 0x10 * (0x41 / 32)) & (1u << (0x41 % 32)), 1u << 1);
+	assert_int_equal(lapic_deliverable(&apic), 0x62);       /* highest first */
+	lapic_accept(&apic, 0x62);
+	assert_int_equal(lapic_read(&apic, 0xA0), 0x60);        /* PPR = in-service class */
+	assert_int_equal(lapic_deliverable(&apic), -1);         /* 0x41 is below class 6 */
+	assert_int_equal(lapic_read(&apic, 0x100 + 0x10 * 3) & (1u << 2), 1u << 2); /* ISR bit 0x62 */
+	lapic_write(&apic, 0xB0, 0);                            /* EOI */
+	assert_int_equal(lapic_read(&apic, 0x100 + 0x10 * 3), 0);
+	assert_int_equal(lapic_deliverable(&apic), 0x41);
+	lapic_write(&apic, 0x80, 0x50);                         /* TPR class 5 masks 0x41 */
+	assert_int_equal(lapic_deliverable(&apic), -1);
+	assert_true(lapic_has_pending(&apic));
+	assert_true(lapic_write(&apic, 0x300, 0x4041));         /* ICR low: send */
+	assert_false(lapic_write(&apic, 0x310, 0x01000000));    /* ICR high: no send */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lapic_registers),
+		cmocka_unit_test(lapic_priorities_irr_isr_and_eoi),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,139 @@
+/*
+ * Tests of core/mm/guest_memory.c: guest_read, guest_write and guest_zero on a
+ * VM built on the fake platform: page boundaries, the end of RAM, overflowing
+ * ranges and empty accesses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "dev/ports.h"
+#include "abi/devices.h"
+#include "dev/uart16550.h"
+#include "mm/guest_memory.h"
+#include "vm/console.h"
+#include "fake_cpu.h"
+#include "fake_platform.h"
+#include "lib/format.h"
+#include "mm/ept.h"
+#include "vm/builder.h"
+#include "vm/vm.h"
+#include "vmx/segment.h"
+#include "fixture_vm.h"
+
+#define MiB (1ULL << 20)
+#define RAM (2 * MiB)
+
+static struct vm vm;
+
+/* ---- Guest memory ---- */
+
+static void test_guest_write_read_across_a_page_boundary(void **state)
+{
+	(void)state;
+	char out[9] = { 0 };
+
+	assert_true(guest_write(&vm, 0x1FFC, "ABCDEFGH", 8));
+	assert_true(guest_read(&vm, 0x1FFC, out, 8));
+	assert_string_equal(out, "ABCDEFGH");
+	/* The two halves live in two separate host pages. */
+	uint64_t first = ept_translate(&vm.ept, 0x1FFC, NULL);
+	uint64_t second = ept_translate(&vm.ept, 0x2000, NULL);
+	assert_int_not_equal(first + 4, second);
+	assert_memory_equal(plat_phys_to_virt(first), "ABCD", 4);
+	assert_memory_equal(plat_phys_to_virt(second), "EFGH", 4);
+}
+
+static void test_guest_access_of_the_last_byte_is_allowed(void **state)
+{
+	(void)state;
+	uint8_t b = 0x5A, r = 0;
+
+	assert_true(guest_is_ram(&vm, RAM - 1, 1));
+	assert_true(guest_write(&vm, RAM - 1, &b, 1));
+	assert_true(guest_read(&vm, RAM - 1, &r, 1));
+	assert_int_equal(r, 0x5A);
+}
+
+static void test_guest_access_past_the_end_copies_nothing(void **state)
+{
+	(void)state;
+	uint8_t before[2] = { 1, 2 }, out[4] = { 9, 9, 9, 9 }, now[2];
+
+	assert_true(guest_write(&vm, RAM - 2, before, 2));
+	assert_false(guest_is_ram(&vm, RAM - 2, 4));
+	assert_false(guest_write(&vm, RAM - 2, "wxyz", 4));
+	assert_false(guest_zero(&vm, RAM - 2, 4));
+	assert_true(guest_read(&vm, RAM - 2, now, 2));
+	assert_memory_equal(now, before, 2);
+	assert_false(guest_read(&vm, RAM - 2, out, 4));
+	assert_memory_equal(out, ((uint8_t[]){ 9, 9, 9, 9 }), 4);
+}
+
+static void test_guest_access_beyond_ram_fails(void **state)
+{
+	(void)state;
+	uint8_t b;
+
+	assert_false(guest_is_ram(&vm, RAM, 1));
+	assert_false(guest_read(&vm, RAM, &b, 1));
+	assert_false(guest_is_ram(&vm, 0xFEE00000ULL, 4));
+	assert_false(guest_is_ram(&vm, 1ULL << 48, 1));
+}
+
+static void test_guest_access_with_overflowing_end_fails(void **state)
+{
+	(void)state;
+	uint8_t b[4];
+
+	assert_false(guest_is_ram(&vm, UINT64_MAX - 1, 4));
+	assert_false(guest_read(&vm, UINT64_MAX - 1, b, 4));
+	assert_false(guest_is_ram(&vm, 0x1000, SIZE_MAX));
+	assert_false(guest_is_ram(&vm, 0x1000, SIZE_MAX - 0xFFF));
+}
+
+static void test_guest_access_of_zero_bytes_is_allowed(void **state)
+{
+	(void)state;
+	uint8_t b = 7;
+
+	assert_true(guest_is_ram(&vm, 0x1000, 0));
+	assert_true(guest_read(&vm, 0x1000, &b, 0));
+	assert_int_equal(b, 7);
+	assert_true(guest_write(&vm, RAM - 1, &b, 0));
+	/* An empty range holds no byte outside RAM, wherever it starts. */
+	assert_true(guest_is_ram(&vm, RAM + 0x1000, 0));
+}
+
+static void test_guest_zero_clears_the_range_only(void **state)
+{
+	(void)state;
+	uint8_t buf[0x2000];
+
+	memset(buf, 0xCC, sizeof(buf));
+	assert_true(guest_write(&vm, 0x3000, buf, sizeof(buf)));
+	assert_true(guest_zero(&vm, 0x3FFE, 4));
+	assert_true(guest_read(&vm, 0x3000, buf, sizeof(buf)));
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], (i >= 0xFFE && i < 0x1002) ? 0 : 0xCC);
+}
+#define V(f) \
+	cmocka_unit_test_prestate_setup_teardown(f, fixture_setup_vm_con, fixture_teardown_vm, &vm)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		V(test_guest_write_read_across_a_page_boundary),
+		V(test_guest_access_of_the_last_byte_is_allowed),
+		V(test_guest_access_past_the_end_copies_nothing),
+		V(test_guest_access_beyond_ram_fails),
+		V(test_guest_access_with_overflowing_end_fails),
+		V(test_guest_access_of_zero_bytes_is_allowed),
+		V(test_guest_zero_clears_the_range_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

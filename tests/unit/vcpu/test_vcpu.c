@@ -1,0 +1,275 @@
+/*
+ * Tests of core/vcpu/vcpu.c: vcpu_create on a real VM (core/vm/builder.c) on
+ * the fake Tiger Lake CPU sets up the VMCS controls, the guest and host state,
+ * the MSR bitmap and the EPT/VPID flushes, fails cleanly when a VMX
+ * instruction or an allocation fails, and vcpu_destroy frees everything.
+ */
+#include "mm/guest_memory.h"
+#include "x86.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "abi/cpuid.h"
+#include "abi/hypercall.h"
+#include "abi/devices.h"
+#include "dev/mmio.h"
+#include "exit/exit.h"
+#include "fake_cpu.h"
+#include "fake_platform.h"
+#include "fixture_vm.h"
+#include "fixture_exit.h"
+#include "loader/multiboot.h"
+#include "run/run_loop.h"
+#include "vm/builder.h"
+#include "run/schedule.h"
+#include "vm/vm.h"
+#include "vmx/controls.h"
+#include "vcpu/vcpu.h"
+#include "vmx/vmcs.h"
+
+/* vcpu_create itself (the builder's vm_build_vcpu adds the exit table). */
+static enum vmx_error create_vcpu(void)
+{
+	return vcpu_create(&vcpu, &vm, &cpu, 0, &vm.boot);
+}
+
+/* ---- vcpu_create ---- */
+
+static void test_vcpu_enables_ept_vpid_and_unrestricted_guest(void **state)
+{
+	(void)state;
+	uint32_t proc2 = (uint32_t)vmcs(SECONDARY_VM_EXEC_CONTROL.encoding);
+	assert_int_equal(proc2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST),
+			 PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST);
+	assert_int_equal(vmcs(EPT_POINTER.encoding), vm.ept.eptp);
+	assert_int_equal(vmcs(EPT_POINTER.encoding) & 0x3F, 0x1E); /* WB, 4 levels */
+	assert_int_not_equal(vmcs(VIRTUAL_PROCESSOR_ID.encoding), 0);
+	assert_int_equal(vmcs(VIRTUAL_PROCESSOR_ID.encoding), vcpu.vpid);
+}
+
+static void test_vcpu_exits_on_hlt_and_every_port_access(void **state)
+{
+	(void)state;
+	uint32_t proc = (uint32_t)vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding);
+	assert_true(proc & PROC_HLT_EXITING);
+	assert_true(proc & PROC_UNCONDITIONAL_IO_EXITING);
+	assert_false(proc & PROC_USE_IO_BITMAPS);
+	assert_true(proc & PROC_SECONDARY_CONTROLS);
+	/* The default-1 bits of the TRUE MSR's allowed-0 half are on. */
+	assert_int_equal(proc & 0x04006172, 0x04006172);
+}
+
+static void test_vcpu_msr_bitmap_is_its_own_page(void **state)
+{
+	(void)state;
+	uint32_t proc = (uint32_t)vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding);
+	assert_true(proc & PROC_USE_MSR_BITMAPS);
+	assert_non_null(vcpu.msr_bitmap);
+	assert_true(fake_page_is_allocated(vcpu.msr_bitmap));
+	assert_int_equal(vmcs(MSR_BITMAP.encoding), plat_virt_to_phys(vcpu.msr_bitmap));
+}
+
+static void test_vcpu_exit_and_entry_controls_switch_efer_and_pat(void **state)
+{
+	(void)state;
+	uint32_t exit = (uint32_t)vmcs(VM_EXIT_CONTROLS.encoding);
+	uint32_t entry = (uint32_t)vmcs(VM_ENTRY_CONTROLS.encoding);
+	assert_true(exit & EXIT_HOST_ADDR_SPACE_SIZE);
+	assert_true(exit & EXIT_LOAD_IA32_EFER);
+	assert_true(exit & EXIT_SAVE_IA32_EFER);
+	assert_true(exit & EXIT_LOAD_IA32_PAT);
+	assert_true(entry & ENTRY_LOAD_IA32_EFER);
+	assert_true(entry & ENTRY_LOAD_IA32_PAT);
+	assert_false(entry & ENTRY_IA32E_MODE_GUEST); /* Multiboot guests start in 32-bit mode */
+}
+
+static void test_vcpu_guest_starts_in_flat_32_bit_protected_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(vmcs(GUEST_CS_SELECTOR.encoding), 0x08);
+	assert_int_equal(vmcs(GUEST_CS_AR_BYTES.encoding), AR_CODE32);
+	assert_int_equal(vmcs(GUEST_CS_BASE.encoding), 0);
+	assert_int_equal(vmcs(GUEST_CS_LIMIT.encoding), 0xFFFFFFFF);
+	assert_int_equal(vmcs(GUEST_SS_AR_BYTES.encoding), AR_DATA);
+	assert_int_equal(vmcs(GUEST_DS_AR_BYTES.encoding), AR_DATA);
+	assert_int_equal(vmcs(GUEST_TR_AR_BYTES.encoding), 0x8B);  /* busy 32-bit TSS */
+	assert_true(vmcs(GUEST_LDTR_AR_BYTES.encoding) & (1u << 16)); /* unusable */
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_int_equal(vmcs(GUEST_RFLAGS.encoding), 0x2);
+	assert_int_equal(vmcs(GUEST_IA32_EFER.encoding), 0);
+	assert_int_equal(vmcs(VMCS_LINK_POINTER.encoding), ~0ULL);
+	assert_int_equal(*reg(GPR_RAX), MULTIBOOT_BOOTLOADER_MAGIC);
+	assert_int_equal(*reg(GPR_RBX), INFO);
+	assert_false(vcpu_guest_in_64bit_mode());
+	assert_int_equal(vcpu_guest_cpl(), 0);
+}
+
+static void test_vcpu_guest_control_registers_obey_the_fixed_bits(void **state)
+{
+	(void)state;
+	uint64_t cr0 = vmcs(GUEST_CR0.encoding), cr4 = vmcs(GUEST_CR4.encoding);
+	assert_true(cr0 & CR0_PE);
+	assert_true(cr0 & CR0_NE);     /* forced by CR0_FIXED0 */
+	assert_false(cr0 & CR0_PG);    /* unrestricted guest: paging off */
+	assert_true(cr4 & CR4_VMXE);   /* forced by CR4_FIXED0 */
+	/* The guest reads back what it would have without VMX. */
+	assert_int_equal(vmcs(CR0_READ_SHADOW.encoding), CR0_PE | CR0_ET);
+	assert_int_equal(vmcs(CR4_READ_SHADOW.encoding), 0);
+	assert_true(vmcs(CR0_GUEST_HOST_MASK.encoding) & CR0_NE);
+	assert_true(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_VMXE);
+	assert_false(vmcs(CR0_GUEST_HOST_MASK.encoding) & (CR0_PE | CR0_PG));
+}
+
+static void test_vcpu_host_state_is_this_cpu(void **state)
+{
+	(void)state;
+	assert_int_equal(vmcs(HOST_RIP.encoding), (uint64_t)(uintptr_t)vmx_exit_landing);
+	assert_int_equal(vmcs(HOST_CR0.encoding), fake_cpu.cr0);
+	assert_int_equal(vmcs(HOST_CR3.encoding), FAKE_HOST_CR3);
+	assert_int_equal(vmcs(HOST_CR4.encoding), fake_cpu.cr4);
+	assert_int_equal(vmcs(HOST_CS_SELECTOR.encoding), FAKE_HOST_CS);
+	assert_int_equal(vmcs(HOST_TR_SELECTOR.encoding), FAKE_HOST_TR);
+	assert_int_equal(vmcs(HOST_TR_BASE.encoding), FAKE_HOST_TSS_BASE);
+	assert_int_equal(vmcs(HOST_GDTR_BASE.encoding), fake_cpu.gdtr.base);
+	assert_int_equal(vmcs(HOST_IDTR_BASE.encoding), FAKE_HOST_IDT_BASE);
+	assert_int_equal(vmcs(HOST_GS_BASE.encoding), FAKE_HOST_GS_BASE);
+	assert_int_equal(vmcs(HOST_IA32_EFER.encoding), FAKE_HOST_EFER);
+	assert_int_equal(vmcs(HOST_IA32_PAT.encoding), FAKE_HOST_PAT);
+	/* vmx_enter_guest writes HOST_RSP before each entry. */
+	assert_false(fake_vmcs_written(HOST_RSP.encoding));
+}
+
+static void test_vcpu_host_selectors_have_rpl_and_ti_cleared(void **state)
+{
+	(void)state;
+	fake_cpu.ds = FAKE_HOST_DS | 3;
+	fake_cpu.fs = 0x1F; /* TI set, RPL 3 */
+	assert_int_equal(create_vcpu(), VMX_OK);
+	assert_int_equal(vmcs(HOST_DS_SELECTOR.encoding), FAKE_HOST_DS);
+	assert_int_equal(vmcs(HOST_FS_SELECTOR.encoding), 0x18);
+}
+
+static void test_vcpu_vmcs_is_cleared_then_made_current(void **state)
+{
+	(void)state;
+	assert_int_equal(fake_cpu.vmclear_calls, 1);
+	assert_int_equal(fake_cpu.last_vmclear_pa, vcpu.vmcs_pa);
+	assert_int_equal(fake_cpu.current_vmcs_pa, vcpu.vmcs_pa);
+	assert_int_equal(*(const uint32_t *)vcpu.vmcs, 4); /* revision of IA32_VMX_BASIC */
+	assert_false(fake_vmcs_at(vcpu.vmcs_pa)->launched);
+	assert_int_equal(vmcs_failed_writes(), 0);
+	assert_false(vcpu.launched);
+}
+
+static void test_vcpu_flushes_its_ept_and_vpid_translations(void **state)
+{
+	(void)state;
+	/* Tiger Lake has single-context INVEPT and INVVPID. */
+	assert_int_equal(fake_cpu.last_invept_type, 1);
+	assert_int_equal(fake_cpu.last_invept_eptp, vm.ept.eptp);
+	assert_int_equal(fake_cpu.last_invvpid_type, 1);
+	assert_int_equal(fake_cpu.last_invvpid_vpid, vcpu.vpid);
+}
+
+static void test_vcpu_destroy_clears_the_vmcs_and_frees_its_pages(void **state)
+{
+	(void)state;
+	uint64_t pa = vcpu.vmcs_pa;
+
+	assert_int_equal(fake_pages_outstanding(), baseline_pages + 2); /* VMCS, MSR bitmap */
+	vcpu_destroy(&vcpu);
+	assert_int_equal(fake_cpu.last_vmclear_pa, pa);
+	assert_int_equal(fake_cpu.current_vmcs_pa, FAKE_NO_VMCS);
+	assert_null(vcpu.vmcs);
+	assert_int_equal(fake_pages_outstanding(), baseline_pages);
+}
+
+/* ---- vcpu_create failures ---- */
+
+static void test_vcpu_create_fails_cleanly_when_vmclear_fails(void **state)
+{
+	(void)state;
+	fake_cpu.fail_vmclear.result = VMX_FAIL_INVALID;
+	assert_int_equal(create_vcpu(), VMX_ERR_VMCLEAR_FAILED);
+	assert_null(vcpu.vmcs);
+	assert_int_equal(fake_pages_outstanding(), baseline_pages);
+}
+
+static void test_vcpu_create_fails_cleanly_when_vmptrld_fails(void **state)
+{
+	(void)state;
+	fake_cpu.fail_vmptrld.result = VMX_FAIL_INVALID;
+	assert_int_equal(create_vcpu(), VMX_ERR_VMPTRLD_FAILED);
+	assert_null(vcpu.vmcs);
+	assert_int_equal(fake_pages_outstanding(), baseline_pages);
+}
+
+static void test_vcpu_create_out_of_memory_for_the_msr_bitmap(void **state)
+{
+	(void)state;
+	fake_pages_set_limit(0);
+	assert_int_equal(create_vcpu(), VMX_ERR_NO_MEMORY);
+	assert_int_equal(fake_pages_outstanding(), baseline_pages);
+}
+
+static void test_vcpu_create_out_of_memory_for_the_vmcs_frees_the_bitmap(void **state)
+{
+	(void)state;
+	fake_pages_set_limit(1); /* the MSR bitmap, not the VMCS */
+	assert_int_equal(create_vcpu(), VMX_ERR_NO_MEMORY);
+	assert_int_equal(fake_pages_outstanding(), baseline_pages);
+}
+
+static void test_vcpu_create_failed_vmwrite_is_reported_and_the_vmcs_cleared(void **state)
+{
+	(void)state;
+	fake_cpu.fail_vmwrite_encoding = GUEST_TR_AR_BYTES.encoding;
+	fake_cpu.fail_vmwrite = (struct fake_forced_result){ VMX_FAIL_VALID, 7 };
+	/* The fake fails the test if the VMCS page is freed while still active. */
+	assert_int_equal(create_vcpu(), VMX_ERR_VMWRITE_FAILED);
+	assert_console_contains("VMWRITE GUEST_TR_AR_BYTES (0x4822) failed");
+	assert_null(vcpu.vmcs);
+	assert_int_equal(fake_pages_outstanding(), baseline_pages);
+}
+
+static void test_vcpu_create_missing_control_is_refused_and_the_vmcs_cleared(void **state)
+{
+	(void)state;
+	/* Primary controls that cannot exit on HLT (allowed-1 bit 7 clear). */
+	cpu.caps.controls[VMX_CONTROLS_PROC] &= ~((uint64_t)PROC_HLT_EXITING << 32);
+	assert_int_equal(create_vcpu(), VMX_ERR_PROC_CONTROLS);
+	assert_console_contains("\"HLT exiting\" (bit 7)");
+	assert_int_equal(fake_pages_outstanding(), baseline_pages);
+}
+
+#define V(f) cmocka_unit_test_setup_teardown(f, setup_vm, teardown)
+#define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		C(test_vcpu_enables_ept_vpid_and_unrestricted_guest),
+		C(test_vcpu_exits_on_hlt_and_every_port_access),
+		C(test_vcpu_msr_bitmap_is_its_own_page),
+		C(test_vcpu_exit_and_entry_controls_switch_efer_and_pat),
+		C(test_vcpu_guest_starts_in_flat_32_bit_protected_mode),
+		C(test_vcpu_guest_control_registers_obey_the_fixed_bits),
+		C(test_vcpu_host_state_is_this_cpu),
+		V(test_vcpu_host_selectors_have_rpl_and_ti_cleared),
+		C(test_vcpu_vmcs_is_cleared_then_made_current),
+		C(test_vcpu_flushes_its_ept_and_vpid_translations),
+		C(test_vcpu_destroy_clears_the_vmcs_and_frees_its_pages),
+		V(test_vcpu_create_fails_cleanly_when_vmclear_fails),
+		V(test_vcpu_create_fails_cleanly_when_vmptrld_fails),
+		V(test_vcpu_create_out_of_memory_for_the_msr_bitmap),
+		V(test_vcpu_create_out_of_memory_for_the_vmcs_frees_the_bitmap),
+		V(test_vcpu_create_failed_vmwrite_is_reported_and_the_vmcs_cleared),
+		V(test_vcpu_create_missing_control_is_refused_and_the_vmcs_cleared),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
