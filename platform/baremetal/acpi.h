@@ -6,7 +6,7 @@
  *
  * Pure logic: no asm, no I/O, no global state, no library calls.  Table
  * memory is reached through a caller-supplied map function, so host unit
- * tests (tests/unit/test_madt.c) can hand it fake physical memory.
+ * tests (tests/unit/platform/baremetal/test_acpi.c) can hand it fake physical memory.
  */
 #ifndef CVISOR_BAREMETAL_ACPI_H
 #define CVISOR_BAREMETAL_ACPI_H

@@ -16,6 +16,7 @@
 #include "loader/multiboot.h"
 #include "mm/guest_memory.h"
 #include "vm/vm.h"
+#include "x86.h"
 
 #define MiB (1ULL << 20)
 #define RAM (4 * MiB)
@@ -230,6 +231,30 @@ static void test_elf32_entry_and_info_address_are_returned(void **state)
 	assert_null(load(IMAGE_SIZE, "k"));
 	assert_int_equal(vm.boot.rip, KERNEL_PA + 0x10);
 	assert_int_equal(vm.boot.gprs[GPR_RBX], MULTIBOOT_INFO_GPA);
+}
+
+/* The start state: flat 32-bit protected mode at the entry, the magic in
+ * EAX, and a real boot GDT (as GRUB and QEMU leave one) holding the
+ * selectors the vCPU starts with, in the reserved area. */
+static void test_start_state_has_a_real_boot_gdt(void **state)
+{
+	(void)state;
+	build_standard_elf32();
+	assert_null(load(IMAGE_SIZE, "k"));
+	assert_int_equal(vm.boot.gprs[GPR_RAX], MULTIBOOT_BOOTLOADER_MAGIC);
+	assert_int_equal(vm.boot.cr0, CR0_PE | CR0_ET);
+	assert_int_equal(vm.boot.rflags, RFLAGS_RESERVED_1); /* IF = 0 */
+	assert_int_equal(vm.boot.gdtr_base, MULTIBOOT_GDT_GPA);
+	assert_int_equal(vm.boot.gdtr_limit, 3 * 8 - 1);
+	assert_true(MULTIBOOT_GDT_GPA >= MULTIBOOT_INFO_GPA && MULTIBOOT_GDT_GPA + 24 <= MULTIBOOT_AREA_END);
+	assert_int_equal(vm.boot.cs.selector, 0x08);
+	assert_int_equal(vm.boot.ds.selector, 0x10);
+	assert_int_equal(vm.boot.ss.selector, 0x10);
+	uint64_t gdt[3];
+	assert_true(guest_read(&vm, MULTIBOOT_GDT_GPA, gdt, sizeof(gdt)));
+	assert_int_equal(gdt[0], 0);
+	assert_int_equal(gdt[1], 0x00CF9B000000FFFFULL); /* flat code, DPL 0, accessed */
+	assert_int_equal(gdt[2], 0x00CF93000000FFFFULL); /* flat data, DPL 0, accessed */
 }
 
 static void test_info_block_has_flags_and_memory_sizes(void **state)
@@ -631,6 +656,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_elf32_segment_is_copied_and_its_bss_zeroed),
 		T(test_elf32_entry_and_info_address_are_returned),
+		T(test_start_state_has_a_real_boot_gdt),
 		T(test_info_block_has_flags_and_memory_sizes),
 		T(test_info_block_has_a_memory_map),
 		T(test_info_block_has_the_command_line),
