@@ -83,7 +83,10 @@
 #define AR_G        (1u << 15)
 #define AR_UNUSABLE (1u << 16) /* the register holds no usable segment */
 
-/* Exception vectors (SDM Vol. 3A 6.3.1, Table 6-1). */
+/* Exception vectors (SDM Vol. 3A 6.3.1, Table 6-1); FAULT_VECTORS has a bit
+ * for each fault-class exception (#DE, #BR, #UD, #NM, #TS, #NP, #SS, #GP,
+ * #PF, #MF, #AC, #XM, #VE, #CP; #DB can be either, and is left out). */
+#define FAULT_VECTORS 0x3B7CE1u
 #define VECTOR_DB  1
 #define VECTOR_NMI 2
 #define VECTOR_UD  6

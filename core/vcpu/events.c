@@ -20,6 +20,12 @@ void vcpu_inject_exception(struct vcpu *vcpu, unsigned vector, bool has_error_co
 	}
 	vmcs_write(VM_ENTRY_INTR_INFO, info);
 	vcpu->event_injected = true;
+	/* A fault pushes RFLAGS with RF set (SDM Vol. 3A 17.3.1.1), so that
+	 * returning to the faulting instruction does not retrigger an
+	 * instruction breakpoint; VM entry injects what GUEST_RFLAGS holds and
+	 * does not set RF itself (as KVM and ACRN, the VMM sets it). */
+	if (vector < 32 && (FAULT_VECTORS >> vector) & 1)
+		vmcs_write(GUEST_RFLAGS, vmcs_read(GUEST_RFLAGS) | RFLAGS_RF);
 }
 
 void vcpu_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_error)

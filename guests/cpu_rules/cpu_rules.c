@@ -1061,6 +1061,31 @@ static void other_rules(void)
 	if (vec != VEC_GP || probe_error_code != (0x80u << 3 | 2))
 		bad("int 0x80: %s, expected #GP error code 0x402", outcome(vec));
 	rule_end("INT 0x80 beyond the IDT limit gives #GP with error code 0x402 (IDT, vector 0x80)");
+
+	/* SDM Vol. 3A 17.3.1.1: a fault-class exception pushes EFLAGS with RF
+	 * set, also when cvisor injects it for an instruction it intercepted. */
+	const uint32_t rf = 1u << 16;
+	uint64_t unused;
+	rule_begin();
+	vec = probe_rdmsr(0x4B564D00, &unused);
+	if (vec != VEC_GP || !(probe_fault_eflags & rf))
+		bad("rdmsr of an unknown MSR: %s with pushed EFLAGS 0x%x, expected #GP with RF",
+		    outcome(vec), (unsigned)probe_fault_eflags);
+	vec = probe_vmxoff();
+	if (vec != VEC_UD || !(probe_fault_eflags & rf))
+		bad("vmxoff: %s with pushed EFLAGS 0x%x, expected #UD with RF", outcome(vec),
+		    (unsigned)probe_fault_eflags);
+	vec = probe_write_cr4(1u << 13); /* VMXE */
+	if (vec != VEC_GP || !(probe_fault_eflags & rf))
+		bad("mov cr4 (VMXE): %s with pushed EFLAGS 0x%x, expected #GP with RF", outcome(vec),
+		    (unsigned)probe_fault_eflags);
+	rule_end("a fault cvisor injects pushes EFLAGS with RF set (#GP from RDMSR and MOV CR4, #UD from VMXOFF)");
+	rule_begin();
+	vec = probe_int3();
+	if (vec != VEC_BP || (probe_fault_eflags & rf))
+		bad("int3: %s with pushed EFLAGS 0x%x, expected #BP without RF (a trap)", outcome(vec),
+		    (unsigned)probe_fault_eflags);
+	rule_end("a trap (#BP from INT3) pushes EFLAGS with RF clear");
 }
 
 /* ---- main ------------------------------------------------------------------- */

@@ -81,13 +81,14 @@ idt64:
 
 	.data
 
-	.globl probe_armed, probe_vector, probe_error_code, probe_fault_eip
+	.globl probe_armed, probe_vector, probe_error_code, probe_fault_eip, probe_fault_eflags
 	.globl probe_recovery_esp
 	.align 4
 probe_armed:        .long 0
 probe_vector:       .long -1
 probe_error_code:   .long 0
 probe_fault_eip:    .long 0
+probe_fault_eflags: .long 0
 probe_recovery_esp: .long 0
 
 	.text
@@ -211,12 +212,17 @@ trap64_common:
 	mov $trap64_rip, %edx
 	mov 16(%rsp), %eax
 	mov %eax, (%rdx)
+	mov $trap64_rflags, %edx
+	mov 32(%rsp), %eax
+	mov %eax, (%rdx)
 	movl $trap_from_ia32e, 16(%rsp) /* RIP 31:0; RIP 63:32 is already 0 */
 	add $16, %rsp
 	iretq
 	.code32
 
 trap_from_ia32e:
+	pushl trap64_rflags
+	pushl $0 /* CS: not recorded */
 	pushl trap64_rip
 	pushl trap64_error_code
 	pushl trap64_vector
@@ -227,9 +233,10 @@ trap_from_ia32e:
 trap64_vector:     .long 0
 trap64_error_code: .long 0
 trap64_rip:        .long 0
+trap64_rflags:     .long 0
 	.text
 
-/* Stack: vector, error code, EIP (then CS and EFLAGS in legacy mode). */
+/* Stack: vector, error code, EIP, CS, EFLAGS (trap_from_ia32e builds the same). */
 trap_common:
 	cld
 	cmpl $0, probe_armed
@@ -241,6 +248,8 @@ trap_common:
 	mov %eax, probe_error_code
 	mov 8(%esp), %eax
 	mov %eax, probe_fault_eip
+	mov 16(%esp), %eax
+	mov %eax, probe_fault_eflags
 	mov probe_recovery_esp, %esp
 	jmp probe_leave
 1:	mov (%esp), %eax
@@ -267,6 +276,7 @@ trap_common:
 	movl $-1, probe_vector
 	movl $0, probe_error_code
 	movl $0, probe_fault_eip
+	movl $0, probe_fault_eflags
 	mov %esp, probe_recovery_esp
 	movl $1, probe_armed
 .endm

@@ -40,6 +40,8 @@ void traps_use_legacy_idt(void);
 /* Set by the exception handler for the last fault a probe caught. */
 extern volatile uint32_t probe_error_code;
 extern volatile uint32_t probe_fault_eip;
+/* The EFLAGS image the exception pushed (RF is bit 16). */
+extern volatile uint32_t probe_fault_eflags;
 
 /* Called by the handler for an exception no probe expected. */
 void trap_unexpected(uint32_t vector, uint32_t error_code, uint32_t eip)

@@ -139,6 +139,27 @@ static void ipi_routing(void **state)
 
 /* The IRR summary the exit fast path reads: a word's bit goes only when its
  * last pending vector is accepted. */
+/* SDM Vol. 3A 17.3.1.1: a fault pushes RFLAGS with RF set; VM entry injects
+ * GUEST_RFLAGS as it is, so cvisor sets RF for faults, and only for them. */
+static void an_injected_fault_pushes_rf_and_nothing_else_does(void **state)
+{
+	(void)state;
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1);
+	vcpu_inject_exception(&bsp, VECTOR_DB, false, 0); /* trap or fault: left alone */
+	assert_int_equal(vmcs_read(GUEST_RFLAGS), RFLAGS_RESERVED_1);
+	vcpu_inject_exception(&bsp, 8, true, 0); /* #DF, an abort */
+	assert_int_equal(vmcs_read(GUEST_RFLAGS), RFLAGS_RESERVED_1);
+	vcpu_inject_gp(&bsp);
+	assert_int_equal(vmcs_read(GUEST_RFLAGS), RFLAGS_RESERVED_1 | RFLAGS_RF);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), VECTOR_GP | (3u << 8) | (1u << 11) | INTR_VALID);
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1);
+	vcpu_inject_ud(&bsp);
+	assert_int_equal(vmcs_read(GUEST_RFLAGS), RFLAGS_RESERVED_1 | RFLAGS_RF);
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1 | RFLAGS_IF);
+	vcpu_inject_page_fault(&bsp, 0x1234, 2);
+	assert_int_equal(vmcs_read(GUEST_RFLAGS), RFLAGS_RESERVED_1 | RFLAGS_IF | RFLAGS_RF);
+}
+
 static void irr_summary_follows_the_pending_vectors(void **state)
 {
 	(void)state;
@@ -172,6 +193,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipi_routing, setup, teardown),
 		cmocka_unit_test_setup_teardown(irr_summary_follows_the_pending_vectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_injected_fault_pushes_rf_and_nothing_else_does, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
