@@ -141,6 +141,7 @@
 #define MSR_IA32_TSC                 0x010
 #define MSR_IA32_APIC_BASE           0x01B
 #define MSR_IA32_FEATURE_CONTROL     0x03A
+#define MSR_IA32_TSC_ADJUST          0x03B
 #define MSR_IA32_MTRRCAP             0x0FE
 #define MSR_IA32_SYSENTER_CS         0x174
 #define MSR_IA32_SYSENTER_ESP        0x175
@@ -201,6 +202,7 @@
 #define CPUID1_ECX_HYPERVISOR   (1u << 31) /* reserved for hypervisors to set */
 #define CPUID1_EDX_MTRR         (1u << 12)
 #define CPUID1_EDX_DS           (1u << 21)
+#define CPUID7_EBX_TSC_ADJUST     (1u << 1)
 #define CPUID80000001_EDX_SYSCALL (1u << 11)
 #define CPUID80000001_EDX_NX      (1u << 20)
 #define CPUID80000001_EDX_LM      (1u << 29)

@@ -7,6 +7,7 @@
 
 #include "abi/cpuid.h"
 #include "exit/exit.h"
+#include "vcpu/cpu_features.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "x86.h"
@@ -20,8 +21,9 @@ static inline bool cpuid_leaf_is_cvisor(uint32_t leaf)
 }
 
 /* cpuid_apply_policy's body, inlined into the exit handler. */
-static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, uint64_t guest_cr4,
-							      uint64_t misc_enable,
+static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, uint32_t subleaf,
+							      uint64_t guest_cr4,
+							      uint64_t misc_enable, uint32_t proc2,
 							      struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
@@ -45,15 +47,12 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 			r->eax = 2;
 		break;
 	case 1:
-		/* VMX is not offered (nested VMX is not emulated); no x2APIC,
-		 * PMU debug store, PDCM or MONITOR/MWAIT, which nothing emulates yet. */
-		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_X2APIC | CPUID1_ECX_PDCM |
-			    CPUID1_ECX_DTES64 | CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
-		/* The virtual APIC timer has TSC-deadline mode (irq/lapic_timer.c). */
+		/* OSXSAVE mirrors the guest's CR4; the virtual APIC timer has
+		 * TSC-deadline mode (irq/lapic_timer.c). */
+		r->ecx &= ~CPUID1_ECX_OSXSAVE;
 		r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_TSC_DEADLINE;
 		if (guest_cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
-		r->edx &= ~CPUID1_EDX_DS;
 		break;
 	case 0x80000001:
 		/* IA32_MISC_ENABLE.XD_DISABLE hides NX (SDM Vol. 4 Table 2-2). */
@@ -68,13 +67,15 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 	default:
 		break;
 	}
+	/* Features that need a control or state cvisor does not give go
+	 * (vcpu/cpu_features.c). */
+	cpu_features_filter(leaf, subleaf, proc2, r);
 }
 
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
-			struct cpuid_regs *r)
+			uint32_t proc2, struct cpuid_regs *r)
 {
-	(void)subleaf;
-	apply_policy(leaf, guest_cr4, misc_enable, r);
+	apply_policy(leaf, subleaf, guest_cr4, misc_enable, proc2, r);
 }
 
 /* CPUID writes EAX..EDX, clearing bits 63:32 in 64-bit mode (SDM Vol. 2A). */
@@ -100,7 +101,8 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 	if (!cpuid_leaf_is_cvisor(leaf))
 		cpuid(leaf, subleaf, &r);
 	/* The guest's CR4.OSXSAVE (leaf 1): not a cvisor-owned bit, so GUEST_CR4 holds it. */
-	apply_policy(leaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable, &r);
+	apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable,
+		     vcpu->proc2, &r);
 	complete_cpuid(vcpu, &r);
 }
 
@@ -113,7 +115,7 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 void cpuid_apply_hosted_os_policy(uint32_t leaf, struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
-		cpuid_apply_policy(leaf, 0, 0, 0, r);
+		cpuid_apply_policy(leaf, 0, 0, 0, 0, r);
 		return;
 	}
 	if (leaf == 1) {

@@ -7,10 +7,10 @@
 #include "vmx/intrin.h"
 
 /* Turns the host's answer r for (leaf, subleaf) into what the guest sees,
- * given the guest's CR4 (OSXSAVE) and IA32_MISC_ENABLE (LIMIT_CPUID,
- * XD_DISABLE). */
+ * given the guest's CR4 (OSXSAVE), IA32_MISC_ENABLE (LIMIT_CPUID,
+ * XD_DISABLE) and the vCPU's secondary controls proc2 (vcpu/cpu_features.c). */
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
-			struct cpuid_regs *r);
+			uint32_t proc2, struct cpuid_regs *r);
 
 /* What the running OS under cvisor.ko sees: its own CPU plus the
  * hypervisor bit and cvisor's leaves, minus VMX. */

@@ -77,6 +77,18 @@ static uint64_t efer_writable_bits(const struct vcpu *vcpu)
 	return bits;
 }
 
+/* IA32_TSC_ADJUST exists where CPUID.(EAX=7,ECX=0):EBX[1] says so (SDM Vol. 4
+ * Table 2-2); the guest sees the same bit. */
+static bool tsc_adjust_offered(void)
+{
+	struct cpuid_regs r;
+	cpuid(0, 0, &r);
+	if (r.eax < 7)
+		return false;
+	cpuid(7, 0, &r);
+	return r.ebx & CPUID7_EBX_TSC_ADJUST;
+}
+
 bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 {
 	struct msr_state *m = &vcpu->msrs;
@@ -141,6 +153,11 @@ bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 		return true;
 	case MSR_IA32_DEBUGCTL:
 		*value = vmcs_read(GUEST_IA32_DEBUGCTL);
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+		if (!tsc_adjust_offered())
+			return false;
+		*value = m->tsc_adjust;
 		return true;
 	case MSR_IA32_TSC_DEADLINE:
 		*value = lapic_timer_read_tsc_deadline(&vcpu->lapic, vmcs_read(TSC_OFFSET));
@@ -254,9 +271,20 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 	case MSR_IA32_TSC_DEADLINE:
 		lapic_timer_write_tsc_deadline(&vcpu->lapic, value, vmcs_read(TSC_OFFSET));
 		return true;
-	case MSR_IA32_TSC:
-		/* The guest's TSC is the host's plus TSC_OFFSET (SDM Vol. 3C 26.3). */
-		vmcs_write(TSC_OFFSET, value - rdtsc());
+	case MSR_IA32_TSC: {
+		/* The guest's TSC is the host's plus TSC_OFFSET (SDM Vol. 3C 26.3).
+		 * A write moves IA32_TSC_ADJUST by the same amount (Vol. 3B 17.17.3). */
+		uint64_t old_offset = vmcs_read(TSC_OFFSET), new_offset = value - rdtsc();
+		vmcs_write(TSC_OFFSET, new_offset);
+		m->tsc_adjust += new_offset - old_offset;
+		return true;
+	}
+	case MSR_IA32_TSC_ADJUST:
+		/* Writing it moves the TSC by the difference (SDM Vol. 3B 17.17.3). */
+		if (!tsc_adjust_offered())
+			return false;
+		vmcs_write(TSC_OFFSET, vmcs_read(TSC_OFFSET) + (value - m->tsc_adjust));
+		m->tsc_adjust = value;
 		return true;
 	default:
 		return false;

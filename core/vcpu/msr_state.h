@@ -23,6 +23,9 @@ struct msr_state {
 	uint64_t mtrr_fixed[MSR_MTRR_FIXED_COUNT];
 	/* Machine-check banks (SDM Vol. 3B 16.3.2): STATUS is always 0. */
 	uint64_t mc_ctl[MSR_MC_BANKS], mc_addr[MSR_MC_BANKS], mc_misc[MSR_MC_BANKS];
+	/* IA32_TSC_ADJUST (SDM Vol. 3B 17.17.3): the sum of what TSC writes and
+	 * TSC_ADJUST writes moved the guest's TSC by (starts at 0). */
+	uint64_t tsc_adjust;
 	/* Passed through: live in the CPU while the vCPU runs. */
 	uint64_t kernel_gs_base, star, lstar, cstar, fmask, tsc_aux;
 };

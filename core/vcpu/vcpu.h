@@ -120,6 +120,8 @@ struct vcpu {
 	/* "save VMX-preemption timer value" is on: the timer keeps counting
 	 * down across exits (SDM Vol. 3C 25.7.1). */
 	bool timer_saved_on_exit;
+	/* Its secondary processor-based controls (what the CPUID policy may offer). */
+	uint32_t proc2;
 	/* "activate VMX-preemption timer" is on: time slices end by it. */
 	bool preemption_timer;
 	/* "virtual NMIs" is on, so NMI-window exiting exists (SDM Vol. 3C

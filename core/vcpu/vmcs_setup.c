@@ -1,6 +1,7 @@
 #include "vcpu/vmcs_setup.h"
 
 #include "platform.h"
+#include "vcpu/cpu_features.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
@@ -24,6 +25,7 @@ static void write_control_fields(struct vcpu *vcpu, uint32_t pin, uint32_t proc,
 	vmcs_write(VM_EXIT_CONTROLS, exit);
 	vmcs_write(VM_ENTRY_CONTROLS, entry);
 	vcpu->timer_saved_on_exit = exit & EXIT_SAVE_PREEMPTION_TIMER;
+	vcpu->proc2 = proc2;
 	vcpu->preemption_timer = pin & PIN_PREEMPTION_TIMER;
 	vcpu->virtual_nmis = pin & PIN_VIRTUAL_NMIS;
 	vmcs_write(EXCEPTION_BITMAP, 0);
@@ -51,11 +53,17 @@ enum vmx_error vmcs_setup_controls(struct vcpu *vcpu)
 
 	/* Saving the timer on exit keeps a slice running across exits (optional). */
 	uint32_t save_timer = (caps->controls[VMX_CONTROLS_EXIT] >> 32) & EXIT_SAVE_PREEMPTION_TIMER;
+	/* The controls the CPUID features a guest may see need (RDTSCP, INVPCID:
+	 * vcpu/cpu_features.c), where this CPU allows them; the CPUID policy
+	 * hides the features whose control it does not allow. */
+	uint32_t allowed2 = (uint32_t)(caps->controls[VMX_CONTROLS_PROC2] >> 32);
+	uint32_t features2 = cpu_features_wanted_proc2() & allowed2;
 
 	const uint32_t *want = vmx_required_controls;
 	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, want[VMX_CONTROLS_PIN], &pin)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC, want[VMX_CONTROLS_PROC], &proc)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2, want[VMX_CONTROLS_PROC2], &proc2)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2, want[VMX_CONTROLS_PROC2] | features2,
+				    &proc2)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT, want[VMX_CONTROLS_EXIT] | save_timer,
 				    &exit)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY, want[VMX_CONTROLS_ENTRY], &entry)))

@@ -1088,6 +1088,97 @@ static void other_rules(void)
 	rule_end("a trap (#BP from INT3) pushes EFLAGS with RF clear");
 }
 
+/* ---- Advertised features work (SDM Vol. 3C 26.3: RDTSCP, RDPID and INVPCID
+ * #UD in a guest unless their controls are on) ----------------------------- */
+
+#define MSR_TSC_ADJUST 0x3Bu
+#define MSR_TSC_AUX    0xC0000103u
+#define MSR_TSC        0x10u
+
+static void feature_rules(void)
+{
+	struct guest_cpuid leaf7 = { 0, 0, 0, 0 };
+	if (guest_cpuid(0, 0).eax >= 7)
+		leaf7 = guest_cpuid(7, 0);
+	bool rdtscp = ext1_edx & (1u << 27), rdpid = leaf7.ecx & (1u << 22);
+	bool invpcid = leaf7.ebx & (1u << 10), tsc_adjust = leaf7.ebx & (1u << 1);
+	say("cpu_rules: offered RDTSCP %d, RDPID %d, INVPCID %d, TSC_ADJUST %d", rdtscp, rdpid,
+	    invpcid, tsc_adjust);
+
+	rule_begin();
+	uint64_t tsc = 0;
+	uint32_t aux = 0;
+	if (rdtscp) {
+		expect_wr_ok(MSR_TSC_AUX, 0x1234);
+		uint64_t before = guest_rdtsc();
+		int vec = probe_rdtscp(&tsc, &aux);
+		if (vec != PROBE_NO_FAULT || aux != 0x1234 || tsc < before)
+			bad("rdtscp: %s, ECX 0x%x, TSC 0x%llx after 0x%llx", outcome(vec), aux,
+			    (unsigned long long)tsc, (unsigned long long)before);
+	} else if (probe_rdtscp(&tsc, &aux) != VEC_UD) {
+		bad("rdtscp does not #UD although CPUID does not offer it");
+	}
+	rule_end("RDTSCP works exactly when CPUID offers it, with IA32_TSC_AUX in ECX");
+
+	rule_begin();
+	uint32_t pid = 0;
+	if (rdpid) {
+		expect_wr_ok(MSR_TSC_AUX, 0x5678);
+		int vec = probe_rdpid(&pid);
+		if (vec != PROBE_NO_FAULT || pid != 0x5678)
+			bad("rdpid: %s, 0x%x, expected 0x5678", outcome(vec), pid);
+	} else if (probe_rdpid(&pid) != VEC_UD) {
+		bad("rdpid does not #UD although CPUID does not offer it");
+	}
+	rule_end("RDPID works exactly when CPUID offers it, returning IA32_TSC_AUX");
+
+	rule_begin();
+	static const uint64_t all_contexts[2] = { 0, 0 }, pcid1[2] = { 1, 0 };
+	if (invpcid) {
+		for (uint32_t type = 2; type <= 3; type++) {
+			int vec = probe_invpcid(type, all_contexts);
+			if (vec != PROBE_NO_FAULT)
+				bad("invpcid type %u: %s, expected no fault", type, outcome(vec));
+		}
+		/* Type 0 with PCID 1 while CR4.PCIDE = 0: #GP (SDM Vol. 2B INVPCID). */
+		int vec = probe_invpcid(0, pcid1);
+		if (vec != VEC_GP)
+			bad("invpcid type 0, PCID 1, PCIDE 0: %s, expected #GP", outcome(vec));
+	} else if (probe_invpcid(2, all_contexts) != VEC_UD) {
+		bad("invpcid does not #UD although CPUID does not offer it");
+	}
+	rule_end("INVPCID works exactly when CPUID offers it (types 2 and 3; #GP for a PCID without PCIDE)");
+
+	rule_begin();
+	if (tsc_adjust) {
+		/* SDM Vol. 3B 17.17.3: writing TSC_ADJUST moves the TSC by the
+		 * difference; writing the TSC moves TSC_ADJUST by the same amount. */
+		const uint64_t jump = 1ULL << 40, slack = 1ULL << 30;
+		uint64_t base = 0; /* earlier TSC writes (the MSR rules above) moved it */
+		if (probe_rdmsr(MSR_TSC_ADJUST, &base) != PROBE_NO_FAULT)
+			bad("rdmsr IA32_TSC_ADJUST faults although CPUID offers it");
+		uint64_t before = guest_rdtsc();
+		expect_wr_rd(MSR_TSC_ADJUST, base + jump, base + jump);
+		uint64_t after = guest_rdtsc();
+		if (after - before < jump || after - before > jump + slack)
+			bad("TSC moved by 0x%llx after TSC_ADJUST += 2^40", (unsigned long long)(after - before));
+		expect_wr_rd(MSR_TSC_ADJUST, base, base);
+		if (guest_rdtsc() > before + slack)
+			bad("TSC did not come back when TSC_ADJUST did");
+		uint64_t now = guest_rdtsc();
+		expect_wr_ok(MSR_TSC, now + jump);
+		uint64_t adjust = 0;
+		if (probe_rdmsr(MSR_TSC_ADJUST, &adjust) != PROBE_NO_FAULT ||
+		    adjust - base < jump - slack || adjust - base > jump + slack)
+			bad("TSC_ADJUST moved by 0x%llx after the TSC was written 2^40 ahead",
+			    (unsigned long long)(adjust - base));
+		expect_wr_ok(MSR_TSC_ADJUST, base);
+	} else {
+		expect_rd_gp(MSR_TSC_ADJUST);
+	}
+	rule_end("IA32_TSC_ADJUST exists exactly when CPUID offers it and moves the TSC (SDM 17.17.3)");
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 static const struct {
@@ -1098,6 +1189,7 @@ static const struct {
 	{ "cr", cr_rules },
 	{ "xsetbv", xsetbv_rules },
 	{ "other", other_rules },
+	{ "features", feature_rules },
 };
 
 /* The section is named on the command line, or none is named at all. */

@@ -425,6 +425,30 @@ PROBE_ENTER probe_invd
 	invd
 PROBE_LEAVE probe_invd
 
+/* int probe_rdtscp(uint64_t *tsc, uint32_t *aux) */
+PROBE_ENTER probe_rdtscp
+	rdtscp
+	mov ARG1, %edi
+	mov %eax, (%edi)
+	mov %edx, 4(%edi)
+	mov ARG2, %edi
+	mov %ecx, (%edi)
+PROBE_LEAVE probe_rdtscp
+
+/* int probe_rdpid(uint32_t *value): RDPID r32 (F3 0F C7 /7). */
+PROBE_ENTER probe_rdpid
+	.byte 0xF3, 0x0F, 0xC7, 0xF8 /* rdpid %eax */
+	mov ARG1, %edi
+	mov %eax, (%edi)
+PROBE_LEAVE probe_rdpid
+
+/* int probe_invpcid(uint32_t type, const void *descriptor128) */
+PROBE_ENTER probe_invpcid
+	mov ARG1, %eax
+	mov ARG2, %ecx
+	invpcid (%ecx), %eax
+PROBE_LEAVE probe_invpcid
+
 /* int probe_monitor(const void *address, uint32_t extensions, uint32_t hints) */
 PROBE_ENTER probe_monitor
 	mov ARG1, %eax

@@ -71,6 +71,9 @@ int probe_invvpid(uint32_t type, const void *descriptor128);
 int probe_vmfunc(uint32_t leaf, uint32_t ecx);
 
 int probe_invd(void);
+int probe_rdtscp(uint64_t *tsc, uint32_t *aux);
+int probe_rdpid(uint32_t *value);
+int probe_invpcid(uint32_t type, const void *descriptor128);
 int probe_monitor(const void *address, uint32_t extensions, uint32_t hints);
 int probe_mwait(uint32_t hints, uint32_t extensions);
 

@@ -115,17 +115,17 @@ static void cpuid_signature_leaf(void **state)
 {
 	(void)state;
 	struct cpuid_regs r = { 1, 2, 3, 4 };
-	cpuid_apply_policy(CVISOR_CPUID_BASE, 0, 0, 0, &r);
+	cpuid_apply_policy(CVISOR_CPUID_BASE, 0, 0, 0, 0, &r);
 	assert_int_equal(r.eax, CVISOR_CPUID_MAX_LEAF);
 	assert_memory_equal(&r.ebx, "cvis", 4);
 	assert_memory_equal(&r.ecx, "or\0\0", 4);
 	assert_int_equal(r.edx, 0);
 	r = (struct cpuid_regs){ 9, 9, 9, 9 };
-	cpuid_apply_policy(CVISOR_CPUID_BASE + 1, 0, 0, 0, &r);
+	cpuid_apply_policy(CVISOR_CPUID_BASE + 1, 0, 0, 0, 0, &r);
 	assert_int_equal(r.eax, CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR);
 	assert_int_equal(r.ebx, CVISOR_HYPERCALL_ABI_VERSION);
 	r = (struct cpuid_regs){ 9, 9, 9, 9 };
-	cpuid_apply_policy(CVISOR_CPUID_BASE + 7, 0, 0, 0, &r);
+	cpuid_apply_policy(CVISOR_CPUID_BASE + 7, 0, 0, 0, 0, &r);
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 }
 
@@ -133,7 +133,7 @@ static void cpuid_leaf1_policy(void **state)
 {
 	(void)state;
 	struct cpuid_regs r = { 0, 0, 0xFFFFFFFFu & ~(1u << 31), 0xFFFFFFFFu };
-	cpuid_apply_policy(1, 0, 0, 0, &r);
+	cpuid_apply_policy(1, 0, 0, 0, 0, &r);
 	assert_true(r.ecx & (1u << 31));  /* hypervisor */
 	assert_false(r.ecx & (1u << 5));  /* VMX */
 	assert_false(r.ecx & (1u << 21)); /* x2APIC */
@@ -144,7 +144,7 @@ static void cpuid_leaf1_policy(void **state)
 	assert_false(r.edx & (1u << 21)); /* DS */
 	assert_true(r.ecx & (1u << 0));   /* untouched bits pass through */
 	r = (struct cpuid_regs){ 0, 0, 0, 0 };
-	cpuid_apply_policy(1, 0, CR4_OSXSAVE, 0, &r);
+	cpuid_apply_policy(1, 0, CR4_OSXSAVE, 0, 0, &r);
 	assert_true(r.ecx & (1u << 27));
 }
 
@@ -152,10 +152,10 @@ static void cpuid_pmu_leaf_zeroed(void **state)
 {
 	(void)state;
 	struct cpuid_regs r = { 0x07300402, 0, 0, 0x603 };
-	cpuid_apply_policy(0xA, 0, 0, 0, &r);
+	cpuid_apply_policy(0xA, 0, 0, 0, 0, &r);
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 	r = (struct cpuid_regs){ 0x12, 0x34, 0x56, 0x78 };
-	cpuid_apply_policy(0x7, 0, 0, 0, &r); /* other leaves pass through */
+	cpuid_apply_policy(0x7, 0, 0, 0, 0, &r); /* other leaves pass through */
 	assert_int_equal(r.eax, 0x12);
 	assert_int_equal(r.edx, 0x78);
 }
@@ -168,17 +168,17 @@ static void cpuid_follows_misc_enable(void **state)
 	(void)state;
 	const uint64_t limit_cpuid = 1ULL << 22, xd_disable = 1ULL << 34;
 	struct cpuid_regs r = { 0x1B, 0x756E6547, 0x6C65746E, 0x49656E69 };
-	cpuid_apply_policy(0, 0, 0, limit_cpuid, &r);
+	cpuid_apply_policy(0, 0, 0, limit_cpuid, 0, &r);
 	assert_int_equal(r.eax, 2);
 	assert_int_equal(r.ebx, 0x756E6547); /* the vendor stays */
 	r.eax = 0x1B;
-	cpuid_apply_policy(0, 0, 0, 0, &r);
+	cpuid_apply_policy(0, 0, 0, 0, 0, &r);
 	assert_int_equal(r.eax, 0x1B);
 	r = (struct cpuid_regs){ 0, 0, 0x121, (1u << 11) | (1u << 20) | (1u << 29) };
-	cpuid_apply_policy(0x80000001, 0, 0, xd_disable, &r);
+	cpuid_apply_policy(0x80000001, 0, 0, xd_disable, 0, &r);
 	assert_int_equal(r.edx, (1u << 11) | (1u << 29)); /* NX hidden, the rest kept */
 	r.edx |= 1u << 20;
-	cpuid_apply_policy(0x80000001, 0, 0, 0, &r);
+	cpuid_apply_policy(0x80000001, 0, 0, 0, 0, &r);
 	assert_true(r.edx & (1u << 20));
 }
 

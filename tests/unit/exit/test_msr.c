@@ -207,6 +207,28 @@ static void tsc_write_sets_the_offset(void **state)
 	assert_int_equal(vmcs_read(TSC_OFFSET), 4000);
 }
 
+/* IA32_TSC_ADJUST (SDM Vol. 3B 17.17.3): writing it moves the TSC by the
+ * difference; writing the TSC moves it by the same amount. */
+static void tsc_adjust_moves_the_tsc_and_follows_tsc_writes(void **state)
+{
+	(void)state;
+	fake_cpu.tsc = 1000;
+	assert_int_equal(read_ok(0x3B), 0);
+	assert_true(msr_emulate_write(&vcpu, 0x3B, 300));
+	assert_int_equal(vmcs_read(TSC_OFFSET), 300);
+	assert_int_equal(read_ok(0x3B), 300);
+	assert_true(msr_emulate_write(&vcpu, 0x3B, 100)); /* down by 200 */
+	assert_int_equal(vmcs_read(TSC_OFFSET), 100);
+	assert_true(msr_emulate_write(&vcpu, 0x10, 5000)); /* guest TSC 1100 -> 5000 */
+	assert_int_equal(vmcs_read(TSC_OFFSET), 4000);
+	assert_int_equal(read_ok(0x3B), 4000);
+	/* Without CPUID.7:EBX[1] the MSR does not exist. */
+	fake_cpuid_set(7, 0, 0, 0, 0, 0);
+	uint64_t v;
+	assert_false(msr_emulate_read(&vcpu, 0x3B, &v));
+	assert_false(msr_emulate_write(&vcpu, 0x3B, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +243,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(efer_goes_through_the_vmcs, setup, teardown),
 		cmocka_unit_test_setup_teardown(pat_and_debugctl, setup, teardown),
 		cmocka_unit_test_setup_teardown(tsc_write_sets_the_offset, setup, teardown),
+		cmocka_unit_test_setup_teardown(tsc_adjust_moves_the_tsc_and_follows_tsc_writes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

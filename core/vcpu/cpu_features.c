@@ -1,0 +1,48 @@
+#include "vcpu/cpu_features.h"
+
+#include "vmx/controls.h"
+
+#define HIDDEN(n, l, s, r, b) { .name = (n), .leaf = (l), .subleaf = (s), .reg = (r), .bit = (b), .hidden = true }
+#define NEEDS(n, l, s, r, b, c) { .name = (n), .leaf = (l), .subleaf = (s), .reg = (r), .bit = (b), .proc2 = (c) }
+
+const struct cpu_feature cpu_features[] = {
+	/* Leaf 1 (SDM Vol. 2A CPUID, Tables 3-10 and 3-11). */
+	HIDDEN("DTES64", 1, CPUID_ANY_SUBLEAF, CPUID_ECX, 2),    /* debug store: no PMU is offered */
+	HIDDEN("MONITOR", 1, CPUID_ANY_SUBLEAF, CPUID_ECX, 3),   /* MONITOR/MWAIT exit and are not emulated */
+	HIDDEN("VMX", 1, CPUID_ANY_SUBLEAF, CPUID_ECX, 5),       /* nested VMX is not emulated */
+	HIDDEN("PDCM", 1, CPUID_ANY_SUBLEAF, CPUID_ECX, 15),     /* IA32_PERF_CAPABILITIES is not offered */
+	HIDDEN("x2APIC", 1, CPUID_ANY_SUBLEAF, CPUID_ECX, 21),   /* the virtual APIC is xAPIC only */
+	HIDDEN("DS", 1, CPUID_ANY_SUBLEAF, CPUID_EDX, 21),       /* debug store: no PMU is offered */
+	/* Leaf 7, subleaf 0. */
+	NEEDS("INVPCID", 7, 0, CPUID_EBX, 10, PROC2_ENABLE_INVPCID), /* else #UD (26.3) */
+	HIDDEN("PKU", 7, 0, CPUID_ECX, 3),       /* PKRU is not switched between vCPUs */
+	HIDDEN("WAITPKG", 7, 0, CPUID_ECX, 5),   /* needs "enable user wait and pause" */
+	NEEDS("RDPID", 7, 0, CPUID_ECX, 22, PROC2_ENABLE_RDTSCP),    /* else #UD (26.3) */
+	/* Leaf 0xD, subleaf 1: XSAVES needs IA32_XSS and "enable XSAVES/XRSTORS". */
+	HIDDEN("XSAVES", 0xD, 1, CPUID_EAX, 3),
+	/* Leaf 0x80000001. */
+	NEEDS("RDTSCP", 0x80000001, CPUID_ANY_SUBLEAF, CPUID_EDX, 27, PROC2_ENABLE_RDTSCP), /* else #UD (26.3) */
+};
+const unsigned cpu_feature_count = sizeof(cpu_features) / sizeof(cpu_features[0]);
+
+uint32_t cpu_features_wanted_proc2(void)
+{
+	uint32_t want = 0;
+	for (unsigned i = 0; i < cpu_feature_count; i++)
+		want |= cpu_features[i].proc2;
+	return want;
+}
+
+void cpu_features_filter(uint32_t leaf, uint32_t subleaf, uint32_t proc2, struct cpuid_regs *r)
+{
+	uint32_t *regs[] = { [CPUID_EAX] = &r->eax, [CPUID_EBX] = &r->ebx,
+			     [CPUID_ECX] = &r->ecx, [CPUID_EDX] = &r->edx };
+
+	for (unsigned i = 0; i < cpu_feature_count; i++) {
+		const struct cpu_feature *f = &cpu_features[i];
+		if (f->leaf != leaf || (f->subleaf != CPUID_ANY_SUBLEAF && f->subleaf != subleaf))
+			continue;
+		if (f->hidden || (f->proc2 & ~proc2))
+			*regs[f->reg] &= ~(1u << f->bit);
+	}
+}
