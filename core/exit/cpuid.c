@@ -20,23 +20,29 @@ static inline bool cpuid_leaf_is_cvisor(uint32_t leaf)
 	return leaf >= CVISOR_CPUID_BASE && leaf <= 0x4FFFFFFFu;
 }
 
-/* cpuid_apply_policy's body, inlined into the exit handler. */
+/* cvisor's own leaves (abi/cpuid.h): they need nothing from the CPU. */
+static inline __attribute__((always_inline)) void cvisor_leaf(uint32_t leaf, struct cpuid_regs *r)
+{
+	r->eax = r->ebx = r->ecx = r->edx = 0;
+	if (leaf == CVISOR_CPUID_BASE) {
+		r->eax = CVISOR_CPUID_MAX_LEAF;
+		r->ebx = CVISOR_CPUID_SIG_EBX;
+		r->ecx = CVISOR_CPUID_SIG_ECX;
+		r->edx = CVISOR_CPUID_SIG_EDX;
+	} else if (leaf == CVISOR_CPUID_BASE + 1) {
+		r->eax = CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR;
+		r->ebx = CVISOR_HYPERCALL_ABI_VERSION;
+	}
+}
+
+/* cpuid_apply_policy's body. */
 static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, uint32_t subleaf,
 							      uint64_t guest_cr4,
 							      uint64_t misc_enable, uint32_t proc2,
 							      struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
-		r->eax = r->ebx = r->ecx = r->edx = 0;
-		if (leaf == CVISOR_CPUID_BASE) {
-			r->eax = CVISOR_CPUID_MAX_LEAF;
-			r->ebx = CVISOR_CPUID_SIG_EBX;
-			r->ecx = CVISOR_CPUID_SIG_ECX;
-			r->edx = CVISOR_CPUID_SIG_EDX;
-		} else if (leaf == CVISOR_CPUID_BASE + 1) {
-			r->eax = CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR;
-			r->ebx = CVISOR_HYPERCALL_ABI_VERSION;
-		}
+		cvisor_leaf(leaf, r);
 		return;
 	}
 	switch (leaf) {
@@ -90,19 +96,29 @@ static void complete_cpuid(struct vcpu *vcpu, const struct cpuid_regs *r)
 	vcpu_skip_instruction(vcpu);
 }
 
+/* A leaf the CPU answers, through the policy.  The guest's CR4.OSXSAVE
+ * (leaf 1) is not a cvisor-owned bit, so GUEST_CR4 holds it. */
+static __attribute__((noinline)) void host_leaf(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
+						struct cpuid_regs *r)
+{
+	cpuid(leaf, subleaf, r);
+	apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable,
+		     vcpu->proc2, r);
+}
+
 void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)exit;
 	uint64_t *regs = vcpu->gprs.regs;
-	uint32_t leaf = (uint32_t)regs[GPR_RAX], subleaf = (uint32_t)regs[GPR_RCX];
-	struct cpuid_regs r = { 0 };
+	uint32_t leaf = (uint32_t)regs[GPR_RAX];
+	struct cpuid_regs r;
 
-	/* cvisor's own leaves need nothing from the CPU. */
-	if (!cpuid_leaf_is_cvisor(leaf))
-		cpuid(leaf, subleaf, &r);
-	/* The guest's CR4.OSXSAVE (leaf 1): not a cvisor-owned bit, so GUEST_CR4 holds it. */
-	apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable,
-		     vcpu->proc2, &r);
+	/* cvisor's own leaves need nothing from the CPU, and are the ones a
+	 * guest asks most often: they stay off the policy's path. */
+	if (cpuid_leaf_is_cvisor(leaf))
+		cvisor_leaf(leaf, &r);
+	else
+		host_leaf(vcpu, leaf, (uint32_t)regs[GPR_RCX], &r);
 	complete_cpuid(vcpu, &r);
 }
 
