@@ -62,6 +62,7 @@
 #define XCR0_BNDREG (1ULL << 3)
 #define XCR0_BNDCSR (1ULL << 4)
 #define XCR0_AVX512 (7ULL << 5) /* opmask, ZMM_Hi256, Hi16_ZMM */
+#define XCR0_PKRU   (1ULL << 9)
 
 /* IA32_PAT after power-up (SDM Vol. 3A 12.12.4). */
 #define PAT_POWER_ON 0x0007040600070406ULL

@@ -8,6 +8,7 @@
 #include "abi/cpuid.h"
 #include "exit/exit.h"
 #include "vcpu/cpu_features.h"
+#include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "x86.h"
@@ -64,6 +65,14 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 		/* IA32_MISC_ENABLE.XD_DISABLE hides NX (SDM Vol. 4 Table 2-2). */
 		if (misc_enable & MISC_ENABLE_XD_DISABLE)
 			r->edx &= ~CPUID80000001_EDX_NX;
+		break;
+	case 0xD:
+		/* XCR0 may enable only the components whose state cvisor switches
+		 * (vcpu.h; SDM Vol. 1 13.2: leaf 0xD subleaf 0 EDX:EAX). */
+		if (subleaf == 0) {
+			r->eax &= (uint32_t)XCR0_GUEST_COMPONENTS;
+			r->edx &= (uint32_t)(XCR0_GUEST_COMPONENTS >> 32);
+		}
 		break;
 	case 0xA:
 		/* Architectural performance monitoring: none (Bochs advertises a

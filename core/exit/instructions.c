@@ -57,7 +57,8 @@ void handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit)
 		return;
 	}
 	cpuid(0xD, 0, &leaf_d);
-	uint64_t supported = ((uint64_t)leaf_d.edx << 32) | leaf_d.eax;
+	/* The components whose state cvisor switches (vcpu.h). */
+	uint64_t supported = (((uint64_t)leaf_d.edx << 32) | leaf_d.eax) & XCR0_GUEST_COMPONENTS;
 	uint64_t value = (regs[GPR_RDX] << 32) | (uint32_t)regs[GPR_RAX];
 	if (vcpu_guest_cpl() != 0 || xsetbv_fault((uint32_t)regs[GPR_RCX], value, supported)) {
 		vcpu_inject_gp(vcpu);

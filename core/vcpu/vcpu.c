@@ -120,6 +120,11 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	vcpu->fpu.bytes[1] = 0x03;
 	vcpu->fpu.bytes[24] = 0x80;
 	vcpu->fpu.bytes[25] = 0x1F;
+	/* XSTATE_BV (byte 512): x87 and SSE come from the area above, every
+	 * other component starts in its initial state (SDM Vol. 1 13.8.1). */
+	vcpu->fpu.bytes[512] = XCR0_X87 | XCR0_SSE;
+	/* DR6 after power-up (SDM Vol. 3A Table 10-1). */
+	vcpu->dr6 = 0xFFFF0FF0;
 	msr_state_init(&vcpu->msrs, id == 0);
 	lapic_reset(&vcpu->lapic, id);
 	if ((err = vcpu_alloc_vmcs(vcpu, cpu)) != VMX_OK)
@@ -177,17 +182,34 @@ uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr)
 }
 
 /*
- * The guest state VMX does not switch: x87/SSE registers, XCR0, CR2 and
- * the passed-through syscall MSRs.  cvisor itself never touches the FPU
- * (-mgeneral-regs-only), so these stay live across exits and only move
- * when another vCPU takes the CPU.
+ * The guest state VMX does not switch: the FPU/SIMD registers of every
+ * component its XCR0 enables (XSAVE/XRSTOR with the guest's XCR0, SDM Vol.
+ * 1 13.7-13.8; FXSAVE/FXRSTOR on a CPU without XSAVE), XCR0, CR2, DR0-DR3
+ * and DR6, and the passed-through syscall MSRs.  cvisor itself never
+ * touches the FPU (-mgeneral-regs-only) or the debug registers, so these
+ * stay live across exits and only move when another vCPU takes the CPU.
  */
+/* The components XSAVE moves: the guest's XCR0, and SSE always, since a
+ * guest uses XMM registers with CR4.OSFXSR whatever its XCR0 (SDM Vol. 1
+ * 13.1); XCR0 = guest | SSE is always a valid value (13.3). */
+static uint64_t switched_components(const struct vcpu *vcpu)
+{
+	return vcpu->xcr0 | XCR0_X87 | XCR0_SSE;
+}
+
 void vcpu_load(struct vcpu *vcpu)
 {
-	if (vcpu->cpu->host_xsave)
-		xsetbv(0, vcpu->xcr0);
-	fxrstor(&vcpu->fpu);
+	if (vcpu->cpu->host_xsave) {
+		uint64_t components = switched_components(vcpu);
+		xsetbv(0, components);
+		xrstor(&vcpu->fpu, components);
+		if (components != vcpu->xcr0)
+			xsetbv(0, vcpu->xcr0);
+	} else {
+		fxrstor(&vcpu->fpu);
+	}
 	write_cr2(vcpu->cr2);
+	write_debug_registers(vcpu->dr, vcpu->dr6);
 	msr_load_guest(&vcpu->msrs);
 }
 
@@ -195,10 +217,16 @@ void vcpu_put(struct vcpu *vcpu)
 {
 	msr_save_guest(&vcpu->msrs);
 	vcpu->cr2 = read_cr2();
-	fxsave(&vcpu->fpu);
+	read_debug_registers(vcpu->dr, &vcpu->dr6);
 	if (vcpu->cpu->host_xsave) {
 		vcpu->xcr0 = xgetbv(0);
+		uint64_t components = switched_components(vcpu);
+		if (components != vcpu->xcr0)
+			xsetbv(0, components);
+		xsave(&vcpu->fpu, components);
 		xsetbv(0, 1);
+	} else {
+		fxsave(&vcpu->fpu);
 	}
 }
 

@@ -23,10 +23,19 @@
 struct vm;
 struct exit_handler;
 
-/* x87/SSE state saved with FXSAVE while another vCPU uses the CPU. */
-struct fxsave_area {
-	uint8_t bytes[512];
-} __attribute__((aligned(16)));
+/*
+ * The guest's FPU/SIMD state while another vCPU uses the CPU: XSAVE's
+ * standard layout (SDM Vol. 1 13.4), or FXSAVE's first 512 bytes on a CPU
+ * without XSAVE.  The components a guest may enable in XCR0
+ * (XCR0_GUEST_COMPONENTS: x87, SSE, AVX, MPX, AVX-512, PKRU) end below
+ * 2.7 KiB; larger ones (AMX) are not offered.
+ */
+#define XSAVE_AREA_BYTES 4096
+#define XCR0_GUEST_COMPONENTS (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_BNDREG | XCR0_BNDCSR | \
+			       XCR0_AVX512 | XCR0_PKRU)
+struct xsave_area {
+	uint8_t bytes[XSAVE_AREA_BYTES];
+} __attribute__((aligned(64)));
 
 /* One entry of a vCPU's exit trace ring (printed with every fatal report). */
 struct exit_record {
@@ -131,7 +140,8 @@ struct vcpu {
 	 * runs and saved here while it does not (vcpu_load / vcpu_put). */
 	uint64_t xcr0;
 	uint64_t cr2;
-	struct fxsave_area fpu;
+	struct xsave_area fpu;
+	uint64_t dr[4], dr6; /* DR0-DR3 and DR6 (the VMCS holds only DR7) */
 	struct msr_state msrs;
 	uint8_t *msr_bitmap;
 	struct lapic lapic;

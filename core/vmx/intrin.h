@@ -101,6 +101,25 @@ static inline void write_dr7(uint64_t v)
 	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
 }
 
+/* DR0-DR3 and DR6, which the VMCS does not switch (SDM Vol. 3B 18.2). */
+static inline void read_debug_registers(uint64_t dr[4], uint64_t *dr6)
+{
+	__asm__ volatile("mov %%dr0, %0" : "=r"(dr[0]));
+	__asm__ volatile("mov %%dr1, %0" : "=r"(dr[1]));
+	__asm__ volatile("mov %%dr2, %0" : "=r"(dr[2]));
+	__asm__ volatile("mov %%dr3, %0" : "=r"(dr[3]));
+	__asm__ volatile("mov %%dr6, %0" : "=r"(*dr6));
+}
+
+static inline void write_debug_registers(const uint64_t dr[4], uint64_t dr6)
+{
+	__asm__ volatile("mov %0, %%dr0" ::"r"(dr[0]));
+	__asm__ volatile("mov %0, %%dr1" ::"r"(dr[1]));
+	__asm__ volatile("mov %0, %%dr2" ::"r"(dr[2]));
+	__asm__ volatile("mov %0, %%dr3" ::"r"(dr[3]));
+	__asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
+}
+
 static inline uint64_t read_rflags(void)
 {
 	uint64_t v;
@@ -238,6 +257,23 @@ static inline void fxsave(void *area)
 static inline void fxrstor(const void *area)
 {
 	__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+}
+
+/*
+ * XSAVE / XRSTOR of the state components in mask (and in XCR0): the
+ * standard (non-compacted) layout in a 64-byte aligned area (SDM Vol. 1
+ * 13.4, 13.7, 13.8).
+ */
+static inline void xsave(void *area, uint64_t mask)
+{
+	__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32))
+			 : "memory");
+}
+
+static inline void xrstor(const void *area, uint64_t mask)
+{
+	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32))
+			 : "memory");
 }
 
 /* Fills len bytes at dst with value (REP STOSB: fast-string operation,

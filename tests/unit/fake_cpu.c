@@ -175,6 +175,18 @@ void write_cr4(uint64_t v)
 
 uint64_t read_dr7(void) { return fake_cpu.dr7; }
 void write_dr7(uint64_t v) { fake_cpu.dr7 = v; }
+
+void read_debug_registers(uint64_t dr[4], uint64_t *dr6)
+{
+	memcpy(dr, fake_cpu.dr, sizeof(fake_cpu.dr));
+	*dr6 = fake_cpu.dr6;
+}
+
+void write_debug_registers(const uint64_t dr[4], uint64_t dr6)
+{
+	memcpy(fake_cpu.dr, dr, sizeof(fake_cpu.dr));
+	fake_cpu.dr6 = dr6;
+}
 uint64_t read_rflags(void) { return fake_cpu.rflags; }
 uint16_t read_cs(void) { return fake_cpu.cs; }
 uint16_t read_ds(void) { return fake_cpu.ds; }
@@ -255,7 +267,53 @@ void fxrstor(const void *area)
 	if ((uintptr_t)area & 15)
 		fake_fail("FXRSTOR from %p: not 16-byte aligned (#GP on hardware)", area);
 	fake_cpu.fxrstors++;
-	memcpy(fake_cpu.fpu, area, sizeof(fake_cpu.fpu));
+	memcpy(fake_cpu.fpu, area, 512);
+}
+
+/* XSAVE's standard layout (SDM Vol. 1 13.4): the legacy region (x87, SSE),
+ * the 64-byte header at 512 (XSTATE_BV first), then the extended
+ * components from 576, modelled as one block. */
+#define FAKE_XSAVE_HEADER 512
+#define FAKE_XSAVE_EXTENDED 576
+
+void xsave(void *area, uint64_t mask)
+{
+	if ((uintptr_t)area & 63)
+		fake_fail("XSAVE to %p: not 64-byte aligned (#GP on hardware)", area);
+	if (!(fake_cpu.cr4 & CR4_OSXSAVE_BIT))
+		fake_fail("XSAVE with CR4.OSXSAVE clear (#UD on hardware)");
+	uint64_t rfbm = mask & fake_cpu.xcr0;
+	fake_cpu.xsaves++;
+	fake_cpu.last_xsave_mask = mask;
+	if (rfbm & 3)
+		memcpy(area, fake_cpu.fpu, 512);
+	if (rfbm & ~3ULL)
+		memcpy((uint8_t *)area + FAKE_XSAVE_EXTENDED, fake_cpu.fpu + FAKE_XSAVE_EXTENDED,
+		       sizeof(fake_cpu.fpu) - FAKE_XSAVE_EXTENDED);
+	memcpy((uint8_t *)area + FAKE_XSAVE_HEADER, &rfbm, sizeof(rfbm)); /* XSTATE_BV */
+}
+
+void xrstor(const void *area, uint64_t mask)
+{
+	if ((uintptr_t)area & 63)
+		fake_fail("XRSTOR from %p: not 64-byte aligned (#GP on hardware)", area);
+	if (!(fake_cpu.cr4 & CR4_OSXSAVE_BIT))
+		fake_fail("XRSTOR with CR4.OSXSAVE clear (#UD on hardware)");
+	uint64_t rfbm = mask & fake_cpu.xcr0, xstate_bv;
+	memcpy(&xstate_bv, (const uint8_t *)area + FAKE_XSAVE_HEADER, sizeof(xstate_bv));
+	fake_cpu.xrstors++;
+	fake_cpu.last_xrstor_mask = mask;
+	/* A component in RFBM but not in XSTATE_BV gets its initial state (13.8.1). */
+	if (rfbm & 3)
+		memcpy(fake_cpu.fpu, area, 512);
+	if (rfbm & ~3ULL) {
+		if (xstate_bv & rfbm & ~3ULL)
+			memcpy(fake_cpu.fpu + FAKE_XSAVE_EXTENDED, (const uint8_t *)area + FAKE_XSAVE_EXTENDED,
+			       sizeof(fake_cpu.fpu) - FAKE_XSAVE_EXTENDED);
+		else
+			memset(fake_cpu.fpu + FAKE_XSAVE_EXTENDED, 0,
+			       sizeof(fake_cpu.fpu) - FAKE_XSAVE_EXTENDED);
+	}
 }
 
 /* ---- The software VMCS ---- */
@@ -710,6 +768,7 @@ void fake_cpu_reset(void)
 	fake_cpu.cr3 = FAKE_HOST_CR3;
 	fake_cpu.cr4 = FAKE_HOST_CR4;
 	fake_cpu.dr7 = 0x400;
+	fake_cpu.dr6 = 0xFFFF0FF0;
 	fake_cpu.rflags = 0x2;
 	fake_cpu.xcr0 = 1;
 	fake_cpu.cs = FAKE_HOST_CS;

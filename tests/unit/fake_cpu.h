@@ -48,6 +48,8 @@ void write_cr0(uint64_t v);
 void write_cr3(uint64_t v);
 void write_cr4(uint64_t v);
 uint64_t read_dr7(void);
+void read_debug_registers(uint64_t dr[4], uint64_t *dr6);
+void write_debug_registers(const uint64_t dr[4], uint64_t dr6);
 void write_dr7(uint64_t v);
 uint64_t read_rflags(void);
 uint16_t read_cs(void);
@@ -77,6 +79,8 @@ void xsetbv(uint32_t xcr, uint64_t value);
 void write_cr2(uint64_t v);
 void fxsave(void *area);
 void fxrstor(const void *area);
+void xsave(void *area, uint64_t mask);
+void xrstor(const void *area, uint64_t mask);
 void bochs_magic_break(void);
 enum vmx_insn_result vmxon(uint64_t region_pa);
 enum vmx_insn_result vmxoff(void);
@@ -178,6 +182,7 @@ struct fake_cpu {
 
 	/* Control, debug and flags registers. */
 	uint64_t cr0, cr2, cr3, cr4, dr7, rflags;
+	uint64_t dr[4], dr6; /* DR0-DR3, DR6 */
 	/* Bits of CR0/CR4 that keep their old value when written (to model
 	 * a write that does not take effect).  0 after reset. */
 	uint64_t cr0_stuck_bits, cr4_stuck_bits;
@@ -203,8 +208,12 @@ struct fake_cpu {
 	 * fpu to / from it. */
 	uint64_t xcr0;              /* 1 (x87) after reset */
 	unsigned xsetbvs;
-	uint8_t fpu[512];           /* the x87/SSE state an FXSAVE stores */
+	/* The FPU/SIMD state in XSAVE's standard layout: bytes 0-511 are what
+	 * FXSAVE stores (x87, SSE), 576 up the extended components (AVX...). */
+	uint8_t fpu[4096];
 	unsigned fxsaves, fxrstors;
+	unsigned xsaves, xrstors;
+	uint64_t last_xsave_mask, last_xrstor_mask;
 
 	/* VMX operation. */
 	bool vmx_on;                /* between a successful VMXON and VMXOFF */

@@ -248,6 +248,52 @@ static void test_vcpu_create_missing_control_is_refused_and_the_vmcs_cleared(voi
 }
 
 #define V(f) cmocka_unit_test_setup_teardown(f, setup_vm, teardown)
+/* What a guest makes visible through its features stays its own while
+ * another vCPU uses the CPU: every XSAVE component its XCR0 enables (AVX
+ * here), DR0-DR3 and DR6 (SDM Vol. 1 13.7-13.8, Vol. 3B 18.2). */
+static void test_vcpu_put_and_load_keep_avx_and_debug_registers(void **state)
+{
+	(void)state;
+	vcpu.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_AVX;
+	fake_cpu.fpu[600] = 0x55; /* what ran before */
+	vcpu_load(&vcpu);
+	assert_int_equal(fake_cpu.xcr0, 0x7);
+	assert_int_equal(fake_cpu.last_xrstor_mask, 0x7);
+	assert_int_equal(fake_cpu.fpu[600], 0);  /* a fresh vCPU's AVX state is the initial one */
+	assert_int_equal(fake_cpu.fpu[0], 0x7F); /* FCW 0x37F */
+	assert_int_equal(fake_cpu.dr6, 0xFFFF0FF0);
+
+	fake_cpu.fpu[600] = 0xAA; /* the guest uses YMM and a breakpoint */
+	fake_cpu.dr[0] = 0x1234;
+	fake_cpu.dr6 = 0xFFFF0FF1;
+	vcpu_put(&vcpu);
+	assert_int_equal(fake_cpu.last_xsave_mask, 0x7);
+	assert_int_equal(vcpu.fpu.bytes[600], 0xAA);
+	assert_int_equal(vcpu.dr[0], 0x1234);
+	assert_int_equal(fake_cpu.xcr0, 1); /* the host's XCR0 is back */
+
+	fake_cpu.fpu[600] = 0x55; /* another vCPU's state */
+	fake_cpu.dr[0] = 0;
+	fake_cpu.dr6 = 0xFFFF0FF0;
+	vcpu_load(&vcpu);
+	assert_int_equal(fake_cpu.fpu[600], 0xAA);
+	assert_int_equal(fake_cpu.dr[0], 0x1234);
+	assert_int_equal(fake_cpu.dr6, 0xFFFF0FF1);
+	vcpu_put(&vcpu);
+
+	/* A guest that never sets XCR0.SSE still uses XMM registers (CR4.OSFXSR):
+	 * they move too, and its XCR0 stays x87 only. */
+	vcpu.xcr0 = XCR0_X87;
+	vcpu_load(&vcpu);
+	assert_int_equal(fake_cpu.last_xrstor_mask, XCR0_X87 | XCR0_SSE);
+	assert_int_equal(fake_cpu.xcr0, XCR0_X87);
+	fake_cpu.fpu[200] = 0x77; /* XMM3 */
+	vcpu_put(&vcpu);
+	assert_int_equal(fake_cpu.last_xsave_mask, XCR0_X87 | XCR0_SSE);
+	assert_int_equal(vcpu.fpu.bytes[200], 0x77);
+	assert_int_equal(vcpu.xcr0, XCR0_X87);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -264,6 +310,7 @@ int main(void)
 		C(test_vcpu_vmcs_is_cleared_then_made_current),
 		C(test_vcpu_flushes_its_ept_and_vpid_translations),
 		C(test_vcpu_destroy_clears_the_vmcs_and_frees_its_pages),
+		C(test_vcpu_put_and_load_keep_avx_and_debug_registers),
 		V(test_vcpu_create_fails_cleanly_when_vmclear_fails),
 		V(test_vcpu_create_fails_cleanly_when_vmptrld_fails),
 		V(test_vcpu_create_out_of_memory_for_the_msr_bitmap),
