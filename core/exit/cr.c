@@ -27,6 +27,10 @@ const char *cr0_write_fault(const struct cr_context *ctx, uint64_t value)
 		return "enabling paging with EFER.LME=1 requires CR4.PAE=1";
 	if (!(value & CR0_PG) && ctx->in_64bit_mode)
 		return "paging cannot be disabled in 64-bit mode";
+	/* SDM Vol. 2B MOV CR: clearing PG while CR4.PCIDE = 1 is #GP (PCIDE
+	 * needs IA-32e mode, which paging off would leave: Vol. 3C 27.3.1.1). */
+	if (!(value & CR0_PG) && (ctx->cr4 & CR4_PCIDE))
+		return "CR0.PG cannot be cleared while CR4.PCIDE=1";
 	/* SDM Vol. 2B MOV CR, Vol. 3A 2.5: clearing WP while CR4.CET = 1 is #GP
 	 * (and the VM entry would fail: Vol. 3C 27.3.1.1). */
 	if (!(value & CR0_WP) && (ctx->cr4 & CR4_CET))

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -23,6 +24,12 @@
 #include "mm/ept.h"
 #include "vm/vm.h"
 #include "vmx/vmx_cpu.h"
+#include "fake_cpu.h"
+#include "fixture_exit.h"
+#include "fixture_vm.h"
+#include "vcpu/vcpu.h"
+#include "vmx/entry_checks.h"
+#include "vmx/vmcs.h"
 
 static struct cr_context protected_mode(void)
 {
@@ -117,10 +124,106 @@ static void cr4_cet_and_cr0_wp_go_together(void **state)
 	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET));
 }
 
+/* Found by the walk below: PCIDE needs IA-32e mode, so paging cannot be
+ * switched off under it (SDM Vol. 2B MOV CR). */
+static void cr0_paging_stays_on_while_pcide_is_set(void **state)
+{
+	(void)state;
+	struct cr_context ctx = protected_mode();
+	ctx.cr0 |= CR0_PG;
+	ctx.cr4 = CR4_PAE | CR4_PCIDE;
+	ctx.efer = EFER_LME | EFER_LMA; /* compatibility mode: CS.L = 0 */
+	assert_non_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET));
+	ctx.cr4 = CR4_PAE;
+	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET)); /* leaves IA-32e mode */
+}
+
+/*
+ * No guest-writable control-register state may fail a VM entry (issue 14,
+ * item 6): a random walk of MOV to CR0/CR4 and WRMSR EFER through the real
+ * exit handlers, and after every write cvisor accepted, the software
+ * VM-entry checks (the guest-state rules of SDM Vol. 3C 27.3.1) must all
+ * pass.  A rule a write breaks that the CR emulation let through is a
+ * missing #GP rule: the fuzzer once reached CR4.CET=1 with CR0.WP=0 so.
+ */
+#define R_CR_ACCESS 28
+#define R_WRMSR_EXIT 32
+
+static uint32_t walk_state = 12345;
+static uint32_t walk_random(void)
+{
+	walk_state = walk_state * 1103515245u + 12345u;
+	return walk_state >> 8;
+}
+
+static void no_accepted_cr_write_fails_a_vm_entry(void **state)
+{
+	(void)state;
+	static const uint64_t cr0_bits[] = { CR0_PE, CR0_MP, CR0_EM, CR0_TS, CR0_ET, CR0_NE,
+					     CR0_WP, CR0_AM, CR0_NW, CR0_CD, CR0_PG };
+	static const uint64_t cr4_bits[] = { 1u << 0, 1u << 1, 1u << 2, 1u << 3, CR4_PSE, CR4_PAE,
+					     1u << 6, 1u << 7, 1u << 8, CR4_OSFXSR, CR4_OSXMMEXCPT,
+					     1u << 11, 1u << 16, CR4_PCIDE, CR4_OSXSAVE, 1u << 20,
+					     1u << 21, 1u << 22, CR4_CET };
+	static const uint64_t efer_bits[] = { EFER_SCE, EFER_LME, EFER_NXE };
+	char history[16][48];
+	unsigned accepted = 0;
+
+	for (unsigned step = 0; step < 4000; step++) {
+		unsigned what = walk_random() % 5;
+		uint64_t value = 0;
+		const uint64_t *pool = what <= 1 ? cr0_bits : what <= 3 ? cr4_bits : efer_bits;
+		unsigned n = what <= 1 ? 11 : what <= 3 ? 19 : 3;
+		for (unsigned i = 0; i < n; i++)
+			if (walk_random() % 2)
+				value |= pool[i];
+		fake_vmcs_set(VM_ENTRY_INTR_INFO.encoding, 0);
+		fake_vmcs_set(GUEST_RIP.encoding, ENTRY);
+		if (what <= 3) {
+			unsigned cr = what <= 1 ? 0 : 4;
+			*reg(GPR_RAX) = value;
+			exit_with(R_CR_ACCESS, cr, 3);
+			snprintf(history[step % 16], sizeof(history[0]), "CR%u <- 0x%llx", cr,
+				 (unsigned long long)value);
+		} else {
+			*reg(GPR_RCX) = 0xC0000080;
+			*reg(GPR_RAX) = (uint32_t)value;
+			*reg(GPR_RDX) = value >> 32;
+			exit_with(R_WRMSR_EXIT, 0, 2);
+			snprintf(history[step % 16], sizeof(history[0]), "EFER <- 0x%llx",
+				 (unsigned long long)value);
+		}
+		check_vm_running();
+		if (vmcs(VM_ENTRY_INTR_INFO.encoding) & (1u << 31))
+			continue; /* refused with #GP: nothing changed */
+		accepted++;
+		fake_console_clear();
+		/* Only the guest-state rules: the fake platform's addresses are not
+		 * what the control rules expect of real memory. */
+		struct vmx_entry_env env;
+		static struct vmx_entry_report report;
+		vmx_entry_env_init(&env, &cpu.caps, 0);
+		vmx_check_vm_entry_env(&env, &report);
+		unsigned broken = report.failed_by_kind[VMX_ENTRY_KIND_GUEST];
+		if (broken) {
+			char trail[16 * 52] = "";
+			for (unsigned i = step >= 15 ? step - 15 : 0; i <= step; i++) {
+				strcat(trail, history[i % 16]);
+				strcat(trail, "\n");
+			}
+			fail_msg("step %u: an accepted write breaks %u VM-entry rule(s):\n%s\nlast writes:\n%s",
+				 step, broken, fake_console_text(), trail);
+		}
+	}
+	assert_true(accepted > 200); /* the walk reached many states */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cr0_paging_needs_protection),
+		cmocka_unit_test(cr0_paging_stays_on_while_pcide_is_set),
+		cmocka_unit_test_setup_teardown(no_accepted_cr_write_fails_a_vm_entry, setup_vcpu, teardown),
 		cmocka_unit_test(cr0_nw_needs_cd),
 		cmocka_unit_test(cr0_upper_bits_reserved),
 		cmocka_unit_test(cr0_long_mode_paging_needs_pae),
