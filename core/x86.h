@@ -119,6 +119,11 @@
 #define INTERRUPTIBILITY_ENCLAVE    (1u << 4)
 #define INTERRUPTIBILITY_STI_MOVSS  (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS)
 
+/* Guest pending debug exceptions: BS, a pending single-step trap (SDM Vol.
+ * 3C 25.4.2, Table 25-4; as DR6.BS, Vol. 3B 18.2.3). */
+#define PENDING_DBG_BS (1ULL << 14)
+#define DR6_BS         (1ULL << 14)
+
 /* Guest activity state (SDM Vol. 3C 25.4.2). */
 #define ACTIVITY_ACTIVE        0
 #define ACTIVITY_WAIT_FOR_SIPI 3

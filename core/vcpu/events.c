@@ -28,6 +28,22 @@ void vcpu_inject_exception(struct vcpu *vcpu, unsigned vector, bool has_error_co
 		vmcs_write(GUEST_RFLAGS, vmcs_read(GUEST_RFLAGS) | RFLAGS_RF);
 }
 
+/*
+ * The single-step trap after an instruction cvisor emulated with RFLAGS.TF
+ * set: a pending debug exception with BS (SDM Vol. 3C 25.4.2), which the
+ * CPU delivers after VM entry as it would have after the instruction,
+ * setting DR6.BS and honouring blocking by MOV SS and STI (27.7.3).  With
+ * IA32_DEBUGCTL.BTF, TF traps on branches only (Vol. 3B 18.4.3): none here.
+ */
+void vcpu_single_step_trap(struct vcpu *vcpu)
+{
+	(void)vcpu;
+	if (vmcs_read(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF)
+		return;
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS,
+		   vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+}
+
 void vcpu_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_error)
 {
 	/* CR2 is live in the CPU while the guest runs (vcpu_load). */

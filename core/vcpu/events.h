@@ -36,6 +36,11 @@ void vcpu_inject_page_fault(struct vcpu *vcpu, uint64_t linear, uint32_t pf_erro
  */
 bool vcpu_inject_pending_nmi(struct vcpu *vcpu);
 
+/* The guest single-steps (RFLAGS.TF) past an instruction cvisor emulated:
+ * the CPU would trap after it (SDM Vol. 3B 18.3.1.4), so the trap is made
+ * pending (vcpu_advance_rip calls it; out of line, it is rare). */
+void vcpu_single_step_trap(struct vcpu *vcpu);
+
 /* Puts back an event whose delivery the exit interrupted (SDM Vol. 3C 28.2.4, 27.6). */
 void vcpu_requeue_interrupted_event(struct vcpu *vcpu);
 

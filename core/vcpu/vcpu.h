@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "irq/lapic.h"
+#include "vcpu/events.h"
 #include "vcpu/guest_state.h"
 #include "vcpu/msr_state.h"
 #include "vmx/exit_reason.h"
@@ -167,14 +168,16 @@ enum vmx_error vcpu_create_hosted_os(struct vcpu *vcpu, struct vm *vm, struct vm
 void vcpu_destroy(struct vcpu *vcpu);
 
 /* Moves the guest to next_rip, past an emulated instruction.  That ends
- * blocking by STI or MOV SS (SDM Vol. 3C 26.3). */
+ * blocking by STI or MOV SS (SDM Vol. 3C 26.3), and a guest with RFLAGS.TF
+ * set gets its single-step trap after it. */
 static inline void vcpu_advance_rip(struct vcpu *vcpu, uint64_t next_rip)
 {
-	(void)vcpu;
 	vmcs_write(GUEST_RIP, next_rip);
 	uint32_t intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	if (__builtin_expect(intr & INTERRUPTIBILITY_STI_MOVSS, 0))
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~INTERRUPTIBILITY_STI_MOVSS);
+	if (__builtin_expect(vmcs_read(GUEST_RFLAGS) & RFLAGS_TF, 0))
+		vcpu_single_step_trap(vcpu);
 }
 
 /* Moves the guest past the instruction that exited, whose length the exit

@@ -36,7 +36,6 @@ const struct vmx_entry_rule_info vmx_entry_rules[VMX_ENTRY_RULE_COUNT] = {
 #define BNDCFGS_RESERVED 0xFFCULL                /* bits 11:2 */
 #define CET_RESERVED 0x3C0ULL                    /* IA32_S_CET bits 9:6 */
 #define CET_SUPPRESS_AND_TRACKER 0xC00ULL        /* bits 10 and 11 */
-#define PENDING_DBG_BS (1ULL << 14)
 #define PENDING_DBG_RTM (1ULL << 16)
 #define PENDING_DBG_RESERVED (~0x1500FULL) /* bits 11:4, 13, 15, 63:17 */
 #define PENDING_DBG_RTM_ONLY 0x11000ULL    /* RTM with bit 12 and nothing else */

@@ -1086,6 +1086,27 @@ static void other_rules(void)
 		bad("int3: %s with pushed EFLAGS 0x%x, expected #BP without RF (a trap)", outcome(vec),
 		    (unsigned)probe_fault_eflags);
 	rule_end("a trap (#BP from INT3) pushes EFLAGS with RF clear");
+
+	/* Single-step (SDM Vol. 3B 18.3.1.4): with RFLAGS.TF the trap comes
+	 * after the instruction, also one cvisor emulates, with DR6.BS set,
+	 * exactly as after one that runs natively. */
+	rule_begin();
+	guest_write_dr6(0xFFFF0FF0);
+	vec = probe_single_step_nop();
+	uint32_t dr6_native = guest_read_dr6();
+	if (vec != VEC_DB || probe_fault_eip != (uint32_t)(uintptr_t)probe_single_step_nop_next ||
+	    !(dr6_native & (1u << 14)))
+		bad("native single-step over NOP: %s at EIP 0x%x, DR6 0x%x", outcome(vec),
+		    (unsigned)probe_fault_eip, dr6_native);
+	guest_write_dr6(0xFFFF0FF0);
+	vec = probe_single_step_cpuid();
+	uint32_t dr6 = guest_read_dr6();
+	if (vec != VEC_DB || probe_fault_eip != (uint32_t)(uintptr_t)probe_single_step_next)
+		bad("single-step over CPUID: %s at EIP 0x%x, expected #DB at 0x%x", outcome(vec),
+		    (unsigned)probe_fault_eip, (unsigned)(uintptr_t)probe_single_step_next);
+	if (!(dr6 & (1u << 14)))
+		bad("single-step over CPUID: DR6 0x%x without BS", dr6);
+	rule_end("single-stepping over CPUID, which cvisor emulates, traps after it with DR6.BS, as over a NOP");
 }
 
 /* ---- Advertised features work (SDM Vol. 3C 26.3: RDTSCP, RDPID and INVPCID

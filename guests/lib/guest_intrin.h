@@ -160,6 +160,18 @@ static inline uint64_t guest_rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
+static inline uint32_t guest_read_dr6(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+static inline void guest_write_dr6(uint32_t v)
+{
+	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
+}
+
 /* LIDT with an explicit base and limit. */
 static inline void guest_lidt(uint32_t base, uint16_t limit)
 {

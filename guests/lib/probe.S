@@ -449,6 +449,39 @@ PROBE_ENTER probe_invpcid
 	invpcid (%ecx), %eax
 PROBE_LEAVE probe_invpcid
 
+/*
+ * int probe_single_step_cpuid(void): CPUID (which always exits, SDM Vol. 3C
+ * 26.1.2) with RFLAGS.TF set by the POPF before it, so the single-step
+ * trap comes after the CPUID (SDM Vol. 3B 18.3.1.4): #DB with EIP at
+ * probe_single_step_next.  Without the trap TF is cleared on the way out.
+ */
+PROBE_ENTER probe_single_step_cpuid
+	pushf
+	orl $0x100, (%esp)
+	mov $0x40000000, %eax
+	xor %ecx, %ecx
+	popf
+	cpuid
+	.globl probe_single_step_next
+probe_single_step_next:
+	pushf
+	andl $~0x100, (%esp)
+	popf
+PROBE_LEAVE probe_single_step_cpuid
+
+/* int probe_single_step_nop(void): the same with a NOP, which runs natively. */
+PROBE_ENTER probe_single_step_nop
+	pushf
+	orl $0x100, (%esp)
+	popf
+	nop
+	.globl probe_single_step_nop_next
+probe_single_step_nop_next:
+	pushf
+	andl $~0x100, (%esp)
+	popf
+PROBE_LEAVE probe_single_step_nop
+
 /* int probe_monitor(const void *address, uint32_t extensions, uint32_t hints) */
 PROBE_ENTER probe_monitor
 	mov ARG1, %eax

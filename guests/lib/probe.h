@@ -71,6 +71,10 @@ int probe_invvpid(uint32_t type, const void *descriptor128);
 int probe_vmfunc(uint32_t leaf, uint32_t ecx);
 
 int probe_invd(void);
+int probe_single_step_cpuid(void);
+int probe_single_step_nop(void);
+extern const char probe_single_step_next[], probe_single_step_nop_next[];
+#define VEC_DB 1
 int probe_rdtscp(uint64_t *tsc, uint32_t *aux);
 int probe_rdpid(uint32_t *value);
 int probe_invpcid(uint32_t type, const void *descriptor128);

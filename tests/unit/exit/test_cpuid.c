@@ -101,6 +101,34 @@ static void test_cpuid_leaf_1_osxsave_mirrors_the_guest_cr4(void **state)
 	assert_true(*reg(GPR_RCX) & (1u << 27));
 }
 
+/* A CPUID exit is fault-like: the CPU has not run the instruction, so no
+ * single-step trap is pending yet.  cvisor completes it, and with RFLAGS.TF
+ * the trap must follow (SDM Vol. 3B 18.3.1.4): BS in the pending debug
+ * exceptions, delivered after VM entry (Vol. 3C 27.7.3).  (Bochs sets BS on
+ * such exits itself; hardware does not.) */
+static void test_cpuid_single_step_trap_is_made_pending(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS.encoding, 0);
+	fake_vmcs_set(GUEST_RFLAGS.encoding, RFLAGS_RESERVED_1);
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), 0); /* no TF: no trap */
+
+	fake_vmcs_set(GUEST_RFLAGS.encoding, RFLAGS_RESERVED_1 | RFLAGS_TF);
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), PENDING_DBG_BS);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 4);
+
+	/* With DEBUGCTL.BTF, TF traps on taken branches only (Vol. 3B 18.4.3). */
+	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS.encoding, 0);
+	fake_vmcs_set(GUEST_IA32_DEBUGCTL.encoding, DEBUGCTL_BTF);
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), 0);
+}
+
 static void test_cpuid_ends_sti_blocking(void **state)
 {
 	(void)state;
@@ -239,6 +267,7 @@ int main(void)
 		C(test_cpuid_leaf_1_hides_vmx_and_shows_a_hypervisor),
 		C(test_cpuid_leaf_1_osxsave_mirrors_the_guest_cr4),
 		C(test_cpuid_ends_sti_blocking),
+		C(test_cpuid_single_step_trap_is_made_pending),
 		cmocka_unit_test(cpuid_signature_leaf),
 		cmocka_unit_test(cpuid_leaf1_policy),
 		cmocka_unit_test(cpuid_pmu_leaf_zeroed),
