@@ -378,9 +378,11 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 	const struct vm_config config = {
 		.id = 0, .name = image->name, .ram_size = image->ram,
 		.large_pages = image->large_pages, .vcpu_count = 1,
-		/* A stray access ends the case: the fuzzer hunts for accesses
-		 * cvisor mishandles, and the open bus would hide them. */
-		.strict_mem = true,
+		/* Three cases in four are strict: a stray access ends them, so
+		 * accesses cvisor mishandles are not hidden by the open bus; the
+		 * fourth meets the open bus, so its paths (MOVs, strings, the
+		 * reports) are attacked too. */
+		.strict_mem = seed % 4 != 3,
 	};
 	err = vm_build(vm, &config);
 	if (!err && (err = multiboot_load(vm, image->data, image->size, cmdline)) != NULL)
