@@ -72,7 +72,7 @@ bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous)
 /*
  * After an exit, may the guest be resumed at once, without the work of
  * vcpu_run_slice's loop (events, timer, checks)?  Yes when that work would
- * change nothing: the VM runs on, the vCPU is running, nothing is posted to
+ * change nothing: the VM runs on (vm_ended), the vCPU is running, nothing is posted to
  * it (INIT, SIPI, NMI, an APIC interrupt), the deadline of this entry (slice
  * end, APIC timer) has not passed; entry_deadline is 0 unless the
  * VMX-preemption timer keeps its remaining count across exits (SDM Vol. 3C
@@ -85,7 +85,7 @@ bool vcpu_make_current(struct vcpu *vcpu, struct vcpu *previous)
  */
 static bool vcpu_may_resume_directly(const struct vcpu *vcpu)
 {
-	return !vcpu->vm->ended && vcpu->state == VCPU_RUNNING && !vcpu->back_to_loop &&
+	return vcpu->state == VCPU_RUNNING && !__atomic_load_n(&vcpu->back_to_loop, __ATOMIC_RELAXED) &&
 	       !__atomic_load_n(&vcpu->pending.any, __ATOMIC_ACQUIRE) &&
 	       !lapic_has_pending(&vcpu->lapic) && rdtsc() < vcpu->entry_deadline;
 }

@@ -92,7 +92,7 @@ struct vcpu {
 	bool event_injected;
 	enum vcpu_state state;
 	/* Reasons to go back to the run loop after this exit rather than
-	 * resume the guest at once; `back_to_loop` reads all three in one
+	 * resume the guest at once; `back_to_loop` reads all four in one
 	 * load (the exit fast path, vcpu_may_resume_directly). */
 	union {
 		struct {
@@ -105,7 +105,9 @@ struct vcpu {
 			/* Hosted-OS vCPUs: cvisor gives this CPU back to the OS
 			 * after this exit (core/vm/hosted_os.c); enum vcpu_leave. */
 			uint8_t leave;
-			uint8_t spare; /* always 0: no padding inside back_to_loop */
+			/* Its VM has ended (vm_end sets it on every vCPU, from
+			 * any CPU, before kicking them). */
+			uint8_t vm_ended;
 		};
 		uint32_t back_to_loop;
 	};

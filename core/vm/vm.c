@@ -101,7 +101,10 @@ void vm_end(struct vm *vm, bool success, const char *fmt, ...)
 		   success ? "success" : "failure", vm->end_reason);
 	/* vCPUs running on other CPUs leave their guests now, not at the end
 	 * of their time slice. */
-	for (unsigned i = 0; i < vm->vcpu_count; i++)
-		if (vm->vcpus[i])
-			vcpu_kick(vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		__atomic_store_n(&vm->vcpus[i]->vm_ended, 1, __ATOMIC_RELEASE);
+		vcpu_kick(vm->vcpus[i]);
+	}
 }
