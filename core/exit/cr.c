@@ -9,6 +9,7 @@
 #include "vcpu/events.h"
 
 #include "exit/exit.h"
+#include "vcpu/cpu_features.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vmx/vmcs.h"
@@ -90,8 +91,11 @@ static bool load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4, uint64_t 
 		return true;
 	if (!guest_read(vcpu->vm, vmcs_read(GUEST_CR3) & ~0x1FULL, entries, sizeof(entries)))
 		return false;
+	/* Reserved in a present PDPTE: bits 2:1, 8:5 and those above MAXPHYADDR
+	 * (SDM Vol. 3A 4.4.1, Table 4-8; the entry check is 27.3.1.6). */
+	uint64_t reserved = 0x1E6ULL | ~cpu_physical_address_mask();
 	for (unsigned i = 0; i < 4; i++) {
-		if ((entries[i] & 1) && (entries[i] & 0x1E6ULL)) /* reserved: bits 2:1, 8:5 */
+		if ((entries[i] & 1) && (entries[i] & reserved))
 			return false;
 		vmcs_write(pdpte[i], entries[i]);
 	}

@@ -7,6 +7,7 @@
 #include "vcpu/events.h"
 
 #include "exit/exit.h"
+#include "vcpu/cpu_features.h"
 #include "lib/mem.h"
 #include "irq/lapic_timer.h"
 #include "vm/vm.h"
@@ -33,18 +34,6 @@ static bool all_bytes_valid(uint64_t value, bool (*valid)(uint8_t))
 		if (!valid((uint8_t)(value >> (8 * i))))
 			return false;
 	return true;
-}
-
-static uint64_t physical_address_mask(void)
-{
-	struct cpuid_regs r;
-	cpuid(0x80000000, 0, &r);
-	unsigned bits = 36;
-	if (r.eax >= 0x80000008) {
-		cpuid(0x80000008, 0, &r);
-		bits = r.eax & 0xFF;
-	}
-	return (1ULL << bits) - 1;
 }
 
 static int fixed_mtrr_index(uint32_t msr)
@@ -184,7 +173,7 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 	    msr < MSR_IA32_MTRR_PHYSBASE0 + 2 * MSR_MTRR_VARIABLE_COUNT) {
 		/* SDM Vol. 3A 12.11.2.3: PHYSBASE = type | base; PHYSMASK = valid (bit 11) | mask. */
 		bool is_mask = (msr - MSR_IA32_MTRR_PHYSBASE0) & 1;
-		uint64_t allowed = (physical_address_mask() & ~0xFFFULL) | (is_mask ? 0x800 : 0xFF);
+		uint64_t allowed = (cpu_physical_address_mask() & ~0xFFFULL) | (is_mask ? 0x800 : 0xFF);
 		if ((value & ~allowed) || (!is_mask && !valid_mtrr_type((uint8_t)value)))
 			return false;
 		m->mtrr_variable[msr - MSR_IA32_MTRR_PHYSBASE0] = value;
@@ -214,7 +203,7 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 	case MSR_IA32_APIC_BASE: {
 		/* SDM Vol. 3A 11.4.4: BSP (8) is read-only, EN (11) and the base
 		 * are writable; x2APIC enable (10) is reserved: x2APIC is not offered. */
-		uint64_t allowed = APIC_BASE_ENABLE | (physical_address_mask() & ~0xFFFULL);
+		uint64_t allowed = APIC_BASE_ENABLE | (cpu_physical_address_mask() & ~0xFFFULL);
 		if ((value & ~(allowed | APIC_BASE_BSP)) ||
 		    ((value ^ m->apic_base) & APIC_BASE_BSP))
 			return false;

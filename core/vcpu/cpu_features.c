@@ -25,6 +25,18 @@ const struct cpu_feature cpu_features[] = {
 };
 const unsigned cpu_feature_count = sizeof(cpu_features) / sizeof(cpu_features[0]);
 
+uint64_t cpu_physical_address_mask(void)
+{
+	struct cpuid_regs r;
+	cpuid(0x80000000, 0, &r);
+	unsigned bits = 36;
+	if (r.eax >= 0x80000008) {
+		cpuid(0x80000008, 0, &r);
+		bits = r.eax & 0xFF;
+	}
+	return (1ULL << bits) - 1;
+}
+
 uint32_t cpu_features_wanted_proc2(void)
 {
 	uint32_t want = 0;

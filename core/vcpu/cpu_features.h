@@ -31,6 +31,11 @@ struct cpu_feature {
 extern const struct cpu_feature cpu_features[];
 extern const unsigned cpu_feature_count;
 
+/* The physical addresses the CPU (and so the guest) has: bits below
+ * MAXPHYADDR, CPUID.80000008H:EAX[7:0], or 36 without that leaf (SDM Vol.
+ * 3A 4.1.4); the bits above are reserved in page-table entries and MSRs. */
+uint64_t cpu_physical_address_mask(void);
+
 /* The secondary controls the offered features need (requested where the
  * CPU allows them). */
 uint32_t cpu_features_wanted_proc2(void);

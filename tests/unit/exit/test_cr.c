@@ -124,6 +124,8 @@ static void cr4_cet_and_cr0_wp_go_together(void **state)
 	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET));
 }
 
+#define R_CR_ACCESS_PAE 28
+
 /* Found by the walk below: PCIDE needs IA-32e mode, so paging cannot be
  * switched off under it (SDM Vol. 2B MOV CR). */
 static void cr0_paging_stays_on_while_pcide_is_set(void **state)
@@ -136,6 +138,34 @@ static void cr0_paging_stays_on_while_pcide_is_set(void **state)
 	assert_non_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET));
 	ctx.cr4 = CR4_PAE;
 	assert_null(cr0_write_fault(&ctx, CR0_PE | CR0_ET)); /* leaves IA-32e mode */
+}
+
+/* Turning on PAE paging outside IA-32e mode loads the PDPTEs into the VMCS
+ * (SDM Vol. 3C 27.3.2.4): one with a reserved bit set gives #GP, also the
+ * bits above MAXPHYADDR (a fuzz finding: the entry then failed on them,
+ * 27.3.1.6). */
+static void pae_paging_refuses_pdptes_with_reserved_bits(void **state)
+{
+	(void)state;
+	uint64_t pdptes[4] = { 0x3001, 0, 0, 0 };
+	fake_vmcs_set(GUEST_CR3.encoding, 0x2000);
+	fake_vmcs_set(GUEST_CR0.encoding, vmcs(GUEST_CR0.encoding) | CR0_PG);
+	fake_vmcs_set(CR0_READ_SHADOW.encoding, CR0_PE | CR0_ET | CR0_PG);
+
+	pdptes[1] = 0x8000000000004001ULL; /* bit 63: above MAXPHYADDR, reserved in a PDPTE */
+	assert_true(guest_write(&vm, 0x2000, pdptes, sizeof(pdptes)));
+	*reg(GPR_RAX) = CR4_PAE;
+	exit_with(R_CR_ACCESS_PAE, 4, 3);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), VECTOR_GP | (3u << 8) | (1u << 11) | (1u << 31));
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+
+	pdptes[1] = 0x4001; /* now valid */
+	assert_true(guest_write(&vm, 0x2000, pdptes, sizeof(pdptes)));
+	fake_vmcs_set(VM_ENTRY_INTR_INFO.encoding, 0);
+	exit_with(R_CR_ACCESS_PAE, 4, 3);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), 0);
+	assert_int_equal(vmcs(GUEST_PDPTE1.encoding), 0x4001);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 3);
 }
 
 /*
@@ -223,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cr0_paging_needs_protection),
 		cmocka_unit_test(cr0_paging_stays_on_while_pcide_is_set),
+		cmocka_unit_test_setup_teardown(pae_paging_refuses_pdptes_with_reserved_bits, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(no_accepted_cr_write_fails_a_vm_entry, setup_vcpu, teardown),
 		cmocka_unit_test(cr0_nw_needs_cd),
 		cmocka_unit_test(cr0_upper_bits_reserved),
