@@ -158,12 +158,28 @@ static void set_interrupt_window_exiting(bool on)
 }
 
 
+/*
+ * A single-step trap is pending on the previous instruction (vcpu_single_step_trap,
+ * or saved by the CPU).  It goes before an NMI or an interrupt (SDM Vol. 3A
+ * 6.9: traps on the previous instruction have priority 4, NMIs 5, maskable
+ * interrupts after), but a VM entry that injects an event drops pending
+ * debug exceptions (Vol. 3C 27.7.3): the event waits for its window, which
+ * opens after the #DB has been delivered.
+ */
+static bool single_step_trap_pending(void)
+{
+	return vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS;
+}
+
 bool vcpu_inject_pending_nmi(struct vcpu *vcpu)
 {
 	if (!__atomic_load_n(&vcpu->pending.nmi, __ATOMIC_ACQUIRE))
 		return false;
+	/* Without virtual NMIs there is no NMI window to wait for (the hosted
+	 * OS): the NMI goes first rather than wait for a later exit. */
 	if ((vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOVSS)) ||
-	    (vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+	    (vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    (vcpu->virtual_nmis && single_step_trap_pending())) {
 		/* NMI-window exiting needs virtual NMIs (SDM Vol. 3C 27.2.1.1). */
 		if (vcpu->virtual_nmis)
 			set_window_exiting(PROC_NMI_WINDOW_EXITING, true);
@@ -186,7 +202,8 @@ static void inject_interrupt(struct vcpu *vcpu, uint8_t vector)
 {
 	bool can_take = (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
 			!(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOVSS) &&
-			!(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+			!(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+			!single_step_trap_pending();
 
 	if (!can_take) {
 		set_interrupt_window_exiting(true);

@@ -99,6 +99,27 @@ static void fixed_interrupt_waits_for_if_then_is_injected(void **state)
 	assert_int_equal(lapic_read(&bsp.lapic, 0x100 + 0x10 * 2) & 2, 2); /* in service */
 }
 
+/* A single-step trap pending on the previous instruction goes first (SDM
+ * Vol. 3A 6.9); an injecting VM entry would drop it (Vol. 3C 27.7.3), so
+ * the interrupt and the NMI wait for their windows. */
+static void a_pending_single_step_trap_goes_before_interrupts_and_nmis(void **state)
+{
+	(void)state;
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF | RFLAGS_TF);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
+	vm_send_ipi(&bsp, 0x00040041, 0); /* self, vector 0x41 */
+	vm_send_ipi(&bsp, 0x00040400, 0); /* self, NMI */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	assert_true(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	assert_true(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_NMI_WINDOW_EXITING);
+	assert_int_equal(vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS), PENDING_DBG_BS); /* kept */
+	/* The #DB was delivered (the window exits come after it): now the NMI. */
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | (2u << 8) | 2);
+}
+
 static void nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking(void **state)
 {
 	(void)state;
@@ -193,6 +214,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipi_routing, setup, teardown),
 		cmocka_unit_test_setup_teardown(irr_summary_follows_the_pending_vectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_pending_single_step_trap_goes_before_interrupts_and_nmis, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_injected_fault_pushes_rf_and_nothing_else_does, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
