@@ -83,8 +83,9 @@ static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool
 		region_access(vcpu, region, gpa, size, write, value);
 		return true;
 	}
-	if (write ? guest_write(vcpu->vm, gpa, value, size)
-		  : (*value = 0, guest_read(vcpu->vm, gpa, value, size)))
+	if (!write)
+		*value = 0; /* guest_read fills only size bytes */
+	if (write ? guest_write(vcpu->vm, gpa, value, size) : guest_read(vcpu->vm, gpa, value, size))
 		return true;
 	if (!(region = mmio_open_bus(vcpu)))
 		return false;

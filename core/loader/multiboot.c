@@ -222,6 +222,27 @@ static const char *write_info(struct vm *vm, const char *cmdline, unsigned modul
 	return NULL;
 }
 
+/* The segments cvisor loads (code 0x08, data 0x10) as descriptors the
+ * guest can reload: the Multiboot spec (3.2) leaves GDTR undefined, but an
+ * event's delivery reloads CS from the GDT (SDM Vol. 3A 6.12.1), so a kernel
+ * that keeps its loader's GDT needs one, as GRUB and QEMU give. */
+static const uint64_t boot_gdt[3] = {
+	0,
+	0x00CF9B000000FFFFULL, /* 0x08: flat 32-bit code, DPL 0, execute/read, accessed */
+	0x00CF93000000FFFFULL, /* 0x10: flat 32-bit data, DPL 0, read/write, accessed */
+};
+
+void multiboot_start_state(struct guest_cpu_state *s, uint32_t entry, uint32_t info_gpa)
+{
+	/* Multiboot spec 3.2: EAX = the boot loader's magic, EBX = the
+	 * information block; GDTR on the boot GDT at MULTIBOOT_GDT_GPA. */
+	guest_state_flat_protected(s, entry);
+	s->gdtr_base = MULTIBOOT_GDT_GPA;
+	s->gdtr_limit = sizeof(boot_gdt) - 1;
+	s->gprs[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
+	s->gprs[GPR_RBX] = info_gpa;
+}
+
 const char *multiboot_load(struct vm *vm, const void *image, size_t size, const char *cmdline)
 {
 	return multiboot_load_with_modules(vm, image, size, cmdline, NULL, 0);
@@ -258,23 +279,8 @@ const char *multiboot_load_with_modules(struct vm *vm, const void *image_ptr, si
 		return err;
 	if ((err = write_info(vm, cmdline, module_count, &info_gpa)) != NULL)
 		return err;
-	/* The segments cvisor loads (code 0x08, data 0x10) as descriptors the
-	 * guest can reload: the Multiboot spec (3.2) leaves GDTR undefined, but
-	 * an event's delivery reloads CS from the GDT (SDM Vol. 3A 6.12.1), so a
-	 * kernel that keeps its loader's GDT needs one, as GRUB and QEMU give. */
-	static const uint64_t gdt[3] = {
-		0,
-		0x00CF9B000000FFFFULL, /* 0x08: flat 32-bit code, DPL 0, execute/read, accessed */
-		0x00CF93000000FFFFULL, /* 0x10: flat 32-bit data, DPL 0, read/write, accessed */
-	};
-	if (!guest_write(vm, MULTIBOOT_GDT_GPA, gdt, sizeof(gdt)))
+	if (!guest_write(vm, MULTIBOOT_GDT_GPA, boot_gdt, sizeof(boot_gdt)))
 		return "the boot GDT could not be written to guest RAM";
-	/* The machine state a Multiboot kernel starts in (Multiboot spec 3.2):
-	 * EAX = the boot loader's magic, EBX = the information block. */
-	guest_state_flat_protected(&vm->boot, entry);
-	vm->boot.gdtr_base = MULTIBOOT_GDT_GPA;
-	vm->boot.gdtr_limit = sizeof(gdt) - 1;
-	vm->boot.gprs[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
-	vm->boot.gprs[GPR_RBX] = info_gpa;
+	multiboot_start_state(&vm->boot, entry, info_gpa);
 	return NULL;
 }

@@ -42,6 +42,10 @@ struct multiboot_module {
 };
 
 
+/* The machine state a Multiboot kernel starts in, at entry with its
+ * information block at info_gpa (the boot GDT itself is written by the load). */
+void multiboot_start_state(struct guest_cpu_state *s, uint32_t entry, uint32_t info_gpa);
+
 /*
  * Loads image (size bytes, host memory) into vm and sets vm->boot.  Returns
  * NULL on success, else a one-line reason the image is refused (nothing

@@ -147,9 +147,9 @@ enum vmx_error vmx_enter_root_operation(struct vmx_cpu *cpu)
 }
 
 /*
- * cvisor moves guest x87/SSE state with FXSAVE/FXRSTOR and emulates XSETBV
- * by executing it, which need CR4.OSFXSR and CR4.OSXSAVE in the host
- * (SDM Vol. 3A 2.5, Vol. 1 13.3).
+ * cvisor moves guest FPU/SIMD state with XSAVE/XRSTOR (FXSAVE/FXRSTOR
+ * without XSAVE) and emulates XSETBV by executing it, which need
+ * CR4.OSFXSR and CR4.OSXSAVE in the host (SDM Vol. 3A 2.5, Vol. 1 13.3).
  */
 void vmx_prepare_guest_fpu_switching(struct vmx_cpu *cpu)
 {

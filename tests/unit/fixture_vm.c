@@ -31,9 +31,7 @@ void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, c
 	if (err)
 		fail_msg("vm_build: %s", err);
 	/* What the Multiboot loader leaves in vm->boot for such a kernel. */
-	guest_state_flat_protected(&vm->boot, FIXTURE_ENTRY);
-	vm->boot.gprs[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
-	vm->boot.gprs[GPR_RBX] = FIXTURE_INFO;
+	multiboot_start_state(&vm->boot, FIXTURE_ENTRY, FIXTURE_INFO);
 }
 
 void fixture_vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, unsigned id)
