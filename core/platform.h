@@ -49,4 +49,11 @@ void plat_send_ipi(unsigned cpu, uint8_t vector);
 /* Signals end of interrupt to this CPU's local APIC. */
 void plat_eoi(void);
 
+/* Time for the devices that keep it (the RTC, the PIT, the ACPI PM timer).
+ * plat_tsc_hz: ticks per second of the host TSC (which the guest TSC
+ * follows); plat_unix_time: the host's wall clock, seconds since
+ * 1970-01-01 00:00 UTC, read at a VM's creation. */
+uint64_t plat_tsc_hz(void);
+uint64_t plat_unix_time(void);
+
 #endif

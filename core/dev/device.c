@@ -2,6 +2,7 @@
 
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
 void *vm_device_state(struct vm *vm, size_t size, const char *device)
@@ -17,4 +18,64 @@ void *vm_device_state(struct vm *vm, size_t size, const char *device)
 	d->state_used = start + size;
 	memset(d->state + start, 0, size);
 	return d->state + start;
+}
+
+struct device_timer *vm_add_device_timer(struct vm *vm, const char *name,
+					 void (*fire)(struct vm *vm, void *state, uint64_t now),
+					 void *state)
+{
+	struct vm_devices *d = &vm->devices;
+
+	if (d->timer_count == VM_MAX_DEVICE_TIMERS) {
+		log_printf("cvisor: VM %s: no room for the timer of %s (at most %u)\n", vm->name, name,
+			   VM_MAX_DEVICE_TIMERS);
+		return NULL;
+	}
+	struct device_timer *t = &d->timers[d->timer_count++];
+	*t = (struct device_timer){ .name = name, .fire = fire, .state = state };
+	return t;
+}
+
+static void update_next_deadline(struct vm_devices *d)
+{
+	uint64_t next = 0;
+
+	for (unsigned i = 0; i < d->timer_count; i++)
+		if (d->timers[i].deadline && (!next || d->timers[i].deadline < next))
+			next = d->timers[i].deadline;
+	__atomic_store_n(&d->next_deadline, next, __ATOMIC_RELEASE);
+}
+
+void device_timer_arm(struct vm *vm, struct device_timer *timer, uint64_t deadline)
+{
+	uint64_t before = vm_device_deadline(&vm->devices);
+
+	timer->deadline = deadline;
+	update_next_deadline(&vm->devices);
+	/* An earlier deadline than the vCPUs' entries were timed for: their
+	 * next exit goes back to the run loop, which times the entry anew
+	 * (run/run_loop.c). */
+	if (deadline && (!before || deadline < before))
+		for (unsigned i = 0; i < vm->vcpu_count; i++)
+			if (vm->vcpus[i])
+				__atomic_store_n(&vm->vcpus[i]->entry_deadline, 0, __ATOMIC_RELAXED);
+}
+
+void vm_device_timers_expire(struct vm *vm, uint64_t now)
+{
+	struct vm_devices *d = &vm->devices;
+	uint64_t next = vm_device_deadline(d);
+
+	if (!next || now < next)
+		return;
+	spin_lock(&d->lock);
+	for (unsigned i = 0; i < d->timer_count; i++) {
+		struct device_timer *t = &d->timers[i];
+		if (t->deadline && t->deadline <= now) {
+			t->deadline = 0; /* fire may arm it again */
+			t->fire(vm, t->state, now);
+		}
+	}
+	update_next_deadline(d);
+	spin_unlock(&d->lock);
 }

@@ -5,6 +5,16 @@
  * ranges (dev/mmio.h).  dev/machine.c lists the devices every VM gets;
  * the VM's builder attaches them.  struct vm holds only this table, no
  * device by name.
+ *
+ * Concurrency: the vCPUs of a VM run on several CPUs.  Every call into a
+ * device (port and MMIO handlers, timer callbacks, an interrupt
+ * controller's acknowledge) runs with the VM's device lock held
+ * (vm_devices.lock), so device code needs no lock of its own; it must not
+ * take that lock itself.
+ *
+ * Time: a device that counts (a timer, a clock) derives its count from the
+ * host TSC, which the guest TSC follows, with device_clock_ticks; it asks
+ * to be called back at a host TSC with a device timer (device_timer_arm).
  */
 #ifndef CVISOR_DEV_DEVICE_H
 #define CVISOR_DEV_DEVICE_H
@@ -12,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/spinlock.h"
 
 struct vm;
 struct vcpu;
@@ -44,9 +56,19 @@ struct mmio_region {
 	void *state;
 };
 
-#define VM_MAX_PORT_RANGES 16
+/* A device's timer: fire runs, with the device lock held, once the host
+ * TSC has reached deadline; it may arm the timer again. */
+struct device_timer {
+	const char *name;
+	uint64_t deadline; /* host TSC; 0: not armed */
+	void (*fire)(struct vm *vm, void *state, uint64_t now);
+	void *state;
+};
+
+#define VM_MAX_PORT_RANGES 32
 #define VM_MAX_MMIO_REGIONS 8
-#define VM_DEVICE_STATE_BYTES 2048
+#define VM_MAX_DEVICE_TIMERS 8
+#define VM_DEVICE_STATE_BYTES 4096
 
 /* A VM's devices: port ranges sorted by port and MMIO regions sorted by
  * address, neither overlapping; the devices' state. */
@@ -60,6 +82,15 @@ struct vm_devices {
 	/* What answers where nothing else does (dev/open_bus.c); no ops: none
 	 * (strict_mem), such an access ends the VM. */
 	struct mmio_region open_bus;
+	/* Protects every device's state (see above); taken by the port and
+	 * MMIO dispatch, the timers and the interrupt acknowledge. */
+	spinlock_t lock;
+	struct device_timer timers[VM_MAX_DEVICE_TIMERS];
+	unsigned timer_count;
+	/* The earliest armed deadline, 0 when none (read without the lock). */
+	uint64_t next_deadline;
+	/* plat_tsc_hz() when the VM was built: the rate device clocks derive from. */
+	uint64_t tsc_hz;
 	size_t state_used;
 	uint8_t state[VM_DEVICE_STATE_BYTES] __attribute__((aligned(16)));
 };
@@ -71,6 +102,40 @@ static inline void vm_devices_init(struct vm_devices *d)
 {
 	d->port_count = 0;
 	d->ports[0].first = PORT_TABLE_END;
+}
+
+/* Adds a timer (not armed); NULL (and a log line) when the VM has no room. */
+struct device_timer *vm_add_device_timer(struct vm *vm, const char *name,
+					 void (*fire)(struct vm *vm, void *state, uint64_t now),
+					 void *state);
+/* Arms the timer for host TSC deadline (0 disarms); device lock held. */
+void device_timer_arm(struct vm *vm, struct device_timer *timer, uint64_t deadline);
+/* Fires every timer whose deadline is at or before now; takes the lock. */
+void vm_device_timers_expire(struct vm *vm, uint64_t now);
+/* The earliest armed deadline of the VM's device timers, 0 when none. */
+static inline uint64_t vm_device_deadline(const struct vm_devices *d)
+{
+	return __atomic_load_n(&d->next_deadline, __ATOMIC_ACQUIRE);
+}
+
+/* A device timer is due at host TSC now. */
+static inline bool device_timer_due(const struct vm_devices *d, uint64_t now)
+{
+	uint64_t next = vm_device_deadline(d);
+	return next && now >= next;
+}
+
+/* Ticks of a clock_hz clock in tsc_delta ticks of a tsc_hz TSC, rounded
+ * down, and the TSC ticks that ticks of the clock take, rounded up: exact
+ * without 128-bit division for clocks below 2^24 Hz and TSCs below 2^39 Hz. */
+static inline uint64_t device_clock_ticks(uint64_t tsc_delta, uint64_t tsc_hz, uint64_t clock_hz)
+{
+	return tsc_delta / tsc_hz * clock_hz + tsc_delta % tsc_hz * clock_hz / tsc_hz;
+}
+
+static inline uint64_t device_clock_to_tsc(uint64_t ticks, uint64_t clock_hz, uint64_t tsc_hz)
+{
+	return ticks / clock_hz * tsc_hz + (ticks % clock_hz * tsc_hz + clock_hz - 1) / clock_hz;
 }
 
 /* size bytes of zeroed device state that lives as long as the VM; NULL

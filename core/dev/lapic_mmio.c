@@ -2,6 +2,7 @@
 
 #include "dev/mmio.h"
 #include "irq/ipi.h"
+#include "irq/irq.h"
 #include "irq/lapic.h"
 #include "irq/lapic_regs.h"
 #include "irq/lapic_timer.h"
@@ -34,8 +35,17 @@ static void lapic_page_write(struct vcpu *vcpu, void *state, uint64_t offset, un
 	(void)state;
 	if (!globally_enabled(vcpu) || size != 4 || (offset & 0xF))
 		return;
-	if (lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value))
+	uint8_t eoi_vector;
+	switch (lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value, &eoi_vector)) {
+	case LAPIC_WRITE_SEND_IPI:
 		vm_send_ipi(vcpu, vcpu->lapic.icr_low, vcpu->lapic.icr_high);
+		break;
+	case LAPIC_WRITE_LEVEL_EOI:
+		vm_irq_eoi(vcpu->vm, eoi_vector);
+		break;
+	case LAPIC_WRITE_DONE:
+		break;
+	}
 	lapic_timer_register_written(&vcpu->lapic, (uint32_t)offset, rdtsc());
 }
 

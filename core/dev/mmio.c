@@ -58,3 +58,24 @@ const struct mmio_region *mmio_find(struct vcpu *vcpu, uint64_t gpa, unsigned si
 			return &d->mmio[i];
 	return NULL;
 }
+
+uint64_t mmio_read(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
+		   unsigned size)
+{
+	spinlock_t *lock = &vcpu->vm->devices.lock;
+
+	spin_lock(lock);
+	uint64_t value = region->ops->read(vcpu, region->state, gpa - region->base, size);
+	spin_unlock(lock);
+	return value;
+}
+
+void mmio_write(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa, unsigned size,
+		uint64_t value)
+{
+	spinlock_t *lock = &vcpu->vm->devices.lock;
+
+	spin_lock(lock);
+	region->ops->write(vcpu, region->state, gpa - region->base, size, value);
+	spin_unlock(lock);
+}

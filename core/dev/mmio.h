@@ -26,17 +26,11 @@ const struct mmio_region *mmio_find(struct vcpu *vcpu, uint64_t gpa, unsigned si
  * nor a device, or NULL when the VM has none (strict_mem). */
 const struct mmio_region *mmio_open_bus(struct vcpu *vcpu);
 
-/* An access of size bytes at guest-physical gpa inside region. */
-static inline uint64_t mmio_read(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
-				 unsigned size)
-{
-	return region->ops->read(vcpu, region->state, gpa - region->base, size);
-}
-
-static inline void mmio_write(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
-			      unsigned size, uint64_t value)
-{
-	region->ops->write(vcpu, region->state, gpa - region->base, size, value);
-}
+/* An access of size bytes at guest-physical gpa inside region, with the
+ * VM's device lock held (dev/device.h). */
+uint64_t mmio_read(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa,
+		   unsigned size);
+void mmio_write(struct vcpu *vcpu, const struct mmio_region *region, uint64_t gpa, unsigned size,
+		uint64_t value);
 
 #endif

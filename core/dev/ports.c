@@ -63,13 +63,19 @@ uint32_t io_port_read(struct vm *vm, uint16_t port, unsigned size)
 
 	if (!r || !r->ops->read)
 		return all_ones;
-	return r->ops->read(vm, r->state, port, size) & all_ones;
+	spin_lock(&vm->devices.lock);
+	uint32_t value = r->ops->read(vm, r->state, port, size) & all_ones;
+	spin_unlock(&vm->devices.lock);
+	return value;
 }
 
 void io_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
 {
 	const struct port_range *r = find_range(vm, port);
 
-	if (r && r->ops->write)
-		r->ops->write(vm, r->state, port, size, value & (uint32_t)operand_mask(size));
+	if (!r || !r->ops->write)
+		return;
+	spin_lock(&vm->devices.lock);
+	r->ops->write(vm, r->state, port, size, value & (uint32_t)operand_mask(size));
+	spin_unlock(&vm->devices.lock);
 }

@@ -39,6 +39,23 @@ void lapic_set_irr(struct lapic *apic, uint8_t vector)
 	__atomic_fetch_or(&apic->irr_words, 1u << (vector / 32), __ATOMIC_SEQ_CST);
 }
 
+void lapic_set_irr_trigger(struct lapic *apic, uint8_t vector, bool level)
+{
+	uint32_t bit = 1u << (vector % 32);
+
+	if (level)
+		__atomic_fetch_or(&apic->tmr[vector / 32], bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&apic->tmr[vector / 32], ~bit, __ATOMIC_SEQ_CST);
+	lapic_set_irr(apic, vector);
+}
+
+bool lapic_accepts_extint(const struct lapic *apic)
+{
+	uint32_t lint0 = apic->lvt[LAPIC_LVT_LINT0_INDEX];
+	return !(lint0 & LVT_MASKED) && LVT_DELIVERY_MODE(lint0) == APIC_DM_EXTINT;
+}
+
 bool lapic_has_pending_slow(const struct lapic *apic)
 {
 	return highest_bit(apic->irr) >= 0;
@@ -78,6 +95,12 @@ void lapic_reset(struct lapic *apic, uint32_t apic_id)
 	apic->svr = 0xFF;
 	for (unsigned i = 0; i < LAPIC_LVT_COUNT; i++)
 		apic->lvt[i] = LVT_MASKED;
+}
+
+void lapic_set_virtual_wire(struct lapic *apic)
+{
+	apic->lvt[LAPIC_LVT_LINT0_INDEX] = APIC_DM_EXTINT << 8;
+	apic->lvt[LAPIC_LVT_LINT1_INDEX] = APIC_DM_NMI << 8;
 }
 
 /* LVT CMCI is at 0x2F0, timer..error at 0x320-0x370. */
@@ -123,24 +146,27 @@ uint32_t lapic_read(const struct lapic *apic, uint32_t offset)
 	case APIC_TIMER_DIVIDE:
 		return apic->timer_divide;
 	default:
-		/* ISR at 0x100-0x170, IRR at 0x200-0x270 (one 32-bit word per 16 bytes);
-		 * APR, EOI, TMR and the current count read 0. */
+		/* ISR at 0x100-0x170, TMR at 0x180-0x1F0, IRR at 0x200-0x270 (one
+		 * 32-bit word per 16 bytes); APR, EOI and the current count read 0. */
 		if (offset >= APIC_ISR0 && offset <= APIC_ISR7)
 			return apic->isr[(offset - APIC_ISR0) >> 4];
+		if (offset >= APIC_TMR0 && offset <= APIC_TMR7)
+			return __atomic_load_n(&apic->tmr[(offset - APIC_TMR0) >> 4], __ATOMIC_ACQUIRE);
 		if (offset >= APIC_IRR0 && offset <= APIC_IRR7)
 			return __atomic_load_n(&apic->irr[(offset - APIC_IRR0) >> 4], __ATOMIC_ACQUIRE);
 		return 0;
 	}
 }
 
-bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
+enum lapic_write_effect lapic_write(struct lapic *apic, uint32_t offset, uint32_t value,
+				    uint8_t *eoi_vector)
 {
 	int lvt = lvt_index(offset);
 
 	if (lvt >= 0) {
 		/* Masked while the APIC is software-disabled (11.4.7.2). */
 		apic->lvt[lvt] = (apic->svr & SVR_APIC_ENABLED) ? value : value | LVT_MASKED;
-		return false;
+		return LAPIC_WRITE_DONE;
 	}
 	switch (offset) {
 	case APIC_TPR:
@@ -163,12 +189,19 @@ bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
 		break;
 	case APIC_ICR_LOW:
 		apic->icr_low = value & ~ICR_DELIVERY_PENDING;
-		return true;
+		return LAPIC_WRITE_SEND_IPI;
 	case APIC_EOI: {
-		/* EOI ends the highest in-service interrupt (11.8.5). */
+		/* EOI ends the highest in-service interrupt; for a level-triggered
+		 * one (its TMR bit) the EOI goes on to the I/O APIC (11.8.5). */
 		int vector = highest_bit(apic->isr);
-		if (vector >= 0)
-			apic->isr[vector / 32] &= ~(1u << (vector % 32));
+		if (vector < 0)
+			break;
+		uint32_t bit = 1u << (vector % 32);
+		apic->isr[vector / 32] &= ~bit;
+		if (__atomic_load_n(&apic->tmr[vector / 32], __ATOMIC_ACQUIRE) & bit) {
+			*eoi_vector = (uint8_t)vector;
+			return LAPIC_WRITE_LEVEL_EOI;
+		}
 		break;
 	}
 	case APIC_ICR_HIGH:
@@ -183,5 +216,5 @@ bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value)
 	default: /* read-only registers */
 		break;
 	}
-	return false;
+	return LAPIC_WRITE_DONE;
 }

@@ -20,6 +20,9 @@ struct lapic {
 	uint32_t irr[8];
 	uint32_t irr_words; /* bit w: irr[w] may be non-zero (lapic.c) */
 	uint32_t isr[8];
+	/* Trigger mode of each accepted vector: 1 = level (11.8.4); its EOI
+	 * goes back to the I/O APIC (irq/irq.c).  Set with the IRR bit. */
+	uint32_t tmr[8];
 	uint32_t id;
 	uint32_t tpr, ldr, dfr, svr, esr;
 	uint32_t lvt[LAPIC_LVT_COUNT];
@@ -33,13 +36,30 @@ struct lapic {
 
 /* Power-up/INIT values (SDM Vol. 3A 11.4.7.1). */
 void lapic_reset(struct lapic *apic, uint32_t apic_id);
-/* 32-bit register access at an offset into the 4 KiB page.  lapic_write
- * returns true when it wrote ICR low: the caller sends the IPI. */
-uint32_t lapic_read(const struct lapic *apic, uint32_t offset);
-bool lapic_write(struct lapic *apic, uint32_t offset, uint32_t value);
+/* What firmware leaves in the boot processor's APIC on a PC, and what a
+ * guest started without firmware expects (as QEMU's BIOS and KVM leave
+ * it): LINT0 unmasked in ExtINT mode (the 8259's INTR, "virtual wire"),
+ * LINT1 unmasked in NMI mode (MP specification 3.6.2.2). */
+void lapic_set_virtual_wire(struct lapic *apic);
 
-/* Marks vector pending (any CPU may call it). */
+/* What a register write asks of the caller. */
+enum lapic_write_effect {
+	LAPIC_WRITE_DONE,
+	LAPIC_WRITE_SEND_IPI,  /* ICR low was written: send the IPI it holds */
+	LAPIC_WRITE_LEVEL_EOI, /* an EOI ended a level-triggered vector: tell the I/O APIC */
+};
+/* 32-bit register access at an offset into the 4 KiB page.  For
+ * LAPIC_WRITE_LEVEL_EOI, *eoi_vector is the vector that ended. */
+uint32_t lapic_read(const struct lapic *apic, uint32_t offset);
+enum lapic_write_effect lapic_write(struct lapic *apic, uint32_t offset, uint32_t value,
+				    uint8_t *eoi_vector);
+
+/* Marks vector pending, edge-triggered (any CPU may call it). */
 void lapic_set_irr(struct lapic *apic, uint8_t vector);
+/* The same with its trigger mode: level-triggered vectors' EOIs are reported. */
+void lapic_set_irr_trigger(struct lapic *apic, uint8_t vector, bool level);
+/* LINT0 is unmasked in ExtINT mode: the 8259's output reaches this APIC. */
+bool lapic_accepts_extint(const struct lapic *apic);
 /* The highest pending vector whose priority class beats PPR (SDM Vol. 3A
  * 11.8.3.1), or -1. */
 int lapic_deliverable(const struct lapic *apic);

@@ -17,6 +17,8 @@
 #define APIC_SVR           0x0F0
 #define APIC_ISR0          0x100 /* ISR, TMR and IRR: 8 words, 16 bytes apart */
 #define APIC_ISR7          0x170
+#define APIC_TMR0          0x180
+#define APIC_TMR7          0x1F0
 #define APIC_IRR0          0x200
 #define APIC_IRR7          0x270
 #define APIC_ESR           0x280
@@ -36,6 +38,11 @@
 #define LVT_VECTOR(lvt)     ((uint8_t)(lvt))
 #define LVT_MASKED          (1u << 16)
 #define LVT_TIMER_MODE(lvt) (((lvt) >> 17) & 3)
+#define LVT_DELIVERY_MODE(lvt) (((lvt) >> 8) & 7)
+/* Index of LINT0 and LINT1 in struct lapic's lvt[] (CMCI, timer, thermal,
+ * perf, LINT0, LINT1, error). */
+#define LAPIC_LVT_LINT0_INDEX 4
+#define LAPIC_LVT_LINT1_INDEX 5
 enum { LVT_TIMER_ONE_SHOT = 0, LVT_TIMER_PERIODIC = 1, LVT_TIMER_TSC_DEADLINE = 2 };
 
 /* ICR fields (11.6.1, Figure 11-12). */

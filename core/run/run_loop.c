@@ -1,5 +1,7 @@
 #include "run/run_loop.h"
 
+#include "dev/device.h"
+
 #include "exit/exit.h"
 #include "irq/lapic.h"
 #include "irq/lapic_timer.h"
@@ -101,6 +103,14 @@ static bool vcpu_exit(void *ctx)
 	return vcpu_may_resume_directly(vcpu);
 }
 
+/* The VM's device timers that are due fire (they may raise interrupts),
+ * then the vCPU's events: true when it has a guest to enter. */
+static bool vcpu_ready_to_enter(struct vcpu *vcpu)
+{
+	vm_device_timers_expire(vcpu->vm, rdtsc());
+	return vcpu_process_events(vcpu);
+}
+
 uint64_t vcpu_first_entry_tsc;
 
 void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
@@ -111,7 +121,7 @@ void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 	vcpu->preempted = false;
 	vcpu->slice_end = slice_tsc > ~0ULL - start ? ~0ULL : start + slice_tsc;
 	while (!vm->ended && !vcpu->preempted && vcpu->leave == VCPU_STAY &&
-	       vcpu_process_events(vcpu)) {
+	       vcpu_ready_to_enter(vcpu)) {
 		/* The VMX-preemption timer ends the slice, or wakes cvisor for the
 		 * APIC timer, whichever is first.  It counts down once every 2^X
 		 * TSC ticks, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C 26.5.1). */
@@ -125,6 +135,11 @@ void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 			break;
 		}
 		uint64_t deadline = lapic_timer_deadline(&vcpu->lapic);
+		if (deadline && deadline < until)
+			until = deadline;
+		/* Every vCPU of the VM wakes for its device timers: whichever
+		 * comes first fires them. */
+		deadline = vm_device_deadline(&vm->devices);
 		if (deadline && deadline < until)
 			until = deadline;
 		if (vcpu->preemption_timer) {

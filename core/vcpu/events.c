@@ -1,5 +1,7 @@
 #include "vcpu/events.h"
 
+#include "dev/device.h"
+#include "irq/irq.h"
 #include "irq/lapic.h"
 #include "irq/lapic_timer.h"
 #include "vcpu/vcpu.h"
@@ -82,7 +84,9 @@ bool vcpu_has_work(const struct vcpu *v, uint64_t now)
 	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE)) ||
 	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.sipi, __ATOMIC_ACQUIRE)) ||
 	       (state == VCPU_HALTED &&
-		(lapic_has_pending(&v->lapic) || (deadline && now >= deadline)));
+		(lapic_has_pending(&v->lapic) || (deadline && now >= deadline) ||
+		 __atomic_load_n(&v->pending.extint, __ATOMIC_ACQUIRE) ||
+		 device_timer_due(&v->vm->devices, now)));
 }
 
 /*
@@ -198,20 +202,63 @@ bool vcpu_inject_pending_nmi(struct vcpu *vcpu)
  * injected (SDM Vol. 3C 27.6.1).  Otherwise the interrupt-window exit tells
  * cvisor when it can (26.7.5).
  */
-static void inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+static bool can_take_interrupt(void)
 {
 	bool can_take = (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
 			!(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOVSS) &&
 			!(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
 			!single_step_trap_pending();
 
-	if (!can_take) {
+	if (!can_take)
 		set_interrupt_window_exiting(true);
-		return;
-	}
-	lapic_accept(&vcpu->lapic, vector);
+	return can_take;
+}
+
+static void inject_external_interrupt(uint8_t vector)
+{
 	vmcs_write(VM_ENTRY_INTR_INFO, vector | INTR_INFO_TYPE_EXTERNAL | INTR_INFO_VALID);
 	set_interrupt_window_exiting(false);
+}
+
+static void inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+{
+	if (!can_take_interrupt())
+		return;
+	lapic_accept(&vcpu->lapic, vector);
+	inject_external_interrupt(vector);
+}
+
+/*
+ * The 8259's interrupt (its INTR output is high) reaches this vCPU through
+ * LINT0 in ExtINT mode, through any LINT0 when the APIC is globally
+ * disabled (its pins are then the processor's INTR and NMI, SDM Vol. 3A
+ * 11.4.3), or through an I/O APIC entry in ExtINT mode.  ExtINT bypasses
+ * the APIC's IRR and priorities (11.6.1): the vector comes from the 8259's
+ * acknowledge cycle when the guest can take it.  Returns true when the
+ * vCPU has such an interrupt (taken now, or waiting for its window).
+ */
+static bool take_extint(struct vcpu *vcpu)
+{
+	uint16_t via = __atomic_load_n(&vcpu->pending.extint, __ATOMIC_ACQUIRE);
+
+	if (!via)
+		return false;
+	bool accepted = (via & EXTINT_VIA_IOAPIC) ||
+			((via & EXTINT_VIA_LINT0) && (!(vcpu->msrs.apic_base & APIC_BASE_ENABLE) ||
+						      lapic_accepts_extint(&vcpu->lapic)));
+	if (!accepted || !__atomic_load_n(&vcpu->vm->irq.extint_level, __ATOMIC_ACQUIRE)) {
+		/* Not for this vCPU, or the 8259 lowered INTR before it was taken. */
+		__atomic_store_n(&vcpu->pending.extint, 0, __ATOMIC_RELEASE);
+		return false;
+	}
+	if (!can_take_interrupt())
+		return true;
+	__atomic_store_n(&vcpu->pending.extint, 0, __ATOMIC_RELEASE);
+	inject_external_interrupt(vm_irq_acknowledge_extint(vcpu->vm));
+	/* INTR is a level: still high, the next interrupt is pending too. */
+	if (__atomic_load_n(&vcpu->vm->irq.extint_level, __ATOMIC_ACQUIRE))
+		__atomic_fetch_or(&vcpu->pending.extint, via, __ATOMIC_RELEASE);
+	return true;
 }
 
 bool vcpu_process_events(struct vcpu *vcpu)
@@ -238,6 +285,10 @@ bool vcpu_process_events(struct vcpu *vcpu)
 	if (vcpu->state == VCPU_PARKED)
 		return false;
 	lapic_timer_expire(&vcpu->lapic, rdtsc());
+	if (take_extint(vcpu)) {
+		vcpu->state = VCPU_RUNNING; /* an interrupt ends HLT */
+		return true;
+	}
 	int vector = lapic_deliverable(&vcpu->lapic);
 	if (vector >= 0) {
 		vcpu->state = VCPU_RUNNING; /* an interrupt ends HLT */

@@ -57,6 +57,9 @@ enum vcpu_state {
 	VCPU_PARKED,    /* HLT with interrupts disabled: only INIT or an NMI wakes it */
 };
 
+/* How the 8259's interrupt reaches a vCPU (vcpu->pending.extint, bits). */
+enum { EXTINT_VIA_LINT0 = 1, EXTINT_VIA_IOAPIC = 2 };
+
 /* Why a hosted-OS vCPU gives its CPU back (vcpu->leave). */
 enum vcpu_leave {
 	VCPU_STAY,
@@ -115,13 +118,17 @@ struct vcpu {
 	bool entry_rules_reported;
 	unsigned host_cpu;      /* the physical CPU this vCPU is pinned to */
 	/* Posted by other vCPUs (any CPU), consumed before the next entry.
-	 * Each is stored on its own; `any` reads all three in one load (the
+	 * Each is stored on its own; `any` reads all four in one load (the
 	 * exit fast path, vcpu_may_resume_directly). */
 	union {
 		struct {
 			uint16_t init; /* an INIT arrived */
 			uint16_t sipi; /* 0x100 | vector when a start-up IPI arrived */
 			uint16_t nmi;  /* an NMI arrived (one is latched, as on hardware) */
+			/* The 8259's INTR rose for this vCPU: EXTINT_VIA_LINT0 (vCPU
+			 * 0's LINT0, checked when taken), EXTINT_VIA_IOAPIC (an
+			 * I/O APIC entry in ExtINT mode named it). */
+			uint16_t extint;
 		};
 		uint64_t any;
 	} pending;

@@ -3,6 +3,8 @@
 #include "dev/machine.h"
 #include "dev/open_bus.h"
 #include "exit/exit.h"
+#include "irq/lapic.h"
+#include "platform.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 
@@ -15,6 +17,7 @@ const char *vm_build(struct vm *vm, const struct vm_config *config)
 	if (err)
 		return err;
 	vm->vcpu_count = config->vcpu_count;
+	vm->devices.tsc_hz = plat_tsc_hz();
 	if (machine_attach_devices(vm) || (!config->strict_mem && !open_bus_attach(vm))) {
 		vm_destroy(vm);
 		return "a device could not be attached (the line above says which)";
@@ -30,6 +33,10 @@ const char *vm_build_vcpu(struct vm *vm, unsigned index, struct vmx_cpu *cpu, st
 	if (err != VMX_OK)
 		return vmx_error_message(err);
 	vcpu->exit_handlers = exit_handler_table(false);
+	/* The boot processor's APIC as firmware leaves it: the 8259 reaches
+	 * it through LINT0 (lapic_set_virtual_wire). */
+	if (index == 0)
+		lapic_set_virtual_wire(&vcpu->lapic);
 	vm->vcpus[index] = vcpu;
 	return NULL;
 }

@@ -28,6 +28,10 @@ struct cvisor_linux_setup {
 	 * own xAPIC mapping (its fixmap, which cvisor's page table shares). */
 	int x2apic;
 	unsigned long long apic_eoi_mmio;
+	/* Time (platform.h): the TSC's rate, and the wall clock (seconds since
+	 * 1970, UTC) when the TSC read wall_clock_tsc. */
+	unsigned long long tsc_hz;
+	unsigned long long wall_clock_seconds, wall_clock_tsc;
 };
 
 /* One CPU's log ring: written only by that CPU (root mode or its own

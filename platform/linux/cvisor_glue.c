@@ -200,6 +200,20 @@ void plat_send_ipi(unsigned cpu, uint8_t vector)
  * (MSR or its fixmap mapping, bridge.h): no kernel code runs, so it is
  * legal anywhere, VMX root operation included, where its caller
  * (handle_external_interrupt) runs. */
+/* Time, as Linux gave it at load (bridge.h): the wall clock carried
+ * forward with the TSC, which needs no kernel code in root operation. */
+static uint64_t tsc_hz, wall_clock_seconds, wall_clock_tsc;
+
+uint64_t plat_tsc_hz(void)
+{
+	return tsc_hz;
+}
+
+uint64_t plat_unix_time(void)
+{
+	return wall_clock_seconds + (rdtsc() - wall_clock_tsc) / tsc_hz;
+}
+
 void plat_eoi(void)
 {
 	if (apic_x2apic)
@@ -293,6 +307,9 @@ const char *cvisor_linux_init(const struct cvisor_linux_setup *setup)
 	pool_used = pool;
 	apic_x2apic = setup->x2apic != 0;
 	apic_eoi_register = (volatile uint32_t *)(uintptr_t)setup->apic_eoi_mmio;
+	tsc_hz = setup->tsc_hz ? setup->tsc_hz : 1000000000ULL;
+	wall_clock_seconds = setup->wall_clock_seconds;
+	wall_clock_tsc = setup->wall_clock_tsc;
 	memset(pool_used, 0, pool_pages);
 	memset(pool_used, 1, used_pages);
 

@@ -18,10 +18,13 @@
 #include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/suspend.h>
+#include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 #include <asm/apic.h>
 #include <asm/desc.h>
 #include <asm/irq_vectors.h>
+#include <asm/msr.h>
+#include <asm/tsc.h>
 
 #include "bridge.h"
 
@@ -393,6 +396,9 @@ static int __init cvisor_init(void)
 	setup.direct_map_base = PAGE_OFFSET;
 	setup.x2apic = x2apic_mode;
 	setup.apic_eoi_mmio = x2apic_mode ? 0 : APIC_BASE + APIC_EOI;
+	setup.tsc_hz = tsc_khz ? tsc_khz * 1000ULL : 1000000000ULL;
+	setup.wall_clock_seconds = ktime_get_real_seconds();
+	setup.wall_clock_tsc = rdtsc();
 	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, -1, NULL,
 			    add_ram_range);
 	why = cvisor_linux_init(&setup);

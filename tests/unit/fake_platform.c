@@ -324,3 +324,17 @@ void plat_send_ipi(unsigned cpu, uint8_t vector)
 void plat_eoi(void)
 {
 }
+
+/* A 1 GHz TSC and a wall clock the tests set (fake_platform.h). */
+uint64_t fake_tsc_hz = 1000000000ULL;
+uint64_t fake_unix_time = 1767225600ULL; /* 2026-01-01 00:00:00 UTC */
+
+uint64_t plat_tsc_hz(void)
+{
+	return fake_tsc_hz;
+}
+
+uint64_t plat_unix_time(void)
+{
+	return fake_unix_time;
+}

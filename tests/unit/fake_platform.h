@@ -63,4 +63,8 @@ _Noreturn void fake_fail(const char *fmt, ...) __attribute__((format(printf, 1, 
 				 fake_console_text());                                \
 	} while (0)
 
+/* What plat_tsc_hz and plat_unix_time answer (fake_platform_reset keeps them). */
+extern uint64_t fake_tsc_hz;
+extern uint64_t fake_unix_time;
+
 #endif

@@ -46,8 +46,8 @@ static void every_chip_sees_each_line_change(void **state)
 	static struct chip_log pic, ioapic;
 	memset(&pic, 0, sizeof(pic));
 	memset(&ioapic, 0, sizeof(ioapic));
-	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ "pic", chip_set_line, &pic }));
-	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ "ioapic", chip_set_line, &ioapic }));
+	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "pic", .set_line = chip_set_line, .opaque = &pic }));
+	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "ioapic", .set_line = chip_set_line, .opaque = &ioapic }));
 
 	vm_set_irq(&vm, 4, true);
 	assert_true(vm_irq_level(&vm, 4));
@@ -68,7 +68,7 @@ static void a_line_out_of_range_is_reported_and_ignored(void **state)
 	(void)state;
 	static struct chip_log log;
 	memset(&log, 0, sizeof(log));
-	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ "pic", chip_set_line, &log }));
+	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "pic", .set_line = chip_set_line, .opaque = &log }));
 	vm_set_irq(&vm, VM_IRQ_LINES, true);
 	assert_int_equal(log.calls, 0);
 	assert_false(vm_irq_level(&vm, VM_IRQ_LINES));
@@ -79,8 +79,8 @@ static void too_many_chips_are_refused(void **state)
 {
 	(void)state;
 	for (unsigned i = 0; i < VM_MAX_IRQ_CHIPS; i++)
-		assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ "c", chip_set_line, NULL }));
-	assert_false(vm_add_irq_chip(&vm, &(struct irq_chip){ "extra", chip_set_line, NULL }));
+		assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "c", .set_line = chip_set_line }));
+	assert_false(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "extra", .set_line = chip_set_line }));
 	assert_true(fake_console_contains("no room for interrupt controller extra"));
 }
 

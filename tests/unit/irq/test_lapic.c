@@ -24,6 +24,8 @@
 #include "vm/vm.h"
 #include "vmx/vmx_cpu.h"
 
+static uint8_t eoi_vector; /* what lapic_write reports for a level EOI */
+
 static void lapic_registers(void **state)
 {
 	(void)state;
@@ -33,19 +35,19 @@ static void lapic_registers(void **state)
 	assert_int_equal(lapic_read(&apic, 0x30) & 0xFF, 0x14);
 	assert_int_equal(lapic_read(&apic, 0xF0), 0xFF);
 	assert_true(lapic_read(&apic, 0x320) & (1u << 16));
-	lapic_write(&apic, 0x80, 0x35);
+	lapic_write(&apic, 0x80, 0x35, &eoi_vector);
 	assert_int_equal(lapic_read(&apic, 0x80), 0x35);
 	/* PPR = TPR when TPR's class is at least the in-service class (SDM 11.8.3.1) */
 	assert_int_equal(lapic_read(&apic, 0xA0), 0x35);
 	/* LVTs stay masked while the APIC is software-disabled */
-	lapic_write(&apic, 0x350, 0x700);
+	lapic_write(&apic, 0x350, 0x700, &eoi_vector);
 	assert_int_equal(lapic_read(&apic, 0x350), 0x10700);
-	lapic_write(&apic, 0xF0, 0x1FF);
-	lapic_write(&apic, 0x350, 0x700);
+	lapic_write(&apic, 0xF0, 0x1FF, &eoi_vector);
+	lapic_write(&apic, 0x350, 0x700, &eoi_vector);
 	assert_int_equal(lapic_read(&apic, 0x350), 0x700);
-	lapic_write(&apic, 0x300, 0x1C4500);
+	lapic_write(&apic, 0x300, 0x1C4500, &eoi_vector);
 	assert_int_equal(lapic_read(&apic, 0x300) & (1u << 12), 0);
-	lapic_write(&apic, 0x20, 0xFF000000u); /* ID is read-only here */
+	lapic_write(&apic, 0x20, 0xFF000000u, &eoi_vector); /* ID is read-only here */
 	assert_int_equal(lapic_read(&apic, 0x20), 3u << 24);
 	assert_int_equal(lapic_read(&apic, 0xB0), 0);
 }
@@ -64,14 +66,14 @@ static void lapic_priorities_irr_isr_and_eoi(void **state)
 	assert_int_equal(lapic_read(&apic, 0xA0), 0x60);        /* PPR = in-service class */
 	assert_int_equal(lapic_deliverable(&apic), -1);         /* 0x41 is below class 6 */
 	assert_int_equal(lapic_read(&apic, 0x100 + 0x10 * 3) & (1u << 2), 1u << 2); /* ISR bit 0x62 */
-	lapic_write(&apic, 0xB0, 0);                            /* EOI */
+	lapic_write(&apic, 0xB0, 0, &eoi_vector);                            /* EOI */
 	assert_int_equal(lapic_read(&apic, 0x100 + 0x10 * 3), 0);
 	assert_int_equal(lapic_deliverable(&apic), 0x41);
-	lapic_write(&apic, 0x80, 0x50);                         /* TPR class 5 masks 0x41 */
+	lapic_write(&apic, 0x80, 0x50, &eoi_vector);                         /* TPR class 5 masks 0x41 */
 	assert_int_equal(lapic_deliverable(&apic), -1);
 	assert_true(lapic_has_pending(&apic));
-	assert_true(lapic_write(&apic, 0x300, 0x4041));         /* ICR low: send */
-	assert_false(lapic_write(&apic, 0x310, 0x01000000));    /* ICR high: no send */
+	assert_int_equal(lapic_write(&apic, 0x300, 0x4041, &eoi_vector), LAPIC_WRITE_SEND_IPI);         /* ICR low: send */
+	assert_int_equal(lapic_write(&apic, 0x310, 0x01000000, &eoi_vector), LAPIC_WRITE_DONE);    /* ICR high: no send */
 }
 
 int main(void)
