@@ -79,3 +79,28 @@ void vm_device_timers_expire(struct vm *vm, uint64_t now)
 	update_next_deadline(d);
 	spin_unlock(&d->lock);
 }
+
+bool vm_add_device_reset(struct vm *vm, const char *name, void (*reset)(struct vm *vm, void *state),
+			 void *state)
+{
+	struct vm_devices *d = &vm->devices;
+
+	if (d->reset_count == VM_MAX_DEVICE_RESETS) {
+		log_printf("cvisor: VM %s: no room for the reset of %s (at most %u)\n", vm->name, name,
+			   VM_MAX_DEVICE_RESETS);
+		return false;
+	}
+	d->resets[d->reset_count++] = (struct device_reset){ .name = name, .reset = reset, .state = state };
+	return true;
+}
+
+void vm_reset_devices(struct vm *vm)
+{
+	struct vm_devices *d = &vm->devices;
+
+	for (unsigned i = 0; i < d->timer_count; i++)
+		d->timers[i].deadline = 0;
+	update_next_deadline(d);
+	for (unsigned i = 0; i < d->reset_count; i++)
+		d->resets[i].reset(vm, d->resets[i].state);
+}

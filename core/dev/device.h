@@ -65,9 +65,20 @@ struct device_timer {
 	void *state;
 };
 
+/* What a device does when the VM is reset (a guest's reset request with
+ * on_reset=restart): its state after its RESET input, per its data sheet.
+ * Runs with the device lock held.  A device without one keeps its state
+ * (what a PC's reset leaves alone, such as battery-backed CMOS). */
+struct device_reset {
+	const char *name;
+	void (*reset)(struct vm *vm, void *state);
+	void *state;
+};
+
 #define VM_MAX_PORT_RANGES 32
 #define VM_MAX_MMIO_REGIONS 8
 #define VM_MAX_DEVICE_TIMERS 8
+#define VM_MAX_DEVICE_RESETS 16
 #define VM_DEVICE_STATE_BYTES 4096
 
 /* A VM's devices: port ranges sorted by port and MMIO regions sorted by
@@ -87,6 +98,8 @@ struct vm_devices {
 	spinlock_t lock;
 	struct device_timer timers[VM_MAX_DEVICE_TIMERS];
 	unsigned timer_count;
+	struct device_reset resets[VM_MAX_DEVICE_RESETS];
+	unsigned reset_count;
 	/* The earliest armed deadline, 0 when none (read without the lock). */
 	uint64_t next_deadline;
 	/* plat_tsc_hz() when the VM was built: the rate device clocks derive from. */
@@ -103,6 +116,14 @@ static inline void vm_devices_init(struct vm_devices *d)
 	d->port_count = 0;
 	d->ports[0].first = PORT_TABLE_END;
 }
+
+/* Registers what the device does on a VM reset; false (and a log line)
+ * when the VM has no room. */
+bool vm_add_device_reset(struct vm *vm, const char *name, void (*reset)(struct vm *vm, void *state),
+			 void *state);
+/* Runs every device's reset (the device lock held by the caller) and
+ * disarms every device timer. */
+void vm_reset_devices(struct vm *vm);
 
 /* Adds a timer (not armed); NULL (and a log line) when the VM has no room. */
 struct device_timer *vm_add_device_timer(struct vm *vm, const char *name,
