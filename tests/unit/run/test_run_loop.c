@@ -286,6 +286,52 @@ static void test_make_current_and_put_switch_the_guest_only_state(void **state)
 	assert_int_equal(vcpu.fpu.bytes[0], 0x55);
 	assert_int_equal(fake_cpu.xcr0, 1); /* the host's XCR0 is back */
 }
+/* A device timer: the entry is timed for it, it fires before the entry
+ * after its deadline, and it keeps a halted VM alive (it can wake it). */
+static unsigned device_fired;
+static void count_device_fire(struct vm *v, void *state, uint64_t now)
+{
+	device_fired++;
+	device_timer_arm(v, state, now + 100ULL * VCPU_SLICE_TSC); /* periodic */
+}
+
+static uint64_t timer_at_entry;
+static void a_small_step(struct guest_gprs *g)
+{
+	(void)g;
+	timer_at_entry = vmcs(VMX_PREEMPTION_TIMER_VALUE.encoding);
+	fake_cpu.tsc += 5000;
+}
+
+static void test_run_slice_times_the_entry_for_device_timers_and_fires_them(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_PREEMPTION_TIMER, .guest = a_small_step },
+		{ .reason = R_HLT, .instruction_len = 1 },
+	};
+	fake_script_exits(script, 2);
+	struct device_timer *timer = vm_add_device_timer(&vm, "test", count_device_fire, NULL);
+	timer->state = timer;
+
+	device_fired = 0;
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vm.vcpus[0] = &vcpu;
+	vm.vcpu_count = 1;
+	vmcs_write(GUEST_RFLAGS, 0x202);
+	device_timer_arm(&vm, timer, fake_cpu.tsc + 4000);
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
+	/* the first entry's timer was set for the device's deadline, not the slice */
+	assert_true(timer_at_entry > 0 && timer_at_entry <= 4000);
+	assert_int_equal(device_fired, 1);
+	assert_int_equal(fake_cpu.direct_resumes, 0);
+	check_vm_running(); /* halted, and the device timer will wake it */
+	assert_int_equal(vcpu.state, VCPU_HALTED);
+	assert_false(vcpu_has_work(&vcpu, fake_cpu.tsc));
+	assert_true(vcpu_has_work(&vcpu, fake_cpu.tsc + 100ULL * VCPU_SLICE_TSC));
+	vcpu_put(&vcpu);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -302,6 +348,7 @@ int main(void)
 		C(test_run_slice_takes_the_loop_after_hlt),
 		C(test_run_slice_without_a_saved_timer_never_resumes_directly),
 		C(test_make_current_and_put_switch_the_guest_only_state),
+		C(test_run_slice_times_the_entry_for_device_timers_and_fires_them),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

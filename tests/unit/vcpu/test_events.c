@@ -17,6 +17,8 @@
 #include "fake_platform.h"
 #include "fixture_vm.h"
 #include "irq/ipi.h"
+#include "irq/irq.h"
+#include "irq/lapic_regs.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vcpu/events.h"
@@ -158,6 +160,158 @@ static void ipi_routing(void **state)
 	assert_true(lapic_has_pending(&bsp.lapic) != lapic_has_pending(&ap.lapic));
 }
 
+/* An 8259 stand-in: its INTR output and the vectors its acknowledge gives. */
+struct fake_pic {
+	unsigned acks;
+	uint8_t vector;
+	bool output_after_ack;
+	unsigned eois;
+	uint8_t last_eoi;
+};
+
+static uint8_t fake_pic_acknowledge(struct vm *v, void *opaque)
+{
+	struct fake_pic *pic = opaque;
+	pic->acks++;
+	vm_irq_set_extint(v, pic->output_after_ack);
+	return pic->vector;
+}
+
+static void fake_pic_eoi(struct vm *v, void *opaque, uint8_t vector)
+{
+	(void)v;
+	struct fake_pic *pic = opaque;
+	pic->eois++;
+	pic->last_eoi = vector;
+}
+
+static void ignore_line(struct vm *v, void *opaque, unsigned line, bool level)
+{
+	(void)v, (void)opaque, (void)line, (void)level;
+}
+
+static struct fake_pic pic;
+
+static void add_fake_pic(void)
+{
+	pic = (struct fake_pic){ .vector = 0x30 };
+	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "fake 8259", .set_line = ignore_line,
+							     .eoi = fake_pic_eoi,
+							     .acknowledge = fake_pic_acknowledge,
+							     .opaque = &pic }));
+}
+
+/* The boot vCPU's LINT0 is in ExtINT mode as firmware leaves it (virtual
+ * wire): the 8259's INTR reaches it, bypassing IRR and TPR (SDM Vol. 3A
+ * 11.6.1), with the vector from the acknowledge cycle, once IF allows. */
+static void the_8259_reaches_the_boot_vcpu_through_lint0(void **state)
+{
+	(void)state;
+	add_fake_pic();
+	bsp.lapic.tpr = 0xF0; /* would block every APIC vector */
+	vmcs_write(GUEST_RFLAGS, 0x2);
+	bsp.state = VCPU_HALTED;
+	vm_irq_set_extint(&vm, true);
+	assert_int_equal(bsp.pending.extint, EXTINT_VIA_LINT0);
+	assert_int_equal(ap.pending.extint, 0);
+	assert_true(vcpu_has_work(&bsp, 0));
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(bsp.state, VCPU_RUNNING);
+	assert_int_equal(pic.acks, 0); /* IF = 0: no acknowledge yet */
+	assert_true(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	pic.output_after_ack = true; /* another request behind this one */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(pic.acks, 1);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x30);
+	assert_false(lapic_has_pending(&bsp.lapic)); /* not through IRR */
+	assert_int_equal(bsp.pending.extint, EXTINT_VIA_LINT0); /* INTR still high */
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	pic.output_after_ack = false;
+	pic.vector = 0x31;
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x31);
+	assert_int_equal(bsp.pending.extint, 0);
+}
+
+static void a_masked_lint0_ignores_the_8259_unless_the_apic_is_disabled(void **state)
+{
+	(void)state;
+	add_fake_pic();
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	bsp.lapic.lvt[LAPIC_LVT_LINT0_INDEX] |= LVT_MASKED;
+	vm_irq_set_extint(&vm, true);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(pic.acks, 0);
+	assert_int_equal(bsp.pending.extint, 0);
+	/* Globally disabled, the APIC's LINT0 is the processor's INTR pin (11.4.3). */
+	vm_irq_set_extint(&vm, false);
+	bsp.msrs.apic_base &= ~APIC_BASE_ENABLE;
+	vm_irq_set_extint(&vm, true);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(pic.acks, 1);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x30);
+}
+
+static void intr_that_fell_before_the_window_is_not_taken(void **state)
+{
+	(void)state;
+	add_fake_pic();
+	vmcs_write(GUEST_RFLAGS, 0x2);
+	vm_irq_set_extint(&vm, true);
+	assert_true(vcpu_process_events(&bsp)); /* waits for IF */
+	vm_irq_set_extint(&vm, false);
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(pic.acks, 0);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	assert_int_equal(bsp.pending.extint, 0);
+}
+
+/* I/O APIC messages: destinations (SDM Vol. 3A 11.6.2), delivery modes,
+ * and a level-triggered vector whose EOI goes back to the controllers. */
+static void apic_messages_reach_the_apics_they_name(void **state)
+{
+	(void)state;
+	add_fake_pic();
+	ap.lapic.ldr = 0x12000000; /* cluster 1, member bit 1 */
+	bsp.lapic.ldr = 0x11000000;
+	ap.lapic.dfr = bsp.lapic.dfr = 0x0FFFFFFF; /* cluster model */
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .vector = 0x61, .logical = true,
+							      .destination = 0x12 });
+	assert_true(lapic_has_pending(&ap.lapic));
+	assert_false(lapic_has_pending(&bsp.lapic));
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .vector = 0x62, .logical = true,
+							      .destination = 0x22 }); /* cluster 2 */
+	assert_false(lapic_has_pending(&bsp.lapic));
+	assert_int_equal(lapic_deliverable(&ap.lapic), 0x61);
+	/* physical, level-triggered: TMR set, and its EOI reaches the chips */
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .vector = 0x70, .destination = 0,
+							      .level = true });
+	assert_int_equal(lapic_read(&bsp.lapic, 0x180 + 0x10 * 3), 1u << 16); /* TMR bit 0x70 */
+	lapic_accept(&bsp.lapic, 0x70);
+	uint8_t ended = 0;
+	assert_int_equal(lapic_write(&bsp.lapic, 0xB0, 0, &ended), LAPIC_WRITE_LEVEL_EOI);
+	assert_int_equal(ended, 0x70);
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .vector = 0x71, .destination = 0 });
+	lapic_accept(&bsp.lapic, 0x71);
+	assert_int_equal(lapic_write(&bsp.lapic, 0xB0, 0, &ended), LAPIC_WRITE_DONE); /* edge */
+	/* NMI, INIT and ExtINT modes */
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .delivery_mode = 4, .destination = 1 });
+	assert_int_equal(ap.pending.nmi, 1);
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .delivery_mode = 5, .destination = 1 });
+	assert_int_equal(ap.pending.init, 1);
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .delivery_mode = 7, .destination = 1 });
+	assert_int_equal(ap.pending.extint, EXTINT_VIA_IOAPIC);
+	/* start-up is not an I/O APIC mode: dropped with a report */
+	vm_deliver_apic_message(&vm, &(struct apic_message){ .delivery_mode = 6, .destination = 1 });
+	assert_int_equal(ap.pending.sipi, 0);
+	assert_true(fake_console_contains("I/O APIC delivery mode 6 is not emulated"));
+	vm_irq_eoi(&vm, 0x70);
+	assert_int_equal(pic.eois, 1);
+	assert_int_equal(pic.last_eoi, 0x70);
+}
+
 /* The IRR summary the exit fast path reads: a word's bit goes only when its
  * last pending vector is accepted. */
 /* SDM Vol. 3A 17.3.1.1: a fault pushes RFLAGS with RF set; VM entry injects
@@ -216,6 +370,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(irr_summary_follows_the_pending_vectors, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pending_single_step_trap_goes_before_interrupts_and_nmis, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_injected_fault_pushes_rf_and_nothing_else_does, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_8259_reaches_the_boot_vcpu_through_lint0, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_masked_lint0_ignores_the_8259_unless_the_apic_is_disabled, setup, teardown),
+		cmocka_unit_test_setup_teardown(intr_that_fell_before_the_window_is_not_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(apic_messages_reach_the_apics_they_name, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
