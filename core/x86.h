@@ -23,6 +23,7 @@
 #define CR0_PG (1ULL << 31)
 
 /* CR4 (SDM Vol. 3A 2.5, Figure 2-7). */
+#define CR4_DE         (1ULL << 3)
 #define CR4_PSE        (1ULL << 4)
 #define CR4_PAE        (1ULL << 5)
 #define CR4_OSFXSR     (1ULL << 9)

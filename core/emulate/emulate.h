@@ -73,13 +73,17 @@ struct string_insn {
 enum emulate_result emulate_string(struct vcpu *vcpu, const struct string_insn *insn,
 				   struct emulate_failure *failure);
 
+/* emulate_mmio's linear when the exit gave none. */
+#define EMULATE_NO_LINEAR (~0ULL)
+
 /*
  * Emulates the instruction at the guest's CS:RIP that accessed the device
  * region at guest-physical gpa (an EPT violation): MOV loads and stores,
  * MOVZX, MOVSX (the MOV forms, on the region itself), and REP MOVS/STOS
- * (through emulate_string).
+ * (through emulate_string).  linear is the access's linear address, which
+ * data breakpoints are checked against (EMULATE_NO_LINEAR: none known).
  */
-enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, const struct mmio_region *region,
-				 struct emulate_failure *failure);
+enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, uint64_t linear,
+				 const struct mmio_region *region, struct emulate_failure *failure);
 
 #endif

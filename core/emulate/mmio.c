@@ -9,6 +9,7 @@
 #include "dev/mmio.h"
 #include "emulate/operand.h"
 #include "mm/guest_paging.h"
+#include "vcpu/debug.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 #include "x86.h"
@@ -47,8 +48,8 @@ static const char *decode_at_rip(struct vcpu *vcpu, uint64_t rip, enum x86_mode 
 	return refused;
 }
 
-enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, const struct mmio_region *region,
-				 struct emulate_failure *failure)
+enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, uint64_t linear,
+				 const struct mmio_region *region, struct emulate_failure *failure)
 {
 	struct x86_insn insn;
 	enum x86_mode mode = guest_code_mode();
@@ -68,6 +69,8 @@ enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, const struct m
 					 : read_register_operand(vcpu, insn.reg, insn.reg_high_byte,
 								 insn.mem_size);
 		mmio_write(vcpu, region, gpa, insn.mem_size, value & operand_mask(insn.mem_size));
+		if (linear != EMULATE_NO_LINEAR)
+			vcpu_check_breakpoints(vcpu, BREAKPOINT_WRITE, linear, insn.mem_size);
 		break;
 	}
 	case X86_OP_MOV_LOAD:
@@ -75,6 +78,8 @@ enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, const struct m
 	case X86_OP_MOVSX: {
 		uint64_t value = mmio_read(vcpu, region, gpa, insn.mem_size) &
 				 operand_mask(insn.mem_size);
+		if (linear != EMULATE_NO_LINEAR)
+			vcpu_check_breakpoints(vcpu, BREAKPOINT_READ, linear, insn.mem_size);
 		/* MOVSX copies the sign bit up (SDM Vol. 2B MOVSX). */
 		if (insn.op == X86_OP_MOVSX && (value >> (8 * insn.mem_size - 1)) & 1)
 			value |= ~operand_mask(insn.mem_size);

@@ -11,6 +11,7 @@
 #include "mm/guest_memory.h"
 #include "mm/guest_paging.h"
 #include "platform.h"
+#include "vcpu/debug.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
@@ -170,29 +171,35 @@ enum emulate_result emulate_string(struct vcpu *vcpu, const struct string_insn *
 					? guest_segment_base(X86_SEG_ES, long_mode) : 0,
 	};
 
+	/* With RFLAGS.TF each iteration traps (below). */
+	bool single_step = vcpu_single_stepping();
+
 	for (unsigned done = 0; count && done < STRING_BUDGET; done++) {
-		uint64_t value;
+		uint64_t value, linear;
 		enum emulate_result r;
+		bool breakpoint = false;
 
 		if (insn->source == STRING_PORT) {
 			value = io_port_read(vcpu->vm, insn->port, size);
+			breakpoint |= vcpu_check_breakpoints(vcpu, BREAKPOINT_IO, insn->port, size);
 		} else if (insn->source == STRING_ACCUMULATOR) {
 			value = regs[GPR_RAX] & operand_mask(size);
 		} else {
-			r = memory_element(vcpu, &source,
-					   element_linear(&source, regs, address_mask, long_mode),
-					   size, long_mode, &value, failure);
+			linear = element_linear(&source, regs, address_mask, long_mode);
+			r = memory_element(vcpu, &source, linear, size, long_mode, &value, failure);
 			if (r != EMULATE_DONE)
 				return r;
+			breakpoint |= vcpu_check_breakpoints(vcpu, BREAKPOINT_READ, linear, size);
 		}
 		if (insn->destination == STRING_PORT) {
 			io_port_write(vcpu->vm, insn->port, size, (uint32_t)value);
+			breakpoint |= vcpu_check_breakpoints(vcpu, BREAKPOINT_IO, insn->port, size);
 		} else {
-			r = memory_element(vcpu, &destination,
-					   element_linear(&destination, regs, address_mask, long_mode),
-					   size, long_mode, &value, failure);
+			linear = element_linear(&destination, regs, address_mask, long_mode);
+			r = memory_element(vcpu, &destination, linear, size, long_mode, &value, failure);
 			if (r != EMULATE_DONE)
 				return r;
+			breakpoint |= vcpu_check_breakpoints(vcpu, BREAKPOINT_WRITE, linear, size);
 		}
 		/* The element is done: the registers show it. */
 		if (insn->source == STRING_MEMORY)
@@ -206,9 +213,18 @@ enum emulate_result emulate_string(struct vcpu *vcpu, const struct string_insn *
 			write_sized_register(&regs[GPR_RCX], count, address_size);
 		if (vcpu->vm->ended)
 			return EMULATE_RESTART;
+		/* A repeated string instruction takes traps (single-step, data
+		 * and I/O breakpoints) after the iteration that raised them, with
+		 * RIP at the instruction while rCX is not exhausted, so that it
+		 * resumes (SDM Vol. 3B 18.3.1.2, 18.3.1.4; Vol. 2B REP). */
+		if (breakpoint || single_step)
+			break;
 	}
-	if (count)
+	if (count) {
+		if (single_step)
+			vcpu_single_step_trap(vcpu);
 		return EMULATE_RESTART;
+	}
 	vcpu_advance_rip(vcpu, insn->next_rip);
 	return EMULATE_DONE;
 }

@@ -9,6 +9,7 @@
 
 #include "emulate/emulate.h"
 #include "exit/exit.h"
+#include "vmx/vmcs.h"
 
 struct mmio_region;
 
@@ -16,6 +17,10 @@ struct mmio_region;
 #define EPT_QUAL_READ  (1u << 0)
 #define EPT_QUAL_WRITE (1u << 1)
 #define EPT_QUAL_FETCH (1u << 2)
+/* Bit 7: GUEST_LINEAR_ADDRESS is valid; bit 8 (with bit 7): the access was
+ * to that address's translation, not to a paging structure. */
+#define EPT_QUAL_LINEAR_VALID      (1u << 7)
+#define EPT_QUAL_LINEAR_TRANSLATED (1u << 8)
 
 /* "read", "write" or "instruction fetch", from the exit qualification. */
 const char *ept_access_name(uint64_t qualification);
@@ -37,7 +42,10 @@ static inline void ept_emulate_mmio(struct vcpu *vcpu, const struct vm_exit *exi
 				    const struct mmio_region *region)
 {
 	struct emulate_failure failure;
-	enum emulate_result result = emulate_mmio(vcpu, gpa, region, &failure);
+	uint64_t q = exit->qualification;
+	uint64_t linear = (q & EPT_QUAL_LINEAR_VALID) && (q & EPT_QUAL_LINEAR_TRANSLATED)
+				  ? vmcs_read(GUEST_LINEAR_ADDRESS) : EMULATE_NO_LINEAR;
+	enum emulate_result result = emulate_mmio(vcpu, gpa, linear, region, &failure);
 
 	if (__builtin_expect(result > EMULATE_RESTART, 0))
 		ept_report_emulation_failure(vcpu, exit, gpa, region, result, &failure);

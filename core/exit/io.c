@@ -7,6 +7,7 @@
 #include "emulate/emulate.h"
 #include "emulate/operand.h"
 #include "exit/exit.h"
+#include "vcpu/debug.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
 
@@ -70,5 +71,7 @@ void handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
 	} else {
 		io_port_write(vcpu->vm, port, size, (uint32_t)*rax);
 	}
+	/* I/O breakpoints trap after the instruction (SDM Vol. 3B 18.2.4). */
+	vcpu_check_breakpoints(vcpu, BREAKPOINT_IO, port, size);
 	vcpu_skip_instruction(vcpu);
 }

@@ -26,9 +26,16 @@ static bool vm_can_progress(const struct vm *vm)
  */
 void handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-	bool interrupts_on = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
+	uint64_t rflags = vmcs_read(GUEST_RFLAGS);
+	bool interrupts_on = rflags & RFLAGS_IF;
 
 	vcpu_skip_instruction(vcpu);
+	/* With RFLAGS.TF the single-step trap is pending after HLT, and a
+	 * debug exception ends the halt (SDM Vol. 2A HLT): a VM entry in the
+	 * HLT state would deliver it at once (Vol. 3C 27.6.3), so the vCPU
+	 * simply stays active and takes it. */
+	if ((rflags & RFLAGS_TF) && (vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS))
+		return;
 	__atomic_store_n(&vcpu->state, interrupts_on ? VCPU_HALTED : VCPU_PARKED, __ATOMIC_RELEASE);
 	if (!vm_can_progress(vcpu->vm))
 		exit_fail_vm(vcpu, exit,

@@ -176,6 +176,13 @@ enum vmx_error vcpu_create_hosted_os(struct vcpu *vcpu, struct vm *vm, struct vm
 /* VMCLEAR and free. */
 void vcpu_destroy(struct vcpu *vcpu);
 
+/* RFLAGS.TF is set: each instruction cvisor emulates ends in a single-step
+ * trap (vcpu_single_step_trap). */
+static inline bool vcpu_single_stepping(void)
+{
+	return vmcs_read(GUEST_RFLAGS) & RFLAGS_TF;
+}
+
 /* Moves the guest to next_rip, past an emulated instruction.  That ends
  * blocking by STI or MOV SS (SDM Vol. 3C 26.3), and a guest with RFLAGS.TF
  * set gets its single-step trap after it. */

@@ -18,10 +18,15 @@ const uint32_t vmx_required_controls[VMX_CONTROL_KINDS] = {
 	/* Guests start with paging off: unrestricted guest, which needs EPT
 	 * (SDM Vol. 3C 27.2.1.1); a VPID per vCPU. */
 	[VMX_CONTROLS_PROC2] = PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
+	/* DR7 and IA32_DEBUGCTL are the guest's: saved on exit and loaded on
+	 * entry (SDM Vol. 3C 28.3.1, 27.3.2.1), and a VM exit leaves DR7 = 400H
+	 * and DEBUGCTL = 0 for the host (28.5.1).  Without them (allowed with
+	 * the TRUE capability MSRs, A.4) a guest's breakpoints would stay armed
+	 * in DR7 for the next vCPU on the CPU. */
 	[VMX_CONTROLS_EXIT] = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 			      EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
-			      EXIT_ACK_INTERRUPT_ON_EXIT,
-	[VMX_CONTROLS_ENTRY] = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
+			      EXIT_ACK_INTERRUPT_ON_EXIT | EXIT_SAVE_DEBUG_CONTROLS,
+	[VMX_CONTROLS_ENTRY] = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS,
 };
 
 struct control_name {

@@ -998,6 +998,81 @@ static void expect_ud(const char *insn, int vec)
 	rule_end(what);
 }
 
+/* Traps after instructions cvisor emulates (SDM Vol. 3B 18.2, 18.3.1):
+ * single-step over HLT and each REP iteration, I/O and data breakpoints. */
+#define DR6_INIT 0xFFFF0FF0u
+#define DR6_B(n) (1u << (n))
+#define DR6_BS   (1u << 14)
+#define CR4_DE   (1u << 3)
+#define DR7_L(n) (1u << (2 * (n)))
+#define DR7_RW_LEN(n, rw, len) ((uint32_t)((rw) | (len) << 2) << (16 + 4 * (n)))
+#define PORT_POST 0x80 /* the POST code port cvisor's debug ports answer */
+
+static void debug_rules(void)
+{
+	static const char bytes[3] = { 0, 0, 0 };
+	int vec;
+
+	rule_begin();
+	guest_write_dr6(DR6_INIT);
+	vec = probe_single_step_hlt();
+	if (vec != VEC_DB || probe_fault_eip != (uint32_t)(uintptr_t)probe_single_step_hlt_next ||
+	    !(guest_read_dr6() & DR6_BS))
+		bad("HLT with TF: %s at EIP 0x%x, DR6 0x%x, expected #DB with BS after the HLT",
+		    outcome(vec), (unsigned)probe_fault_eip, guest_read_dr6());
+	rule_end("HLT with RFLAGS.TF: the single-step trap ends the halt at once, with DR6.BS");
+
+	rule_begin();
+	guest_write_dr6(DR6_INIT);
+	vec = probe_single_step_rep_outsb(bytes, 3, PORT_POST);
+	if (vec != VEC_DB || probe_fault_eip != (uint32_t)(uintptr_t)probe_rep_outsb_insn)
+		bad("REP OUTSB (3 bytes) with TF: %s at EIP 0x%x, expected #DB after the first "
+		    "iteration, at the instruction 0x%x", outcome(vec), (unsigned)probe_fault_eip,
+		    (unsigned)(uintptr_t)probe_rep_outsb_insn);
+	vec = probe_single_step_rep_outsb(bytes, 1, PORT_POST);
+	if (vec != VEC_DB || probe_fault_eip != (uint32_t)(uintptr_t)probe_rep_outsb_next)
+		bad("REP OUTSB (1 byte) with TF: %s at EIP 0x%x, expected #DB after it", outcome(vec),
+		    (unsigned)probe_fault_eip);
+	rule_end("REP OUTSB with RFLAGS.TF traps after each iteration, at the instruction until ECX runs out");
+
+	/* An I/O breakpoint on port 0x80 in DR2 (R/W = 10b, CR4.DE = 1). */
+	rule_begin();
+	uint32_t cr4 = guest_read_cr4();
+	if (probe_write_cr4(cr4 | CR4_DE) != PROBE_NO_FAULT)
+		bad("mov cr4 (DE): refused");
+	guest_write_dr(2, PORT_POST);
+	guest_write_dr6(DR6_INIT);
+	guest_write_dr7(0x400 | DR7_L(2) | DR7_RW_LEN(2, 2u, 0u));
+	vec = probe_out_byte(PORT_POST, 0x55);
+	uint32_t dr6 = guest_read_dr6();
+	if (vec != VEC_DB || probe_fault_eip != (uint32_t)(uintptr_t)probe_out_byte_next ||
+	    (dr6 & 0xF) != DR6_B(2))
+		bad("OUT to port 0x80 with an I/O breakpoint in DR2: %s at EIP 0x%x, DR6 0x%x",
+		    outcome(vec), (unsigned)probe_fault_eip, dr6);
+	vec = probe_out_byte(PORT_POST + 1, 0x55);
+	if (vec != PROBE_NO_FAULT)
+		bad("OUT to port 0x81 with an I/O breakpoint on 0x80: %s", outcome(vec));
+	guest_write_dr7(0x400);
+	probe_write_cr4(cr4);
+	rule_end("an I/O breakpoint (CR4.DE, DR7 R/W = 10b) traps after an OUT cvisor emulates, with its B bit");
+
+	/* A data breakpoint on the local APIC's version register (MMIO that
+	 * cvisor emulates): DR1, R/W = 11b (reads and writes), LEN = 4. */
+	rule_begin();
+	const volatile void *apic_version = (const volatile void *)(uintptr_t)0xFEE00030u;
+	guest_write_dr(1, 0xFEE00030u);
+	guest_write_dr6(DR6_INIT);
+	guest_write_dr7(0x400 | DR7_L(1) | DR7_RW_LEN(1, 3u, 3u));
+	vec = probe_load32(apic_version);
+	dr6 = guest_read_dr6();
+	if (vec != VEC_DB || probe_fault_eip != (uint32_t)(uintptr_t)probe_load32_next ||
+	    (dr6 & 0xF) != DR6_B(1))
+		bad("read of the APIC version with a data breakpoint in DR1: %s at EIP 0x%x, DR6 0x%x",
+		    outcome(vec), (unsigned)probe_fault_eip, dr6);
+	guest_write_dr7(0x400);
+	rule_end("a data breakpoint traps after an MMIO read cvisor emulates, with its B bit");
+}
+
 static void other_rules(void)
 {
 	static uint8_t vmx_page[4096] __attribute__((aligned(4096)));
@@ -1107,6 +1182,8 @@ static void other_rules(void)
 	if (!(dr6 & (1u << 14)))
 		bad("single-step over CPUID: DR6 0x%x without BS", dr6);
 	rule_end("single-stepping over CPUID, which cvisor emulates, traps after it with DR6.BS, as over a NOP");
+
+	debug_rules();
 }
 
 /* ---- Advertised features work (SDM Vol. 3C 26.3: RDTSCP, RDPID and INVPCID

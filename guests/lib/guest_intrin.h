@@ -172,6 +172,22 @@ static inline void guest_write_dr6(uint32_t v)
 	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
 }
 
+/* DR0-DR3 and DR7 (SDM Vol. 3B 18.2). */
+static inline void guest_write_dr7(uint32_t v)
+{
+	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
+}
+
+static inline void guest_write_dr(unsigned n, uint32_t v)
+{
+	switch (n) {
+	case 0: __asm__ volatile("mov %0, %%dr0" ::"r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%dr1" ::"r"(v)); break;
+	case 2: __asm__ volatile("mov %0, %%dr2" ::"r"(v)); break;
+	default: __asm__ volatile("mov %0, %%dr3" ::"r"(v)); break;
+	}
+}
+
 /* LIDT with an explicit base and limit. */
 static inline void guest_lidt(uint32_t base, uint16_t limit)
 {

@@ -482,6 +482,61 @@ probe_single_step_nop_next:
 	popf
 PROBE_LEAVE probe_single_step_nop
 
+/* int probe_single_step_hlt(void): HLT with RFLAGS.TF and IF = 0.  The
+ * single-step trap is a debug exception, which ends the halt at once (SDM
+ * Vol. 2A HLT): #DB with EIP at probe_single_step_hlt_next.  Without it,
+ * the halt with interrupts off would never end. */
+PROBE_ENTER probe_single_step_hlt
+	pushf
+	orl $0x100, (%esp)
+	andl $~0x200, (%esp)
+	popf
+	hlt
+	.globl probe_single_step_hlt_next
+probe_single_step_hlt_next:
+	pushf
+	andl $~0x100, (%esp)
+	popf
+PROBE_LEAVE probe_single_step_hlt
+
+/* int probe_single_step_rep_outsb(const void *src, uint32_t count, uint32_t
+ * port): REP OUTSB with RFLAGS.TF.  Each iteration traps: the first #DB
+ * is at probe_rep_outsb_insn while ECX is not exhausted, at
+ * probe_rep_outsb_next when count is 1. */
+PROBE_ENTER probe_single_step_rep_outsb
+	mov ARG1, %esi
+	mov ARG2, %ecx
+	mov ARG3, %edx
+	pushf
+	orl $0x100, (%esp)
+	popf
+	.globl probe_rep_outsb_insn
+probe_rep_outsb_insn:
+	rep outsb
+	.globl probe_rep_outsb_next
+probe_rep_outsb_next:
+	pushf
+	andl $~0x100, (%esp)
+	popf
+PROBE_LEAVE probe_single_step_rep_outsb
+
+/* int probe_out_byte(uint32_t port, uint32_t value): OUT DX, AL. */
+PROBE_ENTER probe_out_byte
+	mov ARG1, %edx
+	mov ARG2, %eax
+	out %al, %dx
+	.globl probe_out_byte_next
+probe_out_byte_next:
+PROBE_LEAVE probe_out_byte
+
+/* int probe_load32(const volatile void *address): MOV EAX, [address]. */
+PROBE_ENTER probe_load32
+	mov ARG1, %edx
+	mov (%edx), %eax
+	.globl probe_load32_next
+probe_load32_next:
+PROBE_LEAVE probe_load32
+
 /* int probe_monitor(const void *address, uint32_t extensions, uint32_t hints) */
 PROBE_ENTER probe_monitor
 	mov ARG1, %eax

@@ -74,6 +74,18 @@ int probe_invd(void);
 int probe_single_step_cpuid(void);
 int probe_single_step_nop(void);
 extern const char probe_single_step_next[], probe_single_step_nop_next[];
+/* HLT with RFLAGS.TF (and IF = 0): #DB at probe_single_step_hlt_next. */
+int probe_single_step_hlt(void);
+extern const char probe_single_step_hlt_next[];
+/* REP OUTSB of count bytes at src to port, with RFLAGS.TF. */
+int probe_single_step_rep_outsb(const void *src, uint32_t count, uint32_t port);
+extern const char probe_rep_outsb_insn[], probe_rep_outsb_next[];
+/* OUT port, AL: #DB at probe_out_byte_next when an I/O breakpoint meets it. */
+int probe_out_byte(uint32_t port, uint32_t value);
+extern const char probe_out_byte_next[];
+/* MOV EAX, [address]: #DB at probe_load32_next when a data breakpoint meets it. */
+int probe_load32(const volatile void *address);
+extern const char probe_load32_next[];
 #define VEC_DB 1
 int probe_rdtscp(uint64_t *tsc, uint32_t *aux);
 int probe_rdpid(uint32_t *value);

@@ -33,6 +33,8 @@
 #define MiB (1ULL << 20)
 #define R_EPT_VIOLATION 48
 #define EPT_QUAL_WRITE 0x2
+#define EPT_QUAL_LINEAR_VALID (1u << 7)
+#define EPT_QUAL_LINEAR_TRANSLATED (1u << 8)
 
 /* 32-bit paging (SDM Vol. 3A 4.3): one page directory, two page tables. */
 #define PAGE_DIR 0x10000u
@@ -389,6 +391,41 @@ static void test_rep_stos_walks_each_page_again(void **state)
 	assert_string_equal(fake_console_text(), "[t] !!!!!!!!!!!!!!!!\n");
 }
 
+/* A data breakpoint on the device word a MOV stores to traps after it
+ * (SDM Vol. 3B 18.2.4): the exit's linear address meets DR0 (R/W = 01b,
+ * LEN = 4); an exit without a valid linear address cannot be checked. */
+static void test_mmio_store_meets_a_data_breakpoint_at_its_linear_address(void **state)
+{
+	static const uint8_t mov_edi_ecx[] = { 0x89, 0x0f };
+
+	(void)state;
+	paging_on();
+	fake_cpu.dr[0] = DATA_CONSOLE;
+	fake_vmcs_set(GUEST_DR7.encoding, 0x400 | 1u | (1u << 16) | (3u << 18));
+	put_code(CODE_A, mov_edi_ecx, sizeof(mov_edi_ecx));
+	*reg(GPR_RDI) = DATA_CONSOLE;
+	*reg(GPR_RCX) = 0x41;
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, DATA_CONSOLE);
+	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS.encoding, MMIO_DEBUG_CONSOLE_GPA);
+	fake_vmcs_set(EXIT_QUALIFICATION.encoding, EPT_QUAL_WRITE | EPT_QUAL_LINEAR_VALID |
+							   EPT_QUAL_LINEAR_TRANSLATED);
+	exit_dispatch(&vcpu, R_EPT_VIOLATION);
+	check_vm_running();
+	assert_int_equal(vmcs(GUEST_RIP.encoding), CODE_A + 2);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), (1u << 12) | 1u);
+	/* a read of the same word does not meet a write breakpoint */
+	static const uint8_t mov_ecx_edi[] = { 0x8b, 0x0f };
+	put_code(CODE_A, mov_ecx_edi, sizeof(mov_ecx_edi));
+	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS.encoding, 0);
+	fake_vmcs_set(EXIT_QUALIFICATION.encoding, 1u | EPT_QUAL_LINEAR_VALID | EPT_QUAL_LINEAR_TRANSLATED);
+	exit_dispatch(&vcpu, R_EPT_VIOLATION);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), 0);
+	/* without a valid linear address, nothing is checked */
+	put_code(CODE_A, mov_edi_ecx, sizeof(mov_edi_ecx));
+	ept_write_exit(MMIO_DEBUG_CONSOLE_GPA);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), 0);
+}
+
 int main(void)
 {
 #define C(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -404,6 +441,7 @@ int main(void)
 		C(test_rep_stos_from_a_device_page_into_ram),
 		C(test_rep_stos_into_a_page_that_is_not_present_injects_page_fault),
 		C(test_rep_stos_walks_each_page_again),
+		C(test_mmio_store_meets_a_data_breakpoint_at_its_linear_address),
 	};
 	return cmocka_run_group_tests_name("mmio_fetch", tests, NULL, NULL);
 }

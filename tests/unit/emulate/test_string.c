@@ -509,6 +509,79 @@ static void test_rep_stosb_from_a_device_into_memory_that_is_not_ram_ends_the_vm
 	assert_int_equal(vmcs(GUEST_RIP.encoding), LIN_C);
 }
 
+/* ---- Traps after an iteration (single-step, breakpoints) ---- */
+
+/* RFLAGS.TF: each iteration of REP OUTSB traps, RIP stays at the
+ * instruction until rCX is exhausted (SDM Vol. 3B 18.3.1.4, Vol. 2B REP). */
+static void test_single_stepping_rep_outs_traps_after_each_iteration(void **state)
+{
+	(void)state;
+	paging_on();
+	put_linear(LIN_A, "xyz", 3);
+	*reg(GPR_RSI) = LIN_A;
+	*reg(GPR_RCX) = 3;
+	fake_vmcs_set(GUEST_RFLAGS.encoding, vmcs(GUEST_RFLAGS.encoding) | RFLAGS_TF);
+	for (unsigned left = 2; left > 0; left--) {
+		fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS.encoding, 0);
+		io_exit(IO_PORT(PORT_DEBUGCON) | IO_STRING | IO_REP | IO_BYTE, IO_INFO_ADDR32 | IO_INFO_DS);
+		assert_int_equal(*reg(GPR_RCX), left);
+		assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY); /* resumes the instruction */
+		assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), PENDING_DBG_BS);
+	}
+	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS.encoding, 0);
+	io_exit(IO_PORT(PORT_DEBUGCON) | IO_STRING | IO_REP | IO_BYTE, IO_INFO_ADDR32 | IO_INFO_DS);
+	assert_int_equal(*reg(GPR_RCX), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), PENDING_DBG_BS);
+	check_nothing_injected();
+	end_console_line();
+	assert_string_equal(fake_console_text(), "[t] xyz\n");
+}
+
+/* A data breakpoint on the second byte of the source (DR1, R/W = 11b,
+ * LEN = 1): the loop stops after that element with B1 and "enabled
+ * breakpoint" pending, RIP at the instruction for the rest. */
+static void test_a_data_breakpoint_stops_rep_outs_after_the_element_it_meets(void **state)
+{
+	(void)state;
+	paging_on();
+	put_linear(LIN_A, "abcd", 4);
+	*reg(GPR_RSI) = LIN_A;
+	*reg(GPR_RCX) = 4;
+	fake_cpu.dr[1] = LIN_A + 1;
+	fake_vmcs_set(GUEST_DR7.encoding, 0x400 | (1u << 3) | (3u << 20)); /* G1, R/W1 = 11b */
+	io_exit(IO_PORT(PORT_DEBUGCON) | IO_STRING | IO_REP | IO_BYTE, IO_INFO_ADDR32 | IO_INFO_DS);
+	assert_int_equal(*reg(GPR_RCX), 2);
+	assert_int_equal(*reg(GPR_RSI), LIN_A + 2);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), (1u << 12) | (1u << 1));
+	/* the guest takes its #DB and resumes: the rest goes through */
+	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS.encoding, 0);
+	io_exit(IO_PORT(PORT_DEBUGCON) | IO_STRING | IO_REP | IO_BYTE, IO_INFO_ADDR32 | IO_INFO_DS);
+	assert_int_equal(*reg(GPR_RCX), 0);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+}
+
+/* An I/O breakpoint (R/W = 10b) needs CR4.DE; then an OUT to its port
+ * traps after the instruction (SDM Vol. 3B 18.2.4). */
+static void test_an_io_breakpoint_needs_cr4_de_and_traps_after_out(void **state)
+{
+	(void)state;
+	fake_cpu.dr[2] = PORT_DEBUGCON;
+	fake_vmcs_set(GUEST_DR7.encoding, 0x400 | (1u << 4) | (2u << 24)); /* L2, R/W2 = 10b */
+	*reg(GPR_RAX) = 'q';
+	io_exit(IO_PORT(PORT_DEBUGCON) | IO_BYTE, 0);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), 0); /* CR4.DE = 0 */
+	fake_vmcs_set(GUEST_CR4.encoding, vmcs(GUEST_CR4.encoding) | CR4_DE);
+	io_exit(IO_PORT(PORT_DEBUGCON) | IO_BYTE, 0);
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), (1u << 12) | (1u << 2));
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 4);
+	fake_vmcs_set(GUEST_PENDING_DBG_EXCEPTIONS.encoding, 0);
+	io_exit(IO_PORT(PORT_DEBUGCON + 1) | IO_BYTE, 0); /* another port */
+	assert_int_equal(vmcs(GUEST_PENDING_DBG_EXCEPTIONS.encoding), 0);
+}
+
 int main(void)
 {
 #define C(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -528,6 +601,9 @@ int main(void)
 		C(test_outsw_of_an_element_into_a_page_that_is_not_present_outputs_nothing),
 		C(test_rep_outsb_from_memory_that_is_not_ram_ends_the_vm),
 		C(test_rep_stosb_from_a_device_into_memory_that_is_not_ram_ends_the_vm),
+		C(test_single_stepping_rep_outs_traps_after_each_iteration),
+		C(test_a_data_breakpoint_stops_rep_outs_after_the_element_it_meets),
+		C(test_an_io_breakpoint_needs_cr4_de_and_traps_after_out),
 	};
 	return cmocka_run_group_tests_name("emulate", tests, NULL, NULL);
 }

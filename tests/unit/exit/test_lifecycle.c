@@ -47,6 +47,25 @@ static void test_hlt_ends_the_vm(void **state)
 	check_vm_ended(false, "halted");
 	assert_console_contains("interrupts disabled");
 }
+/* HLT with RFLAGS.TF (even with IF = 0): the single-step trap is a debug
+ * exception, which ends the halt (SDM Vol. 2A HLT): the vCPU stays active
+ * with BS pending, and the VM is not ended as one that can never wake. */
+static void test_hlt_with_tf_takes_its_single_step_trap_instead_of_halting(void **state)
+{
+	(void)state;
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1 | RFLAGS_TF);
+	exit_with(R_HLT, 0, 1);
+	check_vm_running();
+	assert_int_equal(vcpu.state, VCPU_RUNNING);
+	assert_int_equal(vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS), PENDING_DBG_BS);
+	assert_int_equal(vmcs_read(GUEST_RIP), FIXTURE_ENTRY + 1);
+	/* with IA32_DEBUGCTL.BTF, TF traps on branches only: HLT halts */
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(GUEST_IA32_DEBUGCTL, DEBUGCTL_BTF);
+	exit_with(R_HLT, 0, 1);
+	check_vm_ended(false, "halted");
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -54,6 +73,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		C(test_triple_fault_ends_the_vm_with_its_registers),
 		C(test_hlt_ends_the_vm),
+		C(test_hlt_with_tf_takes_its_single_step_trap_instead_of_halting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,7 @@ static void test_vcpu_msr_bitmap_is_its_own_page(void **state)
 	assert_int_equal(vmcs(MSR_BITMAP.encoding), plat_virt_to_phys(vcpu.msr_bitmap));
 }
 
-static void test_vcpu_exit_and_entry_controls_switch_efer_and_pat(void **state)
+static void test_vcpu_exit_and_entry_controls_switch_efer_pat_and_debug_controls(void **state)
 {
 	(void)state;
 	uint32_t exit = (uint32_t)vmcs(VM_EXIT_CONTROLS.encoding);
@@ -86,6 +86,11 @@ static void test_vcpu_exit_and_entry_controls_switch_efer_and_pat(void **state)
 	assert_true(entry & ENTRY_LOAD_IA32_EFER);
 	assert_true(entry & ENTRY_LOAD_IA32_PAT);
 	assert_false(entry & ENTRY_IA32E_MODE_GUEST); /* Multiboot guests start in 32-bit mode */
+	/* DR7 and DEBUGCTL are the guest's: without these (the TRUE MSRs let
+	 * them be 0) a guest's DR7 stayed armed in the CPU for the next vCPU,
+	 * and cvisor read a stale GUEST_DR7 (SDM Vol. 3C 28.3.1, 27.3.2.1). */
+	assert_true(exit & EXIT_SAVE_DEBUG_CONTROLS);
+	assert_true(entry & ENTRY_LOAD_DEBUG_CONTROLS);
 }
 
 static void test_vcpu_guest_starts_in_flat_32_bit_protected_mode(void **state)
@@ -302,7 +307,7 @@ int main(void)
 		C(test_vcpu_enables_ept_vpid_and_unrestricted_guest),
 		C(test_vcpu_exits_on_hlt_and_every_port_access),
 		C(test_vcpu_msr_bitmap_is_its_own_page),
-		C(test_vcpu_exit_and_entry_controls_switch_efer_and_pat),
+		C(test_vcpu_exit_and_entry_controls_switch_efer_pat_and_debug_controls),
 		C(test_vcpu_guest_starts_in_flat_32_bit_protected_mode),
 		C(test_vcpu_guest_control_registers_obey_the_fixed_bits),
 		C(test_vcpu_host_state_is_this_cpu),
