@@ -6,6 +6,7 @@
 #include "dev/debug_console.h"
 #include "dev/debug_ports.h"
 #include "dev/fw_cfg.h"
+#include "dev/ioapic.h"
 #include "dev/lapic_mmio.h"
 #include "dev/pic8259.h"
 #include "dev/uart16550.h"
@@ -20,6 +21,7 @@ static const struct {
 	{ "fw_cfg", fw_cfg_attach },
 	{ "debug-console page", debug_console_attach },
 	{ "local APIC page", lapic_mmio_attach },
+	{ "I/O APIC", ioapic_attach },
 };
 
 const char *machine_attach_devices(struct vm *vm)

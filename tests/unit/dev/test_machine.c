@@ -30,11 +30,17 @@ static void the_machine_registers_every_device(void **state)
 	assert_true(io_port_table_is_sorted(&vm));
 	/* PIC master and slave, debugcon, isa-debug-exit, COM1, fw_cfg, power-off. */
 	assert_int_equal(d->port_count, 7);
-	/* The debug-console page and the local APIC page, sorted by address. */
-	assert_int_equal(d->mmio_count, 2);
+	/* The debug-console page, the I/O APIC and the local APIC page,
+	 * sorted by address. */
+	assert_int_equal(d->mmio_count, 3);
 	assert_int_equal(d->mmio[0].base, MMIO_DEBUG_CONSOLE_GPA);
-	assert_int_equal(d->mmio[1].base, 0xFEE00000ULL);
-	assert_string_equal(d->mmio[1].name, "local APIC");
+	assert_int_equal(d->mmio[1].base, 0xFEC00000ULL);
+	assert_string_equal(d->mmio[1].name, "I/O APIC");
+	assert_int_equal(d->mmio[2].base, 0xFEE00000ULL);
+	assert_string_equal(d->mmio[2].name, "local APIC");
+	/* The I/O APIC listens to the interrupt lines. */
+	assert_int_equal(vm.irq.chip_count, 1);
+	assert_string_equal(vm.irq.chips[0].name, "I/O APIC");
 }
 
 #define T(f) \

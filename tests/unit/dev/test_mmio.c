@@ -29,10 +29,13 @@ static void overlapping_mmio_is_refused(void **state)
 	assert_false(vm_register_mmio(&vm, "clash", 0xFEE00800ULL, 0x1000, &none, NULL));
 	assert_true(fake_console_contains("overlaps local APIC"));
 	assert_false(vm_register_mmio(&vm, "wraps", ~0ULL - 0xFFF, 0x2000, &none, NULL));
-	assert_true(vm_register_mmio(&vm, "below", 0xFEC00000ULL, 0x1000, &none, NULL));
-	/* Kept sorted: debug console, the new page, local APIC. */
+	assert_false(vm_register_mmio(&vm, "on the I/O APIC", 0xFEC00FFCULL, 8, &none, NULL));
+	assert_true(fake_console_contains("overlaps I/O APIC"));
+	assert_true(vm_register_mmio(&vm, "below", 0xFED00000ULL, 0x1000, &none, NULL));
+	/* Kept sorted: debug console, I/O APIC, the new page, local APIC. */
 	assert_int_equal(vm.devices.mmio[1].base, 0xFEC00000ULL);
-	assert_int_equal(vm.devices.mmio[2].base, 0xFEE00000ULL);
+	assert_int_equal(vm.devices.mmio[2].base, 0xFED00000ULL);
+	assert_int_equal(vm.devices.mmio[3].base, 0xFEE00000ULL);
 }
 
 #define T(f) \
