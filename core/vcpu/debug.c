@@ -9,7 +9,6 @@
 #define DR7_ENABLE_BITS(n) (3ULL << (2 * (n)))                 /* Ln, Gn */
 #define DR7_RW(dr7, n)     ((unsigned)((dr7) >> (16 + 4 * (n))) & 3)
 #define DR7_LEN(dr7, n)    ((unsigned)((dr7) >> (18 + 4 * (n))) & 3)
-#define DR7_ANY_ENABLED    0xFFULL
 enum { DR7_RW_EXECUTE = 0, DR7_RW_WRITE = 1, DR7_RW_IO = 2, DR7_RW_READ_WRITE = 3 };
 
 /* Pending debug exceptions: "enabled breakpoint" (SDM Vol. 3C 25.4.2). */
@@ -58,14 +57,10 @@ unsigned breakpoints_met(uint64_t dr7, const uint64_t dr[4], bool cr4_de,
 	return met;
 }
 
-bool vcpu_check_breakpoints(struct vcpu *vcpu, enum breakpoint_access access, uint64_t address,
-			    unsigned size)
+bool vcpu_check_breakpoints_enabled(struct vcpu *vcpu, uint64_t dr7, enum breakpoint_access access,
+				    uint64_t address, unsigned size)
 {
 	(void)vcpu;
-	uint64_t dr7 = vmcs_read(GUEST_DR7);
-
-	if (__builtin_expect(!(dr7 & DR7_ANY_ENABLED), 1))
-		return false;
 	/* DR0-DR3 are the guest's while it is loaded (vcpu_load). */
 	uint64_t dr[4], dr6;
 	read_debug_registers(dr, &dr6);

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmx/vmcs.h"
+
 struct vcpu;
 
 /* The kind of an access, as DR7's R/W fields classify them (18.2.4). */
@@ -32,10 +34,25 @@ enum breakpoint_access {
 unsigned breakpoints_met(uint64_t dr7, const uint64_t dr[4], bool cr4_de,
 			 enum breakpoint_access access, uint64_t address, unsigned size);
 
+/* DR7's L0-L3 and G0-G3 (SDM Vol. 3B 18.2.4): no breakpoint is enabled
+ * without one of them. */
+#define DR7_ENABLE_MASK 0xFFULL
+
+bool vcpu_check_breakpoints_enabled(struct vcpu *vcpu, uint64_t dr7, enum breakpoint_access access,
+				    uint64_t address, unsigned size);
+
 /* The guest made this access in an emulated instruction: the breakpoints
  * it meets become pending (B0-B3 and "enabled breakpoint", bit 12).
- * True when any did: a string loop stops after this element. */
-bool vcpu_check_breakpoints(struct vcpu *vcpu, enum breakpoint_access access, uint64_t address,
-			    unsigned size);
+ * True when any did: a string loop stops after this element.  Inline: every
+ * port and MMIO exit asks, and almost never has a breakpoint enabled. */
+static inline bool vcpu_check_breakpoints(struct vcpu *vcpu, enum breakpoint_access access,
+					  uint64_t address, unsigned size)
+{
+	uint64_t dr7 = vmcs_read(GUEST_DR7);
+
+	if (__builtin_expect(!(dr7 & DR7_ENABLE_MASK), 1))
+		return false;
+	return vcpu_check_breakpoints_enabled(vcpu, dr7, access, address, size);
+}
 
 #endif
