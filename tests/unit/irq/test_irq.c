@@ -78,7 +78,8 @@ static void a_line_out_of_range_is_reported_and_ignored(void **state)
 static void too_many_chips_are_refused(void **state)
 {
 	(void)state;
-	for (unsigned i = 0; i < VM_MAX_IRQ_CHIPS; i++)
+	/* The machine's own controllers (the 8259A pair) are there already. */
+	for (unsigned i = vm.irq.chip_count; i < VM_MAX_IRQ_CHIPS; i++)
 		assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "c", .set_line = chip_set_line }));
 	assert_false(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "extra", .set_line = chip_set_line }));
 	assert_true(fake_console_contains("no room for interrupt controller extra"));
