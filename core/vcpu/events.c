@@ -247,8 +247,12 @@ static bool take_extint(struct vcpu *vcpu)
 			((via & EXTINT_VIA_LINT0) && (!(vcpu->msrs.apic_base & APIC_BASE_ENABLE) ||
 						      lapic_accepts_extint(&vcpu->lapic)));
 	if (!accepted || !__atomic_load_n(&vcpu->vm->irq.extint_level, __ATOMIC_ACQUIRE)) {
-		/* Not for this vCPU, or the 8259 lowered INTR before it was taken. */
+		/* Not for this vCPU, or the 8259 lowered INTR before it was taken:
+		 * nothing waits for the interrupt window any more (an APIC
+		 * interrupt that does asks for it again), else every STI would
+		 * exit for an empty window. */
 		__atomic_store_n(&vcpu->pending.extint, 0, __ATOMIC_RELEASE);
+		set_interrupt_window_exiting(false);
 		return false;
 	}
 	if (!can_take_interrupt())

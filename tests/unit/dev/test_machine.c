@@ -28,8 +28,8 @@ static void the_machine_registers_every_device(void **state)
 	(void)state;
 	const struct vm_devices *d = &vm.devices;
 	assert_true(io_port_table_is_sorted(&vm));
-	/* PIC master and slave, debugcon, isa-debug-exit, COM1, fw_cfg, power-off. */
-	assert_int_equal(d->port_count, 7);
+	/* PIC master and slave, debugcon, isa-debug-exit, COM1, fw_cfg, ELCR, power-off. */
+	assert_int_equal(d->port_count, 8);
 	/* The debug-console page, the I/O APIC and the local APIC page,
 	 * sorted by address. */
 	assert_int_equal(d->mmio_count, 3);
@@ -38,9 +38,13 @@ static void the_machine_registers_every_device(void **state)
 	assert_string_equal(d->mmio[1].name, "I/O APIC");
 	assert_int_equal(d->mmio[2].base, 0xFEE00000ULL);
 	assert_string_equal(d->mmio[2].name, "local APIC");
-	/* The I/O APIC listens to the interrupt lines. */
-	assert_int_equal(vm.irq.chip_count, 1);
-	assert_string_equal(vm.irq.chips[0].name, "I/O APIC");
+	/* The 8259A pair and the I/O APIC listen to the interrupt lines, as
+	 * on a PC; only the 8259 answers an interrupt acknowledge. */
+	assert_int_equal(vm.irq.chip_count, 2);
+	assert_string_equal(vm.irq.chips[0].name, "8259A pair");
+	assert_non_null(vm.irq.chips[0].acknowledge);
+	assert_string_equal(vm.irq.chips[1].name, "I/O APIC");
+	assert_null(vm.irq.chips[1].acknowledge);
 }
 
 #define T(f) \

@@ -19,6 +19,7 @@
 #include "irq/ipi.h"
 #include "irq/irq.h"
 #include "irq/lapic_regs.h"
+#include "dev/ports.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vcpu/events.h"
@@ -99,6 +100,35 @@ static void fixed_interrupt_waits_for_if_then_is_injected(void **state)
 	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x41); /* external, 0x41 */
 	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
 	assert_int_equal(lapic_read(&bsp.lapic, 0x100 + 0x10 * 2) & 2, 2); /* in service */
+}
+
+/* The 8259's INTR through vCPU 0's LINT0 (virtual wire): it waits for
+ * IF like any interrupt; when the 8259 lowers INTR before the window
+ * opens (the guest masked the request), the window exiting goes off again,
+ * else every later STI would exit for nothing. */
+static void extint_waits_for_if_and_a_withdrawn_one_closes_the_window(void **state)
+{
+	(void)state;
+	static const uint8_t init[][2] = {
+		{ 0x20, 0x11 }, { 0x21, 0x20 }, { 0x21, 0x04 }, { 0x21, 0x01 }, { 0x21, 0x00 },
+	};
+	for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++)
+		io_port_write(&vm, init[i][0], 1, init[i][1]);
+	vmcs_write(GUEST_RFLAGS, 0x2); /* IF = 0 */
+	vm_pulse_irq(&vm, 3);
+	assert_true(bsp.pending.extint);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	assert_true(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	io_port_write(&vm, 0x21, 1, 0x08); /* masked: INTR falls */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(bsp.pending.extint, 0);
+	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	io_port_write(&vm, 0x21, 1, 0x00); /* unmasked: INTR rises again */
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x23); /* external, 0x23 */
+	assert_false(vm.irq.extint_level); /* acknowledged: IR3 in service */
 }
 
 /* A single-step trap pending on the previous instruction goes first (SDM
@@ -192,8 +222,10 @@ static void ignore_line(struct vm *v, void *opaque, unsigned line, bool level)
 
 static struct fake_pic pic;
 
+/* Instead of the machine's own controllers: the fake is the only one. */
 static void add_fake_pic(void)
 {
+	vm.irq.chip_count = 0;
 	pic = (struct fake_pic){ .vector = 0x30 };
 	assert_true(vm_add_irq_chip(&vm, &(struct irq_chip){ .name = "fake 8259", .set_line = ignore_line,
 							     .eoi = fake_pic_eoi,
@@ -365,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(aps_wait_for_sipi_and_start_in_real_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(init_deassert_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_interrupt_waits_for_if_then_is_injected, setup, teardown),
+		cmocka_unit_test_setup_teardown(extint_waits_for_if_and_a_withdrawn_one_closes_the_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipi_routing, setup, teardown),
 		cmocka_unit_test_setup_teardown(irr_summary_follows_the_pending_vectors, setup, teardown),
