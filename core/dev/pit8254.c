@@ -567,11 +567,11 @@ static void irq0_arm(struct vm *vm, struct pit8254 *pit, uint64_t t, uint64_t no
  * The timer: the edges of a periodic mode re-arm it from here.  It is
  * re-armed no sooner than PIT_IRQ_MIN_REARM_US after it ran; edges in
  * between (a period that short, or a guest that did not run) become one.
- * KVM's in-kernel PIT instead counts missed periods and reinjects them one
- * after the other by default (and clamps periodic counts to 200 us); QEMU
- * raises the line at each transition it computes, which the 8259
- * coalesces into one pending request.  cvisor does what the 8259 would
- * see: one request for the ticks the guest missed.
+ * KVM's in-kernel PIT instead counts missed periods and, by default,
+ * reinjects them one per acknowledged interrupt (and clamps periodic counts
+ * to 200 us); QEMU's own PIT steps through every missed transition at
+ * once, and its 8259 merges those edges into the one request already
+ * pending.  cvisor gives what that 8259 ends up with: one request.
  */
 static void pit_irq0_fire(struct vm *vm, void *state, uint64_t now)
 {
