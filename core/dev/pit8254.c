@@ -42,7 +42,8 @@
  * floating bus reads all ones. */
 #define FLOATING_BUS 0xFF
 
-uint64_t pit_clock_tick(const struct vm *vm, uint64_t tsc)
+/* The 8254's CLK ticks at host TSC tsc (the tick grid starts at TSC 0). */
+static uint64_t pit_clock_tick(const struct vm *vm, uint64_t tsc)
 {
 	return device_clock_ticks(tsc, vm->devices.tsc_hz, PIT_CLOCK_HZ);
 }
@@ -180,7 +181,8 @@ static uint32_t counter_ce(const struct pit_counter *c, uint64_t t)
 	return segment_count(c, s, e);
 }
 
-uint16_t pit_counter_value(const struct pit_counter *c, uint64_t t)
+/* The count as the guest reads it (BCD in BCD mode) at tick t. */
+static uint16_t pit_counter_value(const struct pit_counter *c, uint64_t t)
 {
 	uint32_t v = counter_ce(c, t);
 	return c->bcd ? bcd_encode(v) : (uint16_t)v;
@@ -192,7 +194,8 @@ static bool gate_forces_out_high(const struct pit_counter *c)
 	return (c->mode == 2 || c->mode == 3) && !c->gate;
 }
 
-bool pit_counter_out(const struct pit_counter *c, uint64_t t)
+/* The OUT pin at tick t. */
+static bool pit_counter_out(const struct pit_counter *c, uint64_t t)
 {
 	const struct pit_segment *s;
 	uint64_t e;

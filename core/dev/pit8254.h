@@ -96,19 +96,11 @@ struct pit8254 {
 	struct device_timer *irq0_timer;
 };
 
-/* The 8254's CLK ticks at host TSC tsc (the tick grid starts at TSC 0). */
-uint64_t pit_clock_tick(const struct vm *vm, uint64_t tsc);
-
 /* Port accesses at host TSC now: offset 0-3 from port 0x40, one byte. */
 uint8_t pit8254_read(struct vm *vm, struct pit8254 *pit, unsigned offset, uint64_t now);
 void pit8254_write(struct vm *vm, struct pit8254 *pit, unsigned offset, uint8_t value, uint64_t now);
 uint8_t pit_port_b_read(struct vm *vm, struct pit8254 *pit, uint64_t now);
 void pit_port_b_write(struct vm *vm, struct pit8254 *pit, uint8_t value, uint64_t now);
-
-/* Counter n's OUT pin and count (as the guest would read it, BCD in BCD
- * mode) at CLK tick t: for tests and port 0x61. */
-bool pit_counter_out(const struct pit_counter *c, uint64_t t);
-uint16_t pit_counter_value(const struct pit_counter *c, uint64_t t);
 
 /* Registers ports 0x40-0x43 and 0x61, counter 0's timer and the reset. */
 bool pit8254_attach(struct vm *vm);
