@@ -9,6 +9,7 @@
 #include "dev/ioapic.h"
 #include "dev/lapic_mmio.h"
 #include "dev/pic8259.h"
+#include "dev/pit8254.h"
 #include "dev/uart16550.h"
 
 static const struct {
@@ -16,6 +17,7 @@ static const struct {
 	bool (*attach)(struct vm *vm);
 } machine_devices[] = {
 	{ "8259A PICs", pic8259_attach },
+	{ "8254 PIT", pit8254_attach },
 	{ "debug ports", debug_ports_attach },
 	{ "16550 UART (COM1)", uart16550_attach },
 	{ "fw_cfg", fw_cfg_attach },
