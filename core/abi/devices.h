@@ -7,6 +7,8 @@
 #define PORT_COM1         0x3F8 /* 16550 UART, 8 registers */
 #define PORT_SHUTDOWN     0x8900 /* Bochs/QEMU BIOS: the bytes "Shutdown" power the VM off */
 #define PORT_FW_CFG       0x510  /* QEMU fw_cfg: selector (16-bit), data at 0x511 */
+#define PORT_RTC_INDEX    0x70   /* MC146818A RTC/CMOS: register index (bit 7: NMI mask) */
+#define PORT_RTC_DATA     0x71   /* MC146818A RTC/CMOS: the selected register */
 /* The debug-console page: each non-NUL byte written is printed; reads are 0. */
 #define MMIO_DEBUG_CONSOLE_GPA 0xFEBFF000ULL
 

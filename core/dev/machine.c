@@ -10,6 +10,7 @@
 #include "dev/lapic_mmio.h"
 #include "dev/pic8259.h"
 #include "dev/pit8254.h"
+#include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 
 static const struct {
@@ -21,6 +22,7 @@ static const struct {
 	{ "debug ports", debug_ports_attach },
 	{ "16550 UART (COM1)", uart16550_attach },
 	{ "fw_cfg", fw_cfg_attach },
+	{ "MC146818A RTC/CMOS", rtc_cmos_attach },
 	{ "debug-console page", debug_console_attach },
 	{ "local APIC page", lapic_mmio_attach },
 	{ "I/O APIC", ioapic_attach },
