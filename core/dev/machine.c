@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dev/acpi_pm.h"
 #include "dev/debug_console.h"
 #include "dev/debug_ports.h"
 #include "dev/fw_cfg.h"
@@ -20,6 +21,7 @@ static const struct {
 	{ "fw_cfg", fw_cfg_attach },
 	{ "debug-console page", debug_console_attach },
 	{ "local APIC page", lapic_mmio_attach },
+	{ "ACPI PM registers", acpi_pm_attach },
 };
 
 const char *machine_attach_devices(struct vm *vm)
