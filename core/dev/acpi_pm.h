@@ -2,7 +2,8 @@
  * The ACPI fixed hardware of a VM's chipset (ACPI Specification 6.3, 4.8):
  * the PM1a event block (PM1_STS, PM1_EN), the PM1a control block (PM1_CNT)
  * and the power management timer, at the I/O ports the FADT names
- * (dev/acpi_tables.c): 0x600-0x60B, the ACPI base ICH-family PCs use.
+ * (dev/acpi_tables.c): 0x600-0x60B, the ACPI base QEMU's ICH9 machine has
+ * (on a real ICH, firmware chooses PMBASE; the FADT is what tells the OS).
  *
  *   0x600-0x601 PM1_STS  status, write 1 to clear (4.8.3.1.1)
  *   0x602-0x603 PM1_EN   enables (4.8.3.1.2)
@@ -67,7 +68,7 @@ struct vm;
 #define PM1_CNT_SLP_EN     (1u << 13) /* write-only, reads 0 */
 
 /* The sleep types this chipset decodes, as the DSDT's \_S0 and \_S5 give
- * them (the encoding of Intel's ICH family: 0 working, 7 soft off). */
+ * them (SLP_TYP as Intel's ICH chipsets encode it: 000 working, 111 soft off). */
 #define ACPI_SLP_TYP_S0    0
 #define ACPI_SLP_TYP_S5    7
 
