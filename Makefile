@@ -35,7 +35,14 @@ CORE_SRCS  := $(sort $(wildcard core/*/*.c))
 CORE_ASM   := $(sort $(wildcard core/*/*.S))
 BM_SRCS    := $(sort $(wildcard platform/baremetal/*.c platform/x86/*.c))
 BM_ASM     := $(sort $(wildcard platform/baremetal/*.S platform/x86/*.S))
-KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SRCS) $(BM_ASM))
+# The DSDT: core/dev/acpi/dsdt.asl, compiled by ACPICA's iasl into AML, then
+# into a C array (acpi_dsdt_aml, dev/acpi_tables.h) that every build of the
+# core links: the kernel, the unit tests and the Linux module.
+ACPI_DSDT_ASL := core/dev/acpi/dsdt.asl
+ACPI_DSDT_AML := $(BUILD)/gen/acpi/dsdt.aml
+ACPI_DSDT_C   := $(BUILD)/gen/acpi/dsdt_aml.c
+KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SRCS) $(BM_ASM)) \
+	$(BUILD)/kernel/gen/acpi/dsdt_aml.o
 
 GUEST_NAMES := $(sort $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c))))))
 GUEST_LIB_SRCS := $(sort $(wildcard guests/lib/*.S)) $(filter-out guests/lib/guest.c,$(wildcard guests/lib/*.c)) guests/lib/guest.c core/lib/format.c core/lib/mem.c
@@ -78,6 +85,24 @@ $(BUILD)/kernel/%.S.o: %.S
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
+# iasl -we: a warning fails the build; -vs: no banner.
+$(ACPI_DSDT_AML): $(ACPI_DSDT_ASL)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  IASL    $<")
+	$(Q)iasl -vs -we -p $(basename $@) $< $(if $(Q),>/dev/null)
+$(ACPI_DSDT_C): $(ACPI_DSDT_AML)
+	@$(if $(Q),echo "  AML2C   $@")
+	$(Q){ echo '/* $(ACPI_DSDT_ASL) compiled by iasl (Makefile): do not edit. */'; \
+	  echo '#include "dev/acpi_tables.h"'; \
+	  echo 'const uint8_t acpi_dsdt_aml[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t acpi_dsdt_aml_size = sizeof(acpi_dsdt_aml);'; } >$@.tmp && mv $@.tmp $@
+$(BUILD)/kernel/gen/acpi/dsdt_aml.o: $(ACPI_DSDT_C)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
 $(BUILD)/cvisor.elf: $(KERNEL_OBJS) platform/baremetal/linker.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
@@ -111,7 +136,12 @@ run: deps all $(RUN_ISO)
 
 # The core and the fakes are compiled once for the host; each test program
 # links them.
-UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/obj/%.o,$(UNIT_CORE_SRCS) $(UNIT_SUPPORT))
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit/obj/%.o,$(UNIT_CORE_SRCS) $(UNIT_SUPPORT)) \
+	$(BUILD)/unit/obj/gen/acpi/dsdt_aml.o
+$(BUILD)/unit/obj/gen/acpi/dsdt_aml.o: $(ACPI_DSDT_C)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/unit/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $<")

@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dev/acpi_pm.h"
+#include "dev/acpi_pm.h"
 #include "dev/debug_console.h"
 #include "dev/debug_ports.h"
 #include "dev/fw_cfg.h"
@@ -26,6 +28,7 @@ static const struct {
 	{ "debug-console page", debug_console_attach },
 	{ "local APIC page", lapic_mmio_attach },
 	{ "I/O APIC", ioapic_attach },
+	{ "ACPI PM registers", acpi_pm_attach },
 };
 
 const char *machine_attach_devices(struct vm *vm)

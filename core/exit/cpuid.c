@@ -7,6 +7,7 @@
 
 #include "abi/cpuid.h"
 #include "exit/exit.h"
+#include "platform.h"
 #include "vcpu/cpu_features.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
@@ -33,6 +34,12 @@ static inline __attribute__((always_inline)) void cvisor_leaf(uint32_t leaf, str
 	} else if (leaf == CVISOR_CPUID_BASE + 1) {
 		r->eax = CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR;
 		r->ebx = CVISOR_HYPERCALL_ABI_VERSION;
+	} else if (leaf == CVISOR_CPUID_TIMING) {
+		/* The rate device clocks derive from (vm->devices.tsc_hz); the
+		 * APIC timer counts TSC ticks (irq/lapic_timer.c). */
+		uint32_t tsc_khz = (uint32_t)(plat_tsc_hz() / 1000);
+		r->eax = tsc_khz;
+		r->ebx = tsc_khz;
 	}
 }
 

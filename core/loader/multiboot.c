@@ -190,6 +190,8 @@ static const char *write_info(struct vm *vm, const char *cmdline, unsigned modul
 		uint32_t type;
 	} ranges[3] = {
 		{ 0, MULTIBOOT_LOW_RAM_END, 1 },
+		/* Reserved: this area, the EBDA at 0x9FC00 and the ACPI tables
+		 * in 0xE0000-0xFFFFF (dev/acpi_tables.h). */
 		{ MULTIBOOT_LOW_RAM_END, 0x100000 - MULTIBOOT_LOW_RAM_END, 2 },
 		{ 0x100000, vm->ram_size - 0x100000, 1 },
 	};

@@ -1,5 +1,6 @@
 #include "vm/builder.h"
 
+#include "dev/acpi_tables.h"
 #include "dev/machine.h"
 #include "dev/open_bus.h"
 #include "exit/exit.h"
@@ -21,6 +22,11 @@ const char *vm_build(struct vm *vm, const struct vm_config *config)
 	if (machine_attach_devices(vm) || (!config->strict_mem && !open_bus_attach(vm))) {
 		vm_destroy(vm);
 		return "a device could not be attached (the line above says which)";
+	}
+	/* The firmware's part of the PC: the ACPI tables in the BIOS area. */
+	if (!acpi_tables_write(vm)) {
+		vm_destroy(vm);
+		return "the ACPI tables could not be written (the line above says why)";
 	}
 	return NULL;
 }

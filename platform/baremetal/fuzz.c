@@ -318,7 +318,7 @@ enum end_kind { END_COMPLETED, END_STOP, END_TRIPLE_FAULT, END_WILD_ACCESS, END_
 
 static const char *const end_kind_names[END_KINDS] = {
 	"completed", "other stop hypercall", "triple fault", "access outside RAM or devices",
-	"MMIO form refused", "unhandled exit", "halted for good", "debug-exit or shutdown port",
+	"MMIO form refused", "unhandled exit", "halted for good", "debug-exit, shutdown port or ACPI S5",
 	"watchdog", "other",
 };
 
@@ -341,7 +341,8 @@ static enum end_kind end_kind_of(const char *reason)
 		return END_UNHANDLED_EXIT;
 	if (starts_with(reason, "the guest halted") || starts_with(reason, "its only vCPU waits"))
 		return END_HALTED;
-	if (starts_with(reason, "debug-exit port") || starts_with(reason, "powered off"))
+	if (starts_with(reason, "debug-exit port") || starts_with(reason, "powered off") ||
+	    starts_with(reason, "ACPI power-off"))
 		return END_DEBUG_EXIT;
 	if (starts_with(reason, "fuzz watchdog"))
 		return END_WATCHDOG;

@@ -13,7 +13,8 @@ MODULE_CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie -mcmodel=ke
 	-Icore -Iplatform/linux -Iplatform/x86 $(if $(filter 1,$(RELEASE)),-DCVISOR_RELEASE)
 MODULE_CORE_SRCS := $(CORE_SRCS) $(CORE_ASM) platform/linux/cvisor_glue.c \
 	platform/x86/descriptors.c platform/x86/isr.S
-MODULE_CORE_OBJS := $(patsubst %,$(BUILD)/linux/core/%.o,$(MODULE_CORE_SRCS))
+MODULE_CORE_OBJS := $(patsubst %,$(BUILD)/linux/core/%.o,$(MODULE_CORE_SRCS)) \
+	$(BUILD)/linux/core/gen/acpi/dsdt_aml.o
 
 $(BUILD)/linux/core/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -22,6 +23,11 @@ $(BUILD)/linux/core/%.c.o: %.c
 $(BUILD)/linux/core/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS [M]  $<")
+	$(Q)$(CC) $(MODULE_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/linux/core/gen/acpi/dsdt_aml.o: $(ACPI_DSDT_C)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [M]  $<")
 	$(Q)$(CC) $(MODULE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(MODULE_DIR)/cvisor-core.o_shipped: $(MODULE_CORE_OBJS)

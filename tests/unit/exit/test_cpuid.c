@@ -59,6 +59,32 @@ static void test_cpuid_hypervisor_leaf_returns_the_signature(void **state)
 	check_vm_running();
 }
 
+/* Leaf 0x40000010 (VMware's and KVM's timing leaf): the TSC rate and the
+ * APIC timer's, which counts TSC ticks, both in kHz. */
+static void test_cpuid_timing_leaf_gives_the_tsc_rate_in_khz(void **state)
+{
+	(void)state;
+	uint64_t saved = fake_tsc_hz;
+	fake_tsc_hz = 2904123456ULL;
+	*reg(GPR_RAX) = CVISOR_CPUID_TIMING;
+	*reg(GPR_RCX) = 0;
+	*reg(GPR_RDX) = 0xFFFF;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RAX), 2904123);
+	assert_int_equal(*reg(GPR_RBX), 2904123);
+	assert_int_equal(*reg(GPR_RCX), 0);
+	assert_int_equal(*reg(GPR_RDX), 0);
+	/* The leaves between the version and timing leaves read 0. */
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE + 2;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RAX), 0);
+	/* The signature leaf names it as the highest. */
+	*reg(GPR_RAX) = CVISOR_CPUID_BASE;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RAX), CVISOR_CPUID_TIMING);
+	fake_tsc_hz = saved;
+}
+
 static void test_cpuid_version_leaf_gives_the_abi_version(void **state)
 {
 	(void)state;
@@ -264,6 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		C(test_cpuid_hypervisor_leaf_returns_the_signature),
 		C(test_cpuid_version_leaf_gives_the_abi_version),
+		C(test_cpuid_timing_leaf_gives_the_tsc_rate_in_khz),
 		C(test_cpuid_leaf_1_hides_vmx_and_shows_a_hypervisor),
 		C(test_cpuid_leaf_1_osxsave_mirrors_the_guest_cr4),
 		C(test_cpuid_ends_sti_blocking),
