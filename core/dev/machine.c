@@ -6,8 +6,11 @@
 #include "dev/debug_console.h"
 #include "dev/debug_ports.h"
 #include "dev/fw_cfg.h"
+#include "dev/i8042.h"
 #include "dev/lapic_mmio.h"
+#include "dev/pci_host.h"
 #include "dev/pic8259.h"
+#include "dev/reset_control.h"
 #include "dev/uart16550.h"
 
 static const struct {
@@ -20,6 +23,9 @@ static const struct {
 	{ "fw_cfg", fw_cfg_attach },
 	{ "debug-console page", debug_console_attach },
 	{ "local APIC page", lapic_mmio_attach },
+	{ "PCI host bridge", pci_host_attach },
+	{ "reset control (0xCF9, 0x92)", reset_control_attach },
+	{ "i8042 keyboard controller", i8042_attach },
 };
 
 const char *machine_attach_devices(struct vm *vm)

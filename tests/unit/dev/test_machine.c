@@ -28,8 +28,10 @@ static void the_machine_registers_every_device(void **state)
 	(void)state;
 	const struct vm_devices *d = &vm.devices;
 	assert_true(io_port_table_is_sorted(&vm));
-	/* PIC master and slave, debugcon, isa-debug-exit, COM1, fw_cfg, power-off. */
-	assert_int_equal(d->port_count, 7);
+	/* PIC master and slave, debugcon, isa-debug-exit, COM1, fw_cfg, power-off,
+	 * PCI CONFIG_ADDRESS and CONFIG_DATA, reset control and port 0x92, the
+	 * i8042's data and status ports. */
+	assert_int_equal(d->port_count, 13);
 	/* The debug-console page and the local APIC page, sorted by address. */
 	assert_int_equal(d->mmio_count, 2);
 	assert_int_equal(d->mmio[0].base, MMIO_DEBUG_CONSOLE_GPA);

@@ -158,11 +158,11 @@ static void overlapping_ports_are_refused(void **state)
 static void a_full_port_table_refuses_more(void **state)
 {
 	(void)state;
-	unsigned added = 0;
+	unsigned added = 0, machine = vm.devices.port_count; /* the machine's own ranges */
 	for (uint16_t port = 0x1000; port < 0x1100; port += 4)
 		added += vm_register_ports(&vm, "many", port, port + 3, &probe_ops, NULL);
 	assert_int_equal(vm.devices.port_count, VM_MAX_PORT_RANGES);
-	assert_int_equal(added, VM_MAX_PORT_RANGES - 7);
+	assert_int_equal(added, VM_MAX_PORT_RANGES - machine);
 	assert_true(fake_console_contains("the port table is full"));
 }
 
