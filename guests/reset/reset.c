@@ -21,9 +21,17 @@
  * runs after it) is a FAIL line and the guest stops.
  *
  * With on_reset=stop the first reset ends the VM: nothing after it runs.
+ *
+ * With the word "smp" on its command line (and cpus=2) the guest checks the
+ * restart of a VM whose second vCPU runs: boot 1 starts the AP (INIT, SIPI,
+ * SIPI), which computes without a VM exit of its own, and resets through
+ * port 0xCF9 while it runs; boot 2 checks that the AP is no longer running
+ * (it waits for SIPI again), starts it again and stops.
  */
 #include "abi/devices.h"
 #include "guest.h"
+#include "lib/mem.h"
+#include "../smp/trampoline.h"
 
 #define PCI_CONFIG_ADDRESS 0xCF8
 #define PCI_CONFIG_DATA    0xCFC
@@ -144,11 +152,114 @@ static int reset_did_not_happen(const char *path)
 	return (int)failures();
 }
 
+/* ---- The smp flow ---- */
+
+#define APIC_REG(off)    (*(volatile uint32_t *)(0xFEE00000u + (off)))
+#define APIC_SVR         0x0F0
+#define APIC_ICR_LOW     0x300
+#define APIC_ICR_HIGH    0x310
+#define SVR_ENABLE       (1u << 8)
+#define ICR_INIT         (5u << 8)
+#define ICR_STARTUP      (6u << 8)
+#define ICR_ASSERT       (1u << 14)
+#define AP_APIC_ID       1
+/* The AP's progress, outside the image: a restart must leave it zero. */
+#define AP_COUNTER ((volatile uint32_t *)0x310000)
+#define AP_WAIT_LIMIT 2000000u
+
+static uint8_t ap_stack[4096] __attribute__((aligned(16)));
+
+static struct trampoline_data *trampoline_data(void)
+{
+	return (struct trampoline_data *)(uintptr_t)(TRAMPOLINE_PA +
+						      (smp_trampoline_data - smp_trampoline_start));
+}
+
+/*
+ * The AP computes forever, without an exit of its own: only cvisor's kick
+ * (or the end of its time slice) takes it out of its guest.  It computes
+ * with interrupts enabled (it takes none: none is sent to it): Bochs 2.7
+ * does not exit on an external interrupt while its guest runs with IF = 0,
+ * although external-interrupt exiting makes IF irrelevant (SDM Vol. 3C
+ * 26.2), so there the kick would wait for the end of the AP's time slice.
+ */
+static void __attribute__((noreturn, used)) ap_main(void)
+{
+	__asm__ volatile("sti");
+	for (;;)
+		(*AP_COUNTER)++;
+}
+
+static void send_ipi(uint32_t icr_low)
+{
+	APIC_REG(APIC_ICR_HIGH) = (uint32_t)AP_APIC_ID << 24;
+	APIC_REG(APIC_ICR_LOW) = icr_low;
+}
+
+/* INIT, SIPI, SIPI (SDM Vol. 3A 9.4.4); true once the AP counts. */
+static bool start_ap(void)
+{
+	struct trampoline_data *td = trampoline_data();
+	struct guest_desc_ptr gdtr;
+
+	memcpy((void *)(uintptr_t)TRAMPOLINE_PA, smp_trampoline_start,
+	       (size_t)(smp_trampoline_end - smp_trampoline_start));
+	guest_sgdt(&gdtr); /* the boot GDT: code 0x08, data 0x10 */
+	td->gdt_limit = gdtr.limit;
+	td->gdt_base = gdtr.base;
+	td->entry = (uint32_t)(uintptr_t)ap_main;
+	td->stack = (uint32_t)(uintptr_t)(ap_stack + sizeof(ap_stack));
+	td->entries = 0;
+	APIC_REG(APIC_SVR) |= SVR_ENABLE;
+	send_ipi(ICR_INIT | ICR_ASSERT);
+	send_ipi(ICR_STARTUP | ICR_ASSERT | SIPI_VECTOR);
+	send_ipi(ICR_STARTUP | ICR_ASSERT | SIPI_VECTOR);
+	for (unsigned i = 0; i < AP_WAIT_LIMIT; i++)
+		if (*AP_COUNTER > 1000)
+			return td->entries == 1;
+	return false;
+}
+
+static int smp_flow(uint8_t boot)
+{
+	if (boot == 0) {
+		say("smp boot 1: power-on");
+		check(start_ap(), "the AP started (INIT, SIPI, SIPI) and computes");
+		guest_outb(UART_SCR, 1);
+		say("smp boot 1: resetting through port 0xCF9 while the AP computes");
+		guest_outb(RESET_CONTROL, 0x06);
+		return reset_did_not_happen("the VM still runs after the reset through port 0xCF9");
+	}
+	say("smp boot 2: came back after the reset through port 0xCF9");
+	for (volatile unsigned i = 0; i < AP_WAIT_LIMIT / 4; i++)
+		;
+	check(*AP_COUNTER == 0, "the AP no longer runs after the restart (it waits for SIPI)");
+	check(start_ap(), "the AP starts again after INIT and SIPI");
+	say("reset smp: done, %u failure(s)", failures());
+	return (int)failures();
+}
+
+static bool has_word(const char *cmdline, const char *word)
+{
+	for (const char *p = cmdline; *p; p++) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		unsigned i = 0;
+		while (word[i] && p[i] == word[i])
+			i++;
+		if (!word[i] && (p[i] == ' ' || !p[i]))
+			return true;
+	}
+	return false;
+}
+
 int guest_main(uint32_t magic, const struct multiboot_info *info)
 {
 	(void)magic;
-	(void)info;
 	uint8_t boot = guest_inb(UART_SCR); /* boots before this one */
+
+	if ((info->flags & 4) && has_word((const char *)(uintptr_t)info->cmdline, "smp"))
+		return smp_flow(boot);
 
 	switch (boot) {
 	case 0:
