@@ -115,7 +115,7 @@ struct vcpu {
 			 * VM_RESET_SELF): the run loop holds it out of the guest in
 			 * vm_reset_rendezvous until the restart is done. */
 			uint8_t vm_reset;
-			uint8_t unused[3]; /* zero: back_to_loop reads them too */
+			uint8_t padding[3]; /* zero: back_to_loop reads it too */
 		};
 		uint64_t back_to_loop;
 	};
