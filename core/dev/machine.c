@@ -8,10 +8,14 @@
 #include "dev/debug_console.h"
 #include "dev/debug_ports.h"
 #include "dev/fw_cfg.h"
+#include "dev/i8042.h"
 #include "dev/ioapic.h"
 #include "dev/lapic_mmio.h"
+#include "dev/pci_host.h"
+#include "dev/pci_host.h"
 #include "dev/pic8259.h"
 #include "dev/pit8254.h"
+#include "dev/reset_control.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 
@@ -29,6 +33,9 @@ static const struct {
 	{ "local APIC page", lapic_mmio_attach },
 	{ "I/O APIC", ioapic_attach },
 	{ "ACPI PM registers", acpi_pm_attach },
+	{ "PCI host bridge", pci_host_attach },
+	{ "reset control (0xCF9, 0x92)", reset_control_attach },
+	{ "i8042 keyboard controller", i8042_attach },
 };
 
 const char *machine_attach_devices(struct vm *vm)

@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
+#include "vm/reset.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "vmx/vmcs.h"
@@ -104,9 +105,13 @@ static bool vcpu_exit(void *ctx)
 }
 
 /* The VM's device timers that are due fire (they may raise interrupts),
- * then the vCPU's events: true when it has a guest to enter. */
+ * then the vCPU's events: true when it has a guest to enter.  While its VM
+ * restarts, the restart's rendezvous decides instead (vm/reset.h). */
 static bool vcpu_ready_to_enter(struct vcpu *vcpu)
 {
+	if (__builtin_expect(__atomic_load_n(&vcpu->vm_reset, __ATOMIC_ACQUIRE), 0) &&
+	    !vm_reset_rendezvous(vcpu))
+		return false;
 	vm_device_timers_expire(vcpu->vm, rdtsc());
 	return vcpu_process_events(vcpu);
 }

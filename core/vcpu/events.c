@@ -80,7 +80,10 @@ bool vcpu_has_work(const struct vcpu *v, uint64_t now)
 	enum vcpu_state state = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
 	uint64_t deadline = lapic_timer_deadline(&v->lapic);
 
-	return state == VCPU_RUNNING || __atomic_load_n(&v->pending.init, __ATOMIC_ACQUIRE) ||
+	/* A vCPU of a VM that restarts runs its loop until the restart is
+	 * done (vm/reset.h), whatever its state. */
+	return state == VCPU_RUNNING || __atomic_load_n(&v->vm_reset, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&v->pending.init, __ATOMIC_ACQUIRE) ||
 	       (state != VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.nmi, __ATOMIC_ACQUIRE)) ||
 	       (state == VCPU_WAIT_SIPI && __atomic_load_n(&v->pending.sipi, __ATOMIC_ACQUIRE)) ||
 	       (state == VCPU_HALTED &&

@@ -47,8 +47,8 @@ void vcpu_requeue_interrupted_event(struct vcpu *vcpu);
 /*
  * The vCPU runs, or has an event that will make it run: INIT, NMI, SIPI
  * while waiting for one, or (halted) a pending interrupt or an APIC timer
- * due by `now` (host TSC; ~0 counts any armed timer).  Safe to call from
- * any CPU.
+ * due by `now` (host TSC; ~0 counts any armed timer); or its VM restarts
+ * (vcpu->vm_reset).  Safe to call from any CPU.
  */
 bool vcpu_has_work(const struct vcpu *vcpu, uint64_t now);
 

@@ -102,20 +102,22 @@ static void vcpu_init_fields(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *c
 	vcpu->vpid = (uint16_t)(1 + vm->id * 16 + id);
 }
 
-enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
-			   unsigned id, const struct guest_cpu_state *boot)
+/*
+ * What a processor holds after power-up or RESET outside the VMCS, and how
+ * it starts: the bootstrap processor runs, application processors wait for
+ * a start-up IPI (SDM Vol. 3A 9.4.1); GPRs from boot, nothing pending.
+ */
+static void vcpu_power_up(struct vcpu *vcpu, const struct guest_cpu_state *boot)
 {
-	enum vmx_error err;
-
-	vcpu_init_fields(vcpu, vm, cpu, id);
-	/* The bootstrap processor runs; application processors wait for a
-	 * start-up IPI (SDM Vol. 3A 9.4.1). */
-	vcpu->state = id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
+	vcpu->state = vcpu->id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
+	__atomic_store_n(&vcpu->pending.any, 0, __ATOMIC_RELEASE);
+	vcpu->event_injected = false;
 	for (unsigned i = 0; i < GPR_COUNT; i++)
 		vcpu->gprs.regs[i] = boot->gprs[i];
 	/* Power-up state of what the VMCS does not hold (SDM Vol. 3A 10.1.1):
 	 * XCR0 = x87 only, FPU control word 0x37F, MXCSR 0x1F80. */
 	vcpu->xcr0 = 1;
+	memset(&vcpu->fpu, 0, sizeof(vcpu->fpu));
 	vcpu->fpu.bytes[0] = 0x7F;
 	vcpu->fpu.bytes[1] = 0x03;
 	vcpu->fpu.bytes[24] = 0x80;
@@ -123,10 +125,22 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 	/* XSTATE_BV (byte 512): x87 and SSE come from the area above, every
 	 * other component starts in its initial state (SDM Vol. 1 13.8.1). */
 	vcpu->fpu.bytes[512] = XCR0_X87 | XCR0_SSE;
-	/* DR6 after power-up (SDM Vol. 3A Table 10-1). */
+	/* CR2, DR0-DR3 zero and DR6 after power-up (SDM Vol. 3A Table 10-1). */
+	vcpu->cr2 = 0;
+	for (unsigned i = 0; i < 4; i++)
+		vcpu->dr[i] = 0;
 	vcpu->dr6 = 0xFFFF0FF0;
-	msr_state_init(&vcpu->msrs, id == 0);
-	lapic_reset(&vcpu->lapic, id);
+	msr_state_init(&vcpu->msrs, vcpu->id == 0);
+	lapic_reset(&vcpu->lapic, vcpu->id);
+}
+
+enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
+			   unsigned id, const struct guest_cpu_state *boot)
+{
+	enum vmx_error err;
+
+	vcpu_init_fields(vcpu, vm, cpu, id);
+	vcpu_power_up(vcpu, boot);
 	if ((err = vcpu_alloc_vmcs(vcpu, cpu)) != VMX_OK)
 		return err;
 	msr_bitmap_init(vcpu->msr_bitmap);
@@ -139,6 +153,27 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 fail:
 	vcpu_free_current_vmcs(vcpu);
 	return err;
+}
+
+enum vmx_error vcpu_reset(struct vcpu *vcpu, const struct guest_cpu_state *boot)
+{
+	enum vmx_error err;
+
+	vcpu_power_up(vcpu, boot);
+	/* The VMCS as vcpu_create wrote it: controls (no window exits, nothing
+	 * to inject, TSC offset 0), then the guest state. */
+	vmcs_reset_failures();
+	if ((err = vmcs_setup_controls(vcpu)) != VMX_OK)
+		return err;
+	guest_state_write(&vcpu->cpu->caps, boot);
+	if (vmcs_failed_writes())
+		return VMX_ERR_VMWRITE_FAILED;
+	/* The power-up FPU, XCR0, CR2, debug registers and MSRs go live (the
+	 * vCPU is current); no translation of the old guest survives a RESET. */
+	vcpu_load(vcpu);
+	vcpu_invalidate_translations(vcpu);
+	vcpu->check_before_entry = true;
+	return VMX_OK;
 }
 
 enum vmx_error vcpu_create_hosted_os(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,

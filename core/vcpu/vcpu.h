@@ -95,7 +95,7 @@ struct vcpu {
 	bool event_injected;
 	enum vcpu_state state;
 	/* Reasons to go back to the run loop after this exit rather than
-	 * resume the guest at once; `back_to_loop` reads all four in one
+	 * resume the guest at once; `back_to_loop` reads all of them in one
 	 * load (the exit fast path, vcpu_may_resume_directly). */
 	union {
 		struct {
@@ -111,8 +111,13 @@ struct vcpu {
 			/* Its VM has ended (vm_end sets it on every vCPU, from
 			 * any CPU, before kicking them). */
 			uint8_t vm_ended;
+			/* Its VM restarts (vm/reset.h: VM_RESET_LEAVE, then
+			 * VM_RESET_SELF): the run loop holds it out of the guest in
+			 * vm_reset_rendezvous until the restart is done. */
+			uint8_t vm_reset;
+			uint8_t padding[3]; /* zero: back_to_loop reads it too */
 		};
-		uint32_t back_to_loop;
+		uint64_t back_to_loop;
 	};
 	/* The rules were checked (and any broken ones printed) for this entry. */
 	bool entry_rules_reported;
@@ -164,6 +169,14 @@ struct vcpu {
  */
 enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu,
 			   unsigned id, const struct guest_cpu_state *boot);
+/*
+ * Puts a vCPU back into the state vcpu_create gave it, as a processor after
+ * RESET (SDM Vol. 3A 9.1.1, Table 10-1): its APIC, FPU, debug registers and
+ * MSRs at their power-up values, nothing pending, its VMCS controls anew and
+ * the guest state from boot; vCPU 0 runs, the others wait for SIPI.  On the
+ * vCPU's own CPU with its VMCS current (vm/reset.c's rendezvous).
+ */
+enum vmx_error vcpu_reset(struct vcpu *vcpu, const struct guest_cpu_state *boot);
 struct hosted_os_host;
 /*
  * A vCPU of the hosted OS (core/vm/hosted_os.c): the guest state is the

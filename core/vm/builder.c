@@ -19,6 +19,7 @@ const char *vm_build(struct vm *vm, const struct vm_config *config)
 		return err;
 	vm->vcpu_count = config->vcpu_count;
 	vm->devices.tsc_hz = plat_tsc_hz();
+	vm->reset.on_reset = config->on_reset;
 	if (machine_attach_devices(vm) || (!config->strict_mem && !open_bus_attach(vm))) {
 		vm_destroy(vm);
 		return "a device could not be attached (the line above says which)";

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vm/reset.h"
+
 struct vm;
 struct vcpu;
 struct vmx_cpu;
@@ -25,6 +27,10 @@ struct vm_config {
 	/* An access to an address that is neither RAM nor a device ends the
 	 * VM, instead of reading all ones and dropping writes (open bus). */
 	bool strict_mem;
+	/* What a guest's reset request does (vm/reset.h): stop (the
+	 * default) ends the VM, restart starts it again from its boot image
+	 * (vm_set_boot_image). */
+	enum vm_on_reset on_reset;
 };
 
 /* NULL on success, else a one-line reason (nothing is left allocated). */

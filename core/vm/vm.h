@@ -14,6 +14,7 @@
 #include "mm/ept.h"
 #include "vcpu/guest_state.h"
 #include "vm/console.h"
+#include "vm/reset.h"
 
 #define VM_NAME_MAX 32
 #define VM_END_REASON_MAX 128
@@ -41,6 +42,7 @@ struct vm {
 	struct vm_console console;  /* what the guest prints (vm/console.c) */
 	struct vm_devices devices;  /* its ports, MMIO ranges and device state (dev/) */
 	struct vm_irq irq;          /* its interrupt lines (irq/irq.c) */
+	struct vm_reset reset;      /* on_reset= and a restart under way (vm/reset.c) */
 
 	/* The hosted OS (core/vm/hosted_os.c) is the running OS itself:
 	 * guest-physical = host-physical through this identity map, and guest

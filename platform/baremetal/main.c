@@ -6,7 +6,8 @@
  * Guest modules (GRUB "module2 <file> <name> [mem=<size>] [guest args]"):
  * the first word names the VM, mem= sets its RAM (default 4M; suffix K, M
  * or G), cpus= its vCPU count (default 1; each vCPU gets a CPU of its own,
- * vCPU 0 boots, the others wait for INIT/SIPI), everything else is passed on to the guest, whose Multiboot
+ * vCPU 0 boots, the others wait for INIT/SIPI), on_reset=stop|restart what
+ * a guest's reset request does (default stop; vm/reset.h), everything else is passed on to the guest, whose Multiboot
  * command line is "<name> <guest args>" as QEMU would give it.
  * A module whose command line starts with '+' ("module2 <file> +<string>")
  * is a Multiboot module of the guest before it, with <string> as its string.
@@ -39,6 +40,7 @@ struct guest_options {
 	uint64_t ram;
 	unsigned vcpus;
 	bool strict_mem; /* a stray access ends the VM instead of meeting the open bus */
+	enum vm_on_reset on_reset;
 };
 
 /* "64M" -> bytes; 0 when malformed. */
@@ -96,6 +98,14 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 		} else if (len == 10 && strncmp(word, "strict_mem", 10) == 0) {
 			opt->strict_mem = true;
 			continue;
+		} else if (len > 9 && strncmp(word, "on_reset=", 9) == 0) {
+			if (len == 16 && strncmp(word + 9, "restart", 7) == 0)
+				opt->on_reset = VM_ON_RESET_RESTART;
+			else if (len == 13 && strncmp(word + 9, "stop", 4) == 0)
+				opt->on_reset = VM_ON_RESET_STOP;
+			else
+				return "on_reset= needs stop or restart";
+			continue;
 		} else if (len > 5 && strncmp(word, "cpus=", 5) == 0) {
 			uint64_t n = parse_size(word + 5, len - 5);
 			if (n < 1 || n > VM_MAX_VCPUS)
@@ -116,6 +126,30 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 }
 
 static struct vm vms[BOOT_MAX_MODULES];
+
+/*
+ * What a VM boots from, kept for as long as it runs: a restart
+ * (on_reset=restart) loads it again.  The kernel and module images stay
+ * where GRUB put them, in memory the page allocator never hands out
+ * (boot.c reserves every module); the command line is kept here.
+ */
+struct guest_image {
+	const void *kernel;
+	size_t kernel_size;
+	char cmdline[GUEST_CMDLINE_MAX];
+	struct multiboot_module modules[MULTIBOOT_MAX_MODULES];
+	unsigned module_count;
+};
+static struct guest_image images[BOOT_MAX_MODULES];
+
+/* The Multiboot loader, the first time and on each restart (vm_boot_loader). */
+static const char *load_guest_image(struct vm *vm, const void *image)
+{
+	const struct guest_image *g = image;
+
+	return multiboot_load_with_modules(vm, g->kernel, g->kernel_size, g->cmdline, g->modules,
+					   g->module_count);
+}
 
 /* A guest module that became a VM, and the CPUs its vCPUs are pinned to. */
 struct guest_slot {
@@ -143,8 +177,7 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 		       const struct boot_module *extra, unsigned extra_count, unsigned cpus)
 {
 	struct vm *vm = &vms[id];
-	struct multiboot_module modules[MULTIBOOT_MAX_MODULES];
-	unsigned module_count = 0;
+	struct guest_image *image = &images[id];
 	struct guest_options opt;
 	const char *err = parse_guest_options(mod->cmdline, &opt);
 
@@ -162,23 +195,26 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 			   "(each vCPU needs a CPU of its own)\n", opt.name, opt.vcpus, cpus);
 		return false;
 	}
+	image->kernel = plat_phys_to_virt(mod->start);
+	image->kernel_size = mod->end - mod->start;
+	memcpy(image->cmdline, opt.cmdline, sizeof(image->cmdline));
+	image->module_count = extra_count;
 	for (unsigned i = 0; i < extra_count; i++) {
-		modules[module_count].data = plat_phys_to_virt(extra[i].start);
-		modules[module_count].size = extra[i].end - extra[i].start;
-		modules[module_count].cmdline = extra[i].cmdline + 1; /* after the '+' */
-		module_count++;
+		image->modules[i].data = plat_phys_to_virt(extra[i].start);
+		image->modules[i].size = extra[i].end - extra[i].start;
+		image->modules[i].cmdline = extra[i].cmdline + 1; /* after the '+' */
 	}
 	const struct vm_config config = {
 		.id = id, .name = opt.name, .ram_size = opt.ram,
 		.large_pages = large_page_sizes(caps), .vcpu_count = opt.vcpus,
-		.strict_mem = opt.strict_mem,
+		.strict_mem = opt.strict_mem, .on_reset = opt.on_reset,
 	};
 	if ((err = vm_build(vm, &config)) != NULL) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		return false;
 	}
-	err = multiboot_load_with_modules(vm, plat_phys_to_virt(mod->start), mod->end - mod->start,
-					  opt.cmdline, modules, module_count);
+	vm_set_boot_image(vm, load_guest_image, image);
+	err = load_guest_image(vm, image);
 	if (err) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
 		vm_destroy(vm);
@@ -187,7 +223,7 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 	slots[id].vcpu_count = opt.vcpus;
 	log_printf("cvisor: VM %s: %llu KiB RAM, %u vCPU(s), %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
 		   vm->name, (unsigned long long)(vm->ram_size >> 10), opt.vcpus,
-		   vm->ept.table_pages, (uint32_t)vm->boot.rip, module_count, opt.cmdline);
+		   vm->ept.table_pages, (uint32_t)vm->boot.rip, image->module_count, opt.cmdline);
 	return true;
 }
 

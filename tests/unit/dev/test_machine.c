@@ -29,8 +29,9 @@ static void the_machine_registers_every_device(void **state)
 	const struct vm_devices *d = &vm.devices;
 	assert_true(io_port_table_is_sorted(&vm));
 	/* PIC master and slave, ELCR, 8254 PIT, port 0x61, debugcon,
-	 * isa-debug-exit, COM1, fw_cfg, RTC/CMOS, ACPI PM, power-off. */
-	assert_int_equal(d->port_count, 12);
+	 * isa-debug-exit, COM1, fw_cfg, RTC/CMOS, ACPI PM, power-off, PCI CONFIG_ADDRESS and
+	 * CONFIG_DATA, reset control and port 0x92, the i8042's two ports. */
+	assert_int_equal(d->port_count, 18);
 	/* The debug-console page, the I/O APIC and the local APIC page,
 	 * sorted by address. */
 	assert_int_equal(d->mmio_count, 3);

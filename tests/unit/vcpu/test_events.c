@@ -54,6 +54,22 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A vCPU of a VM that restarts has work whatever its state, so that its
+ * run loop reaches the restart's rendezvous (vm/reset.h). */
+static void a_restarting_vm_gives_every_vcpu_work(void **state)
+{
+	(void)state;
+	assert_false(vcpu_has_work(&ap, ~0ULL)); /* waiting for SIPI */
+	bsp.state = VCPU_PARKED;
+	assert_false(vcpu_has_work(&bsp, ~0ULL));
+	ap.vm_reset = VM_RESET_LEAVE;
+	bsp.vm_reset = VM_RESET_SELF;
+	assert_true(vcpu_has_work(&ap, 0));
+	assert_true(vcpu_has_work(&bsp, 0));
+	ap.vm_reset = bsp.vm_reset = VM_RESET_NONE;
+	assert_false(vcpu_has_work(&ap, ~0ULL));
+}
+
 static void aps_wait_for_sipi_and_start_in_real_mode(void **state)
 {
 	(void)state;
@@ -395,6 +411,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(aps_wait_for_sipi_and_start_in_real_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_restarting_vm_gives_every_vcpu_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(init_deassert_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_interrupt_waits_for_if_then_is_injected, setup, teardown),
 		cmocka_unit_test_setup_teardown(extint_waits_for_if_and_a_withdrawn_one_closes_the_window, setup, teardown),

@@ -2,7 +2,8 @@
  * Tests of core/vcpu/vcpu.c: vcpu_create on a real VM (core/vm/builder.c) on
  * the fake Tiger Lake CPU sets up the VMCS controls, the guest and host state,
  * the MSR bitmap and the EPT/VPID flushes, fails cleanly when a VMX
- * instruction or an allocation fails, and vcpu_destroy frees everything.
+ * instruction or an allocation fails, vcpu_destroy frees everything, and
+ * vcpu_reset puts a vCPU back into its power-up state.
  */
 #include "mm/guest_memory.h"
 #include "x86.h"
@@ -23,6 +24,7 @@
 #include "fake_platform.h"
 #include "fixture_vm.h"
 #include "fixture_exit.h"
+#include "irq/lapic.h"
 #include "loader/multiboot.h"
 #include "run/run_loop.h"
 #include "vm/builder.h"
@@ -299,6 +301,96 @@ static void test_vcpu_put_and_load_keep_avx_and_debug_registers(void **state)
 	assert_int_equal(vcpu.xcr0, XCR0_X87);
 }
 
+/* ---- vcpu_reset ---- */
+
+/* After RESET the vCPU is as vcpu_create made it: power-up FPU, XCR0,
+ * debug registers, MSRs and APIC, nothing pending, its VMCS controls and
+ * guest state anew (SDM Vol. 3A Table 10-1), and the power-up state live. */
+static void test_vcpu_reset_restores_the_power_up_state(void **state)
+{
+	(void)state;
+	struct guest_cpu_state boot;
+	multiboot_start_state(&boot, 0x300000, 0x9F000);
+	boot.gprs[GPR_RSI] = 0x5151;
+	vcpu_load(&vcpu);
+	vcpu.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_AVX;
+	vcpu.fpu.bytes[600] = 0xAA;
+	vcpu.fpu.bytes[0] = 0;
+	vcpu.dr[1] = 0x1234;
+	vcpu.dr6 = 0;
+	vcpu.cr2 = 0xDEAD;
+	vcpu.msrs.lstar = 0xFFFF800000001000ULL;
+	vcpu.msrs.misc_enable = 0;
+	vcpu.state = VCPU_PARKED;
+	vcpu.event_injected = true;
+	__atomic_store_n(&vcpu.pending.init, 1, __ATOMIC_RELAXED);
+	lapic_set_irr(&vcpu.lapic, 0x41);
+	vcpu.gprs.regs[GPR_RDI] = 7;
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
+		   vmcs_read(CPU_BASED_VM_EXEC_CONTROL) | PROC_INTERRUPT_WINDOW_EXITING);
+	vmcs_write(VM_ENTRY_CONTROLS, vmcs_read(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE_GUEST);
+	vmcs_write(TSC_OFFSET, 0x777);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 1);
+	unsigned invvpids = fake_cpu.invvpid_calls;
+
+	assert_int_equal(vcpu_reset(&vcpu, &boot), VMX_OK);
+	assert_int_equal(vcpu.state, VCPU_RUNNING);
+	assert_int_equal(vcpu.pending.any, 0);
+	assert_false(vcpu.event_injected);
+	assert_false(lapic_has_pending(&vcpu.lapic));
+	assert_int_equal(vcpu.gprs.regs[GPR_RSI], 0x5151);
+	assert_int_equal(vcpu.gprs.regs[GPR_RDI], 0);
+	assert_int_equal(vcpu.gprs.regs[GPR_RAX], MULTIBOOT_BOOTLOADER_MAGIC);
+	assert_int_equal(vcpu.xcr0, 1);
+	assert_int_equal(vcpu.fpu.bytes[600], 0);
+	assert_int_equal(vcpu.fpu.bytes[0], 0x7F);
+	assert_int_equal(vcpu.dr[1], 0);
+	assert_int_equal(vcpu.dr6, 0xFFFF0FF0);
+	assert_int_equal(vcpu.cr2, 0);
+	assert_int_equal(vcpu.msrs.lstar, 0);
+	assert_int_equal(vcpu.msrs.misc_enable, 0x1801);
+	/* The VMCS. */
+	assert_int_equal(vmcs(GUEST_RIP.encoding), 0x300000);
+	assert_false(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_INTERRUPT_WINDOW_EXITING);
+	assert_false(vmcs(VM_ENTRY_CONTROLS.encoding) & ENTRY_IA32E_MODE_GUEST);
+	assert_int_equal(vmcs(TSC_OFFSET.encoding), 0);
+	assert_int_equal(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding), 0);
+	assert_true(vcpu.check_before_entry);
+	assert_true(fake_cpu.invvpid_calls > invvpids); /* no old translation survives */
+	/* Live in the CPU: the power-up XCR0, FPU, CR2, debug registers, MSRs. */
+	assert_int_equal(fake_cpu.xcr0, 1);
+	assert_int_equal(fake_cpu.fpu[0], 0x7F);
+	assert_int_equal(fake_cpu.cr2, 0);
+	assert_int_equal(fake_cpu.dr[1], 0);
+	assert_int_equal(fake_msr_value(MSR_IA32_LSTAR), 0);
+	vcpu_put(&vcpu);
+}
+
+static void test_vcpu_reset_of_an_ap_waits_for_sipi(void **state)
+{
+	(void)state;
+	static struct vcpu ap;
+	assert_int_equal(vcpu_create(&ap, &vm, &cpu, 1, &vm.boot), VMX_OK);
+	vcpu_load(&ap);
+	ap.state = VCPU_RUNNING;
+	ap.msrs.apic_base = 0;
+	assert_int_equal(vcpu_reset(&ap, &vm.boot), VMX_OK);
+	assert_int_equal(ap.state, VCPU_WAIT_SIPI);
+	assert_int_equal(ap.msrs.apic_base, 0xFEE00800u); /* enabled, not the BSP */
+	assert_int_equal(ap.lapic.id, 1u << 24);
+	vcpu_put(&ap);
+	vcpu_destroy(&ap);
+}
+
+static void test_vcpu_reset_reports_a_failed_vmwrite(void **state)
+{
+	(void)state;
+	fake_cpu.fail_vmwrite_encoding = GUEST_RIP.encoding;
+	fake_cpu.fail_vmwrite = (struct fake_forced_result){ VMX_FAIL_VALID, 7 };
+	assert_int_equal(vcpu_reset(&vcpu, &vm.boot), VMX_ERR_VMWRITE_FAILED);
+	fake_cpu.fail_vmwrite = (struct fake_forced_result){ VMX_SUCCEED, 0 };
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -316,6 +408,9 @@ int main(void)
 		C(test_vcpu_flushes_its_ept_and_vpid_translations),
 		C(test_vcpu_destroy_clears_the_vmcs_and_frees_its_pages),
 		C(test_vcpu_put_and_load_keep_avx_and_debug_registers),
+		C(test_vcpu_reset_restores_the_power_up_state),
+		C(test_vcpu_reset_of_an_ap_waits_for_sipi),
+		C(test_vcpu_reset_reports_a_failed_vmwrite),
 		V(test_vcpu_create_fails_cleanly_when_vmclear_fails),
 		V(test_vcpu_create_fails_cleanly_when_vmptrld_fails),
 		V(test_vcpu_create_out_of_memory_for_the_msr_bitmap),
