@@ -76,6 +76,7 @@ struct device_reset {
 };
 
 #define VM_MAX_PORT_RANGES 32
+#define PORT_INDEX_LIMIT 0x1000u
 #define VM_MAX_MMIO_REGIONS 8
 #define VM_MAX_DEVICE_TIMERS 8
 #define VM_MAX_DEVICE_RESETS 16
@@ -88,6 +89,10 @@ struct vm_devices {
 	 * lookup needs no bound: an exit costs fewer instructions). */
 	struct port_range ports[VM_MAX_PORT_RANGES + 1];
 	unsigned port_count;
+	/* For ports below PORT_INDEX_LIMIT, where a PC's devices sit: 1 + the
+	 * index of the range holding the port, 0 for none.  One load finds a
+	 * port's device whatever the number of devices (dev/ports.c). */
+	uint8_t port_index[PORT_INDEX_LIMIT];
 	struct mmio_region mmio[VM_MAX_MMIO_REGIONS];
 	unsigned mmio_count;
 	/* What answers where nothing else does (dev/open_bus.c); no ops: none

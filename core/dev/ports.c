@@ -1,8 +1,20 @@
 #include "dev/ports.h"
 
 #include "lib/log.h"
+#include "lib/mem.h"
 #include "vm/vm.h"
 #include "x86.h"
+
+/* The index of the ports below PORT_INDEX_LIMIT, from the sorted ranges
+ * (rebuilt whole at each registration, which only VM creation does). */
+static void rebuild_port_index(struct vm_devices *d)
+{
+	memset(d->port_index, 0, sizeof(d->port_index));
+	for (unsigned i = 0; i < d->port_count; i++)
+		for (uint32_t port = d->ports[i].first;
+		     port <= d->ports[i].last && port < PORT_INDEX_LIMIT; port++)
+			d->port_index[port] = (uint8_t)(i + 1);
+}
 
 bool vm_register_ports(struct vm *vm, const char *name, uint16_t first, uint16_t last,
 		       const struct port_ops *ops, void *state)
@@ -28,16 +40,23 @@ bool vm_register_ports(struct vm *vm, const char *name, uint16_t first, uint16_t
 		.name = name, .first = first, .last = last, .ops = ops, .state = state,
 	};
 	d->port_count++;
+	rebuild_port_index(d);
 	return true;
 }
 
-/* Sorted by port and not overlapping, so a lookup stops at the first range
- * that starts past the port (at the latest the end marker, which every port
- * is below): with a handful of devices, most of them below 0x600, that
- * beats a binary search. */
+/* Below PORT_INDEX_LIMIT one load of the index.  Above it the ranges are
+ * sorted by port and do not overlap, so a scan stops at the first range
+ * that starts past the port (at the latest the end marker, which every
+ * port is below). */
 static const struct port_range *find_range(const struct vm *vm, uint16_t port)
 {
-	for (const struct port_range *r = vm->devices.ports;; r++) {
+	const struct vm_devices *d = &vm->devices;
+
+	if (port < PORT_INDEX_LIMIT) {
+		unsigned index = d->port_index[port];
+		return index ? &d->ports[index - 1] : NULL;
+	}
+	for (const struct port_range *r = d->ports;; r++) {
 		if (port < r->first)
 			return NULL;
 		if (port <= r->last)
