@@ -91,21 +91,6 @@ static void send_line(void)
 			break;
 }
 
-/* The command line has the word `word` (after the VM name). */
-static bool has_word(const char *cmdline, const char *word)
-{
-	for (const char *p = cmdline; *p; p++) {
-		if (p != cmdline && p[-1] != ' ')
-			continue;
-		unsigned i = 0;
-		while (word[i] && p[i] == word[i])
-			i++;
-		if (!word[i] && (p[i] == ' ' || !p[i]))
-			return true;
-	}
-	return false;
-}
-
 int guest_main(uint32_t magic, const struct multiboot_info *info)
 {
 	(void)magic;
@@ -113,7 +98,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	/* Under cvisor only (bare Bochs has no VMCALL): cvisor prints its exit
 	 * statistics at main() and after the workload, from which tools/bench
 	 * takes the exits before main() and during the computation. */
-	bool exit_stats = (info->flags & 4) && has_word((const char *)info->cmdline, "exit-stats");
+	bool exit_stats = (info->flags & 4) && cmdline_has_word((const char *)info->cmdline, "exit-stats");
 
 	if (exit_stats)
 		guest_vmcall(HC_EXIT_STATS, 0, 0, 0, 0);

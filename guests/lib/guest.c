@@ -66,3 +66,17 @@ uint64_t __umoddi3(uint64_t num, uint64_t den)
 	__udivmoddi4(num, den, &r);
 	return r;
 }
+
+bool cmdline_has_word(const char *cmdline, const char *word)
+{
+	for (const char *p = cmdline; *p; p++) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		unsigned i = 0;
+		while (word[i] && p[i] == word[i])
+			i++;
+		if (!word[i] && (p[i] == ' ' || !p[i]))
+			return true;
+	}
+	return false;
+}

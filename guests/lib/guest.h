@@ -19,6 +19,8 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void check(bool ok, const char *what);
 /* Number of failed checks so far. */
 unsigned failures(void);
+/* The command line has `word` as a whole, space-separated word. */
+bool cmdline_has_word(const char *cmdline, const char *word);
 
 /* The guest's main, called from entry.S; returns the number of failures. */
 int guest_main(uint32_t magic, const struct multiboot_info *info);

@@ -27,6 +27,7 @@
  */
 #define TRAPS_IRQ_IMPLEMENTATION
 #include "abi/devices.h"
+#include "cmos.h"
 #include "guest.h"
 #include "irq.h"
 #include "lib/format.h"
@@ -167,17 +168,6 @@ static void pit_stop(void)
 	guest_outb(PIT_CONTROL, PIT_RW_WORD << 4);
 }
 
-static uint8_t cmos_read(uint8_t index)
-{
-	guest_outb(PORT_RTC_INDEX, index);
-	return guest_inb(PORT_RTC_DATA);
-}
-
-static void cmos_write(uint8_t index, uint8_t value)
-{
-	guest_outb(PORT_RTC_INDEX, index);
-	guest_outb(PORT_RTC_DATA, value);
-}
 
 /* 1024 Hz periodic interrupts (MC146818A: RS 0110, PIE); stale flags
  * are cleared first by reading register C. */

@@ -239,26 +239,12 @@ static int smp_flow(uint8_t boot)
 	return (int)failures();
 }
 
-static bool has_word(const char *cmdline, const char *word)
-{
-	for (const char *p = cmdline; *p; p++) {
-		if (p != cmdline && p[-1] != ' ')
-			continue;
-		unsigned i = 0;
-		while (word[i] && p[i] == word[i])
-			i++;
-		if (!word[i] && (p[i] == ' ' || !p[i]))
-			return true;
-	}
-	return false;
-}
-
 int guest_main(uint32_t magic, const struct multiboot_info *info)
 {
 	(void)magic;
 	uint8_t boot = guest_inb(UART_SCR); /* boots before this one */
 
-	if ((info->flags & 4) && has_word((const char *)(uintptr_t)info->cmdline, "smp"))
+	if ((info->flags & 4) && cmdline_has_word((const char *)(uintptr_t)info->cmdline, "smp"))
 		return smp_flow(boot);
 
 	switch (boot) {

@@ -18,6 +18,7 @@
  * about ten million).
  */
 #include "abi/devices.h"
+#include "cmos.h"
 #include "guest.h"
 
 #define REG_SECONDS        0x00
@@ -55,17 +56,6 @@
 
 static uint64_t tsc_per_second; /* measured between two UIP rises */
 
-static uint8_t cmos_read(uint8_t index)
-{
-	guest_outb(PORT_RTC_INDEX, index);
-	return guest_inb(PORT_RTC_DATA);
-}
-
-static void cmos_write(uint8_t index, uint8_t value)
-{
-	guest_outb(PORT_RTC_INDEX, index);
-	guest_outb(PORT_RTC_DATA, value);
-}
 
 static bool valid_bcd(uint8_t v)
 {
