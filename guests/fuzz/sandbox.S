@@ -241,14 +241,24 @@ fuzz_load_tables:
 /*
  * One stub per vector.  Vector 1 is the single-step budget: resume the
  * snippet while steps are left (the stub touches no register; the flags it
- * changes come back with IRET).  The error code some exceptions push does
- * not matter: recovery drops the whole frame.
+ * changes come back with IRET).  Vector 2: an NMI (the other vCPU sends
+ * them in the two-vCPU mode) may come while the guest's own code runs,
+ * outside any action: it returns there (the IRET ends NMI blocking, SDM
+ * Vol. 3A 6.7.1); inside an action it ends the action like any vector.
+ * The error code some exceptions push does not matter: recovery drops the
+ * whole frame.
  */
 .macro STUB32 v
 fuzz_isr32_\v:
 	.if \v == 1
 	decl %ss:fuzz_db_budget
 	js 1f
+	iret
+1:
+	.endif
+	.if \v == 2
+	cmpl $0, %ss:fuzz_armed
+	jne 1f
 	iret
 1:
 	.endif
@@ -269,6 +279,15 @@ fuzz_isr64_\v:
 	decl (%rax)
 	pop %rax
 	js 1f
+	iretq
+1:
+	.endif
+	.if \v == 2
+	push %rax
+	mov $fuzz_armed, %eax
+	cmpl $0, (%rax)
+	pop %rax
+	jne 1f
 	iretq
 1:
 	.endif
