@@ -152,10 +152,17 @@ void second_vcpu_interrupt(uint32_t vector)
 
 static void worker_sleep(struct fuzz_rng *r)
 {
-	switch (fuzz_rng_below(r, 3)) {
+	switch (fuzz_rng_below(r, 4)) {
 	case 0:
-		/* STI; HLT: sleeps until an interrupt (or forever: the VM ends
-		 * when the other vCPU stops it, or nothing can wake either). */
+		/* STI; HLT: sleeps until an interrupt, mostly its own APIC
+		 * timer's, one-shot (SDM Vol. 3A 11.5.4); else one from the other
+		 * vCPU or a device, or forever (the VM ends when the other vCPU
+		 * stops it, or when nothing can wake either). */
+		if (!fuzz_rng_one_in(r, 4)) {
+			apic_write(0x3E0, 0xB);                              /* divide by 1 */
+			apic_write(0x320, 0x30 + fuzz_rng_below(r, 0xC0));   /* one-shot, a vector */
+			apic_write(0x380, 1000 + fuzz_rng_below(r, 50000));  /* initial count */
+		}
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		break;
 	case 1:
@@ -180,6 +187,14 @@ void worker_main(unsigned vcpu)
 	__asm__ volatile("lidt %0" ::"m"(worker_idt_ptr));
 	fuzz_rng_seed(&w->rng, worker_seed ^ (uint64_t)vcpu << 40 ^ (uint64_t)start << 48);
 	struct fuzz_rng *r = &w->rng;
+	/* As an OS sets up an AP's APIC (INIT left it software-disabled, SDM
+	 * Vol. 3A 11.4.7.3): enabled, the flat logical model with bit n for
+	 * vCPU n; one time in eight left as it is. */
+	if (!fuzz_rng_one_in(r, 8)) {
+		apic_write(APIC_SVR, 0x1FF);
+		apic_write(APIC_DFR, 0xFFFFFFFFu);
+		apic_write(APIC_LDR, (1u << vcpu) << 24);
+	}
 	unsigned actions = 16 + fuzz_rng_below(r, 48);
 	if (worker_verbose)
 		say("vCPU %u: worker start %u, %u actions", vcpu, start, actions);
@@ -246,8 +261,11 @@ bool second_vcpu_start(uint64_t seed, uint32_t gdt_base, uint16_t gdt_limit, boo
 	for (unsigned i = 0; i < WORKERS; i++)
 		td->stacks[i] = (uint32_t)(uintptr_t)(worker_stacks[i] + WORKER_STACK_SIZE);
 
-	/* The APIC software-enabled, then INIT, SIPI, SIPI (SDM Vol. 3A 9.4.4.1). */
+	/* The APIC software-enabled, logical ID bit 0 in the flat model, then
+	 * INIT, SIPI, SIPI (SDM Vol. 3A 9.4.4.1). */
 	apic_write(APIC_SVR, 0x1FF);
+	apic_write(APIC_DFR, 0xFFFFFFFFu);
+	apic_write(APIC_LDR, 1u << 24);
 	send_ipi(1, ICR_INIT | ICR_ASSERT);
 	send_ipi(1, ICR_STARTUP | ICR_ASSERT | SIPI_VECTOR);
 	send_ipi(1, ICR_STARTUP | ICR_ASSERT | SIPI_VECTOR);
