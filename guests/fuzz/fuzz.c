@@ -111,7 +111,7 @@ struct fuzz_mode {
 	uint32_t cr0, cr3, cr4, efer_low, efer_high;
 };
 
-struct desc_ptr fuzz_gdt_ptr, fuzz_idt32_ptr, fuzz_idt64_ptr;
+struct desc_ptr fuzz_gdt_ptr, fuzz_idt32_ptr, fuzz_idt64_ptr, fuzz_idt_down_ptr, fuzz_idt_up_ptr;
 struct fuzz_entry fuzz_entry;
 struct fuzz_mode fuzz_mode;
 extern volatile uint32_t fuzz_ia32e, fuzz_trap_vector;
@@ -138,6 +138,11 @@ struct __attribute__((packed)) tss32 {
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
 static uint64_t idt32[256] __attribute__((aligned(8)));
 static uint64_t idt64[512] __attribute__((aligned(16)));
+/* The IDTs across a CR0 write that leaves or enters IA-32e mode (sandbox.S,
+ * fuzz_set_mode): valid for the write's own fault in the old mode and for
+ * an NMI in either (the other vCPU sends NMIs at any time). */
+static uint64_t idt_switch_down[512] __attribute__((aligned(16)));
+static uint64_t idt_switch_up[256] __attribute__((aligned(16)));
 static struct tss32 tss __attribute__((aligned(128)));
 static uint8_t trap_stack[4096] __attribute__((aligned(16)));
 static uint8_t ist_stack[4096] __attribute__((aligned(16)));
@@ -1278,6 +1283,20 @@ static void build_tables(void)
 	}
 	fuzz_idt32_ptr = (struct desc_ptr){ sizeof(idt32) - 1, (uint32_t)(uintptr_t)idt32 };
 	fuzz_idt64_ptr = (struct desc_ptr){ sizeof(idt64) - 1, (uint32_t)(uintptr_t)idt64 };
+	/* A 32-bit IDT's gate n is bytes 8n-8n+7, an IA-32e one's bytes
+	 * 16n-16n+15 (SDM Vol. 3A 6.10, 6.14.1).  Leaving IA-32e mode: the
+	 * 64-bit gates, and at bytes 16-23 the 32-bit gate of the NMI (vector
+	 * 1's 64-bit gate is lost).  Entering it: the 32-bit gates, and at
+	 * bytes 32-47 the 64-bit gate of the NMI (vectors 4 and 5 are lost). */
+	memcpy(idt_switch_down, idt64, sizeof(idt64));
+	idt_switch_down[2] = idt32[2];
+	memcpy(idt_switch_up, idt32, sizeof(idt32));
+	idt_switch_up[4] = idt64[4];
+	idt_switch_up[5] = idt64[5];
+	fuzz_idt_down_ptr = (struct desc_ptr){ sizeof(idt_switch_down) - 1,
+					       (uint32_t)(uintptr_t)idt_switch_down };
+	fuzz_idt_up_ptr = (struct desc_ptr){ sizeof(idt_switch_up) - 1,
+					     (uint32_t)(uintptr_t)idt_switch_up };
 
 	/* In IA-32e mode the same TSS reads as a 64-bit one: RSP0 = SS0:ESP0,
 	 * 0x10_xxxxxxxx, which pdpt64[64] maps onto the low gigabyte. */
