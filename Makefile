@@ -108,7 +108,7 @@ $(BUILD)/cvisor.elf: $(KERNEL_OBJS) platform/baremetal/linker.ld
 	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 
 .SECONDEXPANSION:
-$(BUILD)/guests/%.elf: $$(wildcard guests/%/*.c guests/%/*.S) $(GUEST_LIB_SRCS) guests/lib/linker.ld $(wildcard guests/lib/*.h) $(wildcard core/abi/*.h)
+$(BUILD)/guests/%.elf: $$(wildcard guests/$$*/*.c guests/$$*/*.S guests/$$*/*.h) $(GUEST_LIB_SRCS) guests/lib/linker.ld $(wildcard guests/lib/*.h) $(wildcard core/abi/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUEST   $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \

@@ -80,12 +80,21 @@ void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit)
 		   vcpu->vm->name, vcpu->id);
 }
 
-/* The guest can take an interrupt now (SDM Vol. 3C 26.7.5); it is injected
- * before the next entry, which also turns the window exiting off. */
+/*
+ * The guest can take an interrupt now (SDM Vol. 3C 26.7.5): the window
+ * exiting goes off, and the event processing before the next entry
+ * injects what waits or turns it on again for what still cannot go.  Left
+ * on for an interrupt that can no longer be delivered (the guest raised
+ * its TPR above it, or disabled its APIC, in the meantime), the CPU would
+ * exit again before every instruction, and the guest would never run on
+ * (found by make fuzz, seed 5341).
+ */
 void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	(void)vcpu;
 	(void)exit;
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
+		   vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & ~PROC_INTERRUPT_WINDOW_EXITING);
 }
 
 /*

@@ -23,6 +23,18 @@
  *    hypercall numbers;
  *  - a snippet that uses the local APIC as an interrupt source: its timer
  *    in each mode, IPIs to itself, EOI, TPR, SVR, then STI; HLT;
+ *  - a snippet of port and MMIO accesses to the PC's devices at their
+ *    architectural addresses (pc_devices.c): the 8259As and ELCR, the
+ *    8254 and port 0x61, the RTC and CMOS, PCI configuration mechanism
+ *    #1, the reset paths (0xCF9, port 0x92, the i8042; rarely asking for
+ *    a reset), the ACPI PM blocks at 0x600 and 0xB000 (SLP_EN rarely),
+ *    the UART and the I/O APIC page, following their programming models
+ *    (initialization sequences, latches, indexed registers) with values
+ *    those models do not expect mixed in;
+ *  - in the two-vCPU mode ("vcpus=2", second_vcpu.c), a snippet that
+ *    reaches the other vCPU: fixed IPIs, NMIs, INIT and SIPI, I/O APIC
+ *    redirection entries followed by device activity that raises their
+ *    line, EOIs, APIC setup; the second vCPU does the same to this one;
  *  - a paging-mode switch with random CR0/CR3/CR4/EFER values;
  *  - random changes to page-table entries outside the guest's own code;
  *  - rarely, a triple fault.
@@ -34,13 +46,15 @@
  * debug-exit port, HC_STOP): that is what the fuzzer wants to see cvisor
  * survive.  A guest that gets through all its actions stops with status 0.
  *
- * Command line: seed=N (the PRNG seed), actions=N (default 48), and
- * "verbose": describe every action before taking it (cvisor adds it when
- * it replays one seed).
+ * Command line: seed=N (the PRNG seed), actions=N (default 48),
+ * vcpus=2 (start the second vCPU, which cvisor created), and "verbose":
+ * describe every action before taking it (cvisor adds it when it replays
+ * one seed).
  */
 #include <stddef.h>
 
 #include "abi/hypercall.h"
+#include "fuzz.h"
 #include "guest.h"
 #include "lib/format.h"
 #include "lib/mem.h"
@@ -58,9 +72,6 @@ extern char _end[]; /* guests/lib/linker.ld */
 #define SANDBOX_RANDOM_DATA 0x4000u  /* of which the first bytes are random */
 #define SANDBOX_STACK_TOP (SANDBOX_BASE + SANDBOX_SIZE - 0x100)
 #define RAM_NEEDED        0x200000u
-
-#define APIC_PAGE  0xFEE00000u
-#define DEBUG_PAGE 0xFEBFF000u /* cvisor's MMIO debug console */
 
 #define KERNEL_CS   0x08
 #define KERNEL_DS   0x10
@@ -100,7 +111,7 @@ struct fuzz_mode {
 	uint32_t cr0, cr3, cr4, efer_low, efer_high;
 };
 
-struct desc_ptr fuzz_gdt_ptr, fuzz_idt32_ptr, fuzz_idt64_ptr;
+struct desc_ptr fuzz_gdt_ptr, fuzz_idt32_ptr, fuzz_idt64_ptr, fuzz_idt_down_ptr, fuzz_idt_up_ptr;
 struct fuzz_entry fuzz_entry;
 struct fuzz_mode fuzz_mode;
 extern volatile uint32_t fuzz_ia32e, fuzz_trap_vector;
@@ -127,15 +138,22 @@ struct __attribute__((packed)) tss32 {
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
 static uint64_t idt32[256] __attribute__((aligned(8)));
 static uint64_t idt64[512] __attribute__((aligned(16)));
+/* The IDTs across a CR0 write that leaves or enters IA-32e mode (sandbox.S,
+ * fuzz_set_mode): valid for the write's own fault in the old mode and for
+ * an NMI in either (the other vCPU sends NMIs at any time). */
+static uint64_t idt_switch_down[512] __attribute__((aligned(16)));
+static uint64_t idt_switch_up[256] __attribute__((aligned(16)));
 static struct tss32 tss __attribute__((aligned(128)));
 static uint8_t trap_stack[4096] __attribute__((aligned(16)));
 static uint8_t ist_stack[4096] __attribute__((aligned(16)));
 
-/* 32-bit paging: the low 4 MiB and the two device pages by 4 KiB pages. */
+/* 32-bit paging: the low 4 MiB and the three device pages by 4 KiB pages
+ * (the local and the I/O APIC share a page table). */
 static uint32_t pd32[1024] __attribute__((aligned(4096)));
 static uint32_t pt32_low[1024] __attribute__((aligned(4096)));
 static uint32_t pt32_debug[1024] __attribute__((aligned(4096)));
 static uint32_t pt32_apic[1024] __attribute__((aligned(4096)));
+_Static_assert(IOAPIC_PAGE >> 22 == APIC_PAGE >> 22, "the APIC pages share pt32_apic");
 /* PAE and 4-level paging share the page directories (2 MiB pages). */
 static uint64_t pdpt_pae[4] __attribute__((aligned(32)));
 static uint64_t pd_low[512] __attribute__((aligned(4096)));
@@ -145,53 +163,24 @@ static uint64_t pdpt64[512] __attribute__((aligned(4096)));
 
 static uint32_t ram_end;
 
-/* ---- random numbers: xoshiro128** seeded by splitmix64 ----------------- */
+/* ---- random numbers (fuzz.h): this vCPU's generator ------------------- */
 
-static uint32_t rng[4];
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(uint64_t seed)
-{
-	for (unsigned i = 0; i < 4; i += 2) {
-		uint64_t v = splitmix64(&seed);
-		rng[i] = (uint32_t)v;
-		rng[i + 1] = (uint32_t)(v >> 32);
-	}
-}
-
-static uint32_t rotl(uint32_t x, unsigned k)
-{
-	return (x << k) | (x >> (32 - k));
-}
+static struct fuzz_rng rng;
 
 static uint32_t next(void)
 {
-	uint32_t result = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 9;
-	rng[2] ^= rng[0];
-	rng[3] ^= rng[1];
-	rng[1] ^= rng[2];
-	rng[0] ^= rng[3];
-	rng[2] ^= t;
-	rng[3] = rotl(rng[3], 11);
-	return result;
+	return fuzz_rng_next(&rng);
 }
 
 /* Uniform in [0, n). */
 static uint32_t below(uint32_t n)
 {
-	return (uint32_t)(((uint64_t)next() * n) >> 32);
+	return fuzz_rng_below(&rng, n);
 }
 
 static bool one_in(uint32_t n)
 {
-	return below(n) == 0;
+	return fuzz_rng_one_in(&rng, n);
 }
 
 #define PICK(array) ((array)[below(sizeof(array) / sizeof((array)[0]))])
@@ -213,10 +202,15 @@ static const uint32_t msr_indices[] = {
 	0xC0000101, 0xC0000102, 0xC0000103, 0xC0001234, 0xC0001FFF, 0xC0002000, 0x12345678,
 };
 
+/* Every device port of the PC platform and its neighbours.  The reset
+ * ports (0xCF9, 0x92) are left to FOCUS_DEVICES, which keeps their reset
+ * bits rare: random values here would reset (end) too many cases. */
 static const uint16_t ports[] = {
 	0x20, 0x21, 0xA0, 0xA1, 0x3F8, 0x3F9, 0x3FA, 0x3FB, 0x3FC, 0x3FD, 0x3FE, 0x3FF, 0xE9,
 	0x510, 0x511, 0x512, 0x8900, 0x60, 0x64, 0x70, 0x71, 0x80, 0xCF8, 0xCFC, 0x0, 0xFFFF,
 	0xFFFE, 0x3F7, 0x400, 0x50F, 0xB004, 0x604,
+	0x40, 0x41, 0x42, 0x43, 0x61, 0x4D0, 0x4D1, 0xCFA, 0xCFB, 0xCFD, 0xCFE, 0xCFF,
+	0x600, 0x602, 0x608, 0x620, 0x63F, 0xB000, 0xB002, 0xB008, 0xB020, 0xB03F,
 };
 
 /* Segment selectors: every descriptor, with each RPL, the LDT, beyond the limit. */
@@ -237,11 +231,20 @@ static const uint16_t apic_registers[] = {
  * emulates MOV, MOVZX/MOVSX, STOS and MOVS only). */
 static bool aim_at_devices;
 
+/* I/O APIC offsets: IOREGSEL, IOWIN, the EOI register, their neighbours. */
+static const uint16_t ioapic_offsets[] = { 0x00, 0x00, 0x10, 0x10, 0x40, 0x04, 0x14, 0x20, 0x3C,
+					   0x44, 0xFFC };
+
 static uint32_t pick_device_address(void)
 {
-	if (one_in(2))
+	switch (below(6)) {
+	case 0: case 1:
 		return APIC_PAGE + (one_in(3) ? below(4096) : PICK(apic_registers));
-	return DEBUG_PAGE + (one_in(4) ? 4096 - 1 - below(8) : below(4096));
+	case 2: case 3:
+		return DEBUG_PAGE + (one_in(4) ? 4096 - 1 - below(8) : below(4096));
+	default:
+		return IOAPIC_PAGE + (one_in(4) ? below(4096) : PICK(ioapic_offsets) + below(4));
+	}
 }
 
 static uint32_t pick_address(void)
@@ -579,23 +582,149 @@ static void emit_random_bytes(void)
 
 /* What an action concentrates on: the instruction classes and the registers. */
 enum focus { FOCUS_RANDOM_BYTES, FOCUS_MIXED, FOCUS_HYPERCALL, FOCUS_PORT, FOCUS_MMIO,
-	     FOCUS_MSR, FOCUS_CONTROL_REG, FOCUS_EVENTS, FOCUS_VMX, FOCUS_APIC };
+	     FOCUS_MSR, FOCUS_CONTROL_REG, FOCUS_EVENTS, FOCUS_VMX, FOCUS_APIC, FOCUS_DEVICES,
+	     FOCUS_SMP, FOCUSES };
 
-static const uint8_t focus_weights[] = {
+/*
+ * FOCUS_DEVICES: access sequences for the PC's devices (pc_devices.c: the
+ * 8259As, the 8254, the RTC, PCI configuration, the reset paths, the ACPI
+ * PM blocks, the UART, the I/O APIC), about one snippet in nine.
+ * FOCUS_SMP: IPIs, NMIs, INIT/SIPI and I/O APIC routes to the other vCPU,
+ * only in the two-vCPU mode.
+ */
+static const uint8_t focus_weights[FOCUSES] = {
 	[FOCUS_RANDOM_BYTES] = 12, [FOCUS_MIXED] = 14, [FOCUS_HYPERCALL] = 10, [FOCUS_PORT] = 10,
 	[FOCUS_MMIO] = 16, [FOCUS_MSR] = 12, [FOCUS_CONTROL_REG] = 10, [FOCUS_EVENTS] = 10,
-	[FOCUS_VMX] = 3, [FOCUS_APIC] = 10,
+	[FOCUS_VMX] = 3, [FOCUS_APIC] = 10, [FOCUS_DEVICES] = 14, [FOCUS_SMP] = 12,
 };
 
-/* MOV DWORD [APIC_PAGE + reg], imm32: C7 /0 with a SIB byte that has
- * neither base nor index, an absolute disp32 in 32- and 64-bit code alike. */
+/* "vcpus=2" on the command line: vCPU 1 runs second_vcpu.c's worker. */
+static bool two_vcpus;
+
+/* An absolute 32-bit address operand: ModRM mod 00 r/m 100 (a SIB byte
+ * follows), SIB 0x25 (no base, no index): disp32 (SDM Vol. 2A 2.1.5).  In
+ * 64-bit code the disp32 would be sign-extended to 64 bits (0xFFFFFFFFFEE00000,
+ * which the guest does not map): the address-size prefix 67 keeps the
+ * address at 32 bits (Vol. 2A 2.2.1.3).  The caller emits the opcode
+ * after prefix_absolute() and before operand_absolute(). */
+static void prefix_absolute(void)
+{
+	if (snippet_64)
+		emit(0x67);
+}
+
+static void operand_absolute(unsigned reg, uint32_t address)
+{
+	emit((uint8_t)(0x04 | reg << 3));
+	emit(0x25);
+	emit32(address);
+}
+
+/* MOV DWORD [APIC_PAGE + reg], imm32 (C7 /0). */
 static void emit_apic_write(uint32_t reg, uint32_t value)
 {
+	prefix_absolute();
 	emit(0xC7);
-	emit(0x04);
-	emit(0x25);
-	emit32(APIC_PAGE + reg);
+	operand_absolute(0, APIC_PAGE + reg);
 	emit32(value);
+}
+
+/* ---- PC devices and the other vCPU: access sequences as instructions ---- */
+
+static struct device_ops snippet_ops; /* the last sequence, for a replay's description */
+static const char *snippet_ops_name;
+
+/* One access of a sequence (fuzz.h) as MOV EAX/EDX, imm32 and IN/OUT (the
+ * imm8 port forms for ports below 0x100 half the time), or MOV to or from
+ * an absolute address.  Returns the number of instructions. */
+static unsigned emit_device_op(const struct device_op *op)
+{
+	bool write = op->kind == OP_PORT_WRITE || op->kind == OP_MMIO_WRITE;
+	unsigned instructions = 1;
+
+	if (op->kind == OP_PORT_WRITE || op->kind == OP_PORT_READ) {
+		bool imm8 = op->address < 0x100 && one_in(2);
+		if (write) {
+			emit(0xB8); /* MOV EAX, imm32 */
+			emit32(op->value);
+			instructions++;
+		}
+		if (!imm8) {
+			emit(0xBA); /* MOV EDX, imm32 */
+			emit32(op->address);
+			instructions++;
+		}
+		if (op->size == 2)
+			emit(0x66);
+		/* IN AL/eAX, imm8 (E4/E5), OUT imm8, AL/eAX (E6/E7), IN from DX
+		 * (EC/ED), OUT to DX (EE/EF). */
+		uint8_t opcode = imm8 ? (write ? 0xE6 : 0xE4) : (write ? 0xEE : 0xEC);
+		emit((uint8_t)(opcode + (op->size != 1)));
+		if (imm8)
+			emit((uint8_t)op->address);
+		return instructions;
+	}
+	prefix_absolute();
+	if (op->size == 2)
+		emit(0x66);
+	if (write) {
+		emit(op->size == 1 ? 0xC6 : 0xC7); /* MOV r/m, imm */
+		operand_absolute(0, op->address);
+		if (op->size == 1)
+			emit((uint8_t)op->value);
+		else if (op->size == 2)
+			emit16(op->value);
+		else
+			emit32(op->value);
+	} else {
+		emit(op->size == 1 ? 0x8A : 0x8B); /* MOV AL/eAX, r/m */
+		operand_absolute(0, op->address);
+	}
+	return instructions;
+}
+
+/*
+ * A device or SMP snippet: one or two sequences, then sometimes a wait
+ * for what they may have raised (STI; HLT, or STI and PAUSEs).  Returns
+ * the number of instructions, which sets the single-step budget.
+ */
+static unsigned emit_device_snippet(enum focus focus)
+{
+	unsigned instructions = 0;
+
+	snippet_ops.count = 0;
+	if (focus == FOCUS_SMP) {
+		enum smp_action action = smp_action_pick(&rng);
+		smp_sequence(&rng, action, 0, 1, &snippet_ops);
+		snippet_ops_name = smp_action_names[action];
+	} else {
+		enum pc_device device = pc_device_pick(&rng);
+		pc_device_sequence(&rng, device, &snippet_ops);
+		snippet_ops_name = pc_device_names[device];
+		if (one_in(4)) /* and a second device */
+			pc_device_sequence(&rng, pc_device_pick(&rng), &snippet_ops);
+	}
+	for (unsigned i = 0; i < snippet_ops.count; i++)
+		instructions += emit_device_op(&snippet_ops.op[i]);
+	/* A wait that nothing may end runs into the watchdog: one time in four. */
+	switch (below(8)) {
+	case 0:
+		emit(0xFB); /* STI; HLT */
+		emit(0xF4);
+		instructions += 2;
+		break;
+	case 1:
+		emit(0xFB); /* STI; PAUSE; PAUSE */
+		emit(0xF3);
+		emit(0x90);
+		emit(0xF3);
+		emit(0x90);
+		instructions += 3;
+		break;
+	default:
+		break;
+	}
+	return instructions;
 }
 
 /* An interrupt vector: mostly valid (32-255), sometimes one the APIC
@@ -656,8 +785,10 @@ static void emit_apic_snippet(void)
 			 * only vCPU), start-up; the self, all and all-but-self shorthands. */
 			static const uint32_t modes[] = { 0, 0, 0, 1, 4, 4, 6, 2, 7 };
 			uint32_t mode = one_in(32) ? 5 : PICK(modes);
+			/* With a second vCPU, start-up IPIs mostly name its trampoline. */
+			uint32_t vector = mode == 6 && two_vcpus && !one_in(4) ? SIPI_VECTOR : apic_vector();
 			emit_apic_write(0x310, one_in(2) ? 0 : next() & 0xFF000000u);
-			emit_apic_write(0x300, apic_vector() | mode << 8 | (next() & (1u << 11 | 1u << 14 | 1u << 15)) |
+			emit_apic_write(0x300, vector | mode << 8 | (next() & (1u << 11 | 1u << 14 | 1u << 15)) |
 					       below(4) << 18);
 			event_coming = true;
 			break;
@@ -692,16 +823,21 @@ static void emit_apic_snippet(void)
 	}
 }
 
+static unsigned focus_weight(unsigned focus)
+{
+	return focus == FOCUS_SMP && !two_vcpus ? 0 : focus_weights[focus];
+}
+
 static enum focus pick_focus(void)
 {
 	unsigned total = 0;
-	for (unsigned i = 0; i < sizeof(focus_weights); i++)
-		total += focus_weights[i];
+	for (unsigned i = 0; i < FOCUSES; i++)
+		total += focus_weight(i);
 	unsigned r = below(total);
-	for (unsigned i = 0; i < sizeof(focus_weights); i++) {
-		if (r < focus_weights[i])
+	for (unsigned i = 0; i < FOCUSES; i++) {
+		if (r < focus_weight(i))
 			return (enum focus)i;
-		r -= focus_weights[i];
+		r -= focus_weight(i);
 	}
 	return FOCUS_MIXED;
 }
@@ -818,6 +954,10 @@ static enum template_class focus_class(enum focus focus)
 		return VMX;
 	case FOCUS_APIC:
 		return MEMORY;
+	case FOCUS_DEVICES:
+	case FOCUS_SMP:
+	case FOCUSES:
+		return PORT_IO; /* unused: emit_device_snippet builds these */
 	}
 	return EXITING;
 }
@@ -856,7 +996,8 @@ static const char *const focus_names[] = {
 	[FOCUS_RANDOM_BYTES] = "random bytes", [FOCUS_MIXED] = "mixed", [FOCUS_HYPERCALL] = "hypercall",
 	[FOCUS_PORT] = "port I/O", [FOCUS_MMIO] = "MMIO", [FOCUS_MSR] = "MSR",
 	[FOCUS_CONTROL_REG] = "control registers", [FOCUS_EVENTS] = "events", [FOCUS_VMX] = "VMX",
-	[FOCUS_APIC] = "APIC timer and IPIs",
+	[FOCUS_APIC] = "APIC timer and IPIs", [FOCUS_DEVICES] = "PC devices",
+	[FOCUS_SMP] = "the other vCPU",
 };
 
 static void describe_snippet(enum focus focus, uint32_t start)
@@ -882,12 +1023,20 @@ static void run_snippet(void)
 	/* Random bytes at CPL 0 often wreck ESP (POP ESP, LEAVE, XCHG ESP ...),
 	 * and an exception on a wild stack is a triple fault outside IA-32e
 	 * mode: they run at CPL 3 mostly. */
-	bool user = focus == FOCUS_RANDOM_BYTES ? !one_in(4) : focus != FOCUS_APIC && one_in(3);
+	bool sequence = focus == FOCUS_DEVICES || focus == FOCUS_SMP;
+	/* Device sequences at CPL 3 meet IOPL and the I/O bitmap, and their
+	 * MMIO accesses the user segments' limit: one time in eight. */
+	bool user = focus == FOCUS_RANDOM_BYTES ? !one_in(4)
+		    : focus == FOCUS_APIC || focus == FOCUS_SMP ? false
+		    : focus == FOCUS_DEVICES ? one_in(8) : one_in(3);
 	aim_at_devices = focus == FOCUS_MMIO;
 	snippet_64 = fuzz_ia32e && one_in(2);
 	protect_esp = !user && !fuzz_ia32e && !one_in(16);
 
-	uint32_t start = SANDBOX_BASE + below(SANDBOX_CODE_SIZE - 0x100);
+	/* Room for the longest snippet: a device sequence takes up to 12
+	 * bytes an access. */
+	uint32_t start = SANDBOX_BASE + below(SANDBOX_CODE_SIZE - (sequence ? 0x200 : 0x100));
+	unsigned sequence_instructions = 0;
 	code = (uint8_t *)(uintptr_t)start;
 	code_end = (uint8_t *)(uintptr_t)(SANDBOX_BASE + SANDBOX_CODE_SIZE - 2);
 
@@ -898,9 +1047,12 @@ static void run_snippet(void)
 	if (!user && one_in(snippet_64 ? 16 : 1024)) {
 		emit(0xBC); /* MOV ESP, imm32 */
 		emit32(pick_address());
+		sequence_instructions++;
 	}
 
-	if (focus == FOCUS_RANDOM_BYTES) {
+	if (sequence) {
+		sequence_instructions += emit_device_snippet(focus);
+	} else if (focus == FOCUS_RANDOM_BYTES) {
 		emit_random_bytes();
 	} else if (focus == FOCUS_APIC) {
 		emit_apic_snippet();
@@ -924,7 +1076,10 @@ static void run_snippet(void)
 	randomize_registers(focus);
 	if (!user && !one_in(4))
 		fuzz_entry.gpr[5] = SANDBOX_STACK_TOP - below(0x100) * 4; /* LEAVE keeps a good stack */
-	fuzz_entry.steps = focus == FOCUS_APIC ? 8 + below(24) : 1 + below(one_in(4) ? 24 : 6);
+	fuzz_entry.steps = focus == FOCUS_APIC ? 8 + below(24)
+			   : sequence ? (one_in(8) ? below(sequence_instructions + 1) /* cut short */
+						   : sequence_instructions + 1)
+			   : 1 + below(one_in(4) ? 24 : 6);
 	fuzz_entry.rflags = snippet_rflags(user);
 	uint32_t stack = user && one_in(8) ? pick_address() : SANDBOX_STACK_TOP - below(0x100) * 4;
 	if (user) {
@@ -940,8 +1095,13 @@ static void run_snippet(void)
 		fuzz_entry.rip = start;
 		fuzz_entry.rsp = stack;
 	}
-	if (verbose)
+	if (verbose) {
 		describe_snippet(focus, start);
+		if (sequence) {
+			say("  %s:", snippet_ops_name);
+			describe_device_ops("  accesses", &snippet_ops);
+		}
+	}
 	int vector = fuzz_try(snippet_64 ? fuzz_enter_64 : fuzz_enter_32);
 	if (vector >= 0)
 		traps_seen[vector & 0xFF]++;
@@ -1042,7 +1202,7 @@ static void mutate_page_table(void)
 	switch (below(10)) {
 	case 0: pt32_low[sandbox_page] = (uint32_t)entry; break;
 	case 1: pt32_debug[(DEBUG_PAGE >> 12) & 1023] = (uint32_t)entry; break;
-	case 2: pt32_apic[(APIC_PAGE >> 12) & 1023] = (uint32_t)entry; break;
+	case 2: pt32_apic[((one_in(2) ? APIC_PAGE : IOAPIC_PAGE) >> 12) & 1023] = (uint32_t)entry; break;
 	case 3: pd32[1 + below(0x3F0)] = (uint32_t)entry; break;
 	case 4: pd_low[1 + below(511)] = entry; break;
 	case 5: pd_high[below(512)] = entry; break;
@@ -1123,6 +1283,20 @@ static void build_tables(void)
 	}
 	fuzz_idt32_ptr = (struct desc_ptr){ sizeof(idt32) - 1, (uint32_t)(uintptr_t)idt32 };
 	fuzz_idt64_ptr = (struct desc_ptr){ sizeof(idt64) - 1, (uint32_t)(uintptr_t)idt64 };
+	/* A 32-bit IDT's gate n is bytes 8n-8n+7, an IA-32e one's bytes
+	 * 16n-16n+15 (SDM Vol. 3A 6.10, 6.14.1).  Leaving IA-32e mode: the
+	 * 64-bit gates, and at bytes 16-23 the 32-bit gate of the NMI (vector
+	 * 1's 64-bit gate is lost).  Entering it: the 32-bit gates, and at
+	 * bytes 32-47 the 64-bit gate of the NMI (vectors 4 and 5 are lost). */
+	memcpy(idt_switch_down, idt64, sizeof(idt64));
+	idt_switch_down[2] = idt32[2];
+	memcpy(idt_switch_up, idt32, sizeof(idt32));
+	idt_switch_up[4] = idt64[4];
+	idt_switch_up[5] = idt64[5];
+	fuzz_idt_down_ptr = (struct desc_ptr){ sizeof(idt_switch_down) - 1,
+					       (uint32_t)(uintptr_t)idt_switch_down };
+	fuzz_idt_up_ptr = (struct desc_ptr){ sizeof(idt_switch_up) - 1,
+					     (uint32_t)(uintptr_t)idt_switch_up };
 
 	/* In IA-32e mode the same TSS reads as a 64-bit one: RSP0 = SS0:ESP0,
 	 * 0x10_xxxxxxxx, which pdpt64[64] maps onto the low gigabyte. */
@@ -1145,6 +1319,7 @@ static void build_tables(void)
 		pt32_low[a >> 12] = a < ram_end ? a | 7 : 0;
 	pt32_debug[(DEBUG_PAGE >> 12) & 1023] = DEBUG_PAGE | 7;
 	pt32_apic[(APIC_PAGE >> 12) & 1023] = APIC_PAGE | 7;
+	pt32_apic[(IOAPIC_PAGE >> 12) & 1023] = IOAPIC_PAGE | 7;
 	pd32[0] = (uint32_t)(uintptr_t)pt32_low | 7;
 	pd32[DEBUG_PAGE >> 22] = (uint32_t)(uintptr_t)pt32_debug | 7;
 	pd32[APIC_PAGE >> 22] = (uint32_t)(uintptr_t)pt32_apic | 7;
@@ -1153,6 +1328,7 @@ static void build_tables(void)
 		pd_low[a >> 21] = a | 0x87; /* PS */
 	pd_high[(DEBUG_PAGE >> 21) & 511] = (DEBUG_PAGE & ~0x1FFFFFu) | 0x87;
 	pd_high[(APIC_PAGE >> 21) & 511] = (APIC_PAGE & ~0x1FFFFFu) | 0x87;
+	pd_high[(IOAPIC_PAGE >> 21) & 511] = (IOAPIC_PAGE & ~0x1FFFFFu) | 0x87;
 	pdpt_pae[0] = (uint32_t)(uintptr_t)pd_low | 1; /* PAE PDPTEs: only P (SDM Vol. 3A 4.4.1) */
 	pdpt_pae[3] = (uint32_t)(uintptr_t)pd_high | 1;
 	pdpt64[0] = (uint32_t)(uintptr_t)pd_low | 7;
@@ -1203,19 +1379,23 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	uint64_t seed = option(cmdline, "seed=", 1);
 	unsigned actions = (unsigned)option(cmdline, "actions=", DEFAULT_ACTIONS);
 	verbose = has_word(cmdline, "verbose");
+	two_vcpus = option(cmdline, "vcpus=", 1) == 2;
 
 	ram_end = 0x100000u + info->mem_upper * 1024u;
 	if ((uintptr_t)_end > SANDBOX_BASE || ram_end < RAM_NEEDED) {
 		say("fuzz guest: needs its image below 0x%x and at least 2 MiB of RAM", SANDBOX_BASE);
 		return 1;
 	}
-	rng_seed(seed);
+	fuzz_rng_seed(&rng, seed);
 	/* Random code and operands; the rest of the sandbox stays zero, as cvisor gave it. */
 	for (uint32_t *p = (uint32_t *)(uintptr_t)SANDBOX_BASE;
 	     p < (uint32_t *)(uintptr_t)(SANDBOX_DATA + SANDBOX_RANDOM_DATA); p++)
 		*p = next();
 	build_tables();
 	fuzz_load_tables(TSS_SEL);
+	/* Before paging: the worker shares the GDT (flat code 0x08, data 0x10). */
+	bool second_started = two_vcpus &&
+			      second_vcpu_start(seed, fuzz_gdt_ptr.base, fuzz_gdt_ptr.limit, verbose);
 	switch_mode();
 
 	unsigned done = 0, mode_switches = 0;
@@ -1246,9 +1426,10 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	unsigned traps = 0;
 	for (unsigned v = 0; v < 256; v++)
 		traps += traps_seen[v];
-	say("fuzz guest: seed %llu: %u actions (%u mode switches, %u trapped, %u #DB, %u #GP, %u #UD, %u #PF), %s",
+	say("fuzz guest: seed %llu: %u actions (%u mode switches, %u trapped, %u #DB, %u #GP, %u #UD, %u #PF), %s%s",
 	    (unsigned long long)seed, done, mode_switches, traps, traps_seen[1], traps_seen[13],
-	    traps_seen[6], traps_seen[14], fuzz_ia32e ? "IA-32e mode" : "legacy mode");
+	    traps_seen[6], traps_seen[14], fuzz_ia32e ? "IA-32e mode" : "legacy mode",
+	    !two_vcpus ? "" : second_started ? ", vCPU 1 started" : ", vCPU 1 did not start");
 	guest_vmcall(HC_STOP, 0, 0, 0, 0);
 	return 0;
 }

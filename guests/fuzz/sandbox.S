@@ -174,19 +174,26 @@ fuzz_enter_64:
 /*
  * void fuzz_set_mode(void): switches to the paging mode in fuzz_mode, one
  * architectural step at a time (SDM Vol. 3A 10.8.5): paging off (which
- * also leaves IA-32e mode), EFER, CR4, CR3, then CR0.  Any step may fault;
- * fuzz_ia32e and the IDT always match the mode the CPU is in, because
- * right after a CR0 write that changed it, IA32_EFER.LMA picks the IDT
- * before anything can trap.
+ * also leaves IA-32e mode), EFER, CR4, CR3, then CR0.  Any step may fault.
+ * Across each CR0 write fuzz_ia32e is FUZZ_MODE_SWITCHING and the IDT is
+ * one that serves both modes (fuzz.c, idt_switch_down/up): the write's own
+ * fault in the old mode, an NMI in the old or the new one (the other vCPU
+ * sends them, and they come at the exit of the write itself).  Recovery
+ * then asks the CPU which mode it is in (IA32_EFER.LMA).
  */
+#define FUZZ_MODE_SWITCHING 2
 	.globl fuzz_set_mode
 	.type fuzz_set_mode, @function
 fuzz_set_mode:
+	cmpl $0, fuzz_ia32e
+	je 1f
+	lidt fuzz_idt_down_ptr
+1:	movl $FUZZ_MODE_SWITCHING, fuzz_ia32e
 	mov %cr0, %eax
 	and $~CR0_PG, %eax
 	mov %eax, %cr0
-	movl $0, fuzz_ia32e
 	lidt fuzz_idt32_ptr
+	movl $0, fuzz_ia32e
 	mov $MSR_EFER, %ecx
 	mov fuzz_mode + MODE_EFER_LOW, %eax
 	mov fuzz_mode + MODE_EFER_HIGH, %edx
@@ -195,15 +202,20 @@ fuzz_set_mode:
 	mov %eax, %cr4
 	mov fuzz_mode + MODE_CR3, %eax
 	mov %eax, %cr3
+	lidt fuzz_idt_up_ptr
+	movl $FUZZ_MODE_SWITCHING, fuzz_ia32e
 	mov fuzz_mode + MODE_CR0, %eax
 	mov %eax, %cr0
 	mov $MSR_EFER, %ecx
 	rdmsr
 	test $EFER_LMA, %eax
-	jz 1f
+	jz 2f
 	lidt fuzz_idt64_ptr
 	movl $1, fuzz_ia32e
-1:	ret
+	ret
+2:	lidt fuzz_idt32_ptr
+	movl $0, fuzz_ia32e
+	ret
 	.size fuzz_set_mode, . - fuzz_set_mode
 
 /*
@@ -241,14 +253,24 @@ fuzz_load_tables:
 /*
  * One stub per vector.  Vector 1 is the single-step budget: resume the
  * snippet while steps are left (the stub touches no register; the flags it
- * changes come back with IRET).  The error code some exceptions push does
- * not matter: recovery drops the whole frame.
+ * changes come back with IRET).  Vector 2: an NMI (the other vCPU sends
+ * them in the two-vCPU mode) may come while the guest's own code runs,
+ * outside any action: it returns there (the IRET ends NMI blocking, SDM
+ * Vol. 3A 6.7.1); inside an action it ends the action like any vector.
+ * The error code some exceptions push does not matter: recovery drops the
+ * whole frame.
  */
 .macro STUB32 v
 fuzz_isr32_\v:
 	.if \v == 1
 	decl %ss:fuzz_db_budget
 	js 1f
+	iret
+1:
+	.endif
+	.if \v == 2
+	cmpl $0, %ss:fuzz_armed
+	jne 1f
 	iret
 1:
 	.endif
@@ -269,6 +291,15 @@ fuzz_isr64_\v:
 	decl (%rax)
 	pop %rax
 	js 1f
+	iretq
+1:
+	.endif
+	.if \v == 2
+	push %rax
+	mov $fuzz_armed, %eax
+	cmpl $0, (%rax)
+	pop %rax
+	jne 1f
 	iretq
 1:
 	.endif
@@ -303,7 +334,18 @@ recover:
 	mov %edx, %gs
 	ljmp $KERNEL_CS, $1f
 1:	cld
-	cmpl $0, fuzz_ia32e
+	cmpl $FUZZ_MODE_SWITCHING, fuzz_ia32e
+	jne 6f
+	/* Trapped across a mode switch's CR0 write: which mode is it now?
+	 * (try_leave restores the registers this clobbers.) */
+	mov %eax, %esi
+	mov $MSR_EFER, %ecx
+	rdmsr
+	shr $10, %eax                     /* EFER_LMA */
+	and $1, %eax
+	mov %eax, fuzz_ia32e
+	mov %esi, %eax
+6:	cmpl $0, fuzz_ia32e
 	je 2f
 	lidt fuzz_idt64_ptr
 	jmp 3f

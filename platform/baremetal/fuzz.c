@@ -1,9 +1,16 @@
 /*
  * Fuzz mode (see fuzz.h): each case is a fresh VM made from the same image
- * with vm_create and the Multiboot loader, one vCPU on this CPU, run until
+ * with vm_build and the Multiboot loader, its vCPUs on this CPU, run until
  * it ends or its watchdog stops it, then torn down and checked.  Resetting
  * by re-creating is what snapshot fuzzers do: no state of one case leaks
  * into the next.
+ *
+ * One case in four (fuzz_case_vcpus) has two vCPUs, time-shared on this
+ * CPU in short slices: the guest's second vCPU sends and takes IPIs, NMIs,
+ * INIT and SIPI and I/O APIC interrupts while the first runs its actions.
+ * Both stay on one CPU because the fuzz runs in Bochs with one emulated
+ * CPU (tests/fuzz/run): a second one would halve the speed of every case,
+ * 1-vCPU ones included, for the parked CPU spins.
  */
 #include "fuzz.h"
 
@@ -25,9 +32,12 @@
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
-/* A case that has not ended after this many time slices is stopped (a
- * guest spinning in a loop: not a finding). */
+/* A case that has not ended after this many time slices (per vCPU) is
+ * stopped (a guest spinning in a loop: not a finding). */
 #define CASE_SLICES 2
+/* Two vCPUs on this CPU take turns in slices this long, so that each
+ * sees the other's IPIs and device interrupts often. */
+#define SHARED_SLICE_TSC (VCPU_SLICE_TSC / 8)
 /* The guest describes each action in a replay (cases == 1), which takes
  * far longer than the actions themselves. */
 #define REPLAY_SLOWDOWN 32
@@ -47,6 +57,14 @@
 #define VCPU_PAGES ((sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE)
 /* One page more than the vCPU needs: everything after the struct is a guard. */
 #define VCPU_ALLOC_PAGES (VCPU_PAGES + 1)
+#define FUZZ_MAX_VCPUS 2
+
+unsigned fuzz_case_vcpus(uint64_t seed)
+{
+	/* Seeds 1 and 7 mod 8: one of the two is also a case without
+	 * strict_mem (seed mod 4 = 3), so the open bus meets two vCPUs too. */
+	return seed % 8 == 1 || seed % 8 == 7 ? 2 : 1;
+}
 
 const char *fuzz_parse_plan(const char *text, struct fuzz_plan *plan)
 {
@@ -231,41 +249,64 @@ static void finding(struct case_result *r, const char *fmt, ...)
 	r->findings++;
 }
 
-/* Runs the VM's only vCPU until the VM ends, or stops it (watchdog, or no
- * event left that could wake it). */
-static void run_vcpu(struct vcpu *v, struct case_result *r)
+/*
+ * Runs the VM's vCPUs on this CPU until the VM ends, or stops it (the
+ * watchdog, or no event left that could wake any of them): round robin
+ * among those with work, one slice each, as run/schedule.c does, with the
+ * watchdog and each slice's length measured.
+ */
+static void run_vcpus(struct vcpu *const *vcpus, unsigned count, struct case_result *r)
 {
-	struct vm *vm = v->vm;
-	uint64_t start = rdtsc(), budget = (uint64_t)CASE_SLICES * VCPU_SLICE_TSC;
+	struct vm *vm = vcpus[0]->vm;
+	struct vcpu *current = NULL;
+	uint64_t start = rdtsc(), budget = (uint64_t)CASE_SLICES * count * VCPU_SLICE_TSC;
+	uint64_t slice = count == 1 ? VCPU_SLICE_TSC : SHARED_SLICE_TSC;
+	unsigned turn = 0;
 
 	/* A replay prints every action the guest takes: give it the time. */
 	if (capture.echo)
 		budget *= REPLAY_SLOWDOWN;
 
-	if (!vcpu_make_current(v, NULL))
-		return; /* VMPTRLD failed; vm_end said so */
 	while (!vm->ended) {
 		uint64_t now = rdtsc();
 		if (now - start >= budget) {
 			vm_end(vm, false, "fuzz watchdog: the case did not end within %u time slices",
-			       CASE_SLICES);
+			       CASE_SLICES * count);
 			break;
 		}
-		if (!vcpu_has_work(v, now)) {
+		struct vcpu *v = NULL;
+		for (unsigned i = 0; i < count && !v; i++) {
+			unsigned k = (turn + i) % count;
+			if (vcpu_has_work(vcpus[k], now)) {
+				v = vcpus[k];
+				turn = k + 1;
+			}
+		}
+		if (!v) {
 			/* ~0: any armed APIC timer counts (vcpu.h). */
-			if (!vcpu_has_work(v, ~0ULL)) {
-				vm_end(vm, false, "its only vCPU waits for an event nothing can send");
+			bool can_wake = false;
+			for (unsigned k = 0; k < count; k++)
+				can_wake |= vcpu_has_work(vcpus[k], ~0ULL);
+			if (!can_wake) {
+				vm_end(vm, false, count == 1 ? "its only vCPU waits for an event nothing can send"
+							     : "its vCPUs wait for events nothing can send");
 				break;
 			}
 			cpu_relax();
 			continue;
 		}
-		vcpu_run_slice(v, VCPU_SLICE_TSC);
+		if (!vcpu_make_current(v, current)) {
+			current = NULL; /* VMPTRLD failed; vm_end said so */
+			break;
+		}
+		current = v;
+		vcpu_run_slice(v, slice);
 		uint64_t took = rdtsc() - now;
 		if (took > r->longest_slice)
 			r->longest_slice = took;
 	}
-	vcpu_put(v);
+	if (current)
+		vcpu_put(current);
 }
 
 /* End reasons that only a cvisor bug produces (the guest cannot cause them
@@ -339,7 +380,8 @@ static enum end_kind end_kind_of(const char *reason)
 		return END_MMIO_REFUSED;
 	if (starts_with(reason, "unhandled exit"))
 		return END_UNHANDLED_EXIT;
-	if (starts_with(reason, "the guest halted") || starts_with(reason, "its only vCPU waits"))
+	if (starts_with(reason, "the guest halted") || starts_with(reason, "its only vCPU waits") ||
+	    starts_with(reason, "its vCPUs wait"))
 		return END_HALTED;
 	if (starts_with(reason, "debug-exit port") || starts_with(reason, "powered off") ||
 	    starts_with(reason, "ACPI power-off"))
@@ -353,6 +395,13 @@ static unsigned end_counts[END_KINDS];
 
 static uint64_t first_seed;
 
+/* A vCPU's pages; everything after the struct is a guard of canary words. */
+static uint64_t *vcpu_slack(struct vcpu *v, unsigned *words)
+{
+	*words = (unsigned)((VCPU_ALLOC_PAGES * PAGE_SIZE - sizeof(struct vcpu)) / 8);
+	return (uint64_t *)((uint8_t *)v + sizeof(struct vcpu));
+}
+
 static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64_t seed,
 		     struct case_result *r)
 {
@@ -360,11 +409,15 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 	struct vm *vm = &guarded_vm.vm;
 	uint64_t free_before = page_alloc_free_count();
 	uint64_t refused_before = page_alloc_refused_count();
+	unsigned vcpu_count = fuzz_case_vcpus(seed);
+	struct vcpu *vcpus[FUZZ_MAX_VCPUS] = { NULL };
 	const char *err;
 
-	/* A replay (one case, output shown) asks the guest to describe its actions. */
-	fmt_snprintf(cmdline, sizeof(cmdline), "%s seed=%llu%s", image->cmdline,
-		     (unsigned long long)seed, capture.echo ? " verbose" : "");
+	/* A replay (one case, output shown) asks the guest to describe its
+	 * actions; "vcpus=2" tells it to start its second vCPU. */
+	fmt_snprintf(cmdline, sizeof(cmdline), "%s seed=%llu%s%s", image->cmdline,
+		     (unsigned long long)seed, vcpu_count == 2 ? " vcpus=2" : "",
+		     capture.echo ? " verbose" : "");
 	capture.written = 0;
 	capture.entry_rules_broken = capture.vmcs_access_failed = false;
 	capture.bug_reported = capture.vmclear_failed = false;
@@ -378,7 +431,7 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 	uint64_t *page_before = plat_alloc_page();
 	const struct vm_config config = {
 		.id = 0, .name = image->name, .ram_size = image->ram,
-		.large_pages = image->large_pages, .vcpu_count = 1,
+		.large_pages = image->large_pages, .vcpu_count = vcpu_count,
 		/* Three cases in four are strict: a stray access ends them, so
 		 * accesses cvisor mishandles are not hidden by the open bus; the
 		 * fourth meets the open bus, so its paths (MOVs, strings, the
@@ -386,41 +439,55 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 		.strict_mem = seed % 4 != 3,
 	};
 	err = vm_build(vm, &config);
-	if (!err && (err = multiboot_load(vm, image->data, image->size, cmdline)) != NULL)
-		vm_destroy(vm);
-	struct vcpu *v = err ? NULL : plat_alloc_pages(VCPU_ALLOC_PAGES, 1);
+	bool built = !err;
+	if (built)
+		err = multiboot_load(vm, image->data, image->size, cmdline);
+	for (unsigned k = 0; !err && k < vcpu_count; k++)
+		if (!(vcpus[k] = plat_alloc_pages(VCPU_ALLOC_PAGES, 1)))
+			err = "out of memory for the vCPUs";
 	uint64_t *page_after = plat_alloc_page();
 	if (page_before)
 		fill_words(page_before, PAGE_SIZE / 8);
 	if (page_after)
 		fill_words(page_after, PAGE_SIZE / 8);
 
-	if (!err && !v) {
-		err = "out of memory for the vCPU";
-		vm_destroy(vm);
-	}
-	if (!err) {
-		uint8_t *slack = (uint8_t *)v + sizeof(struct vcpu);
-		size_t slack_words = (VCPU_ALLOC_PAGES * PAGE_SIZE - sizeof(struct vcpu)) / 8;
-		fill_words((uint64_t *)slack, (unsigned)slack_words);
-		const char *verr = vm_build_vcpu(vm, 0, cpu, v);
+	if (err) {
+		for (unsigned k = 0; k < vcpu_count; k++)
+			if (vcpus[k])
+				plat_free_pages(vcpus[k], VCPU_ALLOC_PAGES);
+		if (built)
+			vm_destroy(vm);
+	} else {
+		unsigned created = 0, words;
+		const char *verr = NULL;
+		for (unsigned k = 0; k < vcpu_count; k++)
+			fill_words(vcpu_slack(vcpus[k], &words), words);
+		/* Every vCPU exists before any runs, so an early INIT or SIPI
+		 * always finds its target. */
+		while (created < vcpu_count && !(verr = vm_build_vcpu(vm, created, cpu, vcpus[created]))) {
+			if (created == 0 && image->after_vcpu_create)
+				image->after_vcpu_create(vcpus[0]); /* its VMCS is still current */
+			created++;
+		}
 		if (!verr) {
-			if (image->after_vcpu_create)
-				image->after_vcpu_create(v);
-			run_vcpu(v, r);
+			run_vcpus(vcpus, vcpu_count, r);
 			if (image->fault_in_first_case && seed == first_seed)
 				__builtin_trap(); /* UD2 (GCC on x86): the exception handler takes over */
-			vcpu_destroy(v);
 		} else {
-			vm_end(vm, false, "vCPU not created: %s", verr);
+			vm_end(vm, false, "vCPU %u not created: %s", created, verr);
 		}
+		for (unsigned k = 0; k < created; k++)
+			vcpu_destroy(vcpus[k]);
 		capture.running = false;
-		int at = changed_word((const uint64_t *)slack, (unsigned)slack_words);
-		if (at >= 0)
-			finding(r, "canary CHANGED: the guard after the vCPU structure, word %d", at);
-		plat_free_pages(v, VCPU_ALLOC_PAGES);
+		for (unsigned k = 0; k < vcpu_count; k++) {
+			int at = changed_word(vcpu_slack(vcpus[k], &words), words);
+			if (at >= 0)
+				finding(r, "canary CHANGED: the guard after vCPU %u's structure, word %d", k, at);
+			plat_free_pages(vcpus[k], VCPU_ALLOC_PAGES);
+		}
 		vm_destroy(vm);
-	} else {
+	}
+	if (err) {
 		vm_end(vm, false, "not created: %s", err);
 		capture.running = false;
 		finding(r, "the case's VM could not be created: %s", err);
@@ -469,7 +536,8 @@ unsigned fuzz_run(struct vmx_cpu *cpu, const struct fuzz_plan *plan,
 	fill_words(static_canary, CANARY_WORDS);
 	read_only_sum = checksum_read_only();
 	log_printf("cvisor: fuzz: %u case(s), seeds %llu..%llu, guest \"%s\" with %llu KiB RAM, "
-		   "watchdog %u time slices\n", plan->cases, (unsigned long long)plan->first_seed,
+		   "watchdog %u time slices per vCPU, 2 vCPUs sharing this CPU when seed mod 8 is 1 or 7\n",
+		   plan->cases, (unsigned long long)plan->first_seed,
 		   (unsigned long long)last_seed, image->name,
 		   (unsigned long long)(image->ram >> 10), CASE_SLICES);
 	for (unsigned i = 0; i < plan->cases; i++) {
@@ -486,9 +554,10 @@ unsigned fuzz_run(struct vmx_cpu *cpu, const struct fuzz_plan *plan,
 			cases_with_findings++;
 			findings += r.findings;
 		}
-		log_printf("cvisor: fuzz: case %u seed=%llu: %s: %s (%llu kTSC)\n", i,
+		log_printf("cvisor: fuzz: case %u seed=%llu: %s: %s (%s%llu kTSC)\n", i,
 			   (unsigned long long)seed, guarded_vm.vm.success ? "success" : "failure",
-			   guarded_vm.vm.end_reason, (unsigned long long)((rdtsc() - t0) / 1000));
+			   guarded_vm.vm.end_reason, fuzz_case_vcpus(seed) == 2 ? "2 vCPUs, " : "",
+			   (unsigned long long)((rdtsc() - t0) / 1000));
 	}
 	char tally[LOG_LINE_MAX];
 	size_t n = 0;
@@ -497,6 +566,10 @@ unsigned fuzz_run(struct vmx_cpu *cpu, const struct fuzz_plan *plan,
 			n += fmt_snprintf(tally + n, sizeof(tally) - n, "%s%u %s", n ? ", " : "",
 					  end_counts[k], end_kind_names[k]);
 	log_printf("cvisor: fuzz: how the cases ended: %s\n", tally);
+	unsigned two = 0;
+	for (unsigned i = 0; i < plan->cases; i++)
+		two += fuzz_case_vcpus(plan->first_seed + i) == 2;
+	log_printf("cvisor: fuzz: %u case(s) with 2 vCPUs\n", two);
 	log_printf("cvisor: fuzz: %u cases, seeds %llu..%llu, %u findings\n", plan->cases,
 		   (unsigned long long)plan->first_seed, (unsigned long long)last_seed, findings);
 	if (cases_with_findings)

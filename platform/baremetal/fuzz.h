@@ -15,7 +15,8 @@
  * VMREAD/VMWRITE/VMCLEAR, a changed canary (static data, guard words
  * around the VM and vCPU, code and read-only data), a leaked or doubly
  * freed page, and a time slice the VMX-preemption timer did not end
- * (a hang in cvisor).  A guest that misbehaves is not a finding: it ends
+ * (a hang in cvisor).  One case in four has two vCPUs (fuzz_case_vcpus),
+ * and every check holds for both.  A guest that misbehaves is not a finding: it ends
  * with its one-line report and the next case starts.
  */
 #ifndef CVISOR_BAREMETAL_FUZZ_H
@@ -41,6 +42,12 @@ struct fuzz_plan {
  */
 const char *fuzz_parse_plan(const char *text, struct fuzz_plan *plan);
 
+/*
+ * How many vCPUs the case with this seed has: 2 when seed mod 8 is 1 or 7
+ * (one case in four), else 1.  Both run on the fuzzing CPU, time-shared.
+ */
+unsigned fuzz_case_vcpus(uint64_t seed);
+
 /* The guest every case boots. */
 struct fuzz_image {
 	const void *data;
@@ -59,7 +66,8 @@ struct fuzz_image {
 
 /*
  * Runs plan->cases cases one after another on this CPU (in VMX operation,
- * cpu is its state): one line per case, then a summary.  Returns the
+ * cpu is its state), every vCPU of a case on it: one line per case, then
+ * a summary.  Returns the
  * number of findings.
  */
 unsigned fuzz_run(struct vmx_cpu *cpu, const struct fuzz_plan *plan,
