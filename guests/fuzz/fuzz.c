@@ -1362,23 +1362,13 @@ static uint64_t option(const char *cmdline, const char *key, uint64_t fallback)
 	return fallback;
 }
 
-static bool has_word(const char *cmdline, const char *word)
-{
-	size_t len = strlen(word);
-	for (const char *p = cmdline; *p; p++)
-		if ((p == cmdline || p[-1] == ' ') && strncmp(p, word, len) == 0 &&
-		    (p[len] == ' ' || p[len] == '\0'))
-			return true;
-	return false;
-}
-
 int guest_main(uint32_t magic, const struct multiboot_info *info)
 {
 	(void)magic;
 	const char *cmdline = (info->flags & 4) ? (const char *)(uintptr_t)info->cmdline : "";
 	uint64_t seed = option(cmdline, "seed=", 1);
 	unsigned actions = (unsigned)option(cmdline, "actions=", DEFAULT_ACTIONS);
-	verbose = has_word(cmdline, "verbose");
+	verbose = cmdline_has_word(cmdline, "verbose");
 	two_vcpus = option(cmdline, "vcpus=", 1) == 2;
 
 	ram_end = 0x100000u + info->mem_upper * 1024u;
