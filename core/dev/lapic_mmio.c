@@ -7,6 +7,7 @@
 #include "irq/lapic_regs.h"
 #include "irq/lapic_timer.h"
 #include "vcpu/vcpu.h"
+#include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "x86.h"
 
@@ -46,7 +47,8 @@ static void lapic_page_write(struct vcpu *vcpu, void *state, uint64_t offset, un
 	case LAPIC_WRITE_DONE:
 		break;
 	}
-	lapic_timer_register_written(&vcpu->lapic, (uint32_t)offset, rdtsc());
+	lapic_timer_register_written(&vcpu->lapic, (uint32_t)offset, rdtsc(),
+				     vcpu->vm->devices.tsc_hz / 1000000 * LAPIC_TIMER_MIN_PERIOD_US);
 }
 
 static const struct mmio_ops lapic_page_ops = { .read = lapic_page_read, .write = lapic_page_write };

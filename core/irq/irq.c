@@ -79,11 +79,21 @@ void vcpu_deliver_apic_interrupt(struct vcpu *target, unsigned delivery_mode, ui
 		lapic_set_irr_trigger(&target->lapic, vector, level);
 		break;
 	case APIC_DM_INIT:
+		/* A start-up IPI that came before this INIT is for a state the
+		 * INIT ends: it is dropped, the next one counts. */
+		__atomic_store_n(&target->pending.sipi, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&target->pending.init, 1, __ATOMIC_RELEASE);
 		break;
-	case APIC_DM_STARTUP:
-		__atomic_store_n(&target->pending.sipi, (uint16_t)(0x100u | vector), __ATOMIC_RELEASE);
+	case APIC_DM_STARTUP: {
+		/* Only the first start-up IPI after INIT starts the processor;
+		 * later ones, still pending, are ignored (SDM Vol. 3A 9.4.4.1:
+		 * the second SIPI of INIT-SIPI-SIPI is ignored by a processor the
+		 * first one started). */
+		uint16_t none = 0;
+		__atomic_compare_exchange_n(&target->pending.sipi, &none, (uint16_t)(0x100u | vector),
+					    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 		break;
+	}
 	case APIC_DM_NMI:
 		__atomic_store_n(&target->pending.nmi, 1, __ATOMIC_RELEASE);
 		break;

@@ -16,7 +16,8 @@ static uint32_t timer_lvt(const struct lapic *apic)
 	return apic->lvt[1];
 }
 
-void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t now)
+void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t now,
+				  uint64_t min_period)
 {
 	unsigned mode = LVT_TIMER_MODE(timer_lvt(apic));
 
@@ -35,7 +36,12 @@ void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t 
 	/* Writing the initial count (re)starts the count-down; 0 stops it (11.5.4). */
 	uint64_t ticks = (uint64_t)apic->timer_initial * divisor(apic);
 	apic->timer_deadline = ticks ? now + ticks : 0;
-	apic->timer_period = mode == LVT_TIMER_PERIODIC ? ticks : 0;
+	/* A periodic timer fires no more often than every min_period ticks:
+	 * a tiny count would otherwise leave every VM entry with its deadline
+	 * already passed, and the guest would never run (KVM bounds periodic
+	 * timers the same way).  The count the guest reads still follows its
+	 * own initial count until the first expiry. */
+	apic->timer_period = mode == LVT_TIMER_PERIODIC ? (ticks < min_period ? min_period : ticks) : 0;
 }
 
 uint32_t lapic_timer_current_count(const struct lapic *apic, uint64_t now)
@@ -71,9 +77,11 @@ bool lapic_timer_expire(struct lapic *apic, uint64_t now)
 	if (!(lvt & LVT_MASKED) && LVT_VECTOR(lvt) >= 16)
 		lapic_set_irr(apic, LVT_VECTOR(lvt));
 	if (apic->timer_period) {
-		/* Missed periods collapse into one interrupt, as IRR holds one. */
-		while (apic->timer_deadline <= now)
-			apic->timer_deadline += apic->timer_period;
+		/* Missed periods collapse into one interrupt, as IRR holds one;
+		 * the next deadline is the first period boundary after now,
+		 * computed, not stepped to (a long pause is many periods). */
+		uint64_t missed = (now - apic->timer_deadline) / apic->timer_period;
+		apic->timer_deadline += (missed + 1) * apic->timer_period;
 	} else {
 		apic->timer_deadline = 0; /* one-shot: the current count now reads 0 */
 	}

@@ -13,8 +13,13 @@
 
 #include "irq/lapic.h"
 
-/* A timer register (LVT timer, initial count, divide) was written. */
-void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t now);
+/* A timer register (LVT timer, initial count, divide) was written;
+ * min_period is the shortest period a periodic timer gets, in TSC ticks. */
+void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t now,
+				  uint64_t min_period);
+/* The shortest period of a periodic APIC timer: 50 us (KVM allows 200 us
+ * by default; 50 us keeps a 10 kHz guest tick). */
+#define LAPIC_TIMER_MIN_PERIOD_US 50
 /* The current-count register (0x390). */
 uint32_t lapic_timer_current_count(const struct lapic *apic, uint64_t now);
 /* IA32_TSC_DEADLINE (MSR 0x6E0), in guest TSC (host TSC + TSC_OFFSET). */
