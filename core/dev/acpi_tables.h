@@ -61,6 +61,19 @@ struct vm;
 extern const uint8_t acpi_dsdt_aml[];
 extern const size_t acpi_dsdt_aml_size;
 
+/*
+ * Where the tables of a VM with cpu_count vCPUs go, each at its
+ * guest-physical address, in this order; end is where the DSDT ends.  The
+ * RSDP and the FACS come first: the FACS must not be reported as memory
+ * an OS may reclaim (5.2.10), the tables from the RSDT on may be (ACPI 6.3
+ * 15, AddressRangeACPI).  Loaders that give a memory map (loader/linux.c)
+ * describe the BIOS area with it.
+ */
+struct acpi_layout {
+	uint32_t rsdp, facs, rsdt, xsdt, fadt, madt, dsdt, end;
+};
+void acpi_tables_layout(unsigned cpu_count, struct acpi_layout *l);
+
 /* The 8-bit sum of len bytes: 0 for a table whose checksum is right. */
 uint8_t acpi_byte_sum(const void *p, size_t len);
 
