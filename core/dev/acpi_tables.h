@@ -23,7 +23,10 @@
  *
  * The whole area 0x9F000-0xFFFFF is reserved in the memory map the
  * Multiboot loader gives the guest (loader/multiboot.c).  Multiboot v1 has
- * no field for the RSDP: a guest finds it by the standard scan.
+ * no field for the RSDP: a guest finds it by the standard scan.  The Linux
+ * loader's e820 map (loader/linux.c) reports the tables from the RSDT on
+ * as ACPI memory and the rest of the area as reserved, and its zero page
+ * gives the RSDP's address.
  */
 #ifndef CVISOR_DEV_ACPI_TABLES_H
 #define CVISOR_DEV_ACPI_TABLES_H
