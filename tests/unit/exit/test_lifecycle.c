@@ -29,6 +29,7 @@
 #include "run/schedule.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
+#include "vcpu/events.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -92,6 +93,28 @@ static void test_interrupt_window_exit_turns_the_window_off(void **state)
 	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), (1u << 31) | 0x41);
 }
 
+/* STI; HLT with an interrupt already pending: HLT ends the STI shadow, so
+ * the interrupt is taken at once, with EIP after the HLT (SDM Vol. 2A
+ * HLT, STI): the vCPU does not sleep through it. */
+static void test_sti_hlt_with_a_pending_interrupt_takes_it_after_the_hlt(void **state)
+{
+	(void)state;
+	vm.vcpus[0] = &vcpu;
+	vm.vcpu_count = 1;
+	vcpu.lapic.svr = 0x1FF;
+	lapic_set_irr(&vcpu.lapic, 0x51);
+	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1 | RFLAGS_IF);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_STI);
+	exit_with(R_HLT, 0, 1);
+	check_vm_running();
+	assert_int_equal(vmcs_read(GUEST_INTERRUPTIBILITY_INFO), 0); /* the shadow ended */
+	assert_int_equal(vcpu.state, VCPU_HALTED);
+	assert_true(vcpu_process_events(&vcpu));
+	assert_int_equal(vcpu.state, VCPU_RUNNING);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_INFO_VALID | 0x51);
+	assert_int_equal(vmcs_read(GUEST_RIP), FIXTURE_ENTRY + 1);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -100,6 +123,7 @@ int main(void)
 		C(test_triple_fault_ends_the_vm_with_its_registers),
 		C(test_hlt_ends_the_vm),
 		C(test_hlt_with_tf_takes_its_single_step_trap_instead_of_halting),
+		C(test_sti_hlt_with_a_pending_interrupt_takes_it_after_the_hlt),
 		C(test_interrupt_window_exit_turns_the_window_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
