@@ -359,7 +359,7 @@ enum end_kind { END_COMPLETED, END_STOP, END_TRIPLE_FAULT, END_WILD_ACCESS, END_
 
 static const char *const end_kind_names[END_KINDS] = {
 	"completed", "other stop hypercall", "triple fault", "access outside RAM or devices",
-	"MMIO form refused", "unhandled exit", "halted for good", "debug-exit, shutdown port or ACPI S5",
+	"MMIO form refused", "unhandled exit", "halted for good", "debug-exit or power-off (port or ACPI S5)",
 	"watchdog", "other",
 };
 
