@@ -353,7 +353,8 @@ static void judge_end(const struct vm *vm, struct case_result *r)
 		finding(r, "cvisor reported a BUG");
 }
 
-/* Tally of how cases ended, for the summary. */
+/* Tally of how cases ended, for the summary ("N name, N name, ..."; a name
+ * must not contain ", ", which tests/fuzz/run splits the line at). */
 enum end_kind { END_COMPLETED, END_STOP, END_TRIPLE_FAULT, END_WILD_ACCESS, END_MMIO_REFUSED,
 		END_UNHANDLED_EXIT, END_HALTED, END_DEBUG_EXIT, END_WATCHDOG, END_OTHER, END_KINDS };
 
