@@ -48,6 +48,8 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_RDMSR] = ON_INSTRUCTION(handle_rdmsr, false),
 	[EXIT_REASON_WRMSR] = ON_INSTRUCTION(handle_wrmsr, false),
 	[EXIT_REASON_XSETBV] = ON_INSTRUCTION(handle_xsetbv, false),
+	[EXIT_REASON_MONITOR] = ON_INSTRUCTION(handle_monitor_mwait, false),
+	[EXIT_REASON_MWAIT] = ON_INSTRUCTION(handle_monitor_mwait, false),
 	VMX_INSTRUCTION_EXITS,
 	[EXIT_REASON_PREEMPTION_TIMER] = ON_EVENT(handle_preemption_timer, false),
 };

@@ -130,6 +130,7 @@ void handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_invd(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_monitor_mwait(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit);

@@ -25,6 +25,18 @@ void handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit)
 	vcpu_inject_ud(vcpu);
 }
 
+/*
+ * MONITOR and MWAIT (exiting with "MONITOR exiting" and "MWAIT exiting",
+ * SDM Vol. 3C 26.1.3): CPUID hides them (CPUID.01H:ECX.MONITOR[3] = 0,
+ * vcpu/cpu_features.c), and on such a processor both raise #UD (SDM Vol.
+ * 2B MONITOR, MWAIT), as a guest probing for them expects.
+ */
+void handle_monitor_mwait(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	(void)exit;
+	vcpu_inject_ud(vcpu);
+}
+
 /* XCR0 bits (SDM Vol. 1 13.3). */
 
 const char *xsetbv_fault(uint32_t xcr, uint64_t value, uint64_t supported)

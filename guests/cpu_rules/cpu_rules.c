@@ -1184,6 +1184,17 @@ static void other_rules(void)
 	rule_end("single-stepping over CPUID, which cvisor emulates, traps after it with DR6.BS, as over a NOP");
 
 	debug_rules();
+
+	/* MONITOR and MWAIT are hidden: #UD (SDM Vol. 2B MONITOR, MWAIT). */
+	rule_begin();
+	static volatile uint32_t monitored;
+	vec = probe_monitor((const void *)&monitored, 0, 0);
+	if (vec != VEC_UD)
+		bad("MONITOR: %s, expected #UD (CPUID.1:ECX.MONITOR is 0)", outcome(vec));
+	vec = probe_mwait(0, 0);
+	if (vec != VEC_UD)
+		bad("MWAIT: %s, expected #UD", outcome(vec));
+	rule_end("MONITOR and MWAIT, which CPUID does not offer, raise #UD");
 }
 
 /* ---- Advertised features work (SDM Vol. 3C 26.3: RDTSCP, RDPID and INVPCID

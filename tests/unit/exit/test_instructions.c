@@ -61,6 +61,21 @@ static void test_guest_vmxon_gets_an_invalid_opcode(void **state)
 	check_vm_running();
 }
 
+/* MONITOR (exit 39) and MWAIT (36) are hidden by CPUID: #UD, as on a
+ * processor without them (SDM Vol. 2B MONITOR, MWAIT). */
+static void test_monitor_and_mwait_get_an_invalid_opcode(void **state)
+{
+	(void)state;
+	exit_with(39, 0, 3);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), 0x80000306u);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	exit_with(36, 0, 3);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), 0x80000306u);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	check_vm_running();
+}
+
 static void xsetbv_rules(void **state)
 {
 	(void)state;
@@ -86,6 +101,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		C(test_invd_writes_back_caches_and_continues),
 		C(test_guest_vmxon_gets_an_invalid_opcode),
+		C(test_monitor_and_mwait_get_an_invalid_opcode),
 		cmocka_unit_test(xsetbv_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
