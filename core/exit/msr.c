@@ -10,6 +10,7 @@
 #include "vcpu/cpu_features.h"
 #include "lib/mem.h"
 #include "irq/lapic_timer.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "x86.h"
@@ -287,6 +288,13 @@ static void handle_msr(struct vcpu *vcpu, bool write)
 
 	if (write) {
 		uint64_t value = (regs[GPR_RDX] << 32) | (uint32_t)regs[GPR_RAX];
+		/* A pinned MSR keeps its pinned bits (vm/protect.h); a whole-value
+		 * pin keeps it all, and the WRMSR completes without a change. */
+		if (__builtin_expect(vcpu->vm->protect.msrs_pinned, 0) &&
+		    protect_msr_write(vcpu, msr, &value) == PROTECT_MSR_DONE) {
+			vcpu_skip_instruction(vcpu);
+			return;
+		}
 		if (!msr_emulate_write(vcpu, msr, value)) {
 			vcpu_inject_gp(vcpu);
 			return;
