@@ -288,10 +288,13 @@ static void handle_msr(struct vcpu *vcpu, bool write)
 
 	if (write) {
 		uint64_t value = (regs[GPR_RDX] << 32) | (uint32_t)regs[GPR_RAX];
+		uint64_t tried = value;
+		enum protect_msr_verdict pin = PROTECT_MSR_FREE;
 		/* A pinned MSR keeps its pinned bits (vm/protect.h); a whole-value
 		 * pin keeps it all, and the WRMSR completes without a change. */
-		if (__builtin_expect(vcpu->vm->protect.msrs_pinned, 0) &&
-		    protect_msr_write(vcpu, msr, &value) == PROTECT_MSR_DONE) {
+		if (__builtin_expect(vcpu->vm->protect.msrs_pinned, 0))
+			pin = protect_msr_write(vcpu, msr, &value);
+		if (pin == PROTECT_MSR_DONE) {
 			vcpu_skip_instruction(vcpu);
 			return;
 		}
@@ -299,6 +302,8 @@ static void handle_msr(struct vcpu *vcpu, bool write)
 			vcpu_inject_gp(vcpu);
 			return;
 		}
+		if (pin == PROTECT_MSR_KEPT)
+			protect_record_register(vcpu, HC_EVENT_MSR, msr, tried);
 	} else {
 		uint64_t value;
 		if (!msr_emulate_read(vcpu, msr, &value)) {

@@ -344,11 +344,16 @@ uint64_t protect_cr_write(struct vcpu *vcpu, unsigned cr, uint64_t current, uint
 
 	if (!kept)
 		return value;
+	protect_record_register(vcpu, HC_EVENT_CR, cr, value);
+	return value | kept;
+}
+
+void protect_record_register(struct vcpu *vcpu, unsigned kind, uint64_t number, uint64_t value)
+{
 	protect_record(vcpu, (struct hc_protect_event){
-		.kind = HC_EVENT_CR, .address = cr, .value = value, .linear = ~0ULL,
+		.kind = (uint16_t)kind, .address = number, .value = value, .linear = ~0ULL,
 		.rip = vmcs_read(GUEST_RIP), .access = HC_PROT_WRITE, .action = HC_ACTION_KEPT,
 	});
-	return value | kept;
 }
 
 /* The MSRs HC_PIN_MSR takes: for IA32_EFER the bits that stay set once set
@@ -417,21 +422,16 @@ enum protect_msr_verdict protect_msr_write(struct vcpu *vcpu, uint32_t msr, uint
 	if (!__atomic_load_n(&p->msrs_pinned, __ATOMIC_ACQUIRE) || (i = pin_msr_index(msr)) < 0 ||
 	    !p->msr_pinned_bits[i])
 		return PROTECT_MSR_FREE;
-	struct hc_protect_event event = {
-		.kind = HC_EVENT_MSR, .address = msr, .value = *value, .linear = ~0ULL,
-		.rip = vmcs_read(GUEST_RIP), .access = HC_PROT_WRITE, .action = HC_ACTION_KEPT,
-	};
 	if (pin_msrs[i].whole_value) {
 		if (*value != p->msr_pinned_value[i])
-			protect_record(vcpu, event);
+			protect_record_register(vcpu, HC_EVENT_MSR, msr, *value);
 		return PROTECT_MSR_DONE;
 	}
 	uint64_t kept = p->msr_pinned_bits[i] & pin_msr_current(msr) & ~*value;
-	if (kept) {
-		protect_record(vcpu, event);
-		*value |= kept;
-	}
-	return PROTECT_MSR_WRITE;
+	if (!kept)
+		return PROTECT_MSR_FREE;
+	*value |= kept;
+	return PROTECT_MSR_KEPT;
 }
 
 /* ---- Events ----------------------------------------------------------- */

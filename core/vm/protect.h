@@ -129,11 +129,16 @@ enum protect_result protect_pin_msr(struct vcpu *vcpu, uint32_t msr);
 
 /* What protect_msr_write says about a WRMSR. */
 enum protect_msr_verdict {
-	PROTECT_MSR_FREE,  /* not pinned: emulate it as usual */
-	PROTECT_MSR_WRITE, /* emulate it with *value (pinned bits put back, event recorded) */
-	PROTECT_MSR_DONE,  /* a whole-value pin: the value stays, the WRMSR completes */
+	PROTECT_MSR_FREE, /* not pinned, or no pinned bit cleared: emulate it as usual */
+	PROTECT_MSR_KEPT, /* emulate it with *value, pinned bits put back; once it is
+			     written, protect_record_register records it */
+	PROTECT_MSR_DONE, /* a whole-value pin: the value stays, the WRMSR completes
+			     (recorded when it tried another value) */
 };
 enum protect_msr_verdict protect_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
+/* Records a write to a pinned register that kept its pinned bits
+ * (HC_EVENT_CR or HC_EVENT_MSR, the register's number, the value tried). */
+void protect_record_register(struct vcpu *vcpu, unsigned kind, uint64_t number, uint64_t value);
 
 /*
  * A MOV to CR0/CR4 (or CLTS, LMSW) that passed the architectural checks
