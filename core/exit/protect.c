@@ -3,16 +3,23 @@
  * (SDM Vol. 3C 29.3.3.2; exit qualification 28.2.1, Table 28-7), by the
  * range's policy:
  *
- *  - log: the event is recorded and exactly this access goes through.  The
- *    page's permissions are lifted for it and the monitor trap flag set
- *    (SDM Vol. 3C 26.5.2): the guest runs one instruction, then the MTF exit
- *    puts the page back (handle_monitor_trap_flag).  Meanwhile cvisor
- *    injects no new event (run/run_loop.c), and the interrupt- and
+ *  - log: the event is recorded and exactly this access goes through.  An
+ *    instruction cvisor emulates (MOV, MOVZX, MOVSX, MOVS, STOS: emulate/)
+ *    is emulated on the page's RAM: its access happens and the page is never
+ *    lifted, so no other vCPU of the VM can slip through meanwhile.  Any
+ *    other access (an instruction fetch, another instruction, the CPU's own
+ *    access while delivering an event or walking the guest's page tables)
+ *    takes the monitor-trap-flag step (SDM Vol. 3C 26.5.2): the page's
+ *    permissions are lifted for it, the guest runs one instruction, and the
+ *    MTF exit puts the page back (handle_monitor_trap_flag).  Meanwhile
+ *    cvisor injects no new event (run/run_loop.c) and the interrupt- and
  *    NMI-window exits are off, so the only thing that runs before the MTF
  *    exit is that instruction, or the delivery of the event whose delivery
  *    made the access.  If the instruction faults instead (a #PF of the
  *    guest's own paging, say), the MTF exit follows the fault's delivery
  *    (26.5.2); the page is put back and the retried access is a new event.
+ *    (Bochs 2.7 advertises the monitor trap flag but delivers no MTF exit
+ *    after an instruction: there only the emulated accesses are exact.)
  *
  *  - deny: the access does not happen and the guest goes on.  A read or a
  *    write by an instruction is emulated (emulate/) with the page replaced
@@ -88,6 +95,27 @@ static const struct mmio_region protected_page = {
 	.name = "protected page", .base = 0, .size = ~0ULL, .ops = &protected_page_ops,
 };
 
+/* `log`'s page, at base 0 too: the access goes to RAM, this once. */
+static uint64_t logged_read(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size)
+{
+	uint64_t value = 0;
+	(void)state;
+	guest_read(vcpu->vm, offset, &value, size);
+	return value;
+}
+
+static void logged_write(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size,
+			 uint64_t value)
+{
+	(void)state;
+	guest_write(vcpu->vm, offset, &value, size);
+}
+
+static const struct mmio_ops logged_page_ops = { .read = logged_read, .write = logged_write };
+static const struct mmio_region logged_page = {
+	.name = "logged page", .base = 0, .size = ~0ULL, .ops = &logged_page_ops,
+};
+
 static void set_exec_controls(uint32_t on, uint32_t off)
 {
 	uint32_t proc = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
@@ -160,10 +188,40 @@ static void stop_vm(struct vcpu *vcpu, const struct vm_exit *exit, const struct 
 		     (unsigned long long)v->gpa, why);
 }
 
-/* `log`: this access goes through, one instruction long. */
-static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
-			     const struct violation *v)
+/*
+ * The instruction at RIP made this data access: emulated against region (the
+ * sink of `deny`, the RAM of `log`).  True when it was emulated (RIP past
+ * it, or left for a REP to go on), with its event recorded as action unless
+ * a string element recorded its own; false, changing nothing, for an
+ * instruction cvisor does not emulate.
+ */
+static bool emulate_access(struct vcpu *vcpu, const struct vm_exit *exit,
+			   const struct violation *v, const struct mmio_region *region,
+			   unsigned action)
 {
+	struct emulate_failure failure;
+	uint64_t q = exit->qualification;
+	uint64_t breakpoint_linear = (q & EPT_QUAL_LINEAR_TRANSLATED) ? v->linear : EMULATE_NO_LINEAR;
+
+	/* A REP MOVS/STOS element records itself (vm/protect.c,
+	 * protect_emulated_access); a MOV's one access is recorded here. */
+	vcpu->protect.recorded = false;
+	enum emulate_result result = emulate_mmio(vcpu, v->gpa, breakpoint_linear, region, &failure);
+	if (result > EMULATE_RESTART)
+		return false;
+	if (!vcpu->protect.recorded)
+		record(vcpu, v, action);
+	return true;
+}
+
+/* `log`: this access goes through, one access (emulated) or one instruction
+ * (the MTF step) long. */
+static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
+			     const struct violation *v, bool by_instruction)
+{
+	if (by_instruction && !(v->access & HC_PROT_EXEC) &&
+	    emulate_access(vcpu, exit, v, &logged_page, HC_ACTION_ALLOWED))
+		return;
 	if (!protect_lift_page(vcpu, v->gpa, v->access)) {
 		stop_vm(vcpu, exit, v,
 			" (policy log): one instruction touched more protected pages than cvisor lifts at once");
@@ -175,23 +233,12 @@ static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
 			  PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
 }
 
-/* `deny` of an instruction's read or write: emulated against the sink. */
+/* `deny` of an instruction's read or write: emulated against the sink, or
+ * faulted when cvisor does not emulate the instruction. */
 static void drop_access(struct vcpu *vcpu, const struct vm_exit *exit, const struct violation *v)
 {
-	struct emulate_failure failure;
-	uint64_t q = exit->qualification;
-	uint64_t breakpoint_linear = (q & EPT_QUAL_LINEAR_TRANSLATED) ? v->linear : EMULATE_NO_LINEAR;
-
-	/* A REP MOVS/STOS element records itself (vm/protect.c,
-	 * protect_emulated_access); a MOV's one access is recorded here. */
-	vcpu->protect.recorded = false;
-	enum emulate_result result = emulate_mmio(vcpu, v->gpa, breakpoint_linear, &protected_page,
-						  &failure);
-	if (result <= EMULATE_RESTART) {
-		if (!vcpu->protect.recorded)
-			record(vcpu, v, HC_ACTION_DROPPED);
+	if (emulate_access(vcpu, exit, v, &protected_page, HC_ACTION_DROPPED))
 		return;
-	}
 	record(vcpu, v, HC_ACTION_FAULTED);
 	inject_protection_fault(vcpu, v->linear, v->access);
 }
@@ -226,7 +273,7 @@ bool protect_violation(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t g
 
 	switch (policy) {
 	case HC_POLICY_LOG:
-		let_through_once(vcpu, exit, &v);
+		let_through_once(vcpu, exit, &v, !delivering && !page_walk);
 		break;
 	case HC_POLICY_DENY:
 		if (delivering || page_walk) {

@@ -3,8 +3,9 @@
  * VM and vCPU on the fake Tiger Lake CPU, fed to exit_dispatch, one policy
  * at a time: deny (an instruction's write dropped and skipped, a read of a
  * page without read giving 0, a fetch or an instruction cvisor does not
- * emulate faulting, the CPU's own accesses ending the VM), log (the page
- * lifted with the monitor trap flag, put back at the MTF exit, no event
+ * emulate faulting, the CPU's own accesses ending the VM), log (an
+ * instruction cvisor emulates goes through on RAM; otherwise the page is
+ * lifted with the monitor trap flag and put back at the MTF exit, no event
  * injected in between), stop; and the other exits around them.
  */
 #include <setjmp.h>
@@ -239,10 +240,57 @@ static void deny_of_a_page_walk_ends_the_vm(void **state)
 
 /* ---- log ---- */
 
+/* A MOV cvisor emulates: its write lands, the instruction completes, the
+ * page is never lifted (no other vCPU can slip through). */
+static void log_emulates_a_mov_store_on_ram(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE + 4;
+	*reg(GPR_RAX) = 0x11223344;
+	violation(PAGE + 4, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	uint32_t now = 0;
+	assert_true(guest_read(&vm, PAGE + 4, &now, 4));
+	assert_int_equal(now, 0x11223344);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	assert_int_equal(perms_at(PAGE), EPT_READ);
+	assert_false(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_MONITOR_TRAP_FLAG);
+	assert_int_equal(vcpu.protect.step_count, 0);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_ALLOWED);
+	assert_int_equal(e.rip, ENTRY);
+}
+
+/* A REP STOS into the page: every element lands, one event counts them. */
+static void log_emulates_every_element_of_a_rep_stos(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_EXEC, HC_POLICY_LOG);
+	code("\xF3\xAA", 2); /* rep stosb */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RCX) = 6;
+	*reg(GPR_RAX) = 'z';
+	violation(PAGE, Q_WRITE | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	char now[8] = { 0 };
+	assert_true(guest_read(&vm, PAGE, now, 7));
+	assert_string_equal(now, "zzzzzz!");
+	assert_int_equal(*reg(GPR_RCX), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_ALLOWED);
+	assert_int_equal(e.repeats, 6);
+	assert_int_equal(perms_at(PAGE), EPT_EXECUTE);
+}
+
+/* An instruction cvisor does not emulate takes the MTF step. */
 static void log_lifts_the_page_for_one_instruction(void **state)
 {
 	(void)state;
 	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	code("\x01\x07", 2); /* add [edi], eax */
 	fake_vmcs_set(CPU_BASED_VM_EXEC_CONTROL.encoding,
 		      vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) | PROC_INTERRUPT_WINDOW_EXITING);
 	unsigned inveptions = fake_cpu.invept_calls;
@@ -278,6 +326,7 @@ static void log_lifts_every_page_of_the_instruction(void **state)
 {
 	(void)state;
 	protect(PAGE, 0x2000, HC_PROT_EXEC, HC_POLICY_LOG);
+	code("\x01\x07", 2); /* add [edi], eax: not emulated */
 	violation(PAGE + 0x10, Q_READ | Q_EXECUTABLE | Q_LINEAR);
 	violation(PAGE + 0x1010, Q_WRITE | Q_EXECUTABLE | Q_LINEAR);
 	assert_int_equal(vcpu.protect.step_count, 2);
@@ -311,6 +360,7 @@ static void log_of_an_iret_restores_nmi_blocking(void **state)
 {
 	(void)state;
 	protect(PAGE, 0x1000, HC_PROT_EXEC, HC_POLICY_LOG);
+	code("\xCF", 1); /* iret: not emulated */
 	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO.encoding, 0);
 	violation(PAGE, Q_READ | Q_EXECUTABLE | Q_LINEAR | Q_NMI_UNBLOCKING);
 	assert_true(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding) & INTERRUPTIBILITY_NMI);
@@ -397,6 +447,7 @@ static void no_event_is_injected_before_the_step_ends(void **state)
 {
 	(void)state;
 	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	code("\x01\x07", 2); /* add [edi], eax: the MTF step */
 	vcpu.lapic.svr = 0x1FF;
 	fake_vmcs_set(GUEST_RFLAGS.encoding, RFLAGS_RESERVED_1 | RFLAGS_IF);
 	const struct fake_exit script[] = {
@@ -428,6 +479,8 @@ int main(void)
 		T(deny_fetch_with_paging_is_the_pf_of_an_nx_page),
 		T(deny_of_the_cpus_own_access_ends_the_vm),
 		T(deny_of_a_page_walk_ends_the_vm),
+		T(log_emulates_a_mov_store_on_ram),
+		T(log_emulates_every_element_of_a_rep_stos),
 		T(log_lifts_the_page_for_one_instruction),
 		T(log_lifts_every_page_of_the_instruction),
 		T(log_lets_an_event_delivery_through),
