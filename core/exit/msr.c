@@ -281,6 +281,28 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 	}
 }
 
+/*
+ * A WRMSR once the VM has pinned MSRs (vm/protect.h): a pinned MSR keeps
+ * its pinned bits, recorded once the write succeeded; a whole-value pin
+ * keeps it all, and the WRMSR completes without a change.
+ */
+static __attribute__((noinline, cold)) void write_msr_with_pins(struct vcpu *vcpu, uint32_t msr,
+								 uint64_t value)
+{
+	uint64_t tried = value;
+	enum protect_msr_verdict pin = protect_msr_write(vcpu, msr, &value);
+
+	if (pin != PROTECT_MSR_DONE) {
+		if (!msr_emulate_write(vcpu, msr, value)) {
+			vcpu_inject_gp(vcpu);
+			return;
+		}
+		if (pin == PROTECT_MSR_KEPT)
+			protect_record_register(vcpu, HC_EVENT_MSR, msr, tried);
+	}
+	vcpu_skip_instruction(vcpu);
+}
+
 static void handle_msr(struct vcpu *vcpu, bool write)
 {
 	uint64_t *regs = vcpu->gprs.regs;
@@ -288,22 +310,14 @@ static void handle_msr(struct vcpu *vcpu, bool write)
 
 	if (write) {
 		uint64_t value = (regs[GPR_RDX] << 32) | (uint32_t)regs[GPR_RAX];
-		uint64_t tried = value;
-		enum protect_msr_verdict pin = PROTECT_MSR_FREE;
-		/* A pinned MSR keeps its pinned bits (vm/protect.h); a whole-value
-		 * pin keeps it all, and the WRMSR completes without a change. */
-		if (__builtin_expect(vcpu->vm->protect.msrs_pinned, 0))
-			pin = protect_msr_write(vcpu, msr, &value);
-		if (pin == PROTECT_MSR_DONE) {
-			vcpu_skip_instruction(vcpu);
+		if (__builtin_expect(vcpu->vm->protect.msrs_pinned, 0)) {
+			write_msr_with_pins(vcpu, msr, value);
 			return;
 		}
 		if (!msr_emulate_write(vcpu, msr, value)) {
 			vcpu_inject_gp(vcpu);
 			return;
 		}
-		if (pin == PROTECT_MSR_KEPT)
-			protect_record_register(vcpu, HC_EVENT_MSR, msr, tried);
 	} else {
 		uint64_t value;
 		if (!msr_emulate_read(vcpu, msr, &value)) {

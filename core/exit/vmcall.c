@@ -79,11 +79,22 @@ static __attribute__((noinline)) int64_t hc_protect_events(struct vcpu *vcpu, ui
 	return (int64_t)done;
 }
 
+/* HC_PROTECT: its third and fourth arguments (RDX, RSI) are read here, off
+ * the path of the other hypercalls. */
+static __attribute__((noinline)) int64_t hc_protect(struct vcpu *vcpu, uint64_t gpa,
+						      uint64_t length)
+{
+	uint64_t mask = vcpu_guest_in_64bit_mode() ? ~0ULL : 0xFFFFFFFFULL;
+	uint64_t perms = vcpu->gprs.regs[GPR_RDX] & mask, policy = vcpu->gprs.regs[GPR_RSI] & mask;
+
+	if (perms > ~0u || policy > ~0u)
+		return HC_EINVAL;
+	return protect_error(protect_memory(vcpu, gpa, length, (unsigned)perms, (unsigned)policy));
+}
+
 /* One hypercall: its result for RAX.  Results other than RAX (HC_GET_IDS)
- * are written to the GPRs here; mask keeps the bits of a register that
- * count (32 outside 64-bit mode). */
-static int64_t hypercall(struct vcpu *vcpu, uint64_t nr, uint64_t arg1, uint64_t arg2,
-			 uint64_t mask)
+ * are written to the GPRs here. */
+static int64_t hypercall(struct vcpu *vcpu, uint64_t nr, uint64_t arg1, uint64_t arg2)
 {
 	uint64_t *regs = vcpu->gprs.regs;
 
@@ -120,10 +131,7 @@ static int64_t hypercall(struct vcpu *vcpu, uint64_t nr, uint64_t arg1, uint64_t
 		vcpu->leave = VCPU_LEAVE_ON_REQUEST;
 		return HC_OK;
 	case HC_PROTECT:
-		if ((regs[GPR_RDX] & mask) > ~0u || (regs[GPR_RSI] & mask) > ~0u)
-			return HC_EINVAL;
-		return protect_error(protect_memory(vcpu, arg1, arg2, (unsigned)(regs[GPR_RDX] & mask),
-						    (unsigned)(regs[GPR_RSI] & mask)));
+		return hc_protect(vcpu, arg1, arg2);
 	case HC_PIN_CR:
 		if (arg1 > ~0u)
 			return HC_EINVAL;
@@ -153,5 +161,5 @@ void handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
 	/* Outside 64-bit mode only the low 32 bits of each register count. */
 	uint64_t mask = vcpu_guest_in_64bit_mode() ? ~0ULL : 0xFFFFFFFFULL;
 	regs[GPR_RAX] = (uint64_t)hypercall(vcpu, regs[GPR_RAX] & mask, regs[GPR_RBX] & mask,
-					    regs[GPR_RCX] & mask, mask);
+					    regs[GPR_RCX] & mask);
 }
