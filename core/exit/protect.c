@@ -43,6 +43,7 @@
 #include "exit/ept_violation.h"
 #include "exit/exit.h"
 #include "mm/guest_memory.h"
+#include "platform.h"
 #include "vcpu/events.h"
 #include "vm/protect.h"
 #include "vm/vm.h"
@@ -95,26 +96,52 @@ static const struct mmio_region protected_page = {
 	.name = "protected page", .base = 0, .size = ~0ULL, .ops = &protected_page_ops,
 };
 
-/* `log`'s page, at base 0 too: the access goes to RAM, this once. */
+/*
+ * `log`'s page, at base 0 too (state: the page that violated): the access
+ * goes to RAM, this once.  A part of it on another page (an access that
+ * crosses a page boundary) is what that page's own protection allows
+ * (vm/protect.c, protect_emulated_access, which records it); a part it
+ * refuses is dropped, and reads as 0.
+ */
+static void logged_access(struct vcpu *vcpu, const uint64_t *page, uint64_t gpa, unsigned size,
+			  bool write, uint64_t *value)
+{
+	uint8_t *bytes = (uint8_t *)value; /* little-endian: low bytes first */
+
+	for (unsigned done = 0, n; done < size; done += n) {
+		uint64_t at = gpa + done;
+		n = (unsigned)(PAGE_SIZE - (at & ~PAGE_MASK));
+		if (n > size - done)
+			n = size - done;
+		if ((at & PAGE_MASK) != *page) {
+			/* Its own event, besides the one of the violation. */
+			bool recorded = vcpu->protect.recorded;
+			bool allowed = protect_emulated_access(vcpu, at, n, write);
+			vcpu->protect.recorded = recorded;
+			if (!allowed)
+				continue;
+		}
+		if (write)
+			guest_write(vcpu->vm, at, bytes + done, n);
+		else
+			guest_read(vcpu->vm, at, bytes + done, n);
+	}
+}
+
 static uint64_t logged_read(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size)
 {
 	uint64_t value = 0;
-	(void)state;
-	guest_read(vcpu->vm, offset, &value, size);
+	logged_access(vcpu, state, offset, size, false, &value);
 	return value;
 }
 
 static void logged_write(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size,
 			 uint64_t value)
 {
-	(void)state;
-	guest_write(vcpu->vm, offset, &value, size);
+	logged_access(vcpu, state, offset, size, true, &value);
 }
 
 static const struct mmio_ops logged_page_ops = { .read = logged_read, .write = logged_write };
-static const struct mmio_region logged_page = {
-	.name = "logged page", .base = 0, .size = ~0ULL, .ops = &logged_page_ops,
-};
 
 static void set_exec_controls(uint32_t on, uint32_t off)
 {
@@ -219,6 +246,12 @@ static bool emulate_access(struct vcpu *vcpu, const struct vm_exit *exit,
 static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
 			     const struct violation *v, bool by_instruction)
 {
+	uint64_t page = v->gpa & PAGE_MASK;
+	const struct mmio_region logged_page = {
+		.name = "logged page", .base = 0, .size = ~0ULL, .ops = &logged_page_ops,
+		.state = &page,
+	};
+
 	if (by_instruction && !(v->access & HC_PROT_EXEC) &&
 	    emulate_access(vcpu, exit, v, &logged_page, HC_ACTION_ALLOWED))
 		return;

@@ -263,6 +263,32 @@ static void log_emulates_a_mov_store_on_ram(void **state)
 	assert_int_equal(e.rip, ENTRY);
 }
 
+/* A store that crosses into a `deny` page: the `log` page's part lands, the
+ * other page keeps its protection (its part is dropped); two events. */
+static void log_emulation_keeps_the_next_pages_protection(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	protect(PAGE + 0x1000, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	assert_true(guest_write(&vm, PAGE + 0xFFC, "abcd", 4));
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE + 0xFFE;
+	*reg(GPR_RAX) = 0x44332211;
+	violation(PAGE + 0xFFE, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	uint8_t now[6];
+	assert_true(guest_read(&vm, PAGE + 0xFFC, now, 6));
+	assert_memory_equal(now, "ab\x11\x22" "ca", 6);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	struct hc_protect_event e[3];
+	assert_int_equal(protect_take_events(&vm, e, 3), 2);
+	assert_int_equal(e[0].action, HC_ACTION_DROPPED);
+	assert_int_equal(e[0].address, PAGE + 0x1000);
+	assert_int_equal(e[1].action, HC_ACTION_ALLOWED);
+	assert_int_equal(e[1].address, PAGE + 0xFFE);
+	assert_int_equal(e[1].linear, PAGE + 0xFFE);
+}
+
 /* A REP STOS into the page: every element lands, one event counts them. */
 static void log_emulates_every_element_of_a_rep_stos(void **state)
 {
@@ -480,6 +506,7 @@ int main(void)
 		T(deny_of_the_cpus_own_access_ends_the_vm),
 		T(deny_of_a_page_walk_ends_the_vm),
 		T(log_emulates_a_mov_store_on_ram),
+		T(log_emulation_keeps_the_next_pages_protection),
 		T(log_emulates_every_element_of_a_rep_stos),
 		T(log_lifts_the_page_for_one_instruction),
 		T(log_lifts_every_page_of_the_instruction),
