@@ -14,6 +14,7 @@
 #include "vcpu/debug.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
 #include "x86.h"
@@ -86,6 +87,10 @@ static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool
 	}
 	if (!write)
 		*value = 0; /* guest_read fills only size bytes */
+	/* Protected RAM (vm/protect.h): what the guest may not do itself, cvisor
+	 * does not do for it; a refused element is dropped (reads give 0). */
+	if (!protect_emulated_access(vcpu, gpa, size, write))
+		return true;
 	if (write ? guest_write(vcpu->vm, gpa, value, size) : guest_read(vcpu->vm, gpa, value, size))
 		return true;
 	if (!(region = mmio_open_bus(vcpu)))

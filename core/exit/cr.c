@@ -1,8 +1,14 @@
 /*
  * Control-register accesses.  The guest owns every CR0/CR4 bit except
- * VMX's fixed bits (vcpu.c sets the guest/host masks), so these exits come
- * only from writes that would change an owned bit; cvisor applies the
- * architectural #GP rules and keeps the guest's view in the read shadow.
+ * VMX's fixed bits (vcpu.c sets the guest/host masks) and the bits it
+ * pinned (vm/protect.h), so these exits come only from writes that would
+ * change an owned bit; cvisor applies the architectural #GP rules and keeps
+ * the guest's view in the read shadow.
+ *
+ * A write that passes those rules but would clear a pinned bit that is set
+ * completes with the pinned bit kept set (the guest reads it back set), and
+ * is recorded as a protection event: no #GP, as Linux keeps its own pinned
+ * CR4 bits (native_write_cr4), so a kernel whose write is refused runs on.
  */
 #include "exit/cr.h"
 #include "mm/guest_memory.h"
@@ -10,6 +16,7 @@
 
 #include "exit/exit.h"
 #include "vcpu/cpu_features.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vmx/vmcs.h"
@@ -132,6 +139,7 @@ static void emulate_cr0_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 		vcpu_inject_gp(vcpu);
 		return;
 	}
+	value = protect_cr_write(vcpu, 0, ctx->cr0, value);
 	vmcs_write(CR0_READ_SHADOW, value);
 	vmcs_write(GUEST_CR0, (value | forced1) & caps->cr0_fixed1);
 	vcpu->check_before_entry = true; /* cvisor-made guest state */
@@ -146,6 +154,7 @@ static void emulate_cr4_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 		vcpu_inject_gp(vcpu);
 		return;
 	}
+	value = protect_cr_write(vcpu, 4, ctx->cr4, value);
 	vmcs_write(CR4_READ_SHADOW, value);
 	vmcs_write(GUEST_CR4, (value | caps->cr4_fixed0) & caps->cr4_fixed1);
 	vcpu->check_before_entry = true; /* cvisor-made guest state */

@@ -52,6 +52,7 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_MWAIT] = ON_INSTRUCTION(handle_monitor_mwait, false),
 	VMX_INSTRUCTION_EXITS,
 	[EXIT_REASON_PREEMPTION_TIMER] = ON_EVENT(handle_preemption_timer, false),
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = ON_EVENT(handle_monitor_trap_flag, false),
 };
 
 /*
@@ -74,6 +75,7 @@ static const struct exit_handler hosted_os_exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_WRMSR] = ON_INSTRUCTION(handle_msr_hosted_os, false),
 	[EXIT_REASON_XSETBV] = ON_INSTRUCTION(handle_xsetbv, false),
 	VMX_INSTRUCTION_EXITS,
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = ON_EVENT(handle_monitor_trap_flag, false),
 };
 
 const struct exit_handler *exit_handler_table(bool hosted_os)

@@ -1,14 +1,17 @@
 /*
  * EPT violations (SDM Vol. 3C 29.3.3).  Only guest RAM is mapped, so a
- * violation is either an access to an emulated MMIO device, whose
- * instruction is emulated (emulate/), or an access to nothing, which ends
- * the VM with one line naming the address and access.
+ * violation is an access to RAM the guest protected (exit/protect.c), an
+ * access to an emulated MMIO device, whose instruction is emulated
+ * (emulate/), or an access to nothing, which ends the VM with one line
+ * naming the address and access.
  */
 #include "exit/ept_violation.h"
 
 #include "dev/mmio.h"
 #include "exit/exit.h"
+#include "exit/protect.h"
 #include "lib/format.h"
+#include "vm/vm.h"
 #include "vmx/vmcs.h"
 #include "x86.h"
 
@@ -46,6 +49,9 @@ void ept_report_emulation_failure(struct vcpu *vcpu, const struct vm_exit *exit,
 void handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+
+	if (gpa < vcpu->vm->ram_size && protect_violation(vcpu, exit, gpa))
+		return;
 	const struct mmio_region *region = mmio_find(vcpu, gpa, 1);
 
 	/* Only RAM is mapped: an access that no device claims meets the open

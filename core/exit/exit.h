@@ -137,6 +137,8 @@ void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_nmi_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit);
+/* The end of a `log` step of protected memory (exit/protect.c). */
+void handle_monitor_trap_flag(struct vcpu *vcpu, const struct vm_exit *exit);
 /* The hosted OS (the running OS under cvisor.ko, core/vm/hosted_os.c). */
 void handle_cpuid_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_msr_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);

@@ -10,6 +10,7 @@
 #include "vcpu/cpu_features.h"
 #include "lib/mem.h"
 #include "irq/lapic_timer.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "x86.h"
@@ -280,6 +281,28 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 	}
 }
 
+/*
+ * A WRMSR once the VM has pinned MSRs (vm/protect.h): a pinned MSR keeps
+ * its pinned bits, recorded once the write succeeded; a whole-value pin
+ * keeps it all, and the WRMSR completes without a change.
+ */
+static __attribute__((noinline, cold)) void write_msr_with_pins(struct vcpu *vcpu, uint32_t msr,
+								 uint64_t value)
+{
+	uint64_t tried = value;
+	enum protect_msr_verdict pin = protect_msr_write(vcpu, msr, &value);
+
+	if (pin != PROTECT_MSR_DONE) {
+		if (!msr_emulate_write(vcpu, msr, value)) {
+			vcpu_inject_gp(vcpu);
+			return;
+		}
+		if (pin == PROTECT_MSR_KEPT)
+			protect_record_register(vcpu, HC_EVENT_MSR, msr, tried);
+	}
+	vcpu_skip_instruction(vcpu);
+}
+
 static void handle_msr(struct vcpu *vcpu, bool write)
 {
 	uint64_t *regs = vcpu->gprs.regs;
@@ -287,6 +310,10 @@ static void handle_msr(struct vcpu *vcpu, bool write)
 
 	if (write) {
 		uint64_t value = (regs[GPR_RDX] << 32) | (uint32_t)regs[GPR_RAX];
+		if (__builtin_expect(vcpu->vm->protect.msrs_pinned, 0)) {
+			write_msr_with_pins(vcpu, msr, value);
+			return;
+		}
 		if (!msr_emulate_write(vcpu, msr, value)) {
 			vcpu_inject_gp(vcpu);
 			return;

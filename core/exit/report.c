@@ -85,11 +85,29 @@ static void print_open_bus(uint64_t reads, uint64_t writes)
 			   (unsigned long long)reads, (unsigned long long)writes);
 }
 
+/* Protection violations by what cvisor did (vm/protect.h), when there were any. */
+static void print_protection(const uint64_t actions[HC_ACTION_COUNT])
+{
+	uint64_t total = 0;
+
+	for (unsigned a = 0; a < HC_ACTION_COUNT; a++)
+		total += actions[a];
+	if (total)
+		log_printf("cvisor:   protection violations: %llu (let through once %llu, dropped %llu, "
+			   "faulted %llu, stopped %llu, pinned bits kept %llu)\n",
+			   (unsigned long long)total, (unsigned long long)actions[HC_ACTION_ALLOWED],
+			   (unsigned long long)actions[HC_ACTION_DROPPED],
+			   (unsigned long long)actions[HC_ACTION_FAULTED],
+			   (unsigned long long)actions[HC_ACTION_STOPPED],
+			   (unsigned long long)actions[HC_ACTION_KEPT]);
+}
+
 /* The TSC columns exist only while exits are traced (exit_trace). */
 void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
 {
 	bool timed = exit_trace != EXIT_TRACE_OFF;
 	uint64_t total = 0, open_bus_reads = 0, open_bus_writes = 0;
+	uint64_t actions[HC_ACTION_COUNT] = { 0 };
 
 	if (!count)
 		return;
@@ -97,6 +115,8 @@ void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
 		total += vcpus[i]->exits_total;
 		open_bus_reads += vcpus[i]->open_bus_reads;
 		open_bus_writes += vcpus[i]->open_bus_writes;
+		for (unsigned a = 0; a < HC_ACTION_COUNT; a++)
+			actions[a] += vcpus[i]->protect.actions[a];
 	}
 	log_printf("cvisor: exit statistics for VM %s, all %u vCPUs (%llu exits):\n",
 		   vcpus[0]->vm->name, count, (unsigned long long)total);
@@ -118,6 +138,7 @@ void exit_print_vm_statistics(struct vcpu *const *vcpus, unsigned count)
 				   (unsigned long long)n);
 	}
 	print_open_bus(open_bus_reads, open_bus_writes);
+	print_protection(actions);
 }
 
 void exit_print_statistics(const struct vcpu *vcpu)
@@ -145,4 +166,5 @@ void exit_print_statistics(const struct vcpu *vcpu)
 				   (unsigned long long)n);
 	}
 	print_open_bus(vcpu->open_bus_reads, vcpu->open_bus_writes);
+	print_protection(vcpu->protect.actions);
 }

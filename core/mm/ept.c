@@ -107,6 +107,98 @@ uint64_t ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *perms)
 	}
 }
 
+/* The leaf entry that maps gpa and its level, or NULL when gpa is not mapped. */
+static uint64_t *leaf_entry(const struct ept *ept, uint64_t gpa, unsigned *level_out)
+{
+	uint64_t *table = ept->pml4;
+
+	if (!table || gpa >> 48)
+		return NULL;
+	for (unsigned level = 3;; level--) {
+		uint64_t *entry = &table[index_at(gpa, level)];
+		if (!(*entry & EPT_RWX))
+			return NULL;
+		if (level == 0 || (level <= 2 && (*entry & EPT_LARGE_PAGE))) {
+			*level_out = level;
+			return entry;
+		}
+		table = table_at(*entry);
+	}
+}
+
+uint64_t ept_set_permissions(struct ept *ept, uint64_t gpa, uint64_t perms)
+{
+	unsigned level;
+	uint64_t *entry = leaf_entry(ept, gpa, &level);
+
+	if (!entry || !(perms & EPT_RWX))
+		return 0;
+	*entry = (*entry & ~EPT_RWX) | (perms & EPT_RWX);
+	return 1ULL << (12 + 9 * level);
+}
+
+/*
+ * SDM Vol. 3C 29.3.2: a 1 GiB page becomes a page directory of 2 MiB pages
+ * (bit 7 kept), a 2 MiB page a page table of 4 KiB pages (bit 7 is then
+ * ignored, and cleared).  The table is filled before the entry points at
+ * it, so a CPU walking the EPT meanwhile sees the old page or the new table.
+ */
+bool ept_split_large(struct ept *ept, uint64_t gpa)
+{
+	unsigned level;
+	uint64_t *entry = leaf_entry(ept, gpa, &level);
+
+	if (!entry || level == 0)
+		return false;
+	uint64_t *table = plat_alloc_page();
+	if (!table)
+		return false;
+	uint64_t old = *entry, child_size = 1ULL << (12 + 9 * (level - 1));
+	uint64_t flags = old & ~EPT_ADDR_MASK & ~EPT_LARGE_PAGE;
+	uint64_t base = old & EPT_ADDR_MASK & ~((1ULL << (12 + 9 * level)) - 1);
+	if (level > 1)
+		flags |= EPT_LARGE_PAGE;
+	for (unsigned i = 0; i < 512; i++)
+		table[i] = (base + i * child_size) | flags | EPT_SPLIT;
+	ept->table_pages++;
+	/* Non-leaf entries grant everything (as table_for makes them); the
+	 * split mark stays, for a 2 MiB piece of a split 1 GiB page. */
+	__atomic_store_n(entry, plat_virt_to_phys(table) | EPT_RWX | (old & EPT_SPLIT),
+			 __ATOMIC_RELEASE);
+	return true;
+}
+
+/* Merges the split pages below the table at `level` (2 = PDPT, 1 = PD). */
+static void merge_level(struct ept *ept, uint64_t *table, unsigned level)
+{
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t entry = table[i];
+		if (!(entry & EPT_RWX) || (entry & EPT_LARGE_PAGE))
+			continue;
+		uint64_t *child = table_at(entry);
+		if (level > 1)
+			merge_level(ept, child, level - 1);
+		/* Only a table ept_split_large made holds pieces marked EPT_SPLIT
+		 * (all 512 of them, leaves after the merge below it). */
+		bool pieces = (child[0] & EPT_SPLIT) && (level == 1 || (child[0] & EPT_LARGE_PAGE));
+		if (!pieces)
+			continue;
+		uint64_t flags = child[0] & ~EPT_ADDR_MASK & ~EPT_SPLIT;
+		table[i] = (child[0] & EPT_ADDR_MASK) | flags | EPT_LARGE_PAGE | (entry & EPT_SPLIT);
+		plat_free_page(child);
+		ept->table_pages--;
+	}
+}
+
+void ept_merge_splits(struct ept *ept)
+{
+	if (!ept->pml4)
+		return;
+	for (unsigned i = 0; i < 512; i++)
+		if (ept->pml4[i] & EPT_RWX)
+			merge_level(ept, table_at(ept->pml4[i]), 2);
+}
+
 static void free_level(uint64_t *table, unsigned level)
 {
 	if (level > 0) {

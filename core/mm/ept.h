@@ -19,6 +19,10 @@
 #define EPT_IGNORE_PAT   (1ULL << 6)
 #define EPT_LARGE_PAGE   (1ULL << 7)
 #define EPT_ADDR_MASK    0x000FFFFFFFFFF000ULL
+/* Bit 52 is ignored by the CPU in every EPT entry (SDM Vol. 3C 29.3.2,
+ * Tables 29-2..29-6); cvisor marks with it the entries that splitting a
+ * large page made, so that ept_merge_splits can put the large page back. */
+#define EPT_SPLIT        (1ULL << 52)
 
 /* EPTP (SDM Vol. 3C 25.6.11): memory type WB, page-walk length 4 (stored as 3). */
 #define EPTP_MEMTYPE_WB   6ULL
@@ -45,6 +49,27 @@ uint64_t ept_mapping_size(const struct ept *ept, uint64_t gpa);
  * *perms (optional) receives the leaf's R/W/X bits.
  */
 uint64_t ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *perms);
+/*
+ * Permissions of the leaf that maps gpa (whatever its size): its R/W/X bits
+ * become perms (a subset of EPT_RWX, not 0: an entry without them is not
+ * present, SDM Vol. 3C 29.3.2).  Returns the leaf's size, 0 when gpa is not
+ * mapped.  The caller invalidates what the CPU cached (INVEPT).
+ */
+uint64_t ept_set_permissions(struct ept *ept, uint64_t gpa, uint64_t perms);
+/*
+ * Replaces the large page that maps gpa by a table of 512 pages one level
+ * smaller with the same host memory, memory type and permissions, each
+ * marked EPT_SPLIT.  False when gpa is not mapped by a large page or out of
+ * memory (then nothing changed).
+ */
+bool ept_split_large(struct ept *ept, uint64_t gpa);
+/*
+ * Puts back every large page ept_split_large split (smaller splits first),
+ * with the permissions and memory type of its first page, and frees the
+ * tables that held the pieces.  vm_destroy calls it so that guest memory
+ * goes back in the runs it was allocated in.
+ */
+void ept_merge_splits(struct ept *ept);
 /* Frees the paging structures (not the guest pages they map). */
 void ept_destroy(struct ept *ept);
 

@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
+#include "vm/protect.h"
 #include "vm/reset.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
@@ -113,6 +114,14 @@ static bool vcpu_ready_to_enter(struct vcpu *vcpu)
 	    !vm_reset_rendezvous(vcpu))
 		return false;
 	vm_device_timers_expire(vcpu->vm, rdtsc());
+	if (__builtin_expect(__atomic_load_n(&vcpu->protect_sync, __ATOMIC_ACQUIRE), 0))
+		protect_sync_vcpu(vcpu);
+	/* A `log` step of protected memory (exit/protect.c) runs one
+	 * instruction with a page lifted: no new event goes first (its
+	 * delivery would run with the page lifted); events wait for the MTF
+	 * exit, one instruction later. */
+	if (__builtin_expect(vcpu->protect.step_count != 0, 0))
+		return vcpu->state == VCPU_RUNNING;
 	return vcpu_process_events(vcpu);
 }
 

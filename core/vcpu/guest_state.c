@@ -50,6 +50,25 @@ void vcpu_setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uin
 	vmcs_write(GUEST_CR4, (cr4 | caps->cr4_fixed0) & caps->cr4_fixed1);
 }
 
+/* Makes bits of one control register host-owned; a newly owned bit's
+ * shadow takes the value the guest has now, so its reads do not change. */
+static void own_bits(vmcs_RWNAT_t mask_field, vmcs_RWNAT_t shadow_field, vmcs_RWNAT_t real_field,
+		     uint64_t bits)
+{
+	uint64_t mask = vmcs_read(mask_field), newly = bits & ~mask;
+
+	if (!newly)
+		return;
+	vmcs_write(shadow_field, (vmcs_read(shadow_field) & ~newly) | (vmcs_read(real_field) & newly));
+	vmcs_write(mask_field, mask | newly);
+}
+
+void vcpu_own_control_bits(uint64_t cr0_bits, uint64_t cr4_bits)
+{
+	own_bits(CR0_GUEST_HOST_MASK, CR0_READ_SHADOW, GUEST_CR0, cr0_bits);
+	own_bits(CR4_GUEST_HOST_MASK, CR4_READ_SHADOW, GUEST_CR4, cr4_bits);
+}
+
 /* The four fields of each segment register (SDM Vol. 3C 25.4.1). */
 static const struct {
 	vmcs_RW16_t selector;

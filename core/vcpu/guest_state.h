@@ -43,6 +43,12 @@ void guest_state_flat_protected(struct guest_cpu_state *s, uint32_t eip);
  * reads of those return the guest's values cr0/cr4 from the shadow.
  */
 void vcpu_setup_control_registers(const struct vmx_caps *caps, uint64_t cr0, uint64_t cr4);
+/*
+ * Adds bits to what the guest/host masks own (pinned bits, vm/protect.h):
+ * writes that would change them exit from now on, reads of them return the
+ * read shadow, which takes their present values.
+ */
+void vcpu_own_control_bits(uint64_t cr0_bits, uint64_t cr4_bits);
 
 /*
  * One segment register into the VMCS.  A usable code or data segment must

@@ -14,6 +14,7 @@
 #include "vcpu/events.h"
 #include "vcpu/guest_state.h"
 #include "vcpu/msr_state.h"
+#include "vm/protect.h"
 #include "vmx/exit_reason.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -115,7 +116,11 @@ struct vcpu {
 			 * VM_RESET_SELF): the run loop holds it out of the guest in
 			 * vm_reset_rendezvous until the restart is done. */
 			uint8_t vm_reset;
-			uint8_t padding[3]; /* zero: back_to_loop reads it too */
+			/* Its VM's protections changed on another CPU: INVEPT and
+			 * the pinned control-register bits before the next entry
+			 * (vm/protect.h, protect_sync_vcpu). */
+			uint8_t protect_sync;
+			uint8_t padding[2]; /* zero: back_to_loop reads it too */
 		};
 		uint64_t back_to_loop;
 	};
@@ -159,6 +164,8 @@ struct vcpu {
 	uint64_t dr[4], dr6; /* DR0-DR3 and DR6 (the VMCS holds only DR7) */
 	struct msr_state msrs;
 	uint8_t *msr_bitmap;
+	/* The `log` step in flight and this vCPU's violations (vm/protect.h). */
+	struct vcpu_protect protect;
 	struct lapic lapic;
 };
 

@@ -12,6 +12,7 @@
 #include "mm/guest_memory.h"
 #include "vcpu/vcpu.h"
 #include "vm/console.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 
@@ -81,6 +82,8 @@ static bool restart_machine(struct vm *vm)
 		       r->path);
 		return false;
 	}
+	/* A new boot: the protections of the old one go (vm/protect.h). */
+	protect_reset(vm);
 	/* The firmware's tables were in the RAM just cleared (vm_build). */
 	if (!acpi_tables_write(vm)) {
 		vm_end(vm, false, "restart after a reset through %s: the ACPI tables could not be written",

@@ -69,6 +69,9 @@ const char *vm_create_with_pages(struct vm *vm, unsigned id, const char *name,
 
 void vm_destroy(struct vm *vm)
 {
+	/* Large pages split for protected ranges (vm/protect.c) go back
+	 * whole: guest RAM is freed in the runs it was allocated in. */
+	ept_merge_splits(&vm->ept);
 	for (uint64_t gpa = 0; gpa < vm->ram_size;) {
 		uint64_t size = ept_mapping_size(&vm->ept, gpa);
 		if (!size) {

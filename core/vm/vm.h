@@ -14,6 +14,7 @@
 #include "mm/ept.h"
 #include "vcpu/guest_state.h"
 #include "vm/console.h"
+#include "vm/protect.h"
 #include "vm/reset.h"
 
 #define VM_NAME_MAX 32
@@ -43,6 +44,7 @@ struct vm {
 	struct vm_devices devices;  /* its ports, MMIO ranges and device state (dev/) */
 	struct vm_irq irq;          /* its interrupt lines (irq/irq.c) */
 	struct vm_reset reset;      /* on_reset= and a restart under way (vm/reset.c) */
+	struct vm_protect protect;  /* protected memory, pinned registers, violations (vm/protect.c) */
 
 	/* The hosted OS (core/vm/hosted_os.c) is the running OS itself:
 	 * guest-physical = host-physical through this identity map, and guest

@@ -33,6 +33,7 @@ struct vmx_caps {
 #define VMX_MEMORY_TYPE_WB           6
 
 /* IA32_VMX_EPT_VPID_CAP bits (SDM Vol. 3C A.10). */
+#define EPT_CAP_EXECUTE_ONLY    (1ULL << 0)
 #define EPT_CAP_WALK_LENGTH_4   (1ULL << 6)
 #define EPT_CAP_MEMTYPE_WB      (1ULL << 14)
 #define EPT_CAP_PDE_2MB         (1ULL << 16)

@@ -537,6 +537,20 @@ PROBE_ENTER probe_load32
 probe_load32_next:
 PROBE_LEAVE probe_load32
 
+/* int probe_store32(volatile void *address, uint32_t value): MOV [address], value. */
+PROBE_ENTER probe_store32
+	mov ARG1, %edx
+	mov ARG2, %eax
+	mov %eax, (%edx)
+PROBE_LEAVE probe_store32
+
+/* int probe_call(const void *code): CALL code; a fault there (its fetch
+ * included) comes back as the probe's vector. */
+PROBE_ENTER probe_call
+	mov ARG1, %eax
+	call *%eax
+PROBE_LEAVE probe_call
+
 /* int probe_monitor(const void *address, uint32_t extensions, uint32_t hints) */
 PROBE_ENTER probe_monitor
 	mov ARG1, %eax

@@ -87,6 +87,11 @@ extern const char probe_out_byte_next[];
 int probe_load32(const volatile void *address);
 extern const char probe_load32_next[];
 #define VEC_DB 1
+/* MOV [address], value (a 32-bit store). */
+int probe_store32(volatile void *address, uint32_t value);
+/* CALL code: the code runs at CPL 0 and returns with RET; a fault in it,
+ * or in fetching it, is the probe's. */
+int probe_call(const void *code);
 int probe_rdtscp(uint64_t *tsc, uint32_t *aux);
 int probe_rdpid(uint32_t *value);
 int probe_invpcid(uint32_t type, const void *descriptor128);

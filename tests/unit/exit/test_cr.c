@@ -1,6 +1,7 @@
 /*
  * Tests of core/exit/cr.c: the pure CR0/CR4 write rules (cr0_write_fault,
- * cr4_write_fault) that decide which MOV to CR writes raise #GP.
+ * cr4_write_fault) that decide which MOV to CR writes raise #GP, and the
+ * pinned bits (vm/protect.h) that writes keep set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "vmx/msr_bitmap.h"
 #include "fake_platform.h"
 #include "mm/ept.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/vmx_cpu.h"
 #include "fake_cpu.h"
@@ -248,6 +250,101 @@ static void no_accepted_cr_write_fails_a_vm_entry(void **state)
 	assert_true(accepted > 200); /* the walk reached many states */
 }
 
+/* ---- Pinned bits (vm/protect.h) ---- */
+
+#define CR_MOV_TO_CR0 0 /* qualification: CR0, MOV to, RAX */
+#define CR_MOV_TO_CR4 4
+#define CR_CLTS (2u << 4)
+#define GP_INJECTED (VECTOR_GP | (3u << 8) | (1u << 11) | (1u << 31))
+
+/* The guest set a bit it owned (no exit): the real register and shadow. */
+static void guest_sets(vmcs_RWNAT_t real, vmcs_RWNAT_t shadow, uint64_t bits)
+{
+	fake_vmcs_set(real.encoding, vmcs(real.encoding) | bits);
+	fake_vmcs_set(shadow.encoding, vmcs(shadow.encoding) | bits);
+}
+
+static void mov_to_cr(unsigned qualification, uint64_t value)
+{
+	fake_vmcs_set(VM_ENTRY_INTR_INFO.encoding, 0);
+	fake_vmcs_set(GUEST_RIP.encoding, ENTRY);
+	*reg(GPR_RAX) = value;
+	exit_with(R_CR_ACCESS, qualification, 3);
+	check_vm_running();
+}
+
+/* A write that would clear pinned CR0.WP completes with WP kept: no #GP,
+ * the guest reads WP back set, one event; the other bits are written. */
+static void pinned_cr0_wp_stays_set(void **state)
+{
+	(void)state;
+	guest_sets(GUEST_CR0, CR0_READ_SHADOW, CR0_WP);
+	assert_int_equal(protect_pin_cr(&vcpu, 0, CR0_WP), PROTECT_OK);
+
+	mov_to_cr(CR_MOV_TO_CR0, CR0_PE | CR0_ET | CR0_MP); /* clears WP, sets MP */
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 3);
+	assert_int_equal(vmcs(CR0_READ_SHADOW.encoding), CR0_PE | CR0_ET | CR0_MP | CR0_WP);
+	assert_true(vmcs(GUEST_CR0.encoding) & CR0_WP);
+	assert_true(vmcs(GUEST_CR0.encoding) & CR0_MP);
+	struct hc_protect_event e[2];
+	assert_int_equal(protect_take_events(&vm, e, 2), 1);
+	assert_int_equal(e[0].kind, HC_EVENT_CR);
+	assert_int_equal(e[0].address, 0);
+	assert_int_equal(e[0].value, CR0_PE | CR0_ET | CR0_MP);
+	assert_int_equal(e[0].action, HC_ACTION_KEPT);
+	assert_int_equal(e[0].rip, ENTRY);
+	assert_console_contains("protection: write of 0x13 to CR0 at RIP 0x100000: pinned bits kept");
+
+	/* Unpinned bits stay the guest's, and keeping WP is no event. */
+	mov_to_cr(CR_MOV_TO_CR0, CR0_PE | CR0_ET | CR0_WP);
+	assert_int_equal(vmcs(CR0_READ_SHADOW.encoding), CR0_PE | CR0_ET | CR0_WP);
+	mov_to_cr(CR_CLTS, 0);
+	assert_int_equal(protect_pending_events(&vm), 0);
+	assert_int_equal(vcpu.protect.actions[HC_ACTION_KEPT], 1);
+}
+
+/* exit/cr.c's architectural rules still come first: a write they refuse
+ * is #GP, whatever it does to pinned bits (and no event). */
+static void pinned_bits_do_not_lift_the_cr_rules(void **state)
+{
+	(void)state;
+	guest_sets(GUEST_CR0, CR0_READ_SHADOW, CR0_WP);
+	assert_int_equal(protect_pin_cr(&vcpu, 0, CR0_WP), PROTECT_OK);
+	mov_to_cr(CR_MOV_TO_CR0, CR0_PE | CR0_ET | CR0_NW); /* NW without CD */
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), GP_INJECTED);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_true(vmcs(CR0_READ_SHADOW.encoding) & CR0_WP);
+	assert_int_equal(protect_pending_events(&vm), 0);
+
+	guest_sets(GUEST_CR4, CR4_READ_SHADOW, CR4_SMEP);
+	assert_int_equal(protect_pin_cr(&vcpu, 4, CR4_SMEP), PROTECT_OK);
+	mov_to_cr(CR_MOV_TO_CR4, CR4_VMXE);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), GP_INJECTED);
+	assert_true(vmcs(CR4_READ_SHADOW.encoding) & CR4_SMEP);
+}
+
+/* CR4: each pinned bit stays; an unpinned one (SMAP here) clears. */
+static void pinned_cr4_bits_stay_set_and_others_clear(void **state)
+{
+	(void)state;
+	guest_sets(GUEST_CR4, CR4_READ_SHADOW, CR4_SMEP | CR4_SMAP | CR4_UMIP);
+	assert_int_equal(protect_pin_cr(&vcpu, 4, CR4_SMEP | CR4_UMIP), PROTECT_OK);
+	assert_true(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_SMEP);
+	assert_true(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_UMIP);
+	assert_false(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_SMAP);
+	mov_to_cr(CR_MOV_TO_CR4, CR4_PAE);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), 0);
+	assert_int_equal(vmcs(CR4_READ_SHADOW.encoding) & (CR4_SMEP | CR4_UMIP | CR4_SMAP),
+			 CR4_SMEP | CR4_UMIP);
+	uint64_t cr4 = vmcs(GUEST_CR4.encoding);
+	assert_true(cr4 & CR4_SMEP);
+	assert_true(cr4 & CR4_UMIP);
+	assert_false(cr4 & CR4_SMAP);
+	assert_true(cr4 & CR4_PAE);
+	assert_int_equal(protect_pending_events(&vm), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +359,9 @@ int main(void)
 		cmocka_unit_test(cr4_vmxe_and_unsupported_bits_fault),
 		cmocka_unit_test(cr4_pae_stays_on_in_ia32e_mode),
 		cmocka_unit_test(cr4_cet_and_cr0_wp_go_together),
+		cmocka_unit_test_setup_teardown(pinned_cr0_wp_stays_set, setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(pinned_bits_do_not_lift_the_cr_rules, setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(pinned_cr4_bits_stay_set_and_others_clear, setup_vcpu, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

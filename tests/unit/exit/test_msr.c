@@ -10,7 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "exit/exit.h"
 #include "exit/msr.h"
+#include "vm/protect.h"
 #include "fake_cpu.h"
 #include "fake_platform.h"
 #include "fixture_vm.h"
@@ -229,6 +231,51 @@ static void tsc_adjust_moves_the_tsc_and_follows_tsc_writes(void **state)
 	assert_false(msr_emulate_write(&vcpu, 0x3B, 0));
 }
 
+/* ---- Pinned MSRs (vm/protect.h), through the WRMSR exit ---- */
+
+static void wrmsr_exit(uint32_t msr, uint64_t value)
+{
+	vcpu.gprs.regs[GPR_RCX] = msr;
+	vcpu.gprs.regs[GPR_RAX] = (uint32_t)value;
+	vcpu.gprs.regs[GPR_RDX] = value >> 32;
+	fake_vmcs_set(VM_ENTRY_INTR_INFO.encoding, 0);
+	fake_vmcs_set(GUEST_RIP.encoding, FIXTURE_ENTRY);
+	fake_vmcs_set(VM_EXIT_INSTRUCTION_LEN.encoding, 2);
+	exit_dispatch(&vcpu, 32 /* WRMSR */);
+}
+
+/* A whole-value pin: the WRMSR completes (no #GP) and the value stays. */
+static void pinned_sysenter_eip_keeps_its_value(void **state)
+{
+	(void)state;
+	vmcs_write(GUEST_SYSENTER_EIP, 0x101234);
+	assert_int_equal(protect_pin_msr(&vcpu, 0x176), PROTECT_OK);
+	wrmsr_exit(0x176, 0xBAD00000);
+	assert_int_equal(vmcs_read(GUEST_SYSENTER_EIP), 0x101234);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), 0);
+	assert_int_equal(vmcs_read(GUEST_RIP), FIXTURE_ENTRY + 2);
+	assert_int_equal(protect_pending_events(&vm), 1);
+	assert_false(vm.ended);
+}
+
+/* EFER.NXE pinned: a write clearing it keeps it, the rest is written; the
+ * EFER rules still refuse a reserved bit with #GP. */
+static void pinned_efer_nxe_stays_set(void **state)
+{
+	(void)state;
+	wrmsr_exit(0xC0000080, (1ULL << 11) | 1);
+	assert_int_equal(vmcs_read(GUEST_IA32_EFER), (1ULL << 11) | 1);
+	assert_int_equal(protect_pin_msr(&vcpu, 0xC0000080), PROTECT_OK);
+	wrmsr_exit(0xC0000080, 0);
+	assert_int_equal(vmcs_read(GUEST_IA32_EFER), 1ULL << 11);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), 0);
+	assert_int_equal(vmcs_read(GUEST_RIP), FIXTURE_ENTRY + 2);
+	wrmsr_exit(0xC0000080, 1ULL << 12);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & 0xFF, 13); /* #GP */
+	assert_int_equal(vmcs_read(GUEST_IA32_EFER), 1ULL << 11);
+	assert_int_equal(vcpu.protect.actions[HC_ACTION_KEPT], 1); /* not the refused write */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +291,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pat_and_debugctl, setup, teardown),
 		cmocka_unit_test_setup_teardown(tsc_write_sets_the_offset, setup, teardown),
 		cmocka_unit_test_setup_teardown(tsc_adjust_moves_the_tsc_and_follows_tsc_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(pinned_sysenter_eip_keeps_its_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(pinned_efer_nxe_stays_set, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,12 +59,32 @@ static void test_exit_trace_off_keeps_counts_only(void **state)
 	exit_print_trace(&vcpu);
 	assert_console_contains("last 1 exit(s) of VM t vCPU 0");
 }
+/* Protection violations count in the statistics, by what cvisor did
+ * (vm/protect.h); a VM without any prints no such line. */
+static void test_statistics_count_protection_violations(void **state)
+{
+	(void)state;
+	exit_print_statistics(&vcpu);
+	assert_console_lacks("protection violations");
+	vcpu.protect.actions[HC_ACTION_DROPPED] = 3;
+	vcpu.protect.actions[HC_ACTION_KEPT] = 2;
+	vcpu.protect.actions[HC_ACTION_ALLOWED] = 1;
+	exit_print_statistics(&vcpu);
+	assert_console_contains("protection violations: 6 (let through once 1, dropped 3, faulted 0, "
+				"stopped 0, pinned bits kept 2)");
+	fake_console_clear();
+	struct vcpu *all[] = { &vcpu, &vcpu };
+	exit_print_vm_statistics(all, 2);
+	assert_console_contains("protection violations: 12 (let through once 2, dropped 6");
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		C(test_exit_trace_off_keeps_counts_only),
+		C(test_statistics_count_protection_violations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

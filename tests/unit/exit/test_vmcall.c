@@ -27,6 +27,9 @@
 #include "run/run_loop.h"
 #include "vm/builder.h"
 #include "run/schedule.h"
+#include "mm/ept.h"
+#include "mm/identity_map.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
 #include "vcpu/vcpu.h"
@@ -169,6 +172,161 @@ static void test_vmcall_nop_returns_ok(void **state)
 	assert_int_equal(*reg(GPR_RAX), HC_OK);
 	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 3);
 }
+/* ---- Protection (vm/protect.h) ---- */
+
+#define E(code) ((uint64_t)(int64_t)(code))
+
+/* HC_PROTECT with RBX, RCX, RDX, RSI. */
+static void hc_protect(uint64_t gpa, uint64_t length, uint64_t perms, uint64_t policy)
+{
+	*reg(GPR_RDX) = perms;
+	*reg(GPR_RSI) = policy;
+	hypercall(HC_PROTECT, gpa, length);
+}
+
+static uint64_t ept_perms(uint64_t gpa)
+{
+	uint64_t perms = 0;
+	ept_translate(&vm.ept, gpa, &perms);
+	return perms;
+}
+
+static void test_vmcall_protect_narrows_guest_ram(void **state)
+{
+	(void)state;
+	hc_protect(0x3000, 0x2000, HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_DENY);
+	assert_int_equal(*reg(GPR_RAX), HC_OK);
+	assert_int_equal(ept_perms(0x4000), EPT_READ | EPT_EXECUTE);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 3);
+	/* In 32-bit mode the upper halves of RDX and RSI do not count. */
+	hc_protect(0x8000, 0x1000, 0xFFFFFFFF00000000ULL | HC_PROT_READ, 0xFFFFFFFF00000000ULL);
+	assert_int_equal(*reg(GPR_RAX), HC_OK);
+	assert_int_equal(ept_perms(0x8000), EPT_READ);
+	assert_int_equal(protect_range_at(&vm.protect, 0x8000)->policy, HC_POLICY_LOG);
+}
+
+static void test_vmcall_protect_argument_errors(void **state)
+{
+	(void)state;
+	hc_protect(0x3800, 0x1000, HC_PROT_READ, HC_POLICY_DENY); /* not page aligned */
+	assert_int_equal(*reg(GPR_RAX), E(HC_EINVAL));
+	hc_protect(0x3000, 0x1000, HC_PROT_WRITE, HC_POLICY_DENY); /* write without read */
+	assert_int_equal(*reg(GPR_RAX), E(HC_EINVAL));
+	hc_protect(0x3000, 0x1000, HC_PROT_READ, 7); /* no such policy */
+	assert_int_equal(*reg(GPR_RAX), E(HC_EINVAL));
+	hc_protect(FIXTURE_RAM, 0x1000, HC_PROT_READ, HC_POLICY_DENY); /* not RAM */
+	assert_int_equal(*reg(GPR_RAX), E(HC_EFAULT));
+	hc_protect(MMIO_DEBUG_CONSOLE_GPA, 0x1000, HC_PROT_READ, HC_POLICY_DENY); /* a device */
+	assert_int_equal(*reg(GPR_RAX), E(HC_EFAULT));
+	/* More disjoint ranges than cvisor keeps. */
+	for (uint64_t i = 0; i < PROTECT_MAX_RANGES; i++) {
+		hc_protect(0x2000 * i, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+		assert_int_equal(*reg(GPR_RAX), HC_OK);
+	}
+	hc_protect(0x2000 * PROTECT_MAX_RANGES, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	assert_int_equal(*reg(GPR_RAX), E(HC_ENOMEM));
+	assert_int_equal(ept_perms(0x2000 * PROTECT_MAX_RANGES), EPT_RWX);
+	check_vm_running();
+}
+
+/* The hypercalls are for the guest kernel: CPL 3 gets HC_EPERM and
+ * nothing changes. */
+static void test_vmcall_protect_from_cpl_3_is_eperm(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_SS_AR_BYTES.encoding, AR_DATA | 3u << 5);
+	hc_protect(0x3000, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	assert_int_equal(*reg(GPR_RAX), E(HC_EPERM));
+	hypercall(HC_PIN_CR, 0, CR0_PE);
+	assert_int_equal(*reg(GPR_RAX), E(HC_EPERM));
+	assert_int_equal(ept_perms(0x3000), EPT_RWX);
+}
+
+static void test_vmcall_pin_cr_and_msr(void **state)
+{
+	(void)state;
+	hypercall(HC_PIN_CR, 0, CR0_WP); /* WP is clear */
+	assert_int_equal(*reg(GPR_RAX), E(HC_EINVAL));
+	hypercall(HC_PIN_CR, 2, 0);
+	assert_int_equal(*reg(GPR_RAX), E(HC_EINVAL));
+	fake_vmcs_set(GUEST_CR0.encoding, vmcs(GUEST_CR0.encoding) | CR0_WP);
+	hypercall(HC_PIN_CR, 0, CR0_WP);
+	assert_int_equal(*reg(GPR_RAX), HC_OK);
+	assert_int_equal(vm.protect.cr0_pinned, CR0_WP);
+	hypercall(HC_PIN_MSR, MSR_IA32_SYSENTER_EIP, 0);
+	assert_int_equal(*reg(GPR_RAX), HC_OK);
+	hypercall(HC_PIN_MSR, MSR_IA32_SYSENTER_ESP, 0);
+	assert_int_equal(*reg(GPR_RAX), E(HC_EINVAL));
+}
+
+static void record_drop(uint64_t gpa)
+{
+	protect_record(&vcpu, (struct hc_protect_event){
+		.kind = HC_EVENT_MEMORY, .address = gpa, .linear = gpa, .rip = 0x100123,
+		.access = HC_PROT_WRITE, .action = HC_ACTION_DROPPED,
+	});
+}
+
+static void test_vmcall_protect_events_reads_and_removes_the_oldest(void **state)
+{
+	(void)state;
+	record_drop(0x3000);
+	record_drop(0x5000);
+	record_drop(0x7000);
+	hypercall(HC_PROTECT_EVENTS, 0x9000, 0); /* how many wait */
+	assert_int_equal(*reg(GPR_RAX), 3);
+	hypercall(HC_PROTECT_EVENTS, 0x9000, 2);
+	assert_int_equal(*reg(GPR_RAX), 2);
+	struct hc_protect_event e[2];
+	assert_true(guest_read(&vm, 0x9000, e, sizeof(e)));
+	assert_int_equal(e[0].address, 0x3000);
+	assert_int_equal(e[0].sequence, 0);
+	assert_int_equal(e[1].address, 0x5000);
+	assert_int_equal(e[1].rip, 0x100123);
+	assert_int_equal(e[1].vm_id, 1);
+	hypercall(HC_PROTECT_EVENTS, 0x9000, 100); /* more than wait: what there is */
+	assert_int_equal(*reg(GPR_RAX), 1);
+	assert_true(guest_read(&vm, 0x9000, e, sizeof(e[0])));
+	assert_int_equal(e[0].sequence, 2);
+	hypercall(HC_PROTECT_EVENTS, 0x9000, 4);
+	assert_int_equal(*reg(GPR_RAX), 0);
+}
+
+/* cvisor writes no event where the guest could not write itself, nor
+ * outside RAM; the events stay for a later call. */
+static void test_vmcall_protect_events_refuses_a_protected_or_missing_buffer(void **state)
+{
+	(void)state;
+	record_drop(0x3000);
+	assert_int_equal(protect_memory(&vcpu, 0xA000, 0x1000, HC_PROT_READ, HC_POLICY_DENY),
+			 PROTECT_OK);
+	hypercall(HC_PROTECT_EVENTS, 0xA000, 1);
+	assert_int_equal(*reg(GPR_RAX), E(HC_EFAULT));
+	hypercall(HC_PROTECT_EVENTS, 0x9FF0, 1); /* runs into it */
+	assert_int_equal(*reg(GPR_RAX), E(HC_EFAULT));
+	hypercall(HC_PROTECT_EVENTS, FIXTURE_RAM - 8, 1);
+	assert_int_equal(*reg(GPR_RAX), E(HC_EFAULT));
+	hypercall(HC_PROTECT_EVENTS, 0, 0);
+	assert_int_equal(*reg(GPR_RAX), 1);
+}
+
+/* The kernel under cvisor.ko does not have them yet. */
+static void test_vmcall_protection_is_not_offered_to_the_hosted_os(void **state)
+{
+	(void)state;
+	static struct identity_map fake_identity;
+	vm.identity = &fake_identity;
+	hc_protect(0x3000, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	assert_int_equal(*reg(GPR_RAX), E(HC_ENOSYS));
+	hypercall(HC_PIN_CR, 0, CR0_PE);
+	assert_int_equal(*reg(GPR_RAX), E(HC_ENOSYS));
+	hypercall(HC_PIN_MSR, MSR_IA32_LSTAR, 0);
+	assert_int_equal(*reg(GPR_RAX), E(HC_ENOSYS));
+	hypercall(HC_PROTECT_EVENTS, 0x9000, 1);
+	assert_int_equal(*reg(GPR_RAX), E(HC_ENOSYS));
+	vm.identity = NULL;
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -188,6 +346,13 @@ int main(void)
 		C(test_vmcall_get_ids_returns_vm_and_vcpu_ids),
 		C(test_vmcall_print_char_prints_one_byte),
 		C(test_vmcall_nop_returns_ok),
+		C(test_vmcall_protect_narrows_guest_ram),
+		C(test_vmcall_protect_argument_errors),
+		C(test_vmcall_protect_from_cpl_3_is_eperm),
+		C(test_vmcall_pin_cr_and_msr),
+		C(test_vmcall_protect_events_reads_and_removes_the_oldest),
+		C(test_vmcall_protect_events_refuses_a_protected_or_missing_buffer),
+		C(test_vmcall_protection_is_not_offered_to_the_hosted_os),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

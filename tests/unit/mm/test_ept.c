@@ -152,6 +152,130 @@ static void test_ept_refuses_misaligned_or_taken_large_pages(void **state)
 	assert_int_equal(fake_pages_outstanding(), 0);
 }
 
+/* ---- Splitting and merging (vm/protect.c narrows pages inside large ones) ---- */
+
+static void test_ept_set_permissions_of_any_leaf(void **state)
+{
+	(void)state;
+	struct ept ept;
+	uint64_t perms = 0;
+
+	assert_true(ept_init(&ept));
+	assert_true(ept_map_4k(&ept, 0x5000, 0x9000, EPT_RWX | EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT));
+	assert_true(ept_map_large(&ept, 0x200000, 0x600000, 1, EPT_RWX));
+	assert_int_equal(ept_set_permissions(&ept, 0x5123, EPT_READ), 0x1000);
+	assert_int_equal(ept_translate(&ept, 0x5123, &perms), 0x9123);
+	assert_int_equal(perms, EPT_READ);
+	/* The memory type stays. */
+	uint64_t *pdpt = plat_phys_to_virt(ept.pml4[0] & EPT_ADDR_MASK);
+	uint64_t *pd = plat_phys_to_virt(pdpt[0] & EPT_ADDR_MASK);
+	uint64_t *pt = plat_phys_to_virt(pd[0] & EPT_ADDR_MASK);
+	assert_int_equal(pt[5], 0x9000 | EPT_READ | EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT);
+	assert_int_equal(ept_set_permissions(&ept, 0x234567, EPT_READ | EPT_EXECUTE), 2 * MiB);
+	ept_translate(&ept, 0x200000, &perms);
+	assert_int_equal(perms, EPT_READ | EPT_EXECUTE);
+	/* Not mapped, or no permission at all (the entry would vanish). */
+	assert_int_equal(ept_set_permissions(&ept, 0x7000, EPT_READ), 0);
+	assert_int_equal(ept_set_permissions(&ept, 0x5000, 0), 0);
+	ept_translate(&ept, 0x5000, &perms);
+	assert_int_equal(perms, EPT_READ);
+	ept_destroy(&ept);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_ept_splits_a_2m_page_into_4k_pages_of_the_same_memory(void **state)
+{
+	(void)state;
+	struct ept ept;
+	uint64_t perms = 0;
+
+	assert_true(ept_init(&ept));
+	assert_true(ept_map_large(&ept, 0x200000, 0x600000, 1,
+				  EPT_READ | EPT_EXECUTE | EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT));
+	unsigned tables = ept.table_pages;
+	assert_false(ept_split_large(&ept, 0x400000)); /* not mapped */
+	assert_true(ept_split_large(&ept, 0x234567));
+	assert_int_equal(ept.table_pages, tables + 1);
+	for (uint64_t gpa = 0x200000; gpa < 0x400000; gpa += 0x1000) {
+		assert_int_equal(ept_mapping_size(&ept, gpa), 0x1000);
+		assert_int_equal(ept_translate(&ept, gpa + 0x12, &perms), 0x400000 + gpa + 0x12);
+		assert_int_equal(perms, EPT_READ | EPT_EXECUTE);
+	}
+	assert_false(ept_split_large(&ept, 0x234567)); /* 4 KiB pages do not split */
+	/* One page changes alone now. */
+	assert_int_equal(ept_set_permissions(&ept, 0x235000, EPT_READ), 0x1000);
+	ept_translate(&ept, 0x236000, &perms);
+	assert_int_equal(perms, EPT_READ | EPT_EXECUTE);
+	ept_destroy(&ept);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_ept_splits_a_1g_page_down_to_4k_and_merges_it_back(void **state)
+{
+	(void)state;
+	struct ept ept;
+	uint64_t perms = 0;
+
+	assert_true(ept_init(&ept));
+	assert_true(ept_map_large(&ept, 1ULL << 30, 0x80000000ULL, 2, EPT_RWX));
+	unsigned tables = ept.table_pages;
+	assert_true(ept_split_large(&ept, (1ULL << 30) + 0x345000));
+	assert_int_equal(ept_mapping_size(&ept, (1ULL << 30) + 0x345000), 2 * MiB);
+	assert_int_equal(ept_mapping_size(&ept, (2ULL << 30) - 1), 2 * MiB);
+	assert_true(ept_split_large(&ept, (1ULL << 30) + 0x345000));
+	assert_int_equal(ept_mapping_size(&ept, (1ULL << 30) + 0x345000), 0x1000);
+	assert_int_equal(ept.table_pages, tables + 2);
+	assert_int_equal(ept_translate(&ept, (1ULL << 30) + 0x345678, NULL), 0x80345678ULL);
+	ept_set_permissions(&ept, (1ULL << 30) + 0x345000, EPT_READ);
+
+	ept_merge_splits(&ept);
+	assert_int_equal(ept.table_pages, tables);
+	assert_int_equal(ept_mapping_size(&ept, (1ULL << 30) + 0x345000), 1ULL << 30);
+	assert_int_equal(ept_translate(&ept, (1ULL << 30) + 0x345678, &perms), 0x80345678ULL);
+	/* The first piece's permissions (what vm/protect.c restored first). */
+	assert_int_equal(perms, EPT_RWX);
+	uint64_t *pdpt = plat_phys_to_virt(ept.pml4[0] & EPT_ADDR_MASK);
+	assert_int_equal(pdpt[1], 0x80000000ULL | EPT_RWX | EPT_LARGE_PAGE);
+	ept_destroy(&ept);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+/* Only tables that ept_split_large made merge: 4 KiB pages that happen to
+ * be contiguous (a VM built from single pages) stay as they are. */
+static void test_ept_merges_only_what_it_split(void **state)
+{
+	(void)state;
+	struct ept ept;
+
+	assert_true(ept_init(&ept));
+	for (uint64_t i = 0; i < 512; i++)
+		assert_true(ept_map_4k(&ept, 0x200000 + i * 0x1000, 0x600000 + i * 0x1000, EPT_RWX));
+	assert_true(ept_map_large(&ept, 0x400000, 0x800000, 1, EPT_RWX));
+	assert_true(ept_split_large(&ept, 0x400000));
+	unsigned tables = ept.table_pages;
+	ept_merge_splits(&ept);
+	assert_int_equal(ept.table_pages, tables - 1);
+	assert_int_equal(ept_mapping_size(&ept, 0x200000), 0x1000);
+	assert_int_equal(ept_mapping_size(&ept, 0x400000), 2 * MiB);
+	ept_destroy(&ept);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
+static void test_ept_split_out_of_memory_changes_nothing(void **state)
+{
+	(void)state;
+	struct ept ept;
+
+	assert_true(ept_init(&ept));
+	assert_true(ept_map_large(&ept, 0x200000, 0x600000, 1, EPT_RWX));
+	fake_pages_set_limit(0);
+	assert_false(ept_split_large(&ept, 0x200000));
+	fake_pages_set_limit(-1);
+	assert_int_equal(ept_mapping_size(&ept, 0x200000), 2 * MiB);
+	ept_destroy(&ept);
+	assert_int_equal(fake_pages_outstanding(), 0);
+}
+
 #define L(f) cmocka_unit_test_setup(f, fixture_setup_plain)
 #define V(f) \
 	cmocka_unit_test_prestate_setup_teardown(f, fixture_setup_vm_con, fixture_teardown_vm, &vm)
@@ -166,6 +290,11 @@ int main(void)
 		L(test_ept_map_out_of_memory_fails_and_destroy_frees_all),
 		L(test_ept_maps_1g_and_2m_pages),
 		L(test_ept_refuses_misaligned_or_taken_large_pages),
+		L(test_ept_set_permissions_of_any_leaf),
+		L(test_ept_splits_a_2m_page_into_4k_pages_of_the_same_memory),
+		L(test_ept_splits_a_1g_page_down_to_4k_and_merges_it_back),
+		L(test_ept_merges_only_what_it_split),
+		L(test_ept_split_out_of_memory_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

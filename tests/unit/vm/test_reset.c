@@ -33,6 +33,8 @@
 #include "run/schedule.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
+#include "mm/ept.h"
+#include "vm/protect.h"
 #include "vm/reset.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
@@ -522,6 +524,33 @@ static void test_the_requester_can_be_any_vcpu(void **state)
 
 #define ONE(f) cmocka_unit_test_setup_teardown(f, setup_one, teardown_machine)
 #define THREE(f) cmocka_unit_test_setup_teardown(f, setup_three, teardown_machine)
+/* A restart is a new boot: the old kernel's protections and pins go
+ * (vm/protect.h), so the new one can be loaded and protect itself. */
+static void test_a_restart_lifts_every_protection(void **state)
+{
+	(void)state;
+	assert_true(rendezvous(&vcpu));
+	assert_int_equal(protect_memory(&vcpu, 0x3000, 0x2000, HC_PROT_READ, HC_POLICY_DENY),
+			 PROTECT_OK);
+	vm.protect.cr0_pinned = CR0_WP;
+	fake_vmcs_set(CR0_GUEST_HOST_MASK.encoding,
+		      vmcs(CR0_GUEST_HOST_MASK.encoding) | CR0_WP);
+	request_reset();
+	assert_false(rendezvous(&vcpu));
+	assert_false(rendezvous(&ap1));
+	assert_false(rendezvous(&ap2));
+	assert_false(rendezvous(&vcpu));
+	assert_false(rendezvous(&ap1));
+	assert_false(rendezvous(&ap2));
+	assert_true(rendezvous(&vcpu));
+	uint64_t perms = 0;
+	ept_translate(&vm.ept, 0x4000, &perms);
+	assert_int_equal(perms, EPT_RWX);
+	assert_int_equal(vm.protect.range_count, 0);
+	assert_int_equal(vm.protect.cr0_pinned, 0);
+	assert_false(vmcs(CR0_GUEST_HOST_MASK.encoding) & CR0_WP);
+}
+
 #define STOP(f) cmocka_unit_test_setup_teardown(f, setup_stop, teardown_machine)
 
 int main(void)
@@ -541,6 +570,7 @@ int main(void)
 		ONE(test_a_single_vcpu_restarts_within_its_slice),
 		THREE(test_three_vcpus_restart_under_the_scheduler),
 		THREE(test_the_requester_can_be_any_vcpu),
+		THREE(test_a_restart_lifts_every_protection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,522 @@
+/*
+ * Tests of core/exit/protect.c: EPT violations on protected pages of a real
+ * VM and vCPU on the fake Tiger Lake CPU, fed to exit_dispatch, one policy
+ * at a time: deny (an instruction's write dropped and skipped, a read of a
+ * page without read giving 0, a fetch or an instruction cvisor does not
+ * emulate faulting, the CPU's own accesses ending the VM), log (an
+ * instruction cvisor emulates goes through on RAM; otherwise the page is
+ * lifted with the monitor trap flag and put back at the MTF exit, no event
+ * injected in between), stop; and the other exits around them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "abi/devices.h"
+#include "abi/hypercall.h"
+#include "exit/exit.h"
+#include "fake_cpu.h"
+#include "fake_platform.h"
+#include "fixture_exit.h"
+#include "fixture_vm.h"
+#include "irq/lapic.h"
+#include "mm/ept.h"
+#include "mm/guest_memory.h"
+#include "run/run_loop.h"
+#include "vcpu/vcpu.h"
+#include "vm/protect.h"
+#include "vm/vm.h"
+#include "vmx/controls.h"
+#include "vmx/vmcs.h"
+#include "x86.h"
+
+/* EPT-violation exit qualification (SDM Vol. 3C 28.2.1, Table 28-7). */
+#define Q_READ (1u << 0)
+#define Q_WRITE (1u << 1)
+#define Q_FETCH (1u << 2)
+#define Q_READABLE (1u << 3)
+#define Q_WRITABLE (1u << 4)
+#define Q_EXECUTABLE (1u << 5)
+#define Q_LINEAR_VALID (1u << 7)
+#define Q_TRANSLATED (1u << 8)
+#define Q_NMI_UNBLOCKING (1u << 12)
+#define Q_LINEAR (Q_LINEAR_VALID | Q_TRANSLATED)
+#define R_MTF 37
+
+#define PAGE 0x3000ULL
+
+static const uint8_t canary[8] = { 'c', 'a', 'n', 'a', 'r', 'y', '!', '!' };
+
+/* The guest's instruction at its RIP (ENTRY). */
+static void code(const char *bytes, size_t n)
+{
+	assert_true(guest_write(&vm, ENTRY, bytes, n));
+}
+
+/* An EPT violation at gpa (linear = gpa: paging is off). */
+static void violation(uint64_t gpa, uint64_t qualification)
+{
+	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS.encoding, gpa);
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, gpa);
+	exit_with(R_EPT_VIOLATION, qualification, 0);
+}
+
+static uint64_t perms_at(uint64_t gpa)
+{
+	uint64_t perms = 0;
+	ept_translate(&vm.ept, gpa, &perms);
+	return perms;
+}
+
+static struct hc_protect_event only_event(void)
+{
+	struct hc_protect_event e[2];
+	assert_int_equal(protect_take_events(&vm, e, 2), 1);
+	return e[0];
+}
+
+static void protect(uint64_t gpa, uint64_t length, unsigned perms, unsigned policy)
+{
+	assert_int_equal(protect_memory(&vcpu, gpa, length, perms, policy), PROTECT_OK);
+	assert_true(guest_write(&vm, gpa, canary, sizeof(canary)));
+}
+
+static void check_canary(uint64_t gpa)
+{
+	uint8_t now[8];
+	assert_true(guest_read(&vm, gpa, now, sizeof(now)));
+	assert_memory_equal(now, canary, sizeof(now));
+}
+
+#define GP_INFO (VECTOR_GP | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_ERROR | INTR_INFO_VALID)
+#define PF_INFO (VECTOR_PF | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_ERROR | INTR_INFO_VALID)
+
+/* ---- deny ---- */
+
+static void deny_drops_a_mov_store_and_skips_it(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_DENY);
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RAX) = 0x11223344;
+	violation(PAGE, Q_WRITE | Q_READABLE | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	check_canary(PAGE);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding) & INTR_INFO_VALID, 0);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.kind, HC_EVENT_MEMORY);
+	assert_int_equal(e.address, PAGE);
+	assert_int_equal(e.linear, PAGE);
+	assert_int_equal(e.rip, ENTRY); /* the instruction's, not the one after it */
+	assert_int_equal(e.access, HC_PROT_WRITE);
+	assert_int_equal(e.action, HC_ACTION_DROPPED);
+	assert_int_equal(e.repeats, 1);
+	assert_int_equal(vcpu.protect.actions[HC_ACTION_DROPPED], 1);
+	assert_console_contains("protection: write of guest-physical 0x3000 at RIP 0x100000: dropped");
+}
+
+/* Every element of a REP STOS into the page is dropped: one event. */
+static void deny_drops_every_element_of_a_rep_stos(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	code("\xF3\xAA", 2); /* rep stosb */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RCX) = 8;
+	*reg(GPR_RAX) = 'x';
+	violation(PAGE, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	check_canary(PAGE);
+	assert_int_equal(*reg(GPR_RCX), 0);
+	assert_int_equal(*reg(GPR_RDI), PAGE + 8);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_DROPPED);
+	assert_int_equal(e.repeats, 8);
+}
+
+/* A page without read (execute-only): a MOV load reads 0, not the page. */
+static void deny_read_of_an_execute_only_page_reads_zero(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_EXEC, HC_POLICY_DENY);
+	code("\x8B\x07", 2); /* mov eax, [edi] */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RAX) = 0xFFFFFFFF;
+	violation(PAGE, Q_READ | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	assert_int_equal(*reg(GPR_RAX), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.access, HC_PROT_READ);
+	assert_int_equal(e.action, HC_ACTION_DROPPED);
+}
+
+/* An instruction cvisor does not emulate gets the fault instead: #GP(0)
+ * with paging off, RIP at it, nothing written. */
+static void deny_faults_an_instruction_cvisor_does_not_emulate(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	code("\x01\x07", 2); /* add [edi], eax */
+	*reg(GPR_RDI) = PAGE;
+	violation(PAGE, Q_READ | Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	check_canary(PAGE);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), GP_INFO);
+	assert_int_equal(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE.encoding), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_int_equal(only_event().action, HC_ACTION_FAULTED);
+}
+
+/* A fetch cannot be skipped: #GP(0) without paging. */
+static void deny_fetch_without_paging_is_gp(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ | HC_PROT_WRITE, HC_POLICY_DENY);
+	fake_vmcs_set(GUEST_RIP.encoding, PAGE);
+	violation(PAGE, Q_FETCH | Q_READABLE | Q_WRITABLE | Q_LINEAR);
+	check_vm_running();
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), GP_INFO);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), PAGE);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.access, HC_PROT_EXEC);
+	assert_int_equal(e.action, HC_ACTION_FAULTED);
+	assert_int_equal(e.rip, PAGE);
+}
+
+/* With paging, the #PF the guest's own tables would give for an NX page:
+ * P and I/D (PAE paging with EFER.NXE, SDM Vol. 3A 4.7), CR2 = the address;
+ * U/S from CPL 3; without SMEP or NXE the CPU does not report I/D. */
+static void deny_fetch_with_paging_is_the_pf_of_an_nx_page(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	fake_vmcs_set(GUEST_CR0.encoding, vmcs(GUEST_CR0.encoding) | CR0_PG);
+	fake_vmcs_set(GUEST_CR4.encoding, vmcs(GUEST_CR4.encoding) | CR4_PAE);
+	fake_vmcs_set(GUEST_IA32_EFER.encoding, EFER_NXE);
+	fake_vmcs_set(GUEST_RIP.encoding, 0xC0003000);
+	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS.encoding, PAGE);
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, 0xC0003000);
+	exit_with(R_EPT_VIOLATION, Q_FETCH | Q_READABLE | Q_LINEAR, 0);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), PF_INFO);
+	assert_int_equal(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE.encoding), PF_PRESENT | PF_FETCH);
+	assert_int_equal(fake_cpu.cr2, 0xC0003000);
+
+	fake_vmcs_set(VM_ENTRY_INTR_INFO.encoding, 0);
+	fake_vmcs_set(GUEST_IA32_EFER.encoding, 0);
+	fake_vmcs_set(GUEST_SS_AR_BYTES.encoding, AR_DATA | 3u << 5); /* CPL 3 */
+	exit_with(R_EPT_VIOLATION, Q_FETCH | Q_READABLE | Q_LINEAR, 0);
+	assert_int_equal(vmcs(VM_ENTRY_EXCEPTION_ERROR_CODE.encoding), PF_PRESENT | PF_USER);
+	check_vm_running();
+}
+
+/* The CPU's own accesses (event delivery, the guest's page walk) cannot be
+ * dropped: the VM ends, naming why. */
+static void deny_of_the_cpus_own_access_ends_the_vm(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0x80000B0E); /* #PF being delivered */
+	violation(PAGE + 0xFF0, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_ended(false, "write of protected guest-physical 0x3ff0 (policy deny) while delivering");
+	assert_int_equal(only_event().action, HC_ACTION_STOPPED);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding) & INTR_INFO_VALID, 0);
+}
+
+static void deny_of_a_page_walk_ends_the_vm(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	violation(PAGE + 8, Q_WRITE | Q_READABLE | Q_LINEAR_VALID); /* bit 8 clear */
+	check_vm_ended(false, "by the guest's page walk");
+}
+
+/* ---- log ---- */
+
+/* A MOV cvisor emulates: its write lands, the instruction completes, the
+ * page is never lifted (no other vCPU can slip through). */
+static void log_emulates_a_mov_store_on_ram(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE + 4;
+	*reg(GPR_RAX) = 0x11223344;
+	violation(PAGE + 4, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	uint32_t now = 0;
+	assert_true(guest_read(&vm, PAGE + 4, &now, 4));
+	assert_int_equal(now, 0x11223344);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	assert_int_equal(perms_at(PAGE), EPT_READ);
+	assert_false(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_MONITOR_TRAP_FLAG);
+	assert_int_equal(vcpu.protect.step_count, 0);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_ALLOWED);
+	assert_int_equal(e.rip, ENTRY);
+}
+
+/* A store that crosses into a `deny` page: the `log` page's part lands, the
+ * other page keeps its protection (its part is dropped); two events. */
+static void log_emulation_keeps_the_next_pages_protection(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	protect(PAGE + 0x1000, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	assert_true(guest_write(&vm, PAGE + 0xFFC, "abcd", 4));
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE + 0xFFE;
+	*reg(GPR_RAX) = 0x44332211;
+	violation(PAGE + 0xFFE, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	uint8_t now[6];
+	assert_true(guest_read(&vm, PAGE + 0xFFC, now, 6));
+	assert_memory_equal(now, "ab\x11\x22" "ca", 6);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	struct hc_protect_event e[3];
+	assert_int_equal(protect_take_events(&vm, e, 3), 2);
+	assert_int_equal(e[0].action, HC_ACTION_DROPPED);
+	assert_int_equal(e[0].address, PAGE + 0x1000);
+	assert_int_equal(e[1].action, HC_ACTION_ALLOWED);
+	assert_int_equal(e[1].address, PAGE + 0xFFE);
+	assert_int_equal(e[1].linear, PAGE + 0xFFE);
+}
+
+/* A REP STOS into the page: every element lands, one event counts them. */
+static void log_emulates_every_element_of_a_rep_stos(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_EXEC, HC_POLICY_LOG);
+	code("\xF3\xAA", 2); /* rep stosb */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RCX) = 6;
+	*reg(GPR_RAX) = 'z';
+	violation(PAGE, Q_WRITE | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	char now[8] = { 0 };
+	assert_true(guest_read(&vm, PAGE, now, 7));
+	assert_string_equal(now, "zzzzzz!");
+	assert_int_equal(*reg(GPR_RCX), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_ALLOWED);
+	assert_int_equal(e.repeats, 6);
+	assert_int_equal(perms_at(PAGE), EPT_EXECUTE);
+}
+
+/* An instruction cvisor does not emulate takes the MTF step. */
+static void log_lifts_the_page_for_one_instruction(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	code("\x01\x07", 2); /* add [edi], eax */
+	fake_vmcs_set(CPU_BASED_VM_EXEC_CONTROL.encoding,
+		      vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) | PROC_INTERRUPT_WINDOW_EXITING);
+	unsigned inveptions = fake_cpu.invept_calls;
+	violation(PAGE + 4, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	/* The guest re-executes its instruction with the page writable and the
+	 * monitor trap flag set; no window exit may come first. */
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_int_equal(perms_at(PAGE), EPT_READ | EPT_WRITE);
+	uint32_t proc = vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding);
+	assert_true(proc & PROC_MONITOR_TRAP_FLAG);
+	assert_false(proc & PROC_INTERRUPT_WINDOW_EXITING);
+	assert_int_equal(fake_cpu.invept_calls, inveptions + 1);
+	assert_int_equal(vcpu.protect.step_count, 1);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_ALLOWED);
+	assert_int_equal(e.address, PAGE + 4);
+
+	/* One instruction later: the MTF exit puts the protection back. */
+	fake_vmcs_set(GUEST_RIP.encoding, ENTRY + 2);
+	exit_with(R_MTF, 0, 0);
+	check_vm_running();
+	assert_int_equal(perms_at(PAGE), EPT_READ);
+	assert_false(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_MONITOR_TRAP_FLAG);
+	assert_int_equal(vcpu.protect.step_count, 0);
+	assert_int_equal(fake_cpu.invept_calls, inveptions + 2);
+	assert_int_equal(vcpu.exit_counts[R_MTF], 1);
+	assert_int_equal(vcpu.protect.actions[HC_ACTION_ALLOWED], 1);
+}
+
+/* A MOVS from one protected page to another: both lifted, both put back. */
+static void log_lifts_every_page_of_the_instruction(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x2000, HC_PROT_EXEC, HC_POLICY_LOG);
+	code("\x01\x07", 2); /* add [edi], eax: not emulated */
+	violation(PAGE + 0x10, Q_READ | Q_EXECUTABLE | Q_LINEAR);
+	violation(PAGE + 0x1010, Q_WRITE | Q_EXECUTABLE | Q_LINEAR);
+	assert_int_equal(vcpu.protect.step_count, 2);
+	assert_int_equal(perms_at(PAGE), EPT_READ | EPT_EXECUTE);
+	assert_int_equal(perms_at(PAGE + 0x1000), EPT_RWX);
+	exit_with(R_MTF, 0, 0);
+	assert_int_equal(perms_at(PAGE), EPT_EXECUTE);
+	assert_int_equal(perms_at(PAGE + 0x1000), EPT_EXECUTE);
+	assert_int_equal(protect_pending_events(&vm), 2);
+}
+
+/* The access was the delivery of an event (pushing a frame onto the page):
+ * the event is delivered again, the delivery is the one access let
+ * through, and the MTF exit comes before the handler's first instruction
+ * (SDM Vol. 3C 26.5.2). */
+static void log_lets_an_event_delivery_through(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0x80000030); /* external interrupt 0x30 */
+	violation(PAGE + 0xFFC, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), 0x80000030);
+	assert_true(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_MONITOR_TRAP_FLAG);
+	assert_int_equal(perms_at(PAGE), EPT_READ | EPT_WRITE);
+}
+
+/* An IRET that unblocked NMIs exited: NMIs are blocked again before it runs
+ * again (SDM Vol. 3C 28.2.3). */
+static void log_of_an_iret_restores_nmi_blocking(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_EXEC, HC_POLICY_LOG);
+	code("\xCF", 1); /* iret: not emulated */
+	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO.encoding, 0);
+	violation(PAGE, Q_READ | Q_EXECUTABLE | Q_LINEAR | Q_NMI_UNBLOCKING);
+	assert_true(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding) & INTERRUPTIBILITY_NMI);
+}
+
+/* ---- stop ---- */
+
+static void stop_ends_the_vm_with_the_usual_report(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_STOP);
+	code("\x89\x07", 2);
+	violation(PAGE, Q_WRITE | Q_READABLE | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_ended(false, "write of protected guest-physical 0x3000 (policy stop)");
+	assert_console_contains("exit EPT_VIOLATION (48) at RIP 0x100000");
+	check_canary(PAGE);
+	assert_int_equal(only_event().action, HC_ACTION_STOPPED);
+	assert_int_equal(vcpu.protect.actions[HC_ACTION_STOPPED], 1);
+}
+
+/* ---- Around them ---- */
+
+/* The range allows the access: a translation cached before the range
+ * changed.  It is dropped (INVEPT) and the guest retries. */
+static void a_violation_the_range_allows_is_retried(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	unsigned inveptions = fake_cpu.invept_calls;
+	violation(PAGE, Q_READ | Q_LINEAR);
+	check_vm_running();
+	assert_int_equal(fake_cpu.invept_calls, inveptions + 1);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_int_equal(protect_pending_events(&vm), 0);
+}
+
+static void devices_still_work_beside_protected_pages(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	code("\x88\x07", 2); /* mov [edi], al */
+	*reg(GPR_RDI) = MMIO_DEBUG_CONSOLE_GPA;
+	*reg(GPR_RAX) = 'Q';
+	violation(MMIO_DEBUG_CONSOLE_GPA, Q_WRITE | Q_LINEAR);
+	check_vm_running();
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	assert_int_equal(protect_pending_events(&vm), 0);
+}
+
+static void an_mtf_exit_without_a_step_ends_the_vm(void **state)
+{
+	(void)state;
+	exit_with(R_MTF, 0, 0);
+	check_vm_ended(false, "monitor trap flag exit with no protection step in flight");
+}
+
+/* ---- The run loop holds events back during a step ---- */
+
+static void guest_writes_the_log_page(struct guest_gprs *g)
+{
+	(void)g;
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, PAGE);
+	/* An interrupt arrives for the guest, which can take it (IF = 1). */
+	lapic_set_irr(&vcpu.lapic, 0x40);
+}
+
+static uint32_t injected_at_step, injected_after_step;
+
+static void guest_runs_the_step(struct guest_gprs *g)
+{
+	(void)g;
+	injected_at_step = vmcs(VM_ENTRY_INTR_INFO.encoding);
+}
+
+static void guest_takes_the_interrupt_and_stops(struct guest_gprs *g)
+{
+	injected_after_step = vmcs(VM_ENTRY_INTR_INFO.encoding);
+	fake_vmcs_set(VM_ENTRY_INTR_INFO.encoding, 0);
+	g->regs[GPR_RAX] = HC_STOP;
+	g->regs[GPR_RBX] = 0;
+}
+
+static void no_event_is_injected_before_the_step_ends(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	code("\x01\x07", 2); /* add [edi], eax: the MTF step */
+	vcpu.lapic.svr = 0x1FF;
+	fake_vmcs_set(GUEST_RFLAGS.encoding, RFLAGS_RESERVED_1 | RFLAGS_IF);
+	const struct fake_exit script[] = {
+		{ .reason = R_EPT_VIOLATION, .qualification = Q_WRITE | Q_READABLE | Q_LINEAR,
+		  .guest_physical = PAGE, .guest = guest_writes_the_log_page },
+		{ .reason = R_MTF, .guest = guest_runs_the_step },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_takes_the_interrupt_and_stops },
+	};
+	fake_script_exits(script, 3);
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(injected_at_step & INTR_INFO_VALID, 0);
+	assert_int_equal(injected_after_step, 0x40 | INTR_INFO_TYPE_EXTERNAL | INTR_INFO_VALID);
+	assert_int_equal(perms_at(PAGE), EPT_READ);
+	vcpu_put(&vcpu);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(deny_drops_a_mov_store_and_skips_it),
+		T(deny_drops_every_element_of_a_rep_stos),
+		T(deny_read_of_an_execute_only_page_reads_zero),
+		T(deny_faults_an_instruction_cvisor_does_not_emulate),
+		T(deny_fetch_without_paging_is_gp),
+		T(deny_fetch_with_paging_is_the_pf_of_an_nx_page),
+		T(deny_of_the_cpus_own_access_ends_the_vm),
+		T(deny_of_a_page_walk_ends_the_vm),
+		T(log_emulates_a_mov_store_on_ram),
+		T(log_emulation_keeps_the_next_pages_protection),
+		T(log_emulates_every_element_of_a_rep_stos),
+		T(log_lifts_the_page_for_one_instruction),
+		T(log_lifts_every_page_of_the_instruction),
+		T(log_lets_an_event_delivery_through),
+		T(log_of_an_iret_restores_nmi_blocking),
+		T(stop_ends_the_vm_with_the_usual_report),
+		T(a_violation_the_range_allows_is_retried),
+		T(devices_still_work_beside_protected_pages),
+		T(an_mtf_exit_without_a_step_ends_the_vm),
+		T(no_event_is_injected_before_the_step_ends),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
