@@ -3,11 +3,14 @@
  * Vol. 3C 29.3.3.2), and its protected-memory policy: cvisor's own pages
  * are mapped read-only in the identity EPT, and a write to them is
  * dropped (the instruction is emulated with a sink for a destination) and
- * reported once per exit.
+ * reported once per exit.  The kernel's own protected ranges (cvisor.ko's
+ * protect=1: its text and read-only data, vm/protect.h) follow their
+ * policies as a type-1 guest's do (exit/protect.c).
  */
 #include "dev/mmio.h"
 #include "exit/ept_violation.h"
 #include "exit/exit.h"
+#include "exit/protect.h"
 #include "lib/log.h"
 #include "mm/guest_memory.h"
 #include "mm/identity_map.h"
@@ -56,6 +59,9 @@ void handle_ept_violation_hosted_os(struct vcpu *vcpu, const struct vm_exit *exi
 			ept_emulate_mmio(vcpu, exit, gpa, &protected_memory);
 		return;
 	}
+	/* A page of a protected range: its policy. */
+	if (protect_violation(vcpu, exit, gpa))
+		return;
 	/* Mapped RWX pages cannot violate; a page another CPU just mapped
 	 * simply resumes. */
 	if (identity_map_on_demand(map, gpa))

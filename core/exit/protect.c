@@ -35,6 +35,9 @@
  *    cannot be dropped without losing what it was for: it ends the VM.
  *
  *  - stop: the VM ends with the usual one-line report.
+ *
+ * A `log` write whose linear address is in the VM's deny window
+ * (vm_protect.log_deny_linear, set by cvisor.ko) is handled as `deny`.
  */
 #include "exit/protect.h"
 
@@ -303,6 +306,11 @@ bool protect_violation(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t g
 	 * the guest's page walk, not by the instruction itself (Table 28-7). */
 	bool page_walk = (q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_LINEAR_TRANSLATED);
 	restore_nmi_blocking(q, delivering);
+	/* A write through a linear window the VM's owner set aside (vm/protect.h). */
+	if (policy == HC_POLICY_LOG && (v.access & HC_PROT_WRITE) && p->log_deny_linear &&
+	    v.linear != ~0ULL && v.linear >= p->log_deny_linear_first &&
+	    v.linear <= p->log_deny_linear_last)
+		policy = HC_POLICY_DENY;
 
 	switch (policy) {
 	case HC_POLICY_LOG:

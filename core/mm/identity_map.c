@@ -1,6 +1,7 @@
 #include "mm/identity_map.h"
 
 #include "lib/spinlock.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 
 #define SIZE_4K (1ULL << 12)
@@ -15,12 +16,62 @@ bool identity_map_is_protected(const struct identity_map *map, uint64_t pa)
 	return false;
 }
 
+/*
+ * The VM's protected ranges (vm/protect.h), read here under their lock
+ * rather than through vm/protect.c, which maps through guest memory and so
+ * sits above this file.  The first range that ends after pa, or NULL.
+ */
+static const struct protect_range *vm_range_from(const struct vm_protect *p, uint64_t pa)
+{
+	for (unsigned i = 0; i < p->range_count; i++)
+		if (p->ranges[i].end > pa)
+			return &p->ranges[i];
+	return NULL;
+}
+
+static bool vm_protects_some_of(struct vm *vm, uint64_t pa, uint64_t size)
+{
+	struct vm_protect *p = &vm->protect;
+
+	if (!__atomic_load_n(&p->range_count, __ATOMIC_ACQUIRE))
+		return false;
+	spin_lock(&p->lock);
+	const struct protect_range *r = vm_range_from(p, pa);
+	bool some = r && r->start < pa + size;
+	spin_unlock(&p->lock);
+	return some;
+}
+
+static uint64_t vm_permissions_at(struct vm *vm, uint64_t pa)
+{
+	struct vm_protect *p = &vm->protect;
+
+	if (!__atomic_load_n(&p->range_count, __ATOMIC_ACQUIRE))
+		return EPT_RWX;
+	spin_lock(&p->lock);
+	const struct protect_range *r = vm_range_from(p, pa);
+	uint64_t perms = r && r->start <= pa ? r->perms : EPT_RWX;
+	spin_unlock(&p->lock);
+	return perms;
+}
+
+/* cvisor's pages, or a range the VM protects (vm/protect.h), meet
+ * [pa, pa + size): one leaf cannot map it. */
 static bool overlaps_protected(const struct identity_map *map, uint64_t pa, uint64_t size)
 {
 	for (unsigned i = 0; i < map->protect_count; i++)
 		if (map->protect[i].start < pa + size && pa < map->protect[i].end)
 			return true;
-	return false;
+	return map->vm && vm_protects_some_of(map->vm, pa, size);
+}
+
+/* A 4 KiB page's permissions: read-only for cvisor's pages, its range's in
+ * a protected range of the VM, else all. */
+static uint64_t page_permissions(const struct identity_map *map, uint64_t pa)
+{
+	if (identity_map_is_protected(map, pa))
+		return IDENTITY_PROTECTED_PERMS;
+	return map->vm ? vm_permissions_at(map->vm, pa) : EPT_RWX;
 }
 
 /* EPT leaf flags: permissions, memory type; "ignore PAT" stays clear so the
@@ -37,7 +88,7 @@ static bool map_block(struct identity_map *map, uint64_t pa, uint64_t size)
 	unsigned type;
 
 	if (size == SIZE_4K) {
-		uint64_t perms = identity_map_is_protected(map, pa) ? IDENTITY_PROTECTED_PERMS : EPT_RWX;
+		uint64_t perms = page_permissions(map, pa);
 		if (!ept_map_4k(map->ept, pa, pa, leaf_flags(perms, mtrr_type_of(map->mtrr, pa))))
 			return false;
 		map->pages_4k++;

@@ -23,8 +23,13 @@ struct phys_range {
  * rings), never write or execute them (SDM Vol. 3C 29.3.3.2 EPT violations). */
 #define IDENTITY_PROTECTED_PERMS EPT_READ
 
+struct vm;
+
 struct identity_map {
 	struct ept *ept;
+	/* The VM whose EPT this is: pages of its protected ranges (vm/protect.h)
+	 * get their range's permissions whenever they are mapped; NULL: none. */
+	struct vm *vm;
 	const struct mtrr_state *mtrr;
 	const struct phys_range *protect; /* cvisor's own memory */
 	unsigned protect_count;
@@ -41,8 +46,9 @@ struct identity_map {
 bool identity_map_range(struct identity_map *map, uint64_t end);
 
 /*
- * Maps the 2 MiB (or, if its type is not uniform or a protected page lies
- * inside, the 4 KiB) page around pa, which is not mapped yet (a guest
+ * Maps the 2 MiB (or, if its type is not uniform or a protected page or a
+ * page of one of the VM's protected ranges lies inside, the 4 KiB) page
+ * around pa, which is not mapped yet (a guest
  * access past the initial map, e.g. to MMIO above RAM).  False when out of
  * memory or pa is beyond the CPU's physical-address width.
  */

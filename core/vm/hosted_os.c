@@ -73,6 +73,7 @@ const char *hosted_os_vm_create(struct vm *vm, const char *name, struct identity
 	fmt_snprintf(vm->name, sizeof(vm->name), "%s", name);
 	vm_devices_init(&vm->devices);
 	vm->identity = map;
+	map->vm = vm;
 	vm->ram_ranges = ram;
 	vm->ram_range_count = ram_count;
 	if (!ept_init(&vm->ept))
@@ -214,6 +215,11 @@ int hosted_os_start(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip, 
 	if (err != VMX_OK)
 		return err;
 	v->exit_handlers = exit_handler_table(true);
+	/* The VM's pinned CR0/CR4 bits (vm/protect.h, set by cvisor.ko before
+	 * any CPU is virtualized) are owned on every vCPU from its first entry,
+	 * a CPU that comes online later included. */
+	vcpu_own_control_bits(__atomic_load_n(&vm->protect.cr0_pinned, __ATOMIC_ACQUIRE),
+			      __atomic_load_n(&vm->protect.cr4_pinned, __ATOMIC_ACQUIRE));
 	if (vcpu_check_entries)
 		vcpu_check_entry_rules(v);
 	pc->virtualized = true;

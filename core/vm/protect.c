@@ -241,38 +241,35 @@ void protect_sync_vcpu(struct vcpu *vcpu)
 
 /* ---- HC_PROTECT --------------------------------------------------------- */
 
-static bool cpu_has_monitor_trap_flag(const struct vcpu *vcpu)
+static bool cpu_has_monitor_trap_flag(const struct vmx_caps *caps)
 {
-	return (vcpu->cpu->caps.controls[VMX_CONTROLS_PROC] >> 32) & PROC_MONITOR_TRAP_FLAG;
+	return (caps->controls[VMX_CONTROLS_PROC] >> 32) & PROC_MONITOR_TRAP_FLAG;
 }
 
 /* SDM Vol. 3C 29.3.3.1: write without read is an EPT misconfiguration, and
  * so is execute alone unless IA32_VMX_EPT_VPID_CAP[0] allows execute-only
  * translations (A.10); no permission at all would make the page not present. */
-static bool permissions_valid(const struct vcpu *vcpu, unsigned perms)
+static bool permissions_valid(const struct vmx_caps *caps, unsigned perms)
 {
 	if (!perms || (perms & ~EPT_RWX))
 		return false;
 	if ((perms & HC_PROT_WRITE) && !(perms & HC_PROT_READ))
 		return false;
-	if (perms == HC_PROT_EXEC && !(vcpu->cpu->caps.ept_vpid & EPT_CAP_EXECUTE_ONLY))
+	if (perms == HC_PROT_EXEC && !(caps->ept_vpid & EPT_CAP_EXECUTE_ONLY))
 		return false;
 	return true;
 }
 
-enum protect_result protect_memory(struct vcpu *vcpu, uint64_t gpa, uint64_t length,
-				   unsigned perms, unsigned policy)
+enum protect_result protect_narrow(struct vm *vm, const struct vmx_caps *caps, uint64_t gpa,
+				  uint64_t length, unsigned perms, unsigned policy)
 {
-	struct vm *vm = vcpu->vm;
 	struct vm_protect *p = &vm->protect;
 
-	if (vm->identity)
-		return PROTECT_ENOSYS;
 	if (!length || (gpa | length) & ~PAGE_MASK || gpa + length < gpa)
 		return PROTECT_EINVAL;
-	if (!permissions_valid(vcpu, perms) || policy > HC_POLICY_STOP)
+	if (!permissions_valid(caps, perms) || policy > HC_POLICY_STOP)
 		return PROTECT_EINVAL;
-	if (policy == HC_POLICY_LOG && !cpu_has_monitor_trap_flag(vcpu))
+	if (policy == HC_POLICY_LOG && !cpu_has_monitor_trap_flag(caps))
 		return PROTECT_EINVAL;
 	if (!guest_is_ram(vm, gpa, length))
 		return PROTECT_EFAULT;
@@ -291,6 +288,16 @@ enum protect_result protect_memory(struct vcpu *vcpu, uint64_t gpa, uint64_t len
 		apply_permissions(vm, req.start, req.end);
 	}
 	spin_unlock(&p->lock);
+	return result;
+}
+
+enum protect_result protect_memory(struct vcpu *vcpu, uint64_t gpa, uint64_t length,
+				   unsigned perms, unsigned policy)
+{
+	if (vcpu->vm->identity)
+		return PROTECT_ENOSYS;
+	enum protect_result result = protect_narrow(vcpu->vm, &vcpu->cpu->caps, gpa, length, perms,
+						    policy);
 	if (result == PROTECT_OK)
 		protect_flush(vcpu);
 	return result;

@@ -25,6 +25,7 @@
 
 struct vm;
 struct vcpu;
+struct vmx_caps;
 
 #define PROTECT_MAX_RANGES 64  /* disjoint ranges per VM, after merging */
 #define PROTECT_EVENT_RING 64  /* violations kept per VM (the oldest are overwritten) */
@@ -55,6 +56,14 @@ struct vm_protect {
 	unsigned range_count; /* ranges[0..range_count), sorted, disjoint, merged */
 	struct protect_range ranges[PROTECT_MAX_RANGES];
 	struct protect_range scratch[PROTECT_MAX_RANGES]; /* the next set, before it is committed */
+	/* A `log` write whose guest linear address is in [log_deny_linear_first,
+	 * log_deny_linear_last] is handled as `deny` (when log_deny_linear):
+	 * cvisor.ko refuses writes to the kernel's text made through a
+	 * kernel-half alias (the direct map, a vmap), while text_poke's writes,
+	 * made through its temporary mm in the lower half, stay `log`.  Set
+	 * before any vCPU runs; never changed after. */
+	bool log_deny_linear;
+	uint64_t log_deny_linear_first, log_deny_linear_last;
 	/* Pinned bits: once set in a vCPU's CR0/CR4, they stay set. */
 	uint64_t cr0_pinned, cr4_pinned;
 	/* Pinned MSRs (protect.c's table order): the bits kept, and for
@@ -109,6 +118,17 @@ const struct protect_range *protect_range_at(const struct vm_protect *p, uint64_
  */
 enum protect_result protect_memory(struct vcpu *vcpu, uint64_t gpa, uint64_t length,
 				   unsigned perms, unsigned policy);
+
+/*
+ * protect_memory's work without a vCPU: the same checks (caps: the CPU's
+ * VMX capabilities), the range set and the EPT, but no INVEPT.  For a VM
+ * none of whose vCPUs has entered the guest yet (cvisor.ko sets up the
+ * kernel's protection this way before it virtualizes any CPU), and for
+ * protect_memory itself.
+ */
+enum protect_result protect_narrow(struct vm *vm, const struct vmx_caps *caps, uint64_t gpa,
+				   uint64_t length, unsigned perms, unsigned policy);
+
 
 /*
  * HC_PIN_CR: bits of CR0 (WP) or CR4 (SMEP, SMAP, UMIP, FSGSBASE, PKE, CET,

@@ -263,6 +263,56 @@ static void log_emulates_a_mov_store_on_ram(void **state)
 	assert_int_equal(e.rip, ENTRY);
 }
 
+/* A `log` write whose linear address is in the VM's deny window is dropped
+ * as under `deny` (cvisor.ko: kernel-half aliases of the kernel's text). */
+static void log_write_through_the_deny_window_is_dropped(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_LOG);
+	vm.protect.log_deny_linear = true;
+	vm.protect.log_deny_linear_first = PAGE;
+	vm.protect.log_deny_linear_last = ~0ULL;
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RAX) = 0x11223344;
+	violation(PAGE, Q_WRITE | Q_READABLE | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	check_canary(PAGE);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	assert_false(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_MONITOR_TRAP_FLAG);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_DROPPED);
+	assert_int_equal(e.linear, PAGE);
+}
+
+/* Outside the window (and for reads inside it) `log` stays `log`. */
+static void log_outside_the_deny_window_goes_through(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_EXEC, HC_POLICY_LOG);
+	vm.protect.log_deny_linear = true;
+	vm.protect.log_deny_linear_first = PAGE + 0x1000;
+	vm.protect.log_deny_linear_last = ~0ULL;
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RAX) = 0x11223344;
+	violation(PAGE, Q_WRITE | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	uint32_t now = 0;
+	assert_true(guest_read(&vm, PAGE, &now, 4));
+	assert_int_equal(now, 0x11223344);
+	assert_int_equal(only_event().action, HC_ACTION_ALLOWED);
+
+	/* A read inside the window: still `log`. */
+	vm.protect.log_deny_linear_first = PAGE;
+	fake_vmcs_set(GUEST_RIP.encoding, ENTRY);
+	code("\x8b\x07", 2); /* mov eax, [edi] */
+	violation(PAGE, Q_READ | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	assert_int_equal((uint32_t)*reg(GPR_RAX), 0x11223344);
+	assert_int_equal(only_event().action, HC_ACTION_ALLOWED);
+}
+
 /* A store that crosses into a `deny` page: the `log` page's part lands, the
  * other page keeps its protection (its part is dropped); two events. */
 static void log_emulation_keeps_the_next_pages_protection(void **state)
@@ -507,6 +557,8 @@ int main(void)
 		T(deny_of_a_page_walk_ends_the_vm),
 		T(log_emulates_a_mov_store_on_ram),
 		T(log_emulation_keeps_the_next_pages_protection),
+		T(log_write_through_the_deny_window_is_dropped),
+		T(log_outside_the_deny_window_goes_through),
 		T(log_emulates_every_element_of_a_rep_stos),
 		T(log_lifts_the_page_for_one_instruction),
 		T(log_lifts_every_page_of_the_instruction),

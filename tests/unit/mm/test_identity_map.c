@@ -16,6 +16,8 @@
 #include "mm/ept.h"
 #include "mm/identity_map.h"
 #include "mm/mtrr.h"
+#include "abi/hypercall.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "fixture_mtrr.h"
 
@@ -310,6 +312,38 @@ static void on_demand_keeps_mtrr_types_and_protection(void **state)
 	check_unmapped(5 * GiB + 2 * MiB);
 }
 
+/* Pages of the VM's protected ranges get their range's permissions when
+ * they are mapped on demand; the block around them is split. */
+static void on_demand_gives_protected_ranges_their_permissions(void **state)
+{
+	(void)state;
+	static struct vm owner;
+	memset(&owner, 0, sizeof(owner));
+	owner.protect.ranges[0] = (struct protect_range){ .start = 7 * GiB + 8 * KiB,
+							  .end = 7 * GiB + 16 * KiB,
+							  .perms = EPT_READ | EPT_EXECUTE,
+							  .policy = HC_POLICY_LOG };
+	owner.protect.ranges[1] = (struct protect_range){ .start = 7 * GiB + 16 * KiB,
+							  .end = 7 * GiB + 20 * KiB,
+							  .perms = EPT_READ, .policy = HC_POLICY_DENY };
+	owner.protect.range_count = 2;
+	map.vm = &owner;
+
+	assert_true(identity_map_on_demand(&map, 7 * GiB + 0x100000));
+	check_leaf(7 * GiB, 4 * KiB, EPT_RWX, MEMTYPE_WB);
+	check_leaf(7 * GiB + 8 * KiB, 4 * KiB, EPT_READ | EPT_EXECUTE, MEMTYPE_WB);
+	check_leaf(7 * GiB + 12 * KiB, 4 * KiB, EPT_READ | EPT_EXECUTE, MEMTYPE_WB);
+	check_leaf(7 * GiB + 16 * KiB, 4 * KiB, EPT_READ, MEMTYPE_WB);
+	check_leaf(7 * GiB + 20 * KiB, 4 * KiB, EPT_RWX, MEMTYPE_WB);
+	check_leaf(7 * GiB + 0x100000, 4 * KiB, EPT_RWX, MEMTYPE_WB);
+	assert_int_equal(map.pages_4k, 512);
+	assert_int_equal(map.pages_2m, 0);
+	/* A block no range meets is still one leaf. */
+	assert_true(identity_map_on_demand(&map, 7 * GiB + 2 * MiB));
+	check_leaf(7 * GiB + 2 * MiB, 2 * MiB, EPT_RWX, MEMTYPE_WB);
+	map.vm = NULL;
+}
+
 static void on_demand_maps_one_page_next_to_existing_small_pages(void **state)
 {
 	(void)state;
@@ -403,6 +437,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(is_protected_uses_half_open_ranges, setup_map,
 						teardown_map),
 		cmocka_unit_test_setup_teardown(on_demand_maps_a_2mib_block, setup_map, teardown_map),
+		cmocka_unit_test_setup_teardown(on_demand_gives_protected_ranges_their_permissions,
+						setup_map, teardown_map),
 		cmocka_unit_test_setup_teardown(on_demand_keeps_mtrr_types_and_protection, setup_map,
 						teardown_map),
 		cmocka_unit_test_setup_teardown(on_demand_maps_one_page_next_to_existing_small_pages,

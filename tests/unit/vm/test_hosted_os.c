@@ -31,6 +31,8 @@
 #include "vmx/msr_bitmap.h"
 #include "fake_cpu.h"
 #include "fake_hosted_os.h"
+#include "vm/protect.h"
+#include "vmx/caps.h"
 #include "fake_platform.h"
 #include "mm/ept.h"
 #include "mm/identity_map.h"
@@ -65,6 +67,7 @@
 #define QUAL_FETCH (1u << 2)
 #define QUAL_READABLE (1u << 3)
 #define QUAL_LINEAR_VALID (1u << 7)
+#define QUAL_EXECUTABLE (1u << 5)
 #define OS_IDT_BASE 0xFFFFFE0000000000ULL
 #define OS_FS_BASE 0x00007F1234567000ULL
 #define OS_GS_BASE 0xFFFF88807FC00000ULL
@@ -967,6 +970,97 @@ static void write_to_a_protected_page_is_refused_and_skipped(void **state)
 	assert_int_equal(perms, EPT_READ);
 }
 
+/*
+ * cvisor.ko's protect=1: the kernel's read-only data (page 9, `deny`) and
+ * text (page 8, `log`, with kernel-half aliases denied) set up before the
+ * CPU is virtualized, and CR0.WP pinned.
+ */
+#define KERNEL_HALF 0xFFFF800000000000ULL
+static uint64_t pinned_cr0_mask;
+
+static void os_writes_its_rodata(struct guest_gprs *g)
+{
+	record(g);
+	pinned_cr0_mask = fake_vmcs_get(CR0_GUEST_HOST_MASK.encoding);
+	g->regs[GPR_RAX] = 0xFFFFFFFF81600010ULL;
+	g->regs[GPR_RBX] = 0x1122334455667788ULL;
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, g->regs[GPR_RAX]);
+}
+
+static void os_patches_text_through_the_direct_map(struct guest_gprs *g)
+{
+	record(g);
+	g->regs[GPR_RAX] = 0xFFFF888000000000ULL + ram_pa + PG(8) + 0x20;
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, g->regs[GPR_RAX]);
+}
+
+static void os_text_pokes(struct guest_gprs *g)
+{
+	record(g);
+	g->regs[GPR_RAX] = 0x00007F0000000020ULL; /* text_poke's temporary mm */
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, g->regs[GPR_RAX]);
+}
+
+static void kernel_protection_denies_rodata_and_aliases_and_logs_text_poke(void **state)
+{
+	(void)state;
+	struct vmx_caps caps;
+	vmx_caps_read(&caps);
+	assert_int_equal(protect_narrow(&os_vm, &caps, ram_pa + PG(8), PG(1),
+					HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_LOG), PROTECT_OK);
+	assert_int_equal(protect_narrow(&os_vm, &caps, ram_pa + PG(9), PG(1), HC_PROT_READ,
+					HC_POLICY_DENY), PROTECT_OK);
+	os_vm.protect.log_deny_linear = true;
+	os_vm.protect.log_deny_linear_first = KERNEL_HALF;
+	os_vm.protect.log_deny_linear_last = ~0ULL;
+	os_vm.protect.cr0_pinned = CR0_WP;
+	memset(ram + PG(8), 0x90, PG(1));
+	memset(ram + PG(9), 0x55, PG(1));
+	/* Three `mov %rbx, (%rax)`, then the VMCALL that devirtualizes. */
+	for (unsigned i = 0; i < 3; i++)
+		memcpy(code_at_rip(FAKE_OS_RIP + 3 * i), "\x48\x89\x18", 3);
+	const uint32_t q = QUAL_WRITE | QUAL_READABLE | QUAL_LINEAR_VALID | (1u << 8);
+	const struct fake_exit exits[] = {
+		{ .reason = R_EPT_VIOLATION, .guest = os_writes_its_rodata, .qualification = q,
+		  .guest_physical = ram_pa + PG(9) + 0x10 },
+		{ .reason = R_EPT_VIOLATION, .guest = os_patches_text_through_the_direct_map,
+		  .qualification = q | QUAL_EXECUTABLE, .guest_physical = ram_pa + PG(8) + 0x20 },
+		{ .reason = R_EPT_VIOLATION, .guest = os_text_pokes,
+		  .qualification = q | QUAL_EXECUTABLE, .guest_physical = ram_pa + PG(8) + 0x20 },
+		devirtualize,
+	};
+
+	assert_int_equal(virtualize(exits, 4), VMX_OK);
+	/* CR0.WP is owned from the first entry. */
+	assert_true(pinned_cr0_mask & CR0_WP);
+	/* The rodata write and the alias write were dropped; text_poke's landed. */
+	for (unsigned i = 0; i < PG(1); i++)
+		assert_int_equal(ram[PG(9) + i], 0x55);
+	uint64_t text = 0;
+	memcpy(&text, ram + PG(8) + 0x20, 8);
+	assert_int_equal(text, 0x1122334455667788ULL);
+	assert_int_equal(ram[PG(8) + 0x1F], 0x90);
+	assert_int_equal(ram[PG(8) + 0x28], 0x90);
+	struct hc_protect_event e[4];
+	assert_int_equal(protect_take_events(&os_vm, e, 4), 3);
+	assert_int_equal(e[0].address, ram_pa + PG(9) + 0x10);
+	assert_int_equal(e[0].action, HC_ACTION_DROPPED);
+	assert_int_equal(e[0].rip, FAKE_OS_RIP);
+	assert_int_equal(e[1].address, ram_pa + PG(8) + 0x20);
+	assert_int_equal(e[1].linear, 0xFFFF888000000000ULL + ram_pa + PG(8) + 0x20);
+	assert_int_equal(e[1].action, HC_ACTION_DROPPED);
+	assert_int_equal(e[2].linear, 0x00007F0000000020ULL);
+	assert_int_equal(e[2].action, HC_ACTION_ALLOWED);
+	assert_int_equal(e[2].rip, FAKE_OS_RIP + 6);
+	check_handed_back(FAKE_OS_RIP + 9 + 3);
+	/* The pages keep their protection. */
+	uint64_t perms;
+	assert_int_equal(ept_translate(&os_vm.ept, ram_pa + PG(8), &perms), ram_pa + PG(8));
+	assert_int_equal(perms, EPT_READ | EPT_EXECUTE);
+	assert_int_equal(ept_translate(&os_vm.ept, ram_pa + PG(9), &perms), ram_pa + PG(9));
+	assert_int_equal(perms, EPT_READ);
+}
+
 /* Every write cvisor makes for the hosted OS (a REP STOS the string loop
  * emulates element by element, say) skips cvisor's own pages. */
 static void cvisor_never_writes_its_own_pages_for_the_os(void **state)
@@ -1114,6 +1208,9 @@ int main(void)
 						setup_os, teardown_os),
 		cmocka_unit_test_setup_teardown(cvisor_never_writes_its_own_pages_for_the_os,
 						setup_os, teardown_os),
+		cmocka_unit_test_setup_teardown(
+			kernel_protection_denies_rodata_and_aliases_and_logs_text_poke, setup_os,
+			teardown_os),
 		cmocka_unit_test_setup_teardown(fetch_from_a_protected_page_gives_the_cpu_back,
 						setup_os, teardown_os),
 		cmocka_unit_test_setup_teardown(access_beyond_the_map_is_mapped_on_demand, setup_os,

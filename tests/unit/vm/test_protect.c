@@ -226,6 +226,23 @@ static void protect_needs_the_cpu_features_it_uses(void **state)
 	assert_int_equal(protect_memory(&vcpu, 0x7000, 0x1000, R, DENY), PROTECT_OK);
 }
 
+/* protect_narrow: the same checks and EPT without a vCPU and without
+ * INVEPT (cvisor.ko, before any CPU runs the VM). */
+static void protect_narrow_works_without_a_vcpu(void **state)
+{
+	(void)state;
+	unsigned inveptions = fake_cpu.invept_calls;
+	assert_int_equal(protect_narrow(&vm, &cpu.caps, 0x3001, 0x1000, R, DENY), PROTECT_EINVAL);
+	assert_int_equal(protect_narrow(&vm, &cpu.caps, FIXTURE_RAM, 0x1000, R, DENY),
+			 PROTECT_EFAULT);
+	assert_int_equal(protect_narrow(&vm, &cpu.caps, 0x3000, 0x2000, R | X, LOG), PROTECT_OK);
+	assert_int_equal(protect_narrow(&vm, &cpu.caps, 0x8000, 0x1000, R, DENY), PROTECT_OK);
+	assert_int_equal(fake_cpu.invept_calls, inveptions);
+	assert_int_equal(perms_at(&vm, 0x3000), EPT_READ | EPT_EXECUTE);
+	assert_int_equal(perms_at(&vm, 0x8000), EPT_READ);
+	assert_int_equal(perms_at(&vm, 0x5000), EPT_RWX);
+}
+
 static void protect_narrows_the_ept_and_invalidates(void **state)
 {
 	(void)state;
@@ -584,6 +601,7 @@ int main(void)
 		cmocka_unit_test(set_refuses_more_ranges_than_it_holds),
 		T(protect_checks_its_arguments),
 		T(protect_needs_the_cpu_features_it_uses),
+		T(protect_narrow_works_without_a_vcpu),
 		T(protect_narrows_the_ept_and_invalidates),
 		T(protect_splits_large_pages_only_where_a_range_needs_it),
 		T(protect_out_of_memory_for_a_split_changes_nothing),
