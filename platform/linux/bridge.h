@@ -32,6 +32,17 @@ struct cvisor_linux_setup {
 	 * 1970, UTC) when the TSC read wall_clock_tsc. */
 	unsigned long long tsc_hz;
 	unsigned long long wall_clock_seconds, wall_clock_tsc;
+	/*
+	 * protect=1 (README, "Protecting the running kernel"): the kernel's
+	 * text and read-only data as physical ranges [start, end), page
+	 * aligned; text_deny: `deny` rather than `log` for the text; the
+	 * first linear address of the kernel half, through which writes to
+	 * the text are refused (text_poke writes through its lower-half mm).
+	 */
+	int protect;
+	unsigned long long protect_text[2], protect_rodata[2];
+	int protect_text_deny;
+	unsigned long long kernel_half_start;
 };
 
 /* One CPU's log ring: written only by that CPU (root mode or its own
@@ -60,6 +71,15 @@ const struct cvisor_log_ring *cvisor_linux_log_ring(unsigned cpu);
 unsigned cvisor_linux_exit_reason_count(void);
 const char *cvisor_linux_exit_reason_name(unsigned reason);
 unsigned long long cvisor_linux_exit_count(unsigned cpu, unsigned reason);
+/* Protection events (protect=1), counted by vCPU and action. */
+unsigned cvisor_linux_protect_action_count(void);
+const char *cvisor_linux_protect_action_name(unsigned action);
+unsigned long long cvisor_linux_protect_count(unsigned cpu, unsigned action);
+/* The index-th event kept (oldest first) as one line of text without a
+ * newline, in buf; its length, or -1 past the last one. Read without a lock
+ * (the kernel cannot take cvisor's, which it cannot write): an event written
+ * meanwhile may show torn. */
+int cvisor_linux_protect_event_text(unsigned index, char *buf, unsigned len);
 /* True when this CPU runs under cvisor already (CPUID leaf 0x40000000). */
 int cvisor_linux_running_under_cvisor(void);
 /* After every CPU was devirtualized: forget the pool (module.c frees it). */

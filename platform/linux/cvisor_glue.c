@@ -21,6 +21,7 @@
 #include "mm/mtrr.h"
 #include "platform.h"
 #include "vm/hosted_os.h"
+#include "vm/protect.h"
 #include "vmx/intrin.h"
 #include "x86.h"
 #include "vmx/vmx_names.h"
@@ -281,6 +282,67 @@ static void forget_pool(void)
 	cpu_count = 0;
 }
 
+static const char *protect_error_text(enum protect_result r)
+{
+	switch (r) {
+	case PROTECT_OK:
+		return NULL;
+	case PROTECT_EFAULT:
+		return "protect=1: a kernel range is not System RAM";
+	case PROTECT_ENOMEM:
+		return "protect=1: no memory for the protected ranges' EPT tables";
+	default:
+		return "protect=1: a kernel range or its permissions were refused";
+	}
+}
+
+static bool overlaps_pool(const unsigned long long range[2])
+{
+	return range[0] < pool_phys + pool_pages * PAGE_SIZE && pool_phys < range[1];
+}
+
+/*
+ * protect=1, before any CPU is virtualized (nothing has cached the EPT):
+ * the kernel's read-only data `deny` (read only), its text `log` (read and
+ * execute; `deny` with text_deny), writes to the text through a kernel-half
+ * alias handled as `deny`, and CR0.WP, CR4.SMEP, CR4.SMAP and CR4.UMIP
+ * pinned where this CPU has them set (Linux sets the same bits on every
+ * CPU).  cvisor's pool must stay out of every range (its pages are
+ * read-only to the kernel anyway, and a range's permissions would replace
+ * that).
+ */
+static const char *protect_kernel(const struct cvisor_linux_setup *setup,
+				  const struct vmx_caps *caps)
+{
+	struct vm *vm = &shared->vm;
+	const unsigned long long *text = setup->protect_text, *rodata = setup->protect_rodata;
+
+	if (text[0] >= text[1] || rodata[0] >= rodata[1] || (text[0] | text[1] | rodata[0] |
+							      rodata[1]) & ~PAGE_MASK)
+		return "protect=1: the kernel's text and rodata must be non-empty page-aligned ranges";
+	if (overlaps_pool(text) || overlaps_pool(rodata))
+		return "protect=1: a kernel range overlaps cvisor's own memory";
+	const char *why = protect_error_text(protect_narrow(
+		vm, caps, text[0], text[1] - text[0], HC_PROT_READ | HC_PROT_EXEC,
+		setup->protect_text_deny ? HC_POLICY_DENY : HC_POLICY_LOG));
+	if (!why)
+		why = protect_error_text(protect_narrow(vm, caps, rodata[0], rodata[1] - rodata[0],
+							HC_PROT_READ, HC_POLICY_DENY));
+	if (why)
+		return why;
+	vm->protect.log_deny_linear = true;
+	vm->protect.log_deny_linear_first = setup->kernel_half_start;
+	vm->protect.log_deny_linear_last = ~0ULL;
+	vm->protect.cr0_pinned = read_cr0() & PROTECT_CR0_PINNABLE;
+	vm->protect.cr4_pinned = read_cr4() & (CR4_SMEP | CR4_SMAP | CR4_UMIP) & caps->cr4_fixed1;
+	log_printf("cvisor: protection: kernel text 0x%llx-0x%llx (%s), read-only data "
+		   "0x%llx-0x%llx (deny), pinned CR0 0x%llx CR4 0x%llx\n",
+		   text[0], text[1], setup->protect_text_deny ? "deny" : "log", rodata[0], rodata[1],
+		   (unsigned long long)vm->protect.cr0_pinned,
+		   (unsigned long long)vm->protect.cr4_pinned);
+	return NULL;
+}
+
 int cvisor_linux_check_cpu(void)
 {
 	enum vmx_error err;
@@ -346,6 +408,11 @@ const char *cvisor_linux_init(const struct cvisor_linux_setup *setup)
 	const char *err = hosted_os_vm_create(&shared->vm, "linux", &shared->map, map_end,
 						shared->ram, nram);
 	if (err) {
+		forget_pool();
+		return err;
+	}
+	if (setup->protect && (err = protect_kernel(setup, &caps)) != NULL) {
+		hosted_os_vm_destroy(&shared->vm);
 		forget_pool();
 		return err;
 	}
@@ -435,6 +502,59 @@ unsigned long long cvisor_linux_exit_count(unsigned cpu, unsigned reason)
 	if (cpu >= cpu_count || !cpus[cpu] || reason >= EXIT_REASON_COUNT)
 		return 0;
 	return cpus[cpu]->pc.vcpu.exit_counts[reason];
+}
+
+unsigned cvisor_linux_protect_action_count(void)
+{
+	return HC_ACTION_COUNT;
+}
+
+const char *cvisor_linux_protect_action_name(unsigned action)
+{
+	static const char *const names[HC_ACTION_COUNT] = {
+		[HC_ACTION_ALLOWED] = "PROTECT_ALLOWED", [HC_ACTION_DROPPED] = "PROTECT_DROPPED",
+		[HC_ACTION_FAULTED] = "PROTECT_FAULTED", [HC_ACTION_STOPPED] = "PROTECT_STOPPED",
+		[HC_ACTION_KEPT] = "PROTECT_KEPT",
+	};
+	return action < HC_ACTION_COUNT ? names[action] : "PROTECT_?";
+}
+
+unsigned long long cvisor_linux_protect_count(unsigned cpu, unsigned action)
+{
+	if (cpu >= cpu_count || !cpus[cpu] || action >= HC_ACTION_COUNT)
+		return 0;
+	return __atomic_load_n(&cpus[cpu]->pc.vcpu.protect.actions[action], __ATOMIC_RELAXED);
+}
+
+int cvisor_linux_protect_event_text(unsigned index, char *buf, unsigned len)
+{
+	static const char *const kinds[] = { "memory", "cr", "msr" };
+	static const char *const actions[HC_ACTION_COUNT] = {
+		[HC_ACTION_ALLOWED] = "allowed", [HC_ACTION_DROPPED] = "dropped",
+		[HC_ACTION_FAULTED] = "faulted", [HC_ACTION_STOPPED] = "stopped",
+		[HC_ACTION_KEPT] = "kept",
+	};
+	if (!shared)
+		return -1;
+	const struct vm_protect *p = &shared->vm.protect;
+	unsigned count = __atomic_load_n(&p->ring_count, __ATOMIC_ACQUIRE);
+	unsigned first = __atomic_load_n(&p->ring_first, __ATOMIC_RELAXED);
+	if (index >= count || count > PROTECT_EVENT_RING)
+		return -1;
+	struct hc_protect_event e = p->ring[(first + index) % PROTECT_EVENT_RING];
+	const char *kind = e.kind < 3 ? kinds[e.kind] : "?";
+	const char *action = e.action < HC_ACTION_COUNT ? actions[e.action] : "?";
+	const char *access = e.access & HC_PROT_EXEC ? "fetch"
+			     : e.access & HC_PROT_WRITE ? "write" : "read";
+	if (e.kind == HC_EVENT_MEMORY)
+		return fmt_snprintf(buf, len, "%llu cpu%u memory %s gpa 0x%llx linear 0x%llx rip 0x%llx "
+				    "%s x%u", (unsigned long long)e.sequence, e.vcpu_id, access,
+				    (unsigned long long)e.address, (unsigned long long)e.linear,
+				    (unsigned long long)e.rip, action, e.repeats);
+	return fmt_snprintf(buf, len, "%llu cpu%u %s %s%llx value 0x%llx rip 0x%llx %s x%u",
+			    (unsigned long long)e.sequence, e.vcpu_id, kind,
+			    e.kind == HC_EVENT_CR ? "CR" : "0x", (unsigned long long)e.address,
+			    (unsigned long long)e.value, (unsigned long long)e.rip, action, e.repeats);
 }
 
 int cvisor_linux_running_under_cvisor(void)

@@ -31,6 +31,28 @@
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("cvisor: an Intel VT-x hypervisor that runs the kernel as its guest");
 
+/*
+ * protect=1 (README, "Protecting the running kernel"): the kernel's text
+ * (_stext.._etext) and read-only data (__start_rodata..__end_rodata), by
+ * their virtual addresses, which the loader takes from System.map or
+ * /proc/kallsyms (kallsyms_lookup_name is not exported to modules).
+ */
+static bool protect;
+module_param(protect, bool, 0444);
+MODULE_PARM_DESC(protect, "protect the kernel's text (log) and read-only data (deny) and pin CR0.WP, CR4.SMEP/SMAP/UMIP");
+static bool protect_text_deny;
+module_param(protect_text_deny, bool, 0444);
+MODULE_PARM_DESC(protect_text_deny, "with protect=1: refuse every write to the text (for a kernel that never patches itself)");
+static unsigned long text_start, text_end, rodata_start, rodata_end;
+module_param(text_start, ulong, 0444);
+MODULE_PARM_DESC(text_start, "with protect=1: the address of _stext");
+module_param(text_end, ulong, 0444);
+MODULE_PARM_DESC(text_end, "with protect=1: the address of _etext");
+module_param(rodata_start, ulong, 0444);
+MODULE_PARM_DESC(rodata_start, "with protect=1: the address of __start_rodata");
+module_param(rodata_end, ulong, 0444);
+MODULE_PARM_DESC(rodata_end, "with protect=1: the address of __end_rodata");
+
 static struct page *pool_pages;
 static unsigned int pool_order;
 static enum cpuhp_state hotplug_state;
@@ -279,9 +301,34 @@ static int exit_stats_show(struct seq_file *m, void *v)
 				seq_printf(m, "cpu%u %s %llu\n", cpu,
 					   cvisor_linux_exit_reason_name(reason), n);
 		}
+	/* Protection events by what cvisor did (protect=1). */
+	for (cpu = 0; cpu < setup.cpu_count; cpu++)
+		for (reason = 0; reason < cvisor_linux_protect_action_count(); reason++) {
+			unsigned long long n = cvisor_linux_protect_count(cpu, reason);
+
+			if (n)
+				seq_printf(m, "cpu%u %s %llu\n", cpu,
+					   cvisor_linux_protect_action_name(reason), n);
+		}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(exit_stats);
+
+/* ---- /sys/kernel/debug/cvisor/protect_events: one line per event ---- */
+
+static int protect_events_show(struct seq_file *m, void *v)
+{
+	static char line[256];
+	static DEFINE_MUTEX(events_lock);
+	unsigned int i;
+
+	mutex_lock(&events_lock);
+	for (i = 0; cvisor_linux_protect_event_text(i, line, sizeof(line)) >= 0; i++)
+		seq_printf(m, "%s\n", line);
+	mutex_unlock(&events_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(protect_events);
 
 static int virtualized_show(struct seq_file *m, void *v)
 {
@@ -355,6 +402,44 @@ static void free_pool(void)
 	pool_pages = NULL;
 }
 
+/* One kernel-image range [start, end) rounded out to pages, as physical
+ * addresses; false when it is not inside the kernel image mapping. */
+static bool kernel_image_range(unsigned long start, unsigned long end,
+			       unsigned long long range[2])
+{
+	if (start < __START_KERNEL_map || end <= start ||
+	    end > __START_KERNEL_map + KERNEL_IMAGE_SIZE)
+		return false;
+	range[0] = __pa_symbol(start) & PAGE_MASK;
+	range[1] = PAGE_ALIGN(__pa_symbol(end - 1) + 1);
+	return true;
+}
+
+static int protect_setup(void)
+{
+	unsigned long known_text = (unsigned long)schedule;
+
+	if (!protect)
+		return 0;
+	if (!kernel_image_range(text_start, text_end, setup.protect_text) ||
+	    !kernel_image_range(rodata_start, rodata_end, setup.protect_rodata)) {
+		pr_err("cvisor: not loaded: protect=1 needs text_start, text_end, rodata_start and "
+		       "rodata_end inside the kernel image (_stext, _etext, __start_rodata, "
+		       "__end_rodata from System.map or /proc/kallsyms)\n");
+		return -EINVAL;
+	}
+	/* The addresses must be this kernel's: schedule() is in its text. */
+	if (known_text < text_start || known_text >= text_end) {
+		pr_err("cvisor: not loaded: protect=1: schedule() at %px is outside text_start.."
+		       "text_end (the addresses are not this kernel's)\n", (void *)known_text);
+		return -EINVAL;
+	}
+	setup.protect = 1;
+	setup.protect_text_deny = protect_text_deny;
+	setup.kernel_half_start = ~0ULL << __VIRTUAL_MASK_SHIFT;
+	return 0;
+}
+
 static int __init cvisor_init(void)
 {
 	unsigned long pages;
@@ -369,6 +454,9 @@ static int __init cvisor_init(void)
 		return cvisor_linux_error_means_busy(err) ? -EBUSY : -ENODEV;
 	}
 
+	err = protect_setup();
+	if (err)
+		return err;
 	setup.cpu_count = nr_cpu_ids;
 	if (setup.cpu_count > CVISOR_LINUX_MAX_CPUS) {
 		pr_err("cvisor: not loaded: %u CPUs, cvisor supports %u\n", setup.cpu_count,
@@ -413,6 +501,7 @@ static int __init cvisor_init(void)
 	debugfs_dir = debugfs_create_dir("cvisor", NULL);
 	debugfs_create_file("exit_stats", 0444, debugfs_dir, NULL, &exit_stats_fops);
 	debugfs_create_file("virtualized", 0444, debugfs_dir, NULL, &virtualized_fops);
+	debugfs_create_file("protect_events", 0444, debugfs_dir, NULL, &protect_events_fops);
 	debugfs_create_file("platform_check", 0200, debugfs_dir, NULL, &platform_check_fops);
 
 	/* Virtualizes every online CPU now and every CPU that comes online. */

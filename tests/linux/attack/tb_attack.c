@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+// tb_attack.ko: the attacks of the test bed's protect=1 cycle, made from
+// kernel mode the way a kernel exploit would, each checked and reported on
+// one line "tb_attack: <attack>: refused (...)" or "tb_attack: <attack>:
+// SUCCEEDED (...)".  Whatever succeeds is undone at once, so a failing run
+// leaves the kernel as it was.  sys_call_table is not exported: the loader
+// passes its address from System.map (syscall_table=0x...).
+//
+//   cr0-wp      a raw MOV to CR0 clearing WP, then a write to the
+//               system-call table through its own (read-only) mapping
+//   syscall-alias  a write to the system-call table through a writable
+//               vmap() alias of its physical page
+//   cr4-smep    a raw MOV to CR4 clearing SMEP (skipped if SMEP is off)
+//   text-alias  a byte of a kernel function (simple_strtoull) patched
+//               through a writable vmap() alias of its physical page
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/processor-flags.h>
+
+static unsigned long syscall_table;
+module_param(syscall_table, ulong, 0444);
+MODULE_PARM_DESC(syscall_table, "the address of sys_call_table (System.map)");
+
+static unsigned long raw_read_cr0(void)
+{
+	unsigned long v;
+
+	asm volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static void raw_write_cr0(unsigned long v)
+{
+	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+
+static unsigned long raw_read_cr4(void)
+{
+	unsigned long v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void raw_write_cr4(unsigned long v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+/* A writable mapping of the page holding kernel-image address addr. */
+static void *writable_alias(unsigned long addr, struct page **page)
+{
+	*page = pfn_to_page(__pa_symbol(addr) >> PAGE_SHIFT);
+	return vmap(page, 1, VM_MAP, PAGE_KERNEL);
+}
+
+static int attacks_succeeded;
+
+static void report(const char *attack, bool refused, const char *what)
+{
+	pr_info("tb_attack: %s: %s (%s)\n", attack, refused ? "refused" : "SUCCEEDED", what);
+	if (!refused)
+		attacks_succeeded++;
+}
+
+static void attack_cr0_wp(void)
+{
+	unsigned long cr0 = raw_read_cr0(), after, *entry = (unsigned long *)syscall_table;
+	unsigned long old = READ_ONCE(*entry), fake = old ^ 0x1000;
+	long err;
+
+	raw_write_cr0(cr0 & ~X86_CR0_WP);
+	after = raw_read_cr0();
+	err = copy_to_kernel_nofault(entry, &fake, sizeof(fake));
+	if (READ_ONCE(*entry) != old)
+		copy_to_kernel_nofault(entry, &old, sizeof(old));
+	if (!(after & X86_CR0_WP))
+		raw_write_cr0(cr0);
+	report("cr0-wp", (after & X86_CR0_WP) && err && READ_ONCE(*entry) == old,
+	       (after & X86_CR0_WP) ? "CR0.WP stayed set; the table write faulted" :
+				      "CR0.WP was cleared");
+}
+
+static void attack_syscall_alias(void)
+{
+	unsigned long *entry = (unsigned long *)syscall_table, old = READ_ONCE(*entry);
+	struct page *page;
+	u8 *alias = writable_alias(syscall_table, &page);
+	unsigned long *alias_entry;
+
+	if (!alias) {
+		report("syscall-alias", false, "vmap failed: the attack could not be made");
+		return;
+	}
+	alias_entry = (unsigned long *)(alias + offset_in_page(syscall_table));
+	WRITE_ONCE(*alias_entry, old ^ 0x1000);
+	if (READ_ONCE(*entry) != old)
+		WRITE_ONCE(*alias_entry, old);
+	vunmap(alias);
+	report("syscall-alias", READ_ONCE(*entry) == old,
+	       READ_ONCE(*entry) == old ? "sys_call_table[0] unchanged" : "sys_call_table[0] changed");
+}
+
+static void attack_cr4_smep(void)
+{
+	unsigned long cr4 = raw_read_cr4(), after, flags;
+
+	if (!(cr4 & X86_CR4_SMEP)) {
+		pr_info("tb_attack: cr4-smep: skipped (SMEP is off on this CPU)\n");
+		return;
+	}
+	local_irq_save(flags);
+	raw_write_cr4(cr4 & ~X86_CR4_SMEP);
+	after = raw_read_cr4();
+	if (!(after & X86_CR4_SMEP))
+		raw_write_cr4(cr4);
+	local_irq_restore(flags);
+	report("cr4-smep", after & X86_CR4_SMEP,
+	       (after & X86_CR4_SMEP) ? "CR4.SMEP stayed set" : "CR4.SMEP was cleared");
+}
+
+static void attack_text_alias(void)
+{
+	unsigned long target = (unsigned long)simple_strtoull;
+	u8 old = READ_ONCE(*(u8 *)target);
+	struct page *page;
+	u8 *alias = writable_alias(target, &page);
+	volatile u8 *alias_byte;
+
+	if (!alias) {
+		report("text-alias", false, "vmap failed: the attack could not be made");
+		return;
+	}
+	alias_byte = alias + offset_in_page(target);
+	*alias_byte = 0xCC; /* INT3 */
+	if (READ_ONCE(*(u8 *)target) != old)
+		*alias_byte = old;
+	vunmap(alias);
+	report("text-alias", READ_ONCE(*(u8 *)target) == old,
+	       READ_ONCE(*(u8 *)target) == old ? "simple_strtoull unchanged" : "simple_strtoull changed");
+}
+
+static int __init tb_attack_init(void)
+{
+	if (!syscall_table) {
+		pr_err("tb_attack: syscall_table=<address of sys_call_table> is required\n");
+		return -EINVAL;
+	}
+	attack_cr0_wp();
+	attack_syscall_alias();
+	attack_cr4_smep();
+	attack_text_alias();
+	pr_info("tb_attack: done, %d attack(s) succeeded\n", attacks_succeeded);
+	return 0;
+}
+
+static void __exit tb_attack_exit(void)
+{
+}
+
+module_init(tb_attack_init);
+module_exit(tb_attack_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("cvisor Linux test bed: kernel-mode attacks on protect=1");
