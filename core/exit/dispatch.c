@@ -63,7 +63,7 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
  */
 static const struct exit_handler hosted_os_exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_TRIPLE_FAULT] = ON_EVENT(handle_triple_fault_hosted_os, false),
-	[EXIT_REASON_INIT_SIGNAL] = ON_EVENT(handle_init_signal, false),
+	[EXIT_REASON_INIT_SIGNAL] = ON_EVENT(handle_init_signal_hosted_os, false),
 	[EXIT_REASON_SIPI] = ON_EVENT(handle_sipi, true),
 	[EXIT_REASON_CPUID] = ON_INSTRUCTION(handle_cpuid_hosted_os, false),
 	[EXIT_REASON_VMCALL] = ON_INSTRUCTION(handle_vmcall, false),

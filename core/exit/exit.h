@@ -145,6 +145,7 @@ void handle_msr_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_ept_violation_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_triple_fault_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_init_signal(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_init_signal_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_sipi(struct vcpu *vcpu, const struct vm_exit *exit);
 
 /* NULL when XSETBV(xcr, value) is legal given the supported XCR0 bits, else why not (#GP). */

@@ -147,6 +147,31 @@ void handle_init_signal(struct vcpu *vcpu, const struct vm_exit *exit)
 	vmcs_write(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
 }
 
+/*
+ * INIT to a CPU of the running OS under cvisor.ko.  Linux never sends one
+ * to a CPU that cvisor runs: cvisor.ko gives a CPU back before it goes
+ * offline (CPU hotplug brings it up natively) and every CPU before reboot,
+ * kexec or suspend.  While the kernel is protected (protect=1, vm/protect.h)
+ * it is refused and the CPU goes on where it was: the INIT state would
+ * clear this CPU's pinned CR0/CR4 bits, and a SIPI would then start it
+ * wherever the sender chose, unpinned.  Otherwise the vCPU resets as on
+ * a type-1 VM.
+ */
+void handle_init_signal_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	const struct vm_protect *p = &vcpu->vm->protect;
+
+	if (__atomic_load_n(&p->cr0_pinned, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&p->cr4_pinned, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&p->range_count, __ATOMIC_ACQUIRE)) {
+		log_printf("cvisor: CPU %u: INIT at RIP 0x%llx refused: the kernel is protected, and "
+			   "a reset would lift this CPU's pinned bits\n",
+			   vcpu->host_cpu, (unsigned long long)vmcs_read(GUEST_RIP));
+		return;
+	}
+	handle_init_signal(vcpu, exit);
+}
+
 /* A start-up IPI while waiting for one: real mode at the vector's page
  * (exit qualification bits 7:0, SDM Vol. 3C 28.2.1, Vol. 3A 9.4.4). */
 void handle_sipi(struct vcpu *vcpu, const struct vm_exit *exit)

@@ -303,8 +303,10 @@ static bool overlaps_pool(const unsigned long long range[2])
 
 /*
  * protect=1, before any CPU is virtualized (nothing has cached the EPT):
- * the kernel's read-only data `deny` (read only), its text `log` (read and
- * execute; `deny` with text_deny), writes to the text through a kernel-half
+ * the kernel's read-only data `deny` (read and execute: the vDSO's code,
+ * which every process executes, is an image in __ro_after_init data; the
+ * kernel's own page tables keep the rest of it non-executable), its text
+ * `log` (read and execute; `deny` with text_deny), writes to the text through a kernel-half
  * alias handled as `deny`, and CR0.WP, CR4.SMEP, CR4.SMAP and CR4.UMIP
  * pinned where this CPU has them set (Linux sets the same bits on every
  * CPU).  cvisor's pool must stay out of every range (its pages are
@@ -322,12 +324,18 @@ static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 		return "protect=1: the kernel's text and rodata must be non-empty page-aligned ranges";
 	if (overlaps_pool(text) || overlaps_pool(rodata))
 		return "protect=1: a kernel range overlaps cvisor's own memory";
+	/* `log` lets an instruction cvisor does not emulate through with the
+	 * monitor trap flag (exit/protect.c); without it, text is `deny` only. */
+	if (!setup->protect_text_deny &&
+	    !((caps->controls[VMX_CONTROLS_PROC] >> 32) & PROC_MONITOR_TRAP_FLAG))
+		return "protect=1: this CPU has no monitor trap flag, which the text's `log` policy "
+		       "needs (protect_text_deny=1 refuses every write to the text instead)";
 	const char *why = protect_error_text(protect_narrow(
 		vm, caps, text[0], text[1] - text[0], HC_PROT_READ | HC_PROT_EXEC,
 		setup->protect_text_deny ? HC_POLICY_DENY : HC_POLICY_LOG));
 	if (!why)
 		why = protect_error_text(protect_narrow(vm, caps, rodata[0], rodata[1] - rodata[0],
-							HC_PROT_READ, HC_POLICY_DENY));
+							HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_DENY));
 	if (why)
 		return why;
 	vm->protect.log_deny_linear = true;

@@ -494,7 +494,8 @@ static int __init cvisor_init(void)
 		pr_err("cvisor: not loaded: %s\n", why);
 		__free_pages(pool_pages, pool_order);
 		pool_pages = NULL;
-		return -ENOMEM;
+		/* protect=1's refusals are about its arguments or this CPU. */
+		return strncmp(why, "protect=1", 9) ? -ENOMEM : -EINVAL;
 	}
 
 	schedule_delayed_work(&drain_work, HZ / 5);

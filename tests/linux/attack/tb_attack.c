@@ -57,6 +57,20 @@ static void *writable_alias(unsigned long addr, struct page **page)
 	return vmap(page, 1, VM_MAP, PAGE_KERNEL);
 }
 
+/* A write through the kernel's own mapping that a page fault turns into
+ * -EFAULT (an exception-table fixup, as copy_to_kernel_nofault does; that
+ * one is not exported to modules here). */
+static long write_nofault(unsigned long *dst, unsigned long value)
+{
+	pagefault_disable();
+	__put_kernel_nofault(dst, &value, unsigned long, fault);
+	pagefault_enable();
+	return 0;
+fault:
+	pagefault_enable();
+	return -EFAULT;
+}
+
 static int attacks_succeeded;
 
 static void report(const char *attack, bool refused, const char *what)
@@ -74,9 +88,9 @@ static void attack_cr0_wp(void)
 
 	raw_write_cr0(cr0 & ~X86_CR0_WP);
 	after = raw_read_cr0();
-	err = copy_to_kernel_nofault(entry, &fake, sizeof(fake));
+	err = write_nofault(entry, fake);
 	if (READ_ONCE(*entry) != old)
-		copy_to_kernel_nofault(entry, &old, sizeof(old));
+		write_nofault(entry, old);
 	if (!(after & X86_CR0_WP))
 		raw_write_cr0(cr0);
 	report("cr0-wp", (after & X86_CR0_WP) && err && READ_ONCE(*entry) == old,

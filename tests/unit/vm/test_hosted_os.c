@@ -1061,6 +1061,34 @@ static void kernel_protection_denies_rodata_and_aliases_and_logs_text_poke(void 
 	assert_int_equal(perms, EPT_READ);
 }
 
+/* INIT to a CPU of a protected kernel is refused: the CPU goes on where it
+ * was, its pinned bits still owned. */
+static uint64_t activity_after_init, cr0_mask_after_init;
+
+static void os_after_init(struct guest_gprs *g)
+{
+	activity_after_init = fake_vmcs_get(GUEST_ACTIVITY_STATE.encoding);
+	cr0_mask_after_init = fake_vmcs_get(CR0_GUEST_HOST_MASK.encoding);
+	os_devirtualize(g);
+}
+
+static void init_of_a_protected_kernels_cpu_is_refused(void **state)
+{
+	(void)state;
+	os_vm.protect.cr0_pinned = CR0_WP;
+	const struct fake_exit exits[] = {
+		{ .reason = 3 /* INIT signal */, .guest = os_just_runs },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = os_after_init },
+	};
+
+	assert_int_equal(virtualize(exits, 2), VMX_OK);
+	assert_int_equal(activity_after_init, 0); /* active, not waiting for SIPI */
+	assert_true(cr0_mask_after_init & CR0_WP);
+	assert_true(fake_console_contains("INIT at RIP"));
+	assert_true(fake_console_contains("refused: the kernel is protected"));
+	check_handed_back(FAKE_OS_RIP + 3);
+}
+
 /* Every write cvisor makes for the hosted OS (a REP STOS the string loop
  * emulates element by element, say) skips cvisor's own pages. */
 static void cvisor_never_writes_its_own_pages_for_the_os(void **state)
@@ -1211,6 +1239,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			kernel_protection_denies_rodata_and_aliases_and_logs_text_poke, setup_os,
 			teardown_os),
+		cmocka_unit_test_setup_teardown(init_of_a_protected_kernels_cpu_is_refused, setup_os,
+						teardown_os),
 		cmocka_unit_test_setup_teardown(fetch_from_a_protected_page_gives_the_cpu_back,
 						setup_os, teardown_os),
 		cmocka_unit_test_setup_teardown(access_beyond_the_map_is_mapped_on_demand, setup_os,
