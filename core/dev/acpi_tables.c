@@ -68,19 +68,14 @@
 #define FACS_VERSION           2
 #define RSDP_REVISION          2
 
-/* Where each table goes: the RSDP first (the scan finds it on the first
- * 16-byte boundary), the FACS on a 64-byte boundary (5.2.10), the others
- * on 16-byte boundaries. */
-struct acpi_layout {
-	uint32_t rsdp, facs, rsdt, xsdt, fadt, madt, dsdt, end;
-};
-
 static uint32_t align_up(uint32_t v, uint32_t to)
 {
 	return (v + to - 1) & ~(to - 1);
 }
 
-static void plan_layout(unsigned cpu_count, struct acpi_layout *l)
+/* The RSDP first (the scan finds it on the first 16-byte boundary), the
+ * FACS on a 64-byte boundary (5.2.10), the others on 16-byte boundaries. */
+void acpi_tables_layout(unsigned cpu_count, struct acpi_layout *l)
 {
 	l->rsdp = ACPI_RSDP_GPA;
 	l->facs = align_up(l->rsdp + ACPI_RSDP_LENGTH, 64);
@@ -305,7 +300,7 @@ bool acpi_tables_write(struct vm *vm)
 	uint8_t ebda_segment[2];
 
 	put16(ebda_segment, ACPI_EBDA_GPA >> 4);
-	plan_layout(vm->vcpu_count, &l);
+	acpi_tables_layout(vm->vcpu_count, &l);
 	if (vm->vcpu_count < 1 || vm->vcpu_count > VM_MAX_VCPUS || l.end > ACPI_TABLES_END ||
 	    acpi_dsdt_aml_size < ACPI_HEADER_LENGTH) {
 		log_printf("cvisor: VM %s: the ACPI tables do not fit in 0x%x-0x%x\n", vm->name,

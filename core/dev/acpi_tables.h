@@ -23,7 +23,10 @@
  *
  * The whole area 0x9F000-0xFFFFF is reserved in the memory map the
  * Multiboot loader gives the guest (loader/multiboot.c).  Multiboot v1 has
- * no field for the RSDP: a guest finds it by the standard scan.
+ * no field for the RSDP: a guest finds it by the standard scan.  The Linux
+ * loader's e820 map (loader/linux.c) reports the tables from the RSDT on
+ * as ACPI memory and the rest of the area as reserved, and its zero page
+ * gives the RSDP's address.
  */
 #ifndef CVISOR_DEV_ACPI_TABLES_H
 #define CVISOR_DEV_ACPI_TABLES_H
@@ -60,6 +63,19 @@ struct vm;
 /* The DSDT's AML, made from dev/acpi/dsdt.asl by iasl (see the Makefile). */
 extern const uint8_t acpi_dsdt_aml[];
 extern const size_t acpi_dsdt_aml_size;
+
+/*
+ * Where the tables of a VM with cpu_count vCPUs go, each at its
+ * guest-physical address, in this order; end is where the DSDT ends.  The
+ * RSDP and the FACS come first: the FACS must not be reported as memory
+ * an OS may reclaim (5.2.10), the tables from the RSDT on may be (ACPI 6.3
+ * 15, AddressRangeACPI).  Loaders that give a memory map (loader/linux.c)
+ * describe the BIOS area with it.
+ */
+struct acpi_layout {
+	uint32_t rsdp, facs, rsdt, xsdt, fadt, madt, dsdt, end;
+};
+void acpi_tables_layout(unsigned cpu_count, struct acpi_layout *l);
 
 /* The 8-bit sum of len bytes: 0 for a table whose checksum is right. */
 uint8_t acpi_byte_sum(const void *p, size_t len);

@@ -1,22 +1,9 @@
 #include "loader/multiboot.h"
 
+#include "lib/endian.h"
 #include "lib/mem.h"
+#include "loader/boot_gdt.h"
 #include "mm/guest_memory.h"
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 /* Multiboot spec 3.1.1: the header is 32-bit aligned within the first 8 KiB
  * and magic + flags + checksum == 0 (mod 2^32). */
@@ -26,8 +13,8 @@ static const uint8_t *find_multiboot_header(const uint8_t *image, size_t size)
 
 	for (size_t off = 0; off + 12 <= limit; off += 4) {
 		const uint8_t *h = image + off;
-		if (rd32(h) == MULTIBOOT_HEADER_MAGIC &&
-		    (uint32_t)(rd32(h) + rd32(h + 4) + rd32(h + 8)) == 0)
+		if (le32_read(h) == MULTIBOOT_HEADER_MAGIC &&
+		    (uint32_t)(le32_read(h) + le32_read(h + 4) + le32_read(h + 8)) == 0)
 			return h;
 	}
 	return NULL;
@@ -67,16 +54,16 @@ static const char *load_elf(struct vm *vm, const uint8_t *image, size_t size,
 		return "the ELF header is truncated";
 	if (image[5] != 1)
 		return "not a little-endian ELF file";
-	uint16_t type = rd16(image + 16), machine = rd16(image + 18);
+	uint16_t type = le16_read(image + 16), machine = le16_read(image + 18);
 	if (type != 2)
 		return "not an ELF executable (e_type is not ET_EXEC)";
 	if (machine != (is64 ? 62 : 3))
 		return "not an x86 ELF file";
 
-	uint64_t e_entry = is64 ? rd64(image + 24) : rd32(image + 24);
-	uint64_t phoff = is64 ? rd64(image + 32) : rd32(image + 28);
-	uint16_t phentsize = rd16(image + (is64 ? 54 : 42));
-	uint16_t phnum = rd16(image + (is64 ? 56 : 44));
+	uint64_t e_entry = is64 ? le64_read(image + 24) : le32_read(image + 24);
+	uint64_t phoff = is64 ? le64_read(image + 32) : le32_read(image + 28);
+	uint16_t phentsize = le16_read(image + (is64 ? 54 : 42));
+	uint16_t phnum = le16_read(image + (is64 ? 56 : 44));
 	size_t min_phent = is64 ? 56 : 32;
 
 	if (phnum == 0)
@@ -90,15 +77,15 @@ static const char *load_elf(struct vm *vm, const uint8_t *image, size_t size,
 	unsigned loaded = 0;
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = image + phoff + (size_t)i * phentsize;
-		if (rd32(ph) != 1 /* PT_LOAD */)
+		if (le32_read(ph) != 1 /* PT_LOAD */)
 			continue;
 		const char *err;
 		if (is64)
-			err = load_segment(vm, image, size, rd64(ph + 8), rd64(ph + 32),
-					   rd64(ph + 24), rd64(ph + 40), image_end);
+			err = load_segment(vm, image, size, le64_read(ph + 8), le64_read(ph + 32),
+					   le64_read(ph + 24), le64_read(ph + 40), image_end);
 		else
-			err = load_segment(vm, image, size, rd32(ph + 4), rd32(ph + 16),
-					   rd32(ph + 12), rd32(ph + 20), image_end);
+			err = load_segment(vm, image, size, le32_read(ph + 4), le32_read(ph + 16),
+					   le32_read(ph + 12), le32_read(ph + 20), image_end);
 		if (err)
 			return err;
 		loaded++;
@@ -116,9 +103,9 @@ static const char *load_aout_kludge(struct vm *vm, const uint8_t *image, size_t 
 	uint64_t header_offset = (uint64_t)(header - image);
 	if (size - header_offset < 32)
 		return "the Multiboot header is truncated";
-	uint32_t header_addr = rd32(header + 12), load_addr = rd32(header + 16);
-	uint32_t load_end = rd32(header + 20), bss_end = rd32(header + 24);
-	uint32_t entry_addr = rd32(header + 28);
+	uint32_t header_addr = le32_read(header + 12), load_addr = le32_read(header + 16);
+	uint32_t load_end = le32_read(header + 20), bss_end = le32_read(header + 24);
+	uint32_t entry_addr = le32_read(header + 28);
 
 	if (load_addr > header_addr || header_addr - load_addr > header_offset)
 		return "the Multiboot a.out kludge addresses are inconsistent";
@@ -139,15 +126,6 @@ static const char *load_aout_kludge(struct vm *vm, const uint8_t *image, size_t 
 	return NULL;
 }
 
-/* Multiboot spec 3.3: the boot information block. */
-static size_t bounded_strlen(const char *s, size_t max)
-{
-	size_t n = 0;
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
 /* Copies the modules page-aligned above image_end and writes their list. */
 static const char *load_modules(struct vm *vm, const struct multiboot_module *modules,
 				unsigned count, uint64_t image_end)
@@ -164,7 +142,7 @@ static const char *load_modules(struct vm *vm, const struct multiboot_module *mo
 		if (!guest_write(vm, at, m->data, m->size))
 			return "a module could not be written to guest RAM";
 		uint32_t string_gpa = MULTIBOOT_MOD_STRINGS_GPA + i * MULTIBOOT_MOD_STRING_MAX;
-		size_t len = bounded_strlen(m->cmdline, MULTIBOOT_MOD_STRING_MAX - 1);
+		size_t len = strnlen(m->cmdline, MULTIBOOT_MOD_STRING_MAX - 1);
 		uint32_t entry[4] = { (uint32_t)at, (uint32_t)(at + m->size), string_gpa, 0 };
 		if (!guest_write(vm, string_gpa, m->cmdline, len) ||
 		    !guest_write(vm, MULTIBOOT_MODS_GPA + i * 16, entry, sizeof(entry)))
@@ -174,6 +152,7 @@ static const char *load_modules(struct vm *vm, const struct multiboot_module *mo
 	return NULL;
 }
 
+/* Multiboot spec 3.3: the boot information block. */
 static const char *write_info(struct vm *vm, const char *cmdline, unsigned module_count,
 			      uint32_t *info_gpa)
 {
@@ -215,7 +194,7 @@ static const char *write_info(struct vm *vm, const char *cmdline, unsigned modul
 	memcpy(info + 44, &mmap_length, 4);
 	memcpy(info + 48, &mmap_addr, 4);
 
-	size_t cmdline_len = bounded_strlen(cmdline, MULTIBOOT_MOD_STRINGS_GPA - MULTIBOOT_CMDLINE_GPA - 1);
+	size_t cmdline_len = strnlen(cmdline, MULTIBOOT_MOD_STRINGS_GPA - MULTIBOOT_CMDLINE_GPA - 1);
 	if (!guest_write(vm, MULTIBOOT_INFO_GPA, info, sizeof(info)) ||
 	    !guest_write(vm, MULTIBOOT_MMAP_GPA, mmap, sizeof(mmap)) ||
 	    !guest_write(vm, MULTIBOOT_CMDLINE_GPA, cmdline, cmdline_len))
@@ -224,23 +203,14 @@ static const char *write_info(struct vm *vm, const char *cmdline, unsigned modul
 	return NULL;
 }
 
-/* The segments cvisor loads (code 0x08, data 0x10) as descriptors the
- * guest can reload: the Multiboot spec (3.2) leaves GDTR undefined, but an
- * event's delivery reloads CS from the GDT (SDM Vol. 3A 6.12.1), so a kernel
- * that keeps its loader's GDT needs one, as GRUB and QEMU give. */
-static const uint64_t boot_gdt[3] = {
-	0,
-	0x00CF9B000000FFFFULL, /* 0x08: flat 32-bit code, DPL 0, execute/read, accessed */
-	0x00CF93000000FFFFULL, /* 0x10: flat 32-bit data, DPL 0, read/write, accessed */
-};
-
 void multiboot_start_state(struct guest_cpu_state *s, uint32_t entry, uint32_t info_gpa)
 {
 	/* Multiboot spec 3.2: EAX = the boot loader's magic, EBX = the
-	 * information block; GDTR on the boot GDT at MULTIBOOT_GDT_GPA. */
-	guest_state_flat_protected(s, entry);
-	s->gdtr_base = MULTIBOOT_GDT_GPA;
-	s->gdtr_limit = sizeof(boot_gdt) - 1;
+	 * information block.  The spec leaves GDTR undefined, but an event's
+	 * delivery reloads CS from the GDT (SDM Vol. 3A 6.12.1), so a kernel
+	 * that keeps its loader's GDT needs one, as GRUB and QEMU give: the
+	 * boot GDT with code at 0x08 and data at 0x10 (loader/boot_gdt.h). */
+	boot_gdt_start_state(s, boot_selectors_multiboot, entry);
 	s->gprs[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
 	s->gprs[GPR_RBX] = info_gpa;
 }
@@ -264,7 +234,7 @@ const char *multiboot_load_with_modules(struct vm *vm, const void *image_ptr, si
 	const uint8_t *header = find_multiboot_header(image, size);
 	if (!header)
 		return "no Multiboot header in the first 8 KiB (not a Multiboot kernel)";
-	uint32_t flags = rd32(header + 4);
+	uint32_t flags = le32_read(header + 4);
 	const char *err;
 	if (flags & MULTIBOOT_FLAG_AOUT_KLUDGE)
 		err = load_aout_kludge(vm, image, size, header, &entry, &image_end);
@@ -281,7 +251,7 @@ const char *multiboot_load_with_modules(struct vm *vm, const void *image_ptr, si
 		return err;
 	if ((err = write_info(vm, cmdline, module_count, &info_gpa)) != NULL)
 		return err;
-	if (!guest_write(vm, MULTIBOOT_GDT_GPA, boot_gdt, sizeof(boot_gdt)))
+	if (!boot_gdt_write(vm, boot_selectors_multiboot))
 		return "the boot GDT could not be written to guest RAM";
 	multiboot_start_state(&vm->boot, entry, info_gpa);
 	return NULL;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loader/boot_gdt.h"
 #include "vm/vm.h"
 
 #define MULTIBOOT_HEADER_MAGIC     0x1BADB002u
@@ -23,14 +24,14 @@
 
 /* Where the information block, memory map, module list and strings go: a
  * 4 KiB area at the top of conventional memory, reported as reserved. */
-#define MULTIBOOT_INFO_GPA        0x9F000u
+#define MULTIBOOT_INFO_GPA        BOOT_AREA_GPA
 #define MULTIBOOT_MMAP_GPA        0x9F100u
 #define MULTIBOOT_MODS_GPA        0x9F180u /* up to MULTIBOOT_MAX_MODULES entries */
 #define MULTIBOOT_CMDLINE_GPA     0x9F200u /* up to 512 bytes */
 #define MULTIBOOT_MOD_STRINGS_GPA 0x9F400u /* MULTIBOOT_MOD_STRING_MAX each */
-#define MULTIBOOT_GDT_GPA         0x9F800u /* the boot GDT: null, code 0x08, data 0x10 */
-#define MULTIBOOT_AREA_END        0xA0000u
-#define MULTIBOOT_LOW_RAM_END     0x9F000u
+#define MULTIBOOT_GDT_GPA         BOOT_GDT_GPA /* the boot GDT: null, code 0x08, data 0x10 */
+#define MULTIBOOT_AREA_END        BOOT_AREA_END
+#define MULTIBOOT_LOW_RAM_END     BOOT_AREA_GPA
 #define MULTIBOOT_MAX_MODULES     8
 #define MULTIBOOT_MOD_STRING_MAX  128
 

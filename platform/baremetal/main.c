@@ -3,14 +3,21 @@
  * each guest module as its own VM (time-shared round robin), leave VMX
  * operation, power off.
  *
- * Guest modules (GRUB "module2 <file> <name> [mem=<size>] [guest args]"):
+ * Guest modules (GRUB "module2 <file> <name> [options] [guest args] [-- <args>]"):
  * the first word names the VM, mem= sets its RAM (default 4M; suffix K, M
  * or G), cpus= its vCPU count (default 1; each vCPU gets a CPU of its own,
  * vCPU 0 boots, the others wait for INIT/SIPI), on_reset=stop|restart what
- * a guest's reset request does (default stop; vm/reset.h), everything else is passed on to the guest, whose Multiboot
- * command line is "<name> <guest args>" as QEMU would give it.
- * A module whose command line starts with '+' ("module2 <file> +<string>")
- * is a Multiboot module of the guest before it, with <string> as its string.
+ * a guest's reset request does (default stop; vm/reset.h), strict_mem
+ * makes a stray access end the VM; "--" ends cvisor's options.
+ * What the file is decides how it boots (its bytes, not a flag):
+ *   - a Multiboot kernel: every other word, and everything after "--", is
+ *     passed on to it, its Multiboot command line being "<name> <guest
+ *     args>" as QEMU would give it; a module whose command line starts
+ *     with '+' ("module2 <file> +<string>") is a Multiboot module of the
+ *     guest before it, with <string> as its string;
+ *   - a Linux bzImage (loader/linux.h): its kernel command line is
+ *     everything after "--"; "module2 <file> +initrd" right after it is
+ *     its initrd.
  * With the boot option fuzz=SEED:CASES, the first module is instead the
  * fuzz guest, booted afresh for every case (fuzz.c).
  */
@@ -22,6 +29,7 @@
 #include "lib/mem.h"
 #include "platform.h"
 #include "power.h"
+#include "loader/linux.h"
 #include "loader/multiboot.h"
 #include "run/run_loop.h"
 #include "vm/builder.h"
@@ -33,10 +41,17 @@
 #include "vmx/vmx_cpu.h"
 
 #define GUEST_CMDLINE_MAX 256
+/* A Linux kernel command line: x86's COMMAND_LINE_SIZE is 2048 with the NUL. */
+#define KERNEL_CMDLINE_MAX 2048
 
 struct guest_options {
 	char name[VM_NAME_MAX];
 	char cmdline[GUEST_CMDLINE_MAX]; /* "<name> <guest args>" */
+	/* Everything after "--", as given (a Linux kernel's command line). */
+	char after_dashes[KERNEL_CMDLINE_MAX];
+	/* The first word before "--" that is no option (NULL: none). */
+	const char *first_guest_arg;
+	size_t first_guest_arg_len;
 	uint64_t ram;
 	unsigned vcpus;
 	bool strict_mem; /* a stray access ends the VM instead of meeting the open bus */
@@ -85,6 +100,18 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 		while (*p && *p != ' ')
 			p++;
 		size_t len = (size_t)(p - word);
+		if (!first && len == 2 && strncmp(word, "--", 2) == 0) {
+			/* The rest, as given, without its surrounding spaces. */
+			while (*p == ' ')
+				p++;
+			size_t rest = strlen(p);
+			while (rest && p[rest - 1] == ' ')
+				rest--;
+			if (rest >= sizeof(opt->after_dashes))
+				return "the command line after -- is longer than 2047 characters";
+			memcpy(opt->after_dashes, p, rest);
+			break;
+		}
 		if (first) {
 			if (len >= sizeof(opt->name))
 				return "the VM name is longer than 31 characters";
@@ -113,6 +140,10 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 			opt->vcpus = (unsigned)n;
 			continue;
 		}
+		if (out && !opt->first_guest_arg) { /* out: the name is in */
+			opt->first_guest_arg = word;
+			opt->first_guest_arg_len = len;
+		}
 		if (out + len + 2 > sizeof(opt->cmdline))
 			return "the guest command line is too long";
 		if (out)
@@ -131,24 +162,99 @@ static struct vm vms[BOOT_MAX_MODULES];
  * What a VM boots from, kept for as long as it runs: a restart
  * (on_reset=restart) loads it again.  The kernel and module images stay
  * where GRUB put them, in memory the page allocator never hands out
- * (boot.c reserves every module); the command line is kept here.
+ * (boot.c reserves every module); the command lines are kept here.
  */
 struct guest_image {
+	bool is_linux; /* a bzImage, booted through the Linux boot protocol */
 	const void *kernel;
 	size_t kernel_size;
+	/* Multiboot: "<name> <guest args>" and its modules. */
 	char cmdline[GUEST_CMDLINE_MAX];
 	struct multiboot_module modules[MULTIBOOT_MAX_MODULES];
 	unsigned module_count;
+	/* Linux: the kernel command line and the initrd (NULL: none). */
+	char kernel_cmdline[KERNEL_CMDLINE_MAX];
+	const void *initrd;
+	size_t initrd_size;
+	/* Where the Linux loader put things, or why it refused (its reason
+	 * outlives the call: a restart's caller prints it). */
+	struct linux_placement *placement;
 };
 static struct guest_image images[BOOT_MAX_MODULES];
+static struct linux_placement placements[BOOT_MAX_MODULES];
 
-/* The Multiboot loader, the first time and on each restart (vm_boot_loader). */
+/* The image's loader, the first time and on each restart (vm_boot_loader). */
 static const char *load_guest_image(struct vm *vm, const void *image)
 {
 	const struct guest_image *g = image;
 
+	if (g->is_linux)
+		return linux_load(vm, g->kernel, g->kernel_size, g->initrd, g->initrd_size,
+				  g->kernel_cmdline, g->placement);
 	return multiboot_load_with_modules(vm, g->kernel, g->kernel_size, g->cmdline, g->modules,
 					   g->module_count);
+}
+
+/*
+ * A Multiboot guest: its command line is "<name> <guest args>" with the
+ * words after "--" last; each '+' module is one of its modules.  NULL, or
+ * why it is refused.
+ */
+static const char *prepare_multiboot_image(struct guest_image *image,
+					   const struct guest_options *opt,
+					   const struct boot_module *extra, unsigned extra_count)
+{
+	size_t len = strlen(opt->cmdline), rest = strlen(opt->after_dashes);
+
+	if (extra_count > MULTIBOOT_MAX_MODULES)
+		return "more than 8 modules";
+	if (rest && len + 1 + rest >= sizeof(image->cmdline))
+		return "the guest command line is too long";
+	memcpy(image->cmdline, opt->cmdline, len + 1);
+	if (rest) {
+		image->cmdline[len] = ' ';
+		memcpy(image->cmdline + len + 1, opt->after_dashes, rest + 1);
+	}
+	image->module_count = extra_count;
+	for (unsigned i = 0; i < extra_count; i++) {
+		image->modules[i].data = plat_phys_to_virt(extra[i].start);
+		image->modules[i].size = extra[i].end - extra[i].start;
+		image->modules[i].cmdline = extra[i].cmdline + 1; /* after the '+' */
+	}
+	return NULL;
+}
+
+/*
+ * A Linux guest: the words after "--" are its kernel command line, and
+ * cvisor's options come before; one "+initrd" module may follow.  NULL,
+ * or why it is refused (into why, which has room for a line).
+ */
+static const char *prepare_linux_image(struct guest_image *image, const struct guest_options *opt,
+				       const struct boot_module *extra, unsigned extra_count,
+				       char *why, size_t why_size)
+{
+	if (opt->first_guest_arg) {
+		fmt_snprintf(why, why_size, "\"%.*s\" is not a cvisor option; a Linux kernel's "
+			     "command line goes after \"--\"", (int)opt->first_guest_arg_len,
+			     opt->first_guest_arg);
+		return why;
+	}
+	memcpy(image->kernel_cmdline, opt->after_dashes, sizeof(image->kernel_cmdline));
+	image->initrd = NULL;
+	image->initrd_size = 0;
+	for (unsigned i = 0; i < extra_count; i++) {
+		if (strncmp(extra[i].cmdline, "+initrd", 8) != 0) {
+			fmt_snprintf(why, why_size, "module \"%s\" is not a Linux guest's module (only "
+				     "+initrd is)", extra[i].cmdline);
+			return why;
+		}
+		if (image->initrd)
+			return "more than one +initrd module";
+		image->initrd = plat_phys_to_virt(extra[i].start);
+		image->initrd_size = extra[i].end - extra[i].start;
+	}
+	image->module_count = 0;
+	return NULL;
 }
 
 /* A guest module that became a VM, and the CPUs its vCPUs are pinned to. */
@@ -167,11 +273,40 @@ static unsigned large_page_sizes(const struct vmx_caps *caps)
 	       ((caps->ept_vpid & EPT_CAP_PDPTE_1GB) ? VM_PAGES_1G : 0);
 }
 
+/* The boot log's line for a loaded VM. */
+static void print_loaded_guest(const struct vm *vm, const struct guest_image *image,
+			       unsigned vcpus)
+{
+	const struct linux_placement *p = image->placement;
+
+	if (!image->is_linux) {
+		log_printf("cvisor: VM %s: %llu KiB RAM, %u vCPU(s), %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
+			   vm->name, (unsigned long long)(vm->ram_size >> 10), vcpus,
+			   vm->ept.table_pages, (uint32_t)vm->boot.rip, image->module_count,
+			   image->cmdline);
+		return;
+	}
+	log_printf("cvisor: VM %s: %llu KiB RAM, %u vCPU(s), %u EPT table pages, Linux bzImage "
+		   "(boot protocol %u.%02u%s) at 0x%llx-0x%llx%s, entry 0x%x, zero page at 0x%x "
+		   "with %u e820 entries\n",
+		   vm->name, (unsigned long long)(vm->ram_size >> 10), vcpus, vm->ept.table_pages,
+		   p->protocol >> 8, p->protocol & 0xFF, p->kernel_64 ? ", 64-bit" : "",
+		   (unsigned long long)p->kernel_gpa, (unsigned long long)p->kernel_end - 1,
+		   p->relocated ? " (relocated: pref_address does not fit)" : "",
+		   (uint32_t)vm->boot.rip, LINUX_ZERO_PAGE_GPA, p->e820_entries);
+	if (p->initrd_size)
+		log_printf("cvisor: VM %s: initrd of %llu bytes at 0x%llx\n", vm->name,
+			   (unsigned long long)p->initrd_size, (unsigned long long)p->initrd_gpa);
+	log_printf("cvisor: VM %s: kernel command line \"%s\"\n", vm->name, image->kernel_cmdline);
+}
+
 /*
  * Creates one VM and loads its kernel and modules; false (with a reason
  * printed) if refused.  mod is the kernel; the modules right after it that
- * start with '+' are its Multiboot modules.  The vCPU is created later, on
- * the CPU it is pinned to.
+ * start with '+' are its Multiboot modules or its initrd.  The kernel's
+ * bytes say which loader boots it (a bzImage's signatures, else
+ * Multiboot, whose loader names what is missing).  The vCPU is created
+ * later, on the CPU it is pinned to.
  */
 static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct boot_module *mod,
 		       const struct boot_module *extra, unsigned extra_count, unsigned cpus)
@@ -179,15 +314,11 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 	struct vm *vm = &vms[id];
 	struct guest_image *image = &images[id];
 	struct guest_options opt;
+	char why[160];
 	const char *err = parse_guest_options(mod->cmdline, &opt);
 
 	if (err) {
 		log_printf("cvisor: guest module %u (\"%s\") refused: %s\n", id, mod->cmdline, err);
-		return false;
-	}
-	if (extra_count > MULTIBOOT_MAX_MODULES) {
-		log_printf("cvisor: VM %s refused: more than %u modules\n", opt.name,
-			   MULTIBOOT_MAX_MODULES);
 		return false;
 	}
 	if (opt.vcpus > cpus) {
@@ -197,12 +328,14 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 	}
 	image->kernel = plat_phys_to_virt(mod->start);
 	image->kernel_size = mod->end - mod->start;
-	memcpy(image->cmdline, opt.cmdline, sizeof(image->cmdline));
-	image->module_count = extra_count;
-	for (unsigned i = 0; i < extra_count; i++) {
-		image->modules[i].data = plat_phys_to_virt(extra[i].start);
-		image->modules[i].size = extra[i].end - extra[i].start;
-		image->modules[i].cmdline = extra[i].cmdline + 1; /* after the '+' */
+	image->placement = &placements[id];
+	image->is_linux = linux_is_bzimage(image->kernel, image->kernel_size);
+	err = image->is_linux
+		? prepare_linux_image(image, &opt, extra, extra_count, why, sizeof(why))
+		: prepare_multiboot_image(image, &opt, extra, extra_count);
+	if (err) {
+		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
+		return false;
 	}
 	const struct vm_config config = {
 		.id = id, .name = opt.name, .ram_size = opt.ram,
@@ -221,9 +354,7 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 		return false;
 	}
 	slots[id].vcpu_count = opt.vcpus;
-	log_printf("cvisor: VM %s: %llu KiB RAM, %u vCPU(s), %u EPT table pages, entry 0x%x, %u module(s), command line \"%s\"\n",
-		   vm->name, (unsigned long long)(vm->ram_size >> 10), opt.vcpus,
-		   vm->ept.table_pages, (uint32_t)vm->boot.rip, image->module_count, opt.cmdline);
+	print_loaded_guest(vm, image, opt.vcpus);
 	return true;
 }
 

@@ -301,6 +301,36 @@ static void test_fadt_points_at_the_facs_and_the_dsdt(void **state)
 	free(dsdt);
 }
 
+/* acpi_tables_layout says where acpi_tables_write put each table (the
+ * Linux loader's e820 map is made from it), for 1 and 8 vCPUs. */
+static void assert_layout_matches_the_tables(unsigned vcpus)
+{
+	struct acpi_layout l;
+	acpi_tables_layout(vcpus, &l);
+	uint64_t r = find_rsdp(), f = xsdt_table("FACP"), dsdt = rd64(f + 140);
+	assert_int_equal(l.rsdp, r);
+	assert_int_equal(l.facs, rd32(f + 36));
+	assert_int_equal(l.rsdt, rd32(r + 16));
+	assert_int_equal(l.xsdt, rd64(r + 24));
+	assert_int_equal(l.fadt, f);
+	assert_int_equal(l.madt, xsdt_table("APIC"));
+	assert_int_equal(l.dsdt, dsdt);
+	assert_int_equal(l.end, dsdt + rd32(dsdt + 4));
+	/* The order the e820 map relies on: RSDP and FACS, then the rest. */
+	assert_true(l.rsdp < l.facs && l.facs + ACPI_FACS_LENGTH <= l.rsdt);
+	assert_true(l.rsdt < l.xsdt && l.xsdt < l.fadt && l.fadt < l.madt && l.madt < l.dsdt);
+	assert_true(l.end <= ACPI_TABLES_END);
+}
+
+static void test_layout_says_where_each_table_is(void **state)
+{
+	(void)state;
+	assert_layout_matches_the_tables(1);
+	vm_destroy(&vm);
+	build_vm(8);
+	assert_layout_matches_the_tables(8);
+}
+
 /* ---- MADT ---- */
 
 struct madt_seen {
@@ -664,6 +694,7 @@ int main(void)
 		T(test_fadt_names_the_pm_blocks_of_the_device),
 		T(test_fadt_sci_mode_reset_register_and_flags),
 		T(test_fadt_points_at_the_facs_and_the_dsdt),
+		T(test_layout_says_where_each_table_is),
 		T(test_madt_one_vcpu),
 		T(test_madt_lists_every_vcpu),
 		T(test_a_vcpu_count_out_of_range_writes_nothing),
