@@ -325,7 +325,10 @@ static void test_cpuid_xsave_compacted_size_follows_the_guest_xcr0(void **state)
 	*reg(GPR_RCX) = 1;
 	exit_with(R_CPUID, 0, 2);
 	assert_int_equal(*reg(GPR_RBX), 576 + 256 + 64 + 512 + 1024);
-	assert_int_equal(*reg(GPR_RAX), 0x7); /* XSAVES stays hidden */
+	/* XSAVEOPT and XGETBV1 stay; XSAVEC (Bochs 2.7 gets its layout
+	 * wrong) and XSAVES are hidden, so a guest saves in the standard
+	 * format, whose size subleaf 0 gives. */
+	assert_int_equal(*reg(GPR_RAX), 0x5);
 
 	vcpu.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512 | XCR0_PKRU;
 	*reg(GPR_RAX) = 0xD;
