@@ -13,7 +13,7 @@
 #                           live and every kernel message on it.
 #
 # Options, passed to tests/linux-guest/run: TEST_LINUX_GUEST_CPU=MODEL
-# (default corei7_skylake_x; `make run-linux CPU=tigerlake` works too),
+# (default tigerlake; `make run-linux CPU=corei7_skylake_x` works too),
 # TEST_LINUX_GUEST_CPUS=N, TEST_LINUX_GUEST_MEM=SIZE,
 # TEST_LINUX_GUEST_TIMEOUT=S, TEST_LINUX_GUEST_LIVE=1,
 # TEST_LINUX_GUEST_VERBOSE=1, TEST_LINUX_GUEST_CMDLINE="more kernel words",

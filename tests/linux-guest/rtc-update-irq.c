@@ -86,8 +86,7 @@ int main(int argc, char **argv)
 		printf("rtc-update-irq: FAIL: %s (worst interval off by %lld ms)\n", why, worst_ms);
 		return 1;
 	}
-	printf("rtc-update-irq: %d update interrupts, %lld ms apart on average (worst off by %lld "
-	       "ms)\n",
-	       count, (prev_ns - first_ns) / 1000000 / (count - 1), worst_ms);
+	printf("rtc-update-irq: %d update interrupts, %lld ms apart (worst off by %lld ms)\n", count,
+	       (prev_ns - first_ns) / 1000000 / (count - 1), worst_ms);
 	return 0;
 }
