@@ -44,9 +44,13 @@ ACPI_DSDT_C   := $(BUILD)/gen/acpi/dsdt_aml.c
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(CORE_SRCS) $(CORE_ASM) $(BM_SRCS) $(BM_ASM)) \
 	$(BUILD)/kernel/gen/acpi/dsdt_aml.o
 
-GUEST_NAMES := $(sort $(filter-out lib,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c))))))
+# Test guests in bzImage format, booted through the Linux boot protocol:
+# guests/<name>/ with a linker.ld of its own, made into a flat file.
+BZIMAGE_GUEST_NAMES := linux_boot
+GUEST_NAMES := $(sort $(filter-out lib $(BZIMAGE_GUEST_NAMES),$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c))))))
 GUEST_LIB_SRCS := $(sort $(wildcard guests/lib/*.S)) $(filter-out guests/lib/guest.c,$(wildcard guests/lib/*.c)) guests/lib/guest.c core/lib/format.c core/lib/mem.c
-GUESTS_BUILT := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
+GUESTS_BUILT := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
+	$(patsubst %,$(BUILD)/guests/%.bzImage,$(BZIMAGE_GUEST_NAMES))
 
 # Unit tests: every core file except the freestanding libc, plus the pure
 # bare-metal page allocator, plus the fakes.
@@ -113,6 +117,15 @@ $(BUILD)/guests/%.elf: $$(wildcard guests/%/*.c guests/%/*.S) $(GUEST_LIB_SRCS) 
 	@$(if $(Q),echo "  GUEST   $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/lib/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
 		-o $@ $(GUEST_LIB_SRCS) $(wildcard guests/$*/*.c guests/$*/*.S)
+
+# A bzImage test guest: linked at its load address behind its setup
+# sectors (its linker.ld), then flattened by load address (objcopy).
+$(BUILD)/guests/%.bzImage: $$(wildcard guests/%/*.c guests/%/*.S guests/%/linker.ld) core/lib/mem.c $(wildcard guests/lib/*.h) $(wildcard core/lib/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BZIMAGE $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-m,elf_i386 -Wl,-T,guests/$*/linker.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+		-o $@.elf $(wildcard guests/$*/*.c guests/$*/*.S) core/lib/mem.c
+	$(Q)objcopy -O binary $@.elf $@
 
 $(DEMO_MODULE):
 	@mkdir -p $(dir $@)

@@ -58,6 +58,14 @@ static const char *read_setup_header(const uint8_t *image, size_t size, struct b
 	memset(k, 0, sizeof(*k));
 	k->image = image;
 	k->size = size;
+	/* setup_sects (0x1F1): 0 means 4; the boot sector is one more.  The
+	 * whole header lies in the first 1 KiB, so from here on every field
+	 * read is in the file. */
+	unsigned setup_sects = image[LINUX_HDR_SETUP_SECTS] ? image[LINUX_HDR_SETUP_SECTS] : 4;
+	k->setup_bytes = (size_t)(setup_sects + 1) * 512;
+	if (size <= k->setup_bytes)
+		return refuse(p, "the image ends inside its %zu bytes of real-mode setup (no "
+				 "protected-mode kernel follows)", k->setup_bytes);
 	k->version = le16_read(image + LINUX_HDR_VERSION);
 	if (k->version < LINUX_MIN_PROTOCOL)
 		return refuse(p, "the kernel speaks boot protocol %u.%02u; cvisor needs 2.12 or "
@@ -70,12 +78,6 @@ static const char *read_setup_header(const uint8_t *image, size_t size, struct b
 		return refuse(p, "the setup header's jump at 0x200 ends it at 0x%x, before the "
 				 "protocol 2.12 fields (init_size at 0x260)", header_end);
 	k->header_end = (unsigned)header_end;
-	/* setup_sects (0x1F1): 0 means 4; the boot sector is one more. */
-	unsigned setup_sects = image[LINUX_HDR_SETUP_SECTS] ? image[LINUX_HDR_SETUP_SECTS] : 4;
-	k->setup_bytes = (size_t)(setup_sects + 1) * 512;
-	if (size <= k->setup_bytes)
-		return refuse(p, "the image ends inside its %zu bytes of real-mode setup (no "
-				 "protected-mode kernel follows)", k->setup_bytes);
 	/* loadflags bit 0, LOADED_HIGH: the protected-mode code loads at 1 MiB
 	 * or above; without it, a zImage loads at 0x10000. */
 	k->loadflags = image[LINUX_HDR_LOADFLAGS];

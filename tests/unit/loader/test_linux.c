@@ -743,6 +743,14 @@ static void test_refuses_an_image_that_ends_in_its_setup(void **state)
 	assert_refused(load(SETUP_BYTES, NULL, 0, ""), "ends inside its 2048 bytes of real-mode setup");
 	image[0x1F1] = 200;
 	assert_refused(load(IMAGE_SIZE, NULL, 0, ""), "real-mode setup");
+	/* A file that ends right after "HdrS": no field past it is read
+	 * (AddressSanitizer watches the exact-size copy). */
+	build_bzimage();
+	uint8_t *cut = malloc(0x206);
+	assert_non_null(cut);
+	memcpy(cut, image, 0x206);
+	assert_refused(linux_load(&vm, cut, 0x206, NULL, 0, "", &placed), "real-mode setup");
+	free(cut);
 }
 
 static void test_refuses_a_zimage(void **state)
