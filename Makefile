@@ -201,7 +201,7 @@ test-system: all
 test: deps
 	@$(MAKE) --no-print-directory all
 	@tools/test-summary "$(MAKE) --no-print-directory test-unit" "$(MAKE) --no-print-directory test-system" \
-		"$(MAKE) --no-print-directory test-linux"
+		"$(MAKE) --no-print-directory test-linux" "$(MAKE) --no-print-directory test-linux-guest"
 
 # make bench: exit round trips, compute overhead and footprint, measured in
 # Bochs on a RELEASE=1 build (under $(BUILD)/bench-release); table on stdout,
@@ -218,6 +218,7 @@ clean:
 
 include platform/linux/module.mk
 include tests/linux/linux.mk
+include tests/linux-guest/linux-guest.mk
 include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/kernel $(BUILD)/unit -name '*.d' 2>/dev/null)

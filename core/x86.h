@@ -70,6 +70,9 @@
 #define XCR0_BNDCSR (1ULL << 4)
 #define XCR0_AVX512 (7ULL << 5) /* opmask, ZMM_Hi256, Hi16_ZMM */
 #define XCR0_PKRU   (1ULL << 9)
+/* The legacy region (512 bytes) and the XSAVE header (64) that start every
+ * XSAVE area (SDM Vol. 1 13.4). */
+#define XSAVE_LEGACY_AND_HEADER_BYTES 576u
 
 /* IA32_PAT after power-up (SDM Vol. 3A 12.12.4). */
 #define PAT_POWER_ON 0x0007040600070406ULL
@@ -155,6 +158,7 @@
 #define MSR_IA32_APIC_BASE           0x01B
 #define MSR_IA32_FEATURE_CONTROL     0x03A
 #define MSR_IA32_TSC_ADJUST          0x03B
+#define MSR_IA32_BIOS_SIGN_ID        0x08B
 #define MSR_IA32_MTRRCAP             0x0FE
 #define MSR_IA32_SYSENTER_CS         0x174
 #define MSR_IA32_SYSENTER_ESP        0x175
@@ -215,7 +219,10 @@
 #define CPUID1_ECX_HYPERVISOR   (1u << 31) /* reserved for hypervisors to set */
 #define CPUID1_EDX_MTRR         (1u << 12)
 #define CPUID1_EDX_DS           (1u << 21)
+#define CPUID6_EAX_ARAT           (1u << 2) /* APIC timer always running */
 #define CPUID7_EBX_TSC_ADJUST     (1u << 1)
+#define CPUIDD1_EAX_XSAVEC        (1u << 1) /* leaf 0xD subleaf 1: compacted format */
+#define CPUIDD_ECX_ALIGNED_64     (1u << 1) /* leaf 0xD subleaf i: 64-byte aligned when compacted */
 #define CPUID80000001_EDX_SYSCALL (1u << 11)
 #define CPUID80000001_EDX_NX      (1u << 20)
 #define CPUID80000001_EDX_LM      (1u << 29)

@@ -43,10 +43,65 @@ static inline __attribute__((always_inline)) void cvisor_leaf(uint32_t leaf, str
 	}
 }
 
+/*
+ * CPUID.(EAX=0DH,ECX=1):EBX, the size of an XSAVE area holding every
+ * component of XCR0 | IA32_XSS in the compacted format (SDM Vol. 1 13.4.3):
+ * the legacy region and the header (576 bytes), then each component in
+ * order, on a 64-byte boundary when its CPUID.(EAX=0DH,ECX=i):ECX[1] says
+ * so.  The guest's IA32_XSS is 0 (XSAVES is hidden), so its XCR0 alone
+ * counts.  Computed, not passed through: it depends on the guest's XCR0
+ * alone, and Bochs 2.7 reports the standard format's size here.
+ */
+static uint32_t xsave_compacted_size(uint64_t xcr0)
+{
+	uint32_t size = XSAVE_LEGACY_AND_HEADER_BYTES;
+
+	for (unsigned i = 2; i < 64; i++) {
+		if (!(xcr0 & (1ULL << i)))
+			continue;
+		struct cpuid_regs c;
+		cpuid(0xD, i, &c);
+		if (c.ecx & CPUIDD_ECX_ALIGNED_64)
+			size = (size + 63u) & ~63u;
+		size += c.eax;
+	}
+	return size;
+}
+
+/*
+ * Leaf 0x15, the TSC and the core crystal clock (SDM Vol. 2A CPUID): TSC
+ * rate = ECX (the crystal's Hz) * EBX / EAX.  Every clock of a cvisor VM
+ * counts at the TSC rate cvisor measured (plat_tsc_hz: the PIT, the RTC,
+ * the PM timer), and so does its local APIC timer (irq/lapic_timer.c),
+ * which software takes to run at the crystal clock (Linux presets its APIC
+ * timer period from ECX).  So the crystal is that rate and the ratio 1/1,
+ * whatever the CPU says (Bochs's Skylake-X says 3.5 GHz from a 25 MHz
+ * crystal while its TSC counts instructions).  A rate ECX cannot hold
+ * enumerates nothing (EBX = 0: no ratio), and the guest measures the TSC.
+ * A CPU whose highest basic leaf is below 0x15 answers with that leaf's
+ * data, which stays.
+ */
+static void tsc_crystal_leaf(struct cpuid_regs *r)
+{
+	struct cpuid_regs basic;
+	uint64_t tsc_hz = plat_tsc_hz();
+
+	cpuid(0, 0, &basic);
+	if (basic.eax < 0x15)
+		return;
+	r->eax = r->ebx = r->ecx = r->edx = 0;
+	if (tsc_hz == 0 || tsc_hz > 0xFFFFFFFFu)
+		return;
+	r->eax = 1;
+	r->ebx = 1;
+	r->ecx = (uint32_t)tsc_hz;
+}
+
 /* cpuid_apply_policy's body. */
 static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, uint32_t subleaf,
 							      uint64_t guest_cr4,
 							      uint64_t misc_enable, uint32_t proc2,
+							      uint64_t guest_xcr0,
 							      struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
@@ -79,7 +134,21 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 		if (subleaf == 0) {
 			r->eax &= (uint32_t)XCR0_GUEST_COMPONENTS;
 			r->edx &= (uint32_t)(XCR0_GUEST_COMPONENTS >> 32);
+		} else if (subleaf == 1 && (r->eax & CPUIDD1_EAX_XSAVEC)) {
+			r->ebx = xsave_compacted_size(guest_xcr0);
 		}
+		break;
+	case 0x15:
+		tsc_crystal_leaf(r);
+		break;
+	case 6:
+		/* Thermal and power management (SDM Vol. 2A CPUID leaf 06H):
+		 * only ARAT (EAX bit 2), which holds for cvisor's APIC timer;
+		 * every other feature here is MSRs cvisor does not emulate
+		 * (IA32_THERM_* and IA32_PACKAGE_THERM_*, HWP, IA32_MPERF and
+		 * IA32_APERF, IA32_ENERGY_PERF_BIAS).  KVM offers ARAT alone too. */
+		r->eax &= CPUID6_EAX_ARAT;
+		r->ebx = r->ecx = r->edx = 0;
 		break;
 	case 0xA:
 		/* Architectural performance monitoring: none (Bochs advertises a
@@ -95,9 +164,9 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 }
 
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
-			uint32_t proc2, struct cpuid_regs *r)
+			uint32_t proc2, uint64_t guest_xcr0, struct cpuid_regs *r)
 {
-	apply_policy(leaf, subleaf, guest_cr4, misc_enable, proc2, r);
+	apply_policy(leaf, subleaf, guest_cr4, misc_enable, proc2, guest_xcr0, r);
 }
 
 /* CPUID writes EAX..EDX, clearing bits 63:32 in 64-bit mode (SDM Vol. 2A). */
@@ -119,7 +188,7 @@ static __attribute__((noinline)) void host_leaf(struct vcpu *vcpu, uint32_t leaf
 {
 	cpuid(leaf, subleaf, r);
 	apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable,
-		     vcpu->proc2, r);
+		     vcpu->proc2, vcpu->xcr0, r);
 }
 
 void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -147,7 +216,7 @@ void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
 void cpuid_apply_hosted_os_policy(uint32_t leaf, struct cpuid_regs *r)
 {
 	if (cpuid_leaf_is_cvisor(leaf)) {
-		cpuid_apply_policy(leaf, 0, 0, 0, 0, r);
+		cpuid_apply_policy(leaf, 0, 0, 0, 0, 0, r);
 		return;
 	}
 	if (leaf == 1) {

@@ -8,9 +8,11 @@
 
 /* Turns the host's answer r for (leaf, subleaf) into what the guest sees,
  * given the guest's CR4 (OSXSAVE), IA32_MISC_ENABLE (LIMIT_CPUID,
- * XD_DISABLE) and the vCPU's secondary controls proc2 (vcpu/cpu_features.c). */
+ * XD_DISABLE), the vCPU's secondary controls proc2 (vcpu/cpu_features.c)
+ * and the guest's XCR0 (leaf 0xD's compacted size).  Leaves 0xD and 0x15
+ * may ask the CPU for more leaves. */
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
-			uint32_t proc2, struct cpuid_regs *r);
+			uint32_t proc2, uint64_t guest_xcr0, struct cpuid_regs *r);
 
 /* What the running OS under cvisor.ko sees: its own CPU plus the
  * hypervisor bit and cvisor's leaves, minus VMX. */

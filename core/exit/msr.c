@@ -152,6 +152,12 @@ bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 	case MSR_IA32_TSC_DEADLINE:
 		*value = lapic_timer_read_tsc_deadline(&vcpu->lapic, vmcs_read(TSC_OFFSET));
 		return true;
+	case MSR_IA32_BIOS_SIGN_ID:
+		/* Bits 63:32 hold the signature of the microcode update loaded,
+		 * as CPUID.01H leaves it; 0 when none is (SDM Vol. 4 Table 2-2,
+		 * Vol. 3A 10.11.7.1).  No update is ever loaded into a vCPU. */
+		*value = 0;
+		return true;
 	default:
 		/* VMX capability MSRs, x2APIC MSRs (x2APIC is not offered) and
 		 * everything unknown: #GP, as on a CPU without them. */
@@ -260,6 +266,14 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		return true;
 	case MSR_IA32_TSC_DEADLINE:
 		lapic_timer_write_tsc_deadline(&vcpu->lapic, value, vmcs_read(TSC_OFFSET));
+		/* This entry was timed for the old deadline: back to the run
+		 * loop, which times the next one for the new (run/run_loop.c). */
+		__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
+		return true;
+	case MSR_IA32_BIOS_SIGN_ID:
+		/* Software writes 0 before CPUID.01H loads the signature (Vol. 3A
+		 * 10.11.7.1); the register then reads the signature again, 0, so
+		 * any value is taken and changes nothing (as KVM does). */
 		return true;
 	case MSR_IA32_TSC: {
 		/* The guest's TSC is the host's plus TSC_OFFSET (SDM Vol. 3C 26.3).

@@ -18,7 +18,22 @@ const struct cpu_feature cpu_features[] = {
 	HIDDEN("PKU", 7, 0, CPUID_ECX, 3),       /* PKRU is not switched between vCPUs */
 	HIDDEN("WAITPKG", 7, 0, CPUID_ECX, 5),   /* needs "enable user wait and pause" */
 	NEEDS("RDPID", 7, 0, CPUID_ECX, 22, PROC2_ENABLE_RDTSCP),    /* else #UD (26.3) */
-	/* Leaf 0xD, subleaf 1: XSAVES needs IA32_XSS and "enable XSAVES/XRSTORS". */
+	/* Speculation control: MSRs cvisor does not emulate (a guest's
+	 * access would #GP).  Passing them through, with IA32_SPEC_CTRL
+	 * switched per vCPU, would give guests their mitigations back. */
+	HIDDEN("IBRS_IBPB", 7, 0, CPUID_EDX, 26),       /* IA32_SPEC_CTRL, IA32_PRED_CMD */
+	HIDDEN("STIBP", 7, 0, CPUID_EDX, 27),           /* IA32_SPEC_CTRL bit 1 */
+	HIDDEN("L1D_FLUSH", 7, 0, CPUID_EDX, 28),       /* IA32_FLUSH_CMD */
+	HIDDEN("ARCH_CAPABILITIES", 7, 0, CPUID_EDX, 29), /* IA32_ARCH_CAPABILITIES */
+	HIDDEN("CORE_CAPABILITIES", 7, 0, CPUID_EDX, 30), /* IA32_CORE_CAPABILITIES */
+	HIDDEN("SSBD", 7, 0, CPUID_EDX, 31),            /* IA32_SPEC_CTRL bit 2 */
+	/* Leaf 0xD, subleaf 1: XSAVES needs IA32_XSS and "enable XSAVES/XRSTORS".
+	 * XSAVEC (the compacted format) works on hardware, but Bochs 2.7's
+	 * writes components 2 and up at the wrong offsets, so AVX state comes
+	 * back wrong after a guest's XSAVEC/XRSTOR (Linux, which uses XSAVEC
+	 * whenever it is offered, crashed user programs on tigerlake); the
+	 * standard format (XSAVE, XSAVEOPT) serves every guest the same. */
+	HIDDEN("XSAVEC", 0xD, 1, CPUID_EAX, 1),
 	HIDDEN("XSAVES", 0xD, 1, CPUID_EAX, 3),
 	/* Leaf 0x80000001. */
 	NEEDS("RDTSCP", 0x80000001, CPUID_ANY_SUBLEAF, CPUID_EDX, 27, PROC2_ENABLE_RDTSCP), /* else #UD (26.3) */

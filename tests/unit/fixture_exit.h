@@ -32,6 +32,8 @@
 #define R_VMCALL 18
 #define R_VMXON 27
 #define R_IO 30
+#define R_RDMSR 31
+#define R_WRMSR 32
 #define R_INVALID_GUEST_STATE 33
 #define R_EPT_VIOLATION 48
 #define R_EPT_MISCONFIG 49

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // tb_poweroff.ko: ends the Bochs run of the Linux test bed.  The test kernel
-// has no ACPI and no ioperm(), so `poweroff -f` would only halt; loading this
-// module writes SLP_EN (sleep type 0) to the PIIX4 PM1a control register the
+// has no ioperm(), and its ACPI power-off would depend on the Bochs BIOS's
+// tables (the kernel is shared with tests/linux-guest, which needs ACPI);
+// loading this module writes SLP_EN (sleep type 0) to the PIIX4 PM1a control register the
 // Bochs BIOS puts at 0xB004, which Bochs logs as "ACPI control: soft power
 // off" and exits.  If that did not stop the machine, it tries the Bochs/QEMU
 // "Shutdown" port, then fails the load.

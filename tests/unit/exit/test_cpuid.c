@@ -169,17 +169,17 @@ static void cpuid_signature_leaf(void **state)
 {
 	(void)state;
 	struct cpuid_regs r = { 1, 2, 3, 4 };
-	cpuid_apply_policy(CVISOR_CPUID_BASE, 0, 0, 0, 0, &r);
+	cpuid_apply_policy(CVISOR_CPUID_BASE, 0, 0, 0, 0, 0, &r);
 	assert_int_equal(r.eax, CVISOR_CPUID_MAX_LEAF);
 	assert_memory_equal(&r.ebx, "cvis", 4);
 	assert_memory_equal(&r.ecx, "or\0\0", 4);
 	assert_int_equal(r.edx, 0);
 	r = (struct cpuid_regs){ 9, 9, 9, 9 };
-	cpuid_apply_policy(CVISOR_CPUID_BASE + 1, 0, 0, 0, 0, &r);
+	cpuid_apply_policy(CVISOR_CPUID_BASE + 1, 0, 0, 0, 0, 0, &r);
 	assert_int_equal(r.eax, CVISOR_VERSION_MAJOR << 16 | CVISOR_VERSION_MINOR);
 	assert_int_equal(r.ebx, CVISOR_HYPERCALL_ABI_VERSION);
 	r = (struct cpuid_regs){ 9, 9, 9, 9 };
-	cpuid_apply_policy(CVISOR_CPUID_BASE + 7, 0, 0, 0, 0, &r);
+	cpuid_apply_policy(CVISOR_CPUID_BASE + 7, 0, 0, 0, 0, 0, &r);
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 }
 
@@ -187,7 +187,7 @@ static void cpuid_leaf1_policy(void **state)
 {
 	(void)state;
 	struct cpuid_regs r = { 0, 0, 0xFFFFFFFFu & ~(1u << 31), 0xFFFFFFFFu };
-	cpuid_apply_policy(1, 0, 0, 0, 0, &r);
+	cpuid_apply_policy(1, 0, 0, 0, 0, 0, &r);
 	assert_true(r.ecx & (1u << 31));  /* hypervisor */
 	assert_false(r.ecx & (1u << 5));  /* VMX */
 	assert_false(r.ecx & (1u << 21)); /* x2APIC */
@@ -198,7 +198,7 @@ static void cpuid_leaf1_policy(void **state)
 	assert_false(r.edx & (1u << 21)); /* DS */
 	assert_true(r.ecx & (1u << 0));   /* untouched bits pass through */
 	r = (struct cpuid_regs){ 0, 0, 0, 0 };
-	cpuid_apply_policy(1, 0, CR4_OSXSAVE, 0, 0, &r);
+	cpuid_apply_policy(1, 0, CR4_OSXSAVE, 0, 0, 0, &r);
 	assert_true(r.ecx & (1u << 27));
 }
 
@@ -206,12 +206,175 @@ static void cpuid_pmu_leaf_zeroed(void **state)
 {
 	(void)state;
 	struct cpuid_regs r = { 0x07300402, 0, 0, 0x603 };
-	cpuid_apply_policy(0xA, 0, 0, 0, 0, &r);
+	cpuid_apply_policy(0xA, 0, 0, 0, 0, 0, &r);
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 	r = (struct cpuid_regs){ 0x12, 0x34, 0x56, 0x78 };
-	cpuid_apply_policy(0x7, 0, 0, 0, 0, &r); /* other leaves pass through */
+	cpuid_apply_policy(0x7, 0, 0, 0, 0, 0, &r); /* other leaves pass through */
 	assert_int_equal(r.eax, 0x12);
 	assert_int_equal(r.edx, 0x78);
+}
+
+/* Leaf 6, thermal and power management (SDM Vol. 2A CPUID): everything
+ * but ARAT (EAX bit 2: the APIC timer runs in every C-state, as cvisor's
+ * does) needs MSRs cvisor does not emulate (thermal status, HWP, MPERF and
+ * APERF, the energy-performance bias): KVM offers ARAT alone too.  Linux
+ * reads IA32_APERF unchecked when ECX bit 0 says it may. */
+static void cpuid_thermal_leaf_offers_only_arat(void **state)
+{
+	(void)state;
+	struct cpuid_regs r = { 0x00FFFFF7, 0x2, 0xFF09, 0x1 }; /* thermal sensor, HWP, EPB, ... */
+	cpuid_apply_policy(6, 0, 0, 0, 0, 0, &r);
+	assert_int_equal(r.eax, 1u << 2);
+	assert_int_equal(r.ebx, 0);
+	assert_int_equal(r.ecx, 0);
+	assert_int_equal(r.edx, 0);
+	r = (struct cpuid_regs){ 0x1, 0, 0, 0 }; /* no ARAT: none offered */
+	cpuid_apply_policy(6, 0, 0, 0, 0, 0, &r);
+	assert_int_equal(r.eax, 0);
+}
+
+/* ---- Leaf 0x15: the TSC and the core crystal clock ---- */
+
+/* Leaf 0x15 (SDM Vol. 2A CPUID): TSC = ECX (crystal Hz) * EBX / EAX.  The
+ * guest's clocks all count at the TSC rate cvisor measured, and so does its
+ * APIC timer, which a guest takes to run at the crystal clock: the crystal
+ * is that rate, the ratio 1/1, whatever the host's leaf said (Bochs's
+ * Skylake-X says 3.5 GHz while its TSC counts instructions). */
+static void test_cpuid_tsc_leaf_gives_the_measured_rate_as_the_crystal(void **state)
+{
+	(void)state;
+	uint64_t saved = fake_tsc_hz;
+	fake_cpuid_set(0x15, FAKE_ANY_SUBLEAF, 2, 280, 0, 0); /* 3.5 GHz from a 25 MHz crystal */
+	fake_tsc_hz = 10012345;
+	*reg(GPR_RAX) = 0x15;
+	*reg(GPR_RCX) = 0;
+	*reg(GPR_RDX) = 0xFFFF;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RAX), 1);
+	assert_int_equal(*reg(GPR_RBX), 1);
+	assert_int_equal(*reg(GPR_RCX), 10012345);
+	assert_int_equal(*reg(GPR_RDX), 0);
+	/* The largest rate ECX holds. */
+	fake_tsc_hz = 0xFFFFFFFFULL;
+	*reg(GPR_RAX) = 0x15;
+	*reg(GPR_RCX) = 0;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RCX), 0xFFFFFFFFu);
+	assert_int_equal(*reg(GPR_RBX), 1);
+	fake_tsc_hz = saved;
+	check_vm_running();
+}
+
+/* A rate ECX's 32 bits cannot hold: the leaf enumerates nothing (EBX = 0:
+ * "the ratio is not enumerated"), so the guest measures the TSC itself. */
+static void cpuid_tsc_leaf_not_enumerated_when_the_rate_does_not_fit(void **state)
+{
+	(void)state;
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake();
+	uint64_t saved = fake_tsc_hz;
+	fake_tsc_hz = 5000000000ULL;
+	struct cpuid_regs r = { 2, 200, 25000000, 0 };
+	cpuid_apply_policy(0x15, 0, 0, 0, 0, 0, &r);
+	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
+	fake_tsc_hz = saved;
+}
+
+/* A CPU whose highest basic leaf is below 0x15 answers a query of 0x15
+ * with its highest leaf's data (SDM Vol. 2A CPUID): left alone. */
+static void test_cpuid_tsc_leaf_untouched_above_the_highest_leaf(void **state)
+{
+	(void)state;
+	fake_cpuid_set(0, FAKE_ANY_SUBLEAF, 0xD, 0x756E6547, 0x6C65746E, 0x49656E69);
+	struct cpuid_regs r = { 0x11, 0x22, 0x33, 0x44 };
+	cpuid_apply_policy(0x15, 0, 0, 0, 0, 0, &r);
+	assert_int_equal(r.eax, 0x11);
+	assert_int_equal(r.ebx, 0x22);
+	assert_int_equal(r.ecx, 0x33);
+	assert_int_equal(r.edx, 0x44);
+}
+
+/* ---- Leaf 0xD subleaf 1: the compacted XSAVE area's size ---- */
+
+/* Bochs 2.7's Skylake-X layout (leaf 0xD subleaf i: EAX size, EBX offset,
+ * ECX bit 1 "64-byte aligned when compacted"). */
+static void set_xsave_components(uint32_t zmm_hi256_ecx)
+{
+	fake_cpuid_set(0xD, 0, 0x2E7, 0xA88, 0xA88, 0);
+	fake_cpuid_set(0xD, 1, 0xF, 0xA80, 0, 0); /* XSAVEOPT, XSAVEC, XGETBV1, XSAVES */
+	fake_cpuid_set(0xD, 2, 256, 576, 0, 0);     /* AVX */
+	fake_cpuid_set(0xD, 5, 64, 1088, 0, 0);     /* opmask */
+	fake_cpuid_set(0xD, 6, 512, 1152, zmm_hi256_ecx, 0); /* ZMM_Hi256 */
+	fake_cpuid_set(0xD, 7, 1024, 1664, 0, 0);   /* Hi16_ZMM */
+	fake_cpuid_set(0xD, 9, 8, 2688, 0, 0);      /* PKRU */
+}
+
+/* CPUID.(EAX=0DH,ECX=1):EBX is the size of the XSAVE area for XCR0 |
+ * IA32_XSS in the compacted format (SDM Vol. 1 13.4.3): the legacy area
+ * and header (576 bytes), then each enabled component in order, at a
+ * 64-byte boundary if its ECX bit 1 says so.  The guest's IA32_XSS is 0
+ * (XSAVES is hidden), so its XCR0 alone counts.  Bochs 2.7 reports the
+ * standard format's size (0xA80), which Linux checks and rejects with a
+ * WARNING ("XSAVE consistency problem"). */
+static void test_cpuid_xsave_compacted_size_follows_the_guest_xcr0(void **state)
+{
+	(void)state;
+	set_xsave_components(0);
+	vcpu.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512;
+	*reg(GPR_RAX) = 0xD;
+	*reg(GPR_RCX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RBX), 576 + 256 + 64 + 512 + 1024);
+	/* XSAVEOPT and XGETBV1 stay; XSAVEC (Bochs 2.7 gets its layout
+	 * wrong) and XSAVES are hidden, so a guest saves in the standard
+	 * format, whose size subleaf 0 gives. */
+	assert_int_equal(*reg(GPR_RAX), 0x5);
+
+	vcpu.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512 | XCR0_PKRU;
+	*reg(GPR_RAX) = 0xD;
+	*reg(GPR_RCX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RBX), 576 + 256 + 64 + 512 + 1024 + 8);
+
+	vcpu.xcr0 = XCR0_X87 | XCR0_SSE;
+	*reg(GPR_RAX) = 0xD;
+	*reg(GPR_RCX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RBX), 576);
+	check_vm_running();
+}
+
+static void cpuid_xsave_compacted_size_aligns_marked_components(void **state)
+{
+	(void)state;
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake();
+	set_xsave_components(1u << 1); /* ZMM_Hi256 starts 64-byte aligned */
+	/* AVX 576-832, opmask 832-896, ZMM_Hi256 896 (aligned already) to
+	 * 1408, Hi16_ZMM to 2432. */
+	struct cpuid_regs r = { 0xF, 0xA80, 0, 0 };
+	cpuid_apply_policy(0xD, 1, 0, 0, 0, XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512, &r);
+	assert_int_equal(r.ebx, 2432);
+	/* An 8-byte component before it: 576-584, then ZMM_Hi256 at 640 (not
+	 * 584) to 1152. */
+	fake_cpuid_set(0xD, 5, 8, 1088, 0, 0);
+	r = (struct cpuid_regs){ 0xF, 0xA80, 0, 0 };
+	cpuid_apply_policy(0xD, 1, 0, 0, 0, XCR0_X87 | XCR0_SSE | (1ULL << 5) | (1ULL << 6), &r);
+	assert_int_equal(r.ebx, 1152);
+}
+
+/* Without XSAVEC (EAX bit 1) nothing uses the compacted format: the
+ * host's EBX stays. */
+static void cpuid_xsave_subleaf_1_untouched_without_xsavec(void **state)
+{
+	(void)state;
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake();
+	set_xsave_components(0);
+	struct cpuid_regs r = { 0x1, 0x1234, 0, 0 };
+	cpuid_apply_policy(0xD, 1, 0, 0, 0, XCR0_X87 | XCR0_SSE | XCR0_AVX, &r);
+	assert_int_equal(r.ebx, 0x1234);
+	assert_int_equal(r.eax, 0x1);
 }
 
 /* ---- The hosted_os CPUID policy and MSR bitmap ---- */
@@ -222,17 +385,17 @@ static void cpuid_follows_misc_enable(void **state)
 	(void)state;
 	const uint64_t limit_cpuid = 1ULL << 22, xd_disable = 1ULL << 34;
 	struct cpuid_regs r = { 0x1B, 0x756E6547, 0x6C65746E, 0x49656E69 };
-	cpuid_apply_policy(0, 0, 0, limit_cpuid, 0, &r);
+	cpuid_apply_policy(0, 0, 0, limit_cpuid, 0, 0, &r);
 	assert_int_equal(r.eax, 2);
 	assert_int_equal(r.ebx, 0x756E6547); /* the vendor stays */
 	r.eax = 0x1B;
-	cpuid_apply_policy(0, 0, 0, 0, 0, &r);
+	cpuid_apply_policy(0, 0, 0, 0, 0, 0, &r);
 	assert_int_equal(r.eax, 0x1B);
 	r = (struct cpuid_regs){ 0, 0, 0x121, (1u << 11) | (1u << 20) | (1u << 29) };
-	cpuid_apply_policy(0x80000001, 0, 0, xd_disable, 0, &r);
+	cpuid_apply_policy(0x80000001, 0, 0, xd_disable, 0, 0, &r);
 	assert_int_equal(r.edx, (1u << 11) | (1u << 29)); /* NX hidden, the rest kept */
 	r.edx |= 1u << 20;
-	cpuid_apply_policy(0x80000001, 0, 0, 0, 0, &r);
+	cpuid_apply_policy(0x80000001, 0, 0, 0, 0, 0, &r);
 	assert_true(r.edx & (1u << 20));
 }
 
@@ -300,6 +463,13 @@ int main(void)
 		cmocka_unit_test(cpuid_pmu_leaf_zeroed),
 		cmocka_unit_test(cpuid_follows_misc_enable),
 		cmocka_unit_test(cpuid_policy_adds_the_hypervisor_and_hides_vmx_only),
+		cmocka_unit_test(cpuid_thermal_leaf_offers_only_arat),
+		C(test_cpuid_tsc_leaf_gives_the_measured_rate_as_the_crystal),
+		C(test_cpuid_tsc_leaf_untouched_above_the_highest_leaf),
+		cmocka_unit_test(cpuid_tsc_leaf_not_enumerated_when_the_rate_does_not_fit),
+		C(test_cpuid_xsave_compacted_size_follows_the_guest_xcr0),
+		cmocka_unit_test(cpuid_xsave_compacted_size_aligns_marked_components),
+		cmocka_unit_test(cpuid_xsave_subleaf_1_untouched_without_xsavec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

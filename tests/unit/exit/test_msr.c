@@ -75,6 +75,27 @@ static void feature_control_reads_locked_off_and_refuses_writes(void **state)
 	assert_false(msr_emulate_write(&vcpu, 0x3A, 5));
 }
 
+/* IA32_BIOS_SIGN_ID (8BH; SDM Vol. 4 Table 2-2, Vol. 3A 10.11.7.1): software
+ * writes 0, executes CPUID.01H and reads the microcode update signature in
+ * bits 63:32.  No update is ever loaded into a vCPU, so it reads 0 ("no
+ * microcode update loaded"); writes are taken (the procedure writes it) and
+ * change nothing.  Linux runs that sequence with unchecked accesses at boot
+ * (intel_get_microcode_revision): a #GP there is an "unchecked MSR access
+ * error" with a call trace. */
+static void bios_sign_id_says_no_update_loaded(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0x8B), 0);
+	assert_true(msr_emulate_write(&vcpu, 0x8B, 0));
+	assert_int_equal(read_ok(0x8B), 0);
+	assert_true(msr_emulate_write(&vcpu, 0x8B, 0x0000002100000000ULL));
+	assert_int_equal(read_ok(0x8B), 0);
+	/* Its neighbour IA32_BIOS_UPDT_TRIG (79H, loading an update) stays #GP. */
+	uint64_t v;
+	assert_false(msr_emulate_read(&vcpu, 0x79, &v));
+	assert_false(msr_emulate_write(&vcpu, 0x79, 0x1000));
+}
+
 static void apic_base_is_virtual(void **state)
 {
 	(void)state;
@@ -281,6 +302,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(vmx_and_unknown_msrs_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(feature_control_reads_locked_off_and_refuses_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(bios_sign_id_says_no_update_loaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(apic_base_is_virtual, setup, teardown),
 		cmocka_unit_test_setup_teardown(misc_enable_keeps_its_fixed_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(misc_enable_reserved_bits_fault, setup, teardown),

@@ -32,6 +32,8 @@
 #include "vmx/controls.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
+#include "irq/lapic_regs.h"
+#include "irq/lapic_timer.h"
 
 /* ---- vcpu_run_slice through the fake vmx_enter_guest ---- */
 
@@ -332,6 +334,88 @@ static void test_run_slice_times_the_entry_for_device_timers_and_fires_them(void
 	vcpu_put(&vcpu);
 }
 
+/*
+ * An APIC timer the guest arms in an exit that would resume directly: the
+ * entry was timed for the slice's end (the VMX-preemption timer keeps its
+ * count), so the new deadline must send that exit back through the loop,
+ * which times the next entry for it.  Otherwise the timer fires only at
+ * the slice's end: Linux, alone on its CPU (a slice of 2^32 TSC ticks),
+ * arms its TSC-deadline tick that way and got no tick at all while it
+ * did not halt (it hung bringing up its second CPU, which waited for
+ * jiffies to move).
+ */
+#define TIMER_VECTOR 0xEC
+static uint64_t armed_deadline, deadline_at_entry;
+
+static void guest_arms_tsc_deadline(struct guest_gprs *g)
+{
+	armed_deadline = fake_cpu.tsc + 1000000; /* the guest's TSC: TSC_OFFSET is 0 */
+	g->regs[GPR_RCX] = MSR_IA32_TSC_DEADLINE;
+	g->regs[GPR_RAX] = (uint32_t)armed_deadline;
+	g->regs[GPR_RDX] = armed_deadline >> 32;
+}
+
+static void record_the_entry_timer(struct guest_gprs *g)
+{
+	timer_at_entry = vmcs(VMX_PREEMPTION_TIMER_VALUE.encoding);
+	deadline_at_entry = vcpu.lapic.timer_deadline;
+	guest_stops_with_0(g);
+}
+
+static void test_run_slice_retimes_the_entry_for_a_tsc_deadline_written(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_WRMSR, .instruction_len = 2, .guest = guest_arms_tsc_deadline },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = record_the_entry_timer },
+	};
+	fake_script_exits(script, 2);
+	/* LVT timer: TSC-deadline mode, unmasked. */
+	vcpu.lapic.lvt[1] = TIMER_VECTOR | (LVT_TIMER_TSC_DEADLINE << 17);
+	lapic_timer_register_written(&vcpu.lapic, APIC_LVT_TIMER, fake_cpu.tsc, 0);
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	timer_at_entry = 0;
+	vcpu_run_slice(&vcpu, VCPU_SLICE_ALONE_TSC);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(deadline_at_entry, armed_deadline);
+	assert_int_equal(fake_cpu.direct_resumes, 0); /* the WRMSR went back to the loop */
+	assert_true(timer_at_entry > 0 && timer_at_entry <= 1000000);
+	vcpu_put(&vcpu);
+}
+
+/* The same for the initial-count register of a one-shot timer, written
+ * through the APIC page (an emulated MMIO store). */
+static void guest_writes_the_initial_count(struct guest_gprs *g)
+{
+	g->regs[GPR_RDI] = LAPIC_DEFAULT_BASE + APIC_TIMER_INITIAL;
+	g->regs[GPR_RAX] = 500000; /* with the divide register's 2: 1000000 ticks */
+}
+
+static void test_run_slice_retimes_the_entry_for_an_initial_count_written(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_EPT_VIOLATION, .qualification = 0x2,
+		  .guest_physical = LAPIC_DEFAULT_BASE + APIC_TIMER_INITIAL,
+		  .guest = guest_writes_the_initial_count },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = record_the_entry_timer },
+	};
+	fake_script_exits(script, 2);
+	assert_true(guest_write(&vm, ENTRY, "\x89\x07", 2)); /* mov [edi], eax */
+	vcpu.lapic.lvt[1] = TIMER_VECTOR; /* one-shot, unmasked */
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	timer_at_entry = 0;
+	vcpu_run_slice(&vcpu, VCPU_SLICE_ALONE_TSC);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(vcpu.lapic.timer_initial, 500000);
+	assert_true(deadline_at_entry != 0);
+	assert_int_equal(fake_cpu.direct_resumes, 0); /* the store went back to the loop */
+	assert_true(timer_at_entry > 0 && timer_at_entry <= 1000000);
+	vcpu_put(&vcpu);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -349,6 +433,8 @@ int main(void)
 		C(test_run_slice_without_a_saved_timer_never_resumes_directly),
 		C(test_make_current_and_put_switch_the_guest_only_state),
 		C(test_run_slice_times_the_entry_for_device_timers_and_fires_them),
+		C(test_run_slice_retimes_the_entry_for_a_tsc_deadline_written),
+		C(test_run_slice_retimes_the_entry_for_an_initial_count_written),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
