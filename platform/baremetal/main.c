@@ -670,8 +670,9 @@ void cvisor_main(const struct boot_info *info)
 	bool all_ok = fuzzing ? run_fuzz_cases(info, &fuzz_plan)
 			      : run_guest_modules(info, usable, usable_count, cpus);
 	if (vcpu_first_entry_tsc)
-		log_printf("cvisor: the first VM entry came %llu TSC ticks after cvisor's entry\n",
-			   (unsigned long long)(vcpu_first_entry_tsc - info->entry_tsc));
+		log_printf("cvisor: the first VM entry came %llu TSC ticks after cvisor's entry (at TSC %llu)\n",
+			   (unsigned long long)(vcpu_first_entry_tsc - info->entry_tsc),
+			   (unsigned long long)vcpu_first_entry_tsc);
 
 	bool off_failed = false;
 	plat_run_on_all_cpus(cpu_disable_vmx, &off_failed);
