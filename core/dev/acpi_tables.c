@@ -7,6 +7,7 @@
 #include "dev/acpi_tables.h"
 
 #include "dev/acpi_pm.h"
+#include "lib/endian.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "mm/guest_memory.h"
@@ -87,24 +88,6 @@ void acpi_tables_layout(unsigned cpu_count, struct acpi_layout *l)
 	l->end = l->dsdt + (uint32_t)acpi_dsdt_aml_size;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 uint8_t acpi_byte_sum(const void *p, size_t len)
 {
 	const uint8_t *b = p;
@@ -127,13 +110,13 @@ static void put_header(uint8_t *t, const char signature[4], uint32_t length, uin
 {
 	memset(t, 0, length);
 	memcpy(t, signature, 4);
-	put32(t + HDR_LENGTH, length);
+	le32_write(t + HDR_LENGTH, length);
 	t[HDR_REVISION] = revision;
 	memcpy(t + 10, OEM_ID, 6);
 	memcpy(t + 16, OEM_TABLE_ID, 8);
-	put32(t + 24, OEM_REVISION);
+	le32_write(t + 24, OEM_REVISION);
 	memcpy(t + 28, CREATOR_ID, 4);
-	put32(t + 32, CREATOR_REVISION);
+	le32_write(t + 32, CREATOR_REVISION);
 }
 
 /* A Generic Address Structure (5.2.3.2) for a block of I/O ports. */
@@ -143,7 +126,7 @@ static void put_io_gas(uint8_t *p, unsigned bytes, uint8_t access_size, uint32_t
 	p[1] = (uint8_t)(8 * bytes); /* register bit width */
 	p[2] = 0;                    /* register bit offset */
 	p[3] = access_size;
-	put64(p + 4, port);
+	le64_write(p + 4, port);
 }
 
 /* RSDP (5.2.5.3): revision 2, the ACPI 1.0 checksum over its first 20
@@ -154,9 +137,9 @@ static size_t build_rsdp(uint8_t *t, const struct acpi_layout *l)
 	memcpy(t, "RSD PTR ", 8);
 	memcpy(t + 9, OEM_ID, 6);
 	t[15] = RSDP_REVISION;
-	put32(t + 16, l->rsdt);
-	put32(t + 20, ACPI_RSDP_LENGTH);
-	put64(t + 24, l->xsdt);
+	le32_write(t + 16, l->rsdt);
+	le32_write(t + 20, ACPI_RSDP_LENGTH);
+	le64_write(t + 24, l->xsdt);
 	set_checksum(t, 20, 8);
 	set_checksum(t, ACPI_RSDP_LENGTH, 32);
 	return ACPI_RSDP_LENGTH;
@@ -168,7 +151,7 @@ static size_t build_facs(uint8_t *t)
 {
 	memset(t, 0, ACPI_FACS_LENGTH);
 	memcpy(t, "FACS", 4);
-	put32(t + 4, ACPI_FACS_LENGTH);
+	le32_write(t + 4, ACPI_FACS_LENGTH);
 	t[32] = FACS_VERSION;
 	return ACPI_FACS_LENGTH;
 }
@@ -179,8 +162,8 @@ static size_t build_rsdt(uint8_t *t, const struct acpi_layout *l)
 	size_t len = ACPI_HEADER_LENGTH + 2 * 4;
 
 	put_header(t, "RSDT", (uint32_t)len, 1);
-	put32(t + ACPI_HEADER_LENGTH, l->fadt);
-	put32(t + ACPI_HEADER_LENGTH + 4, l->madt);
+	le32_write(t + ACPI_HEADER_LENGTH, l->fadt);
+	le32_write(t + ACPI_HEADER_LENGTH + 4, l->madt);
 	set_checksum(t, len, HDR_CHECKSUM);
 	return len;
 }
@@ -190,8 +173,8 @@ static size_t build_xsdt(uint8_t *t, const struct acpi_layout *l)
 	size_t len = ACPI_HEADER_LENGTH + 2 * 8;
 
 	put_header(t, "XSDT", (uint32_t)len, 1);
-	put64(t + ACPI_HEADER_LENGTH, l->fadt);
-	put64(t + ACPI_HEADER_LENGTH + 8, l->madt);
+	le64_write(t + ACPI_HEADER_LENGTH, l->fadt);
+	le64_write(t + ACPI_HEADER_LENGTH + 8, l->madt);
 	set_checksum(t, len, HDR_CHECKSUM);
 	return len;
 }
@@ -202,33 +185,33 @@ static size_t build_fadt(uint8_t *t, const struct acpi_layout *l)
 	put_header(t, "FACP", ACPI_FADT_LENGTH, FADT_REVISION);
 	/* FIRMWARE_CTRL: the FACS is below 4 GiB, so X_FIRMWARE_CTRL must
 	 * stay 0 (only one of the two may be set). */
-	put32(t + 36, l->facs);
-	put32(t + 40, l->dsdt);
+	le32_write(t + 36, l->facs);
+	le32_write(t + 40, l->dsdt);
 	t[45] = 0;                         /* Preferred_PM_Profile: unspecified */
-	put16(t + 46, ACPI_SCI_IRQ);       /* SCI_INT: the 8259 IRQ (and GSI) */
-	put32(t + 48, 0);                  /* SMI_CMD: none, always in ACPI mode */
-	put32(t + 56, ACPI_PM1A_EVT_BLK);
-	put32(t + 64, ACPI_PM1A_CNT_BLK);
-	put32(t + 76, ACPI_PM_TMR_BLK);
+	le16_write(t + 46, ACPI_SCI_IRQ);       /* SCI_INT: the 8259 IRQ (and GSI) */
+	le32_write(t + 48, 0);                  /* SMI_CMD: none, always in ACPI mode */
+	le32_write(t + 56, ACPI_PM1A_EVT_BLK);
+	le32_write(t + 64, ACPI_PM1A_CNT_BLK);
+	le32_write(t + 76, ACPI_PM_TMR_BLK);
 	t[88] = ACPI_PM1_EVT_LEN;
 	t[89] = ACPI_PM1_CNT_LEN;
 	t[91] = ACPI_PM_TMR_LEN;
-	put16(t + 96, FADT_C2_NONE);       /* P_LVL2_LAT */
-	put16(t + 98, FADT_C3_NONE);       /* P_LVL3_LAT */
+	le16_write(t + 96, FADT_C2_NONE);       /* P_LVL2_LAT */
+	le16_write(t + 98, FADT_C3_NONE);       /* P_LVL3_LAT */
 	t[108] = 0x32;                     /* CENTURY: the RTC/CMOS century byte (dev/rtc_cmos.c) */
 	/* A PC with ISA devices and an 8042 (the OS uses the 8259 and the PIT),
 	 * and no VGA (0xA0000-0xBFFFF is open bus). */
-	put16(t + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_VGA_NOT_PRESENT);
+	le16_write(t + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_VGA_NOT_PRESENT);
 	/* WBINVD works, HLT is C1 on every processor; no fixed power or sleep
 	 * button, no RTC wake status; the reset register below works;
 	 * TMR_VAL_EXT (bit 8) = 0: a 24-bit PM timer. */
-	put32(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
+	le32_write(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
 			       FADT_FIX_RTC | FADT_RESET_REG_SUP);
 	put_io_gas(t + 116, 1, GAS_ACCESS_BYTE, ACPI_RESET_PORT); /* RESET_REG */
 	t[128] = ACPI_RESET_VALUE;
 	t[131] = FADT_MINOR_VERSION;
-	put64(t + 132, 0);                 /* X_FIRMWARE_CTRL: see FIRMWARE_CTRL */
-	put64(t + 140, l->dsdt);           /* X_DSDT: the same table as DSDT */
+	le64_write(t + 132, 0);                 /* X_FIRMWARE_CTRL: see FIRMWARE_CTRL */
+	le64_write(t + 140, l->dsdt);           /* X_DSDT: the same table as DSDT */
 	put_io_gas(t + 148, ACPI_PM1_EVT_LEN, GAS_ACCESS_WORD, ACPI_PM1A_EVT_BLK);
 	put_io_gas(t + 172, ACPI_PM1_CNT_LEN, GAS_ACCESS_WORD, ACPI_PM1A_CNT_BLK);
 	put_io_gas(t + 208, ACPI_PM_TMR_LEN, GAS_ACCESS_DWORD, ACPI_PM_TMR_BLK);
@@ -243,8 +226,8 @@ static uint8_t *put_source_override(uint8_t *e, uint8_t irq, uint32_t gsi, uint1
 	e[1] = 10;
 	e[2] = ISA_BUS;
 	e[3] = irq;
-	put32(e + 4, gsi);
-	put16(e + 8, flags);
+	le32_write(e + 4, gsi);
+	le16_write(e + 8, flags);
 	return e + 10;
 }
 
@@ -255,24 +238,24 @@ static size_t build_madt(uint8_t *t, unsigned cpu_count)
 	uint8_t *e = t + 44;
 
 	put_header(t, "APIC", (uint32_t)len, MADT_REVISION);
-	put32(t + 36, ACPI_LAPIC_GPA);
+	le32_write(t + 36, ACPI_LAPIC_GPA);
 	/* PCAT_COMPAT: the machine also has the dual 8259s (5.2.12, table
 	 * "Multiple APIC Flags"); the OS masks them when it uses the APICs. */
-	put32(t + 40, MADT_PCAT_COMPAT);
+	le32_write(t + 40, MADT_PCAT_COMPAT);
 	/* One enabled local APIC per vCPU; APIC ID and processor UID = index. */
 	for (unsigned i = 0; i < cpu_count; i++, e += 8) {
 		e[0] = MADT_LOCAL_APIC;
 		e[1] = 8;
 		e[2] = (uint8_t)i;
 		e[3] = (uint8_t)i;
-		put32(e + 4, MADT_LAPIC_ENABLED);
+		le32_write(e + 4, MADT_LAPIC_ENABLED);
 	}
 	e[0] = MADT_IO_APIC;
 	e[1] = 12;
 	e[2] = ACPI_IOAPIC_ID;
 	e[3] = 0;
-	put32(e + 4, ACPI_IOAPIC_GPA);
-	put32(e + 8, 0); /* its pins are GSIs 0-23 */
+	le32_write(e + 4, ACPI_IOAPIC_GPA);
+	le32_write(e + 8, 0); /* its pins are GSIs 0-23 */
 	e += 12;
 	/* The PIT's IRQ 0 reaches the I/O APIC's pin 2, as on PCs (5.2.12.5);
 	 * conforming = the ISA bus's edge-triggered, active high. */
@@ -284,7 +267,7 @@ static size_t build_madt(uint8_t *t, unsigned cpu_count)
 	e[0] = MADT_LOCAL_APIC_NMI;
 	e[1] = 6;
 	e[2] = MADT_ALL_PROCESSORS;
-	put16(e + 3, INTI_CONFORMS);
+	le16_write(e + 3, INTI_CONFORMS);
 	e[5] = 1;
 	set_checksum(t, len, HDR_CHECKSUM);
 	return len;
@@ -299,7 +282,7 @@ bool acpi_tables_write(struct vm *vm)
 	uint8_t t[ACPI_FADT_LENGTH];
 	uint8_t ebda_segment[2];
 
-	put16(ebda_segment, ACPI_EBDA_GPA >> 4);
+	le16_write(ebda_segment, ACPI_EBDA_GPA >> 4);
 	acpi_tables_layout(vm->vcpu_count, &l);
 	if (vm->vcpu_count < 1 || vm->vcpu_count > VM_MAX_VCPUS || l.end > ACPI_TABLES_END ||
 	    acpi_dsdt_aml_size < ACPI_HEADER_LENGTH) {

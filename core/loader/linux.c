@@ -200,27 +200,21 @@ struct e820_map {
 	bool overflow;
 };
 
-static void put_le(uint8_t *p, uint64_t value, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(value >> (8 * i));
-}
-
 static void e820_add(struct e820_map *m, uint64_t start, uint64_t end, uint32_t type)
 {
 	if (end <= start)
 		return;
 	if (m->count && start == m->last_end && type == m->last_type) {
 		uint8_t *last = m->table + (m->count - 1) * LINUX_E820_ENTRY_SIZE;
-		put_le(last + 8, end - le64_read(last), 8);
+		le_write(last + 8, end - le64_read(last), 8);
 	} else if (m->count == LINUX_E820_MAX_ENTRIES) {
 		m->overflow = true;
 		return;
 	} else {
 		uint8_t *e = m->table + m->count * LINUX_E820_ENTRY_SIZE;
-		put_le(e, start, 8);
-		put_le(e + 8, end - start, 8);
-		put_le(e + 16, type, 4);
+		le_write(e, start, 8);
+		le_write(e + 8, end - start, 8);
+		le_write(e + 16, type, 4);
 		m->count++;
 	}
 	m->last_end = end;
@@ -264,7 +258,7 @@ static bool build_e820(const struct vm *vm, struct e820_map *m)
 static bool put_zero_page(struct vm *vm, unsigned offset, uint64_t value, unsigned bytes)
 {
 	uint8_t b[8];
-	put_le(b, value, bytes);
+	le_write(b, value, bytes);
 	return guest_write(vm, LINUX_ZERO_PAGE_GPA + offset, b, bytes);
 }
 

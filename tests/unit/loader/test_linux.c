@@ -21,6 +21,7 @@
 #include "dev/acpi_tables.h"
 #include "dev/ioapic.h"
 #include "fake_cpu.h"
+#include "lib/endian.h"
 #include "fake_platform.h"
 #include "loader/boot_gdt.h"
 #include "loader/linux.h"
@@ -73,33 +74,22 @@ static int teardown_vm(void **state)
 
 /* ---- Building images ---- */
 
+/* Little-endian fields of the image being built. */
 static void put16(size_t off, uint16_t v)
 {
-	image[off] = (uint8_t)v;
-	image[off + 1] = (uint8_t)(v >> 8);
+	le16_write(image + off, v);
 }
 
 static void put32(size_t off, uint32_t v)
 {
-	put16(off, (uint16_t)v);
-	put16(off + 2, (uint16_t)(v >> 16));
+	le32_write(image + off, v);
 }
 
 static void put64(size_t off, uint64_t v)
 {
-	put32(off, (uint32_t)v);
-	put32(off + 4, (uint32_t)(v >> 32));
+	le64_write(image + off, v);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 /* A relocatable x86-64 bzImage as Linux 5.5+ builds one (boot.rst's
  * header, protocol 2.15), with KERNEL_BYTES of protected-mode code. */
@@ -176,14 +166,14 @@ static uint32_t guest32(uint64_t gpa)
 {
 	uint8_t b[4];
 	assert_true(guest_read(&vm, gpa, b, 4));
-	return get32(b);
+	return le32_read(b);
 }
 
 static uint64_t guest64(uint64_t gpa)
 {
 	uint8_t b[8];
 	assert_true(guest_read(&vm, gpa, b, 8));
-	return get64(b);
+	return le64_read(b);
 }
 
 #define ZP(off) (LINUX_ZERO_PAGE_GPA + (off))

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fake_cpu.h"
+#include "lib/endian.h"
 #include "fake_platform.h"
 #include "loader/multiboot.h"
 #include "mm/guest_memory.h"
@@ -52,33 +53,22 @@ static int teardown_vm(void **state)
 
 /* ---- Building images ---- */
 
+/* Little-endian fields of the image being built. */
 static void put16(size_t off, uint16_t v)
 {
-	image[off] = (uint8_t)v;
-	image[off + 1] = (uint8_t)(v >> 8);
+	le16_write(image + off, v);
 }
 
 static void put32(size_t off, uint32_t v)
 {
-	put16(off, (uint16_t)v);
-	put16(off + 2, (uint16_t)(v >> 16));
+	le32_write(image + off, v);
 }
 
 static void put64(size_t off, uint64_t v)
 {
-	put32(off, (uint32_t)v);
-	put32(off + 4, (uint32_t)(v >> 32));
+	le64_write(image + off, v);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 /* Multiboot header (spec 3.1.1): magic, flags, checksum. */
 static void put_multiboot_header(size_t off, uint32_t flags)
@@ -191,7 +181,7 @@ static uint32_t guest32(uint64_t gpa)
 {
 	uint8_t b[4];
 	assert_true(guest_read(&vm, gpa, b, 4));
-	return get32(b);
+	return le32_read(b);
 }
 
 static const char *load(size_t size, const char *cmdline)
@@ -288,10 +278,10 @@ static void test_info_block_has_a_memory_map(void **state)
 	uint8_t e[24];
 	for (unsigned i = 0; i < 3; i++) {
 		assert_true(guest_read(&vm, MULTIBOOT_MMAP_GPA + 24 * i, e, sizeof(e)));
-		assert_int_equal(get32(e), 20); /* size, not counting itself */
-		assert_int_equal(get64(e + 4), expected[i].base);
-		assert_int_equal(get64(e + 12), expected[i].len);
-		assert_int_equal(get32(e + 20), expected[i].type);
+		assert_int_equal(le32_read(e), 20); /* size, not counting itself */
+		assert_int_equal(le64_read(e + 4), expected[i].base);
+		assert_int_equal(le64_read(e + 12), expected[i].len);
+		assert_int_equal(le32_read(e + 20), expected[i].type);
 	}
 }
 
@@ -464,7 +454,7 @@ static void test_refuses_a_header_with_a_bad_checksum(void **state)
 {
 	(void)state;
 	build_standard_elf32();
-	put32(MB_HEADER_OFFSET + 8, get32(image + MB_HEADER_OFFSET + 8) + 1);
+	put32(MB_HEADER_OFFSET + 8, le32_read(image + MB_HEADER_OFFSET + 8) + 1);
 	assert_refused(load(IMAGE_SIZE, ""), "no Multiboot header");
 }
 
