@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../linux/on_every_cpu.h"
+
 #define COPY_AREA 2048
 
 static uint64_t pattern_at(int cpu, size_t word)
@@ -109,6 +111,11 @@ static int run_on(int cpu, size_t mib)
 	return 0;
 }
 
+static int run_child(int cpu, const void *mib)
+{
+	return run_on(cpu, *(const size_t *)mib);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 || atoi(argv[1]) <= 0) {
@@ -116,30 +123,5 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t mib = (size_t)atoi(argv[1]);
-	cpu_set_t online;
-	if (sched_getaffinity(0, sizeof(online), &online) != 0) {
-		printf("memory-check: FAIL: sched_getaffinity\n");
-		return 1;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int failed = 0, started = 0;
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, &online))
-			continue;
-		pid_t pid = fork();
-		if (pid < 0) {
-			printf("memory-check: cpu%d FAIL: fork\n", cpu);
-			failed = 1;
-			continue;
-		}
-		if (pid == 0)
-			_exit(run_on(cpu, mib));
-		started++;
-	}
-	for (int i = 0; i < started; i++) {
-		int status;
-		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			failed = 1;
-	}
-	return failed || !started ? 1 : 0;
+	return on_every_cpu("memory-check", run_child, &mib);
 }

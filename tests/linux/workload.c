@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "on_every_cpu.h"
+
 #define PRIME_LIMIT 20000
 #define PRIMES_BELOW_LIMIT 2262
 #define EXECS 8
@@ -114,35 +116,16 @@ static int run_on(int cpu, const char *label)
 	return 0;
 }
 
+static int run_child(int cpu, const void *label)
+{
+	return run_on(cpu, label);
+}
+
 int main(int argc, char **argv)
 {
-	char label[64] = "";
+	char label[64] = "", name[80];
 	if (argc > 1)
 		snprintf(label, sizeof(label), " %s", argv[1]);
-	cpu_set_t online;
-	if (sched_getaffinity(0, sizeof(online), &online) != 0) {
-		printf("workload%s: FAIL: sched_getaffinity\n", label);
-		return 1;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int failed = 0, started = 0;
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, &online))
-			continue;
-		pid_t pid = fork();
-		if (pid < 0) {
-			printf("workload%s: cpu%d FAIL: fork\n", label, cpu);
-			failed = 1;
-			continue;
-		}
-		if (pid == 0)
-			_exit(run_on(cpu, label));
-		started++;
-	}
-	for (int i = 0; i < started; i++) {
-		int status;
-		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			failed = 1;
-	}
-	return failed || !started ? 1 : 0;
+	snprintf(name, sizeof(name), "workload%s", label);
+	return on_every_cpu(name, run_child, label);
 }
