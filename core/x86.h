@@ -219,6 +219,10 @@
 #define CPUID1_ECX_HYPERVISOR   (1u << 31) /* reserved for hypervisors to set */
 #define CPUID1_EDX_MTRR         (1u << 12)
 #define CPUID1_EDX_DS           (1u << 21)
+#define CPUID1_EDX_HTT          (1u << 28)
+/* CPUID leaves 0BH/1FH ECX[15:8], the level type (SDM Vol. 2A CPUID). */
+#define CPUID_TOPOLOGY_LEVEL_SMT  1u
+#define CPUID_TOPOLOGY_LEVEL_CORE 2u
 #define CPUID6_EAX_ARAT           (1u << 2) /* APIC timer always running */
 #define CPUID7_EBX_TSC_ADJUST     (1u << 1)
 #define CPUIDD1_EAX_XSAVEC        (1u << 1) /* leaf 0xD subleaf 1: compacted format */

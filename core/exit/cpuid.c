@@ -10,6 +10,7 @@
 #include "platform.h"
 #include "vcpu/cpu_features.h"
 #include "vcpu/vcpu.h"
+#include "vm/vm.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "x86.h"
@@ -95,6 +96,79 @@ static void tsc_crystal_leaf(struct cpuid_regs *r)
 	r->eax = 1;
 	r->ebx = 1;
 	r->ecx = (uint32_t)tsc_hz;
+}
+
+/*
+ * The VM's topology: one package whose cores are its vCPUs, one thread
+ * each, the core's x2APIC/initial APIC ID its vCPU's APIC ID
+ * (irq/lapic.c).  The host's own IDs and counts would tell a vCPU the
+ * number of the physical CPU it happens to run on.  The fields (SDM Vol. 2A
+ * CPUID; Vol. 3A 9.9.1-9.9.4, "Identifying topological relationships"):
+ *   leaf 1 EBX[31:24] the initial APIC ID, EBX[23:16] the addressable IDs
+ *   in the package (valid with EDX.HTT);
+ *   leaf 4 EAX[31:26] addressable core IDs - 1, EAX[25:14] addressable IDs
+ *   sharing this cache - 1 (the last level is shared, L1/L2 per core);
+ *   leaves 0BH and 1FH per level: EAX[4:0] the shift to the next level's ID,
+ *   EBX[15:0] the logical processors at this level, ECX[15:8] the level
+ *   type (1 SMT, 2 core, 0 invalid) and ECX[7:0] the subleaf, EDX the
+ *   x2APIC ID.  Leaves 0BH and 1FH stay the CPU's answer when its highest
+ *   basic leaf is below them (it then answers with that leaf's data).
+ */
+static unsigned core_id_bits(unsigned vcpu_count)
+{
+	unsigned bits = 0;
+
+	while ((1u << bits) < vcpu_count)
+		bits++;
+	return bits;
+}
+
+void cpuid_apply_topology(uint32_t leaf, uint32_t subleaf, uint32_t apic_id, unsigned vcpu_count,
+			  struct cpuid_regs *r)
+{
+	unsigned shift = core_id_bits(vcpu_count ? vcpu_count : 1);
+	uint32_t addressable = 1u << shift;
+
+	switch (leaf) {
+	case 1:
+		r->ebx = (r->ebx & 0xFFFFu) | (apic_id & 0xFFu) << 24 | (addressable & 0xFFu) << 16;
+		if (addressable > 1)
+			r->edx |= CPUID1_EDX_HTT;
+		else
+			r->edx &= ~CPUID1_EDX_HTT;
+		break;
+	case 4: {
+		uint32_t type = r->eax & 0x1Fu, level = (r->eax >> 5) & 7u;
+		if (type == 0)
+			break; /* no more caches */
+		uint32_t sharing = level >= 3 ? addressable - 1 : 0;
+		r->eax = (r->eax & 0x3FFFu) | (addressable - 1) << 26 | (sharing & 0xFFFu) << 14;
+		break;
+	}
+	case 0xB:
+	case 0x1F: {
+		struct cpuid_regs basic;
+		cpuid(0, 0, &basic);
+		if (basic.eax < leaf)
+			break;
+		r->edx = apic_id;
+		if (subleaf == 0) {
+			r->eax = 0;
+			r->ebx = 1;
+			r->ecx = CPUID_TOPOLOGY_LEVEL_SMT << 8;
+		} else if (subleaf == 1) {
+			r->eax = shift;
+			r->ebx = vcpu_count;
+			r->ecx = CPUID_TOPOLOGY_LEVEL_CORE << 8 | 1u;
+		} else {
+			r->eax = r->ebx = 0;
+			r->ecx = subleaf & 0xFFu;
+		}
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 /* cpuid_apply_policy's body. */
@@ -189,6 +263,8 @@ static __attribute__((noinline)) void host_leaf(struct vcpu *vcpu, uint32_t leaf
 	cpuid(leaf, subleaf, r);
 	apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable,
 		     vcpu->proc2, vcpu->xcr0, r);
+	if (leaf == 1 || leaf == 4 || leaf == 0xB || leaf == 0x1F)
+		cpuid_apply_topology(leaf, subleaf, vcpu->id, vcpu->vm->vcpu_count, r);
 }
 
 void handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)

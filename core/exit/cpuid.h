@@ -14,6 +14,12 @@
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
 			uint32_t proc2, uint64_t guest_xcr0, struct cpuid_regs *r);
 
+/* The VM's topology as vCPU apic_id of a vcpu_count-vCPU VM sees it in
+ * leaves 1, 4, 0BH and 1FH: one package, a core per vCPU, one thread per
+ * core.  Leaves 0BH and 1FH may ask the CPU for leaf 0. */
+void cpuid_apply_topology(uint32_t leaf, uint32_t subleaf, uint32_t apic_id, unsigned vcpu_count,
+			  struct cpuid_regs *r);
+
 /* What the running OS under cvisor.ko sees: its own CPU plus the
  * hypervisor bit and cvisor's leaves, minus VMX. */
 void cpuid_apply_hosted_os_policy(uint32_t leaf, struct cpuid_regs *r);

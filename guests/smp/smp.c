@@ -242,6 +242,8 @@ static void __attribute__((noreturn, used)) ap_main(void)
 	check(ids.ret == 0 && ids.vcpu == 1, "HC_GET_IDS on the AP says vCPU 1");
 	check(ids.ret == 0 && ids.vm == bsp_vm_id, "HC_GET_IDS on the AP gives the BSP's VM id");
 	check(apic_read(APIC_ID) == 1u << 24, "the AP's APIC ID register reads 0x01000000 (APIC ID 1)");
+	check(guest_cpuid(1, 0).ebx >> 24 == 1 && guest_cpuid(0xB, 0).edx == 1,
+	      "the AP's CPUID names APIC ID 1 (leaf 1 EBX[31:24], leaf 0BH EDX)");
 	check(td->real_cs == (SIPI_VECTOR << 8) && !(td->real_cr0 & 1),
 	      "the AP entered the trampoline in real mode (CR0.PE=0) with CS 0x0800");
 	check(apic_read(APIC_SVR) & SVR_ENABLE, "the AP's APIC is software-enabled (SVR bit 8)");
@@ -461,6 +463,9 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	bsp_vm_id = ids.vm;
 	check(ids.ret == 0 && ids.vcpu == 0, "HC_GET_IDS on the BSP says vCPU 0");
 	check(apic_read(APIC_ID) == 0, "the BSP's APIC ID register reads 0");
+	check(guest_cpuid(1, 0).ebx >> 24 == 0 && guest_cpuid(0xB, 0).edx == 0 &&
+		      guest_cpuid(0xB, 1).ebx == fw_cfg_cpus(),
+	      "the BSP's CPUID names APIC ID 0 and as many cores as the VM has vCPUs (leaf 0BH)");
 	check(fw_cfg_cpus() == 2, "fw_cfg key 0x05 reports 2 CPUs");
 
 	traps_set_handler(VEC_TO_BSP, on_ipi);

@@ -294,6 +294,118 @@ static void test_cpuid_tsc_leaf_untouched_above_the_highest_leaf(void **state)
 	assert_int_equal(r.edx, 0x44);
 }
 
+/* ---- The VM's topology: leaves 1, 4, 0BH, 1FH ---- */
+
+/* Leaf 1 names the vCPU's APIC ID and the package's addressable IDs, not
+ * the host CPU's (SDM Vol. 2A CPUID, leaf 01H EBX). */
+static void cpuid_topology_leaf_1_names_the_vcpu(void **state)
+{
+	(void)state;
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake();
+	struct cpuid_regs r = { 0x806C1, 0x05100800, 0, 0 }; /* host APIC ID 5, 16 IDs */
+	cpuid_apply_topology(1, 0, 1, 2, &r);
+	assert_int_equal(r.ebx, 0x01020800);
+	assert_true(r.edx & CPUID1_EDX_HTT);
+
+	r = (struct cpuid_regs){ 0x806C1, 0x05100800, 0, CPUID1_EDX_HTT };
+	cpuid_apply_topology(1, 0, 0, 1, &r);
+	assert_int_equal(r.ebx, 0x00010800);
+	assert_false(r.edx & CPUID1_EDX_HTT);
+
+	/* Three vCPUs take two bits of ID: four addressable. */
+	r = (struct cpuid_regs){ 0x806C1, 0, 0, 0 };
+	cpuid_apply_topology(1, 0, 2, 3, &r);
+	assert_int_equal(r.ebx, 0x02040000);
+}
+
+/* Leaf 0BH: an SMT level of one thread, a core level of the VM's vCPUs,
+ * then the invalid level; EDX the x2APIC ID at every subleaf. */
+static void cpuid_topology_leaf_b_levels(void **state)
+{
+	(void)state;
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake(); /* highest basic leaf 1BH */
+	struct cpuid_regs r = { 0xAA, 0xBB, 0xCC, 0xDD };
+	cpuid_apply_topology(0xB, 0, 2, 3, &r);
+	assert_int_equal(r.eax, 0);
+	assert_int_equal(r.ebx, 1);
+	assert_int_equal(r.ecx, 0x100);
+	assert_int_equal(r.edx, 2);
+	r = (struct cpuid_regs){ 0xAA, 0xBB, 0xCC, 0xDD };
+	cpuid_apply_topology(0xB, 1, 2, 3, &r);
+	assert_int_equal(r.eax, 2);
+	assert_int_equal(r.ebx, 3);
+	assert_int_equal(r.ecx, 0x201);
+	assert_int_equal(r.edx, 2);
+	r = (struct cpuid_regs){ 0xAA, 0xBB, 0xCC, 0xDD };
+	cpuid_apply_topology(0xB, 7, 2, 3, &r);
+	assert_int_equal(r.eax, 0);
+	assert_int_equal(r.ebx, 0);
+	assert_int_equal(r.ecx, 7);
+	assert_int_equal(r.edx, 2);
+	/* One vCPU: no bits for the core ID. */
+	cpuid_apply_topology(0xB, 1, 0, 1, &r);
+	assert_int_equal(r.eax, 0);
+	assert_int_equal(r.ebx, 1);
+}
+
+/* Leaf 1FH above the CPU's highest basic leaf answers with that leaf's
+ * data (SDM Vol. 2A CPUID): left alone.  Below it, as leaf 0BH. */
+static void cpuid_topology_leaf_1f_only_where_enumerated(void **state)
+{
+	(void)state;
+	fake_cpu_reset();
+	fake_cpu_load_bochs_tigerlake(); /* highest basic leaf 1BH */
+	struct cpuid_regs r = { 0x11, 0x22, 0x33, 0x44 };
+	cpuid_apply_topology(0x1F, 1, 1, 2, &r);
+	assert_int_equal(r.eax, 0x11);
+	assert_int_equal(r.edx, 0x44);
+	fake_cpuid_set(0, FAKE_ANY_SUBLEAF, 0x1F, 0x756E6547, 0x6C65746E, 0x49656E69);
+	cpuid_apply_topology(0x1F, 1, 1, 2, &r);
+	assert_int_equal(r.eax, 1);
+	assert_int_equal(r.ebx, 2);
+	assert_int_equal(r.ecx, 0x201);
+	assert_int_equal(r.edx, 1);
+}
+
+/* Leaf 4: the core count in EAX[31:26]; the last level cache shared by
+ * every core, L1 and L2 by one; the cache's own description stays. */
+static void cpuid_topology_leaf_4_cores_and_sharing(void **state)
+{
+	(void)state;
+	struct cpuid_regs l1 = { 0xFC004121, 0x02C0003F, 0x3F, 0 }; /* type 1, level 1 */
+	cpuid_apply_topology(4, 0, 0, 4, &l1);
+	assert_int_equal(l1.eax, 0x0C000121);
+	assert_int_equal(l1.ebx, 0x02C0003F);
+	struct cpuid_regs l3 = { 0xFC0FC163, 0x03C0003F, 0x3FFF, 6 }; /* type 3, level 3 */
+	cpuid_apply_topology(4, 3, 0, 4, &l3);
+	assert_int_equal(l3.eax, 0x0C00C163);
+	assert_int_equal(l3.edx, 6);
+	struct cpuid_regs none = { 0xFC000000, 0, 0, 0 }; /* type 0: no more caches */
+	cpuid_apply_topology(4, 4, 0, 4, &none);
+	assert_int_equal(none.eax, 0xFC000000);
+}
+
+/* Through a CPUID exit: the guest's vCPU 0 of a one-vCPU VM reads APIC
+ * ID 0 wherever the host CPU's own ID is. */
+static void test_cpuid_leaf_1_apic_id_is_the_vcpus(void **state)
+{
+	(void)state;
+	struct fake_cpuid_entry *e = fake_cpuid_entry(1, FAKE_ANY_SUBLEAF);
+	assert_non_null(e);
+	e->regs.ebx = (e->regs.ebx & 0xFFFFu) | 0x07100000u;
+	*reg(GPR_RAX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal((uint32_t)*reg(GPR_RBX) >> 24, 0);
+	assert_int_equal(((uint32_t)*reg(GPR_RBX) >> 16) & 0xFF, 1);
+	*reg(GPR_RAX) = 0xB;
+	*reg(GPR_RCX) = 1;
+	exit_with(R_CPUID, 0, 2);
+	assert_int_equal(*reg(GPR_RBX), 1);
+	assert_int_equal(*reg(GPR_RDX), 0);
+}
+
 /* ---- Leaf 0xD subleaf 1: the compacted XSAVE area's size ---- */
 
 /* Bochs 2.7's Skylake-X layout (leaf 0xD subleaf i: EAX size, EBX offset,
@@ -470,6 +582,11 @@ int main(void)
 		C(test_cpuid_xsave_compacted_size_follows_the_guest_xcr0),
 		cmocka_unit_test(cpuid_xsave_compacted_size_aligns_marked_components),
 		cmocka_unit_test(cpuid_xsave_subleaf_1_untouched_without_xsavec),
+		cmocka_unit_test(cpuid_topology_leaf_1_names_the_vcpu),
+		cmocka_unit_test(cpuid_topology_leaf_b_levels),
+		cmocka_unit_test(cpuid_topology_leaf_1f_only_where_enumerated),
+		cmocka_unit_test(cpuid_topology_leaf_4_cores_and_sharing),
+		C(test_cpuid_leaf_1_apic_id_is_the_vcpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
