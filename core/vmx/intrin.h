@@ -375,18 +375,26 @@ static inline enum vmx_insn_result vmx_failure_kind(void)
 	return vmx_result_from_rflags(fl) == VMX_SUCCEED ? VMX_FAIL_VALID : VMX_FAIL_INVALID;
 }
 
+/*
+ * VMREAD succeeds with CF = ZF = 0 (SDM Vol. 3C 31.2, "VMsucceed"): the
+ * "above" condition, taken as a flag output.  Not `asm goto` with an
+ * output operand: GCC up to 13 may drop the output on the fall-through
+ * path (GCC bug 113921; a 64-bit guest's next RIP was computed from a
+ * zeroed register in one build).
+ */
 static inline enum vmx_insn_result vmread(uint32_t encoding, uint64_t *value)
 {
 	uint64_t v;
-	__asm__ goto("vmread %1, %0\n\tjbe %l[failed]"
-		     : "=r"(v)
-		     : "r"((uint64_t)encoding)
-		     : "cc"
-		     : failed);
+	bool succeeded;
+
+	__asm__ volatile("vmread %2, %0"
+			 : "=r"(v), "=@cca"(succeeded)
+			 : "r"((uint64_t)encoding)
+			 : "cc");
+	if (__builtin_expect(!succeeded, 0))
+		return vmx_failure_kind();
 	*value = v;
 	return VMX_SUCCEED;
-failed:
-	return vmx_failure_kind();
 }
 
 static inline enum vmx_insn_result vmwrite(uint32_t encoding, uint64_t value)
