@@ -275,9 +275,8 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		return true;
 	case MSR_IA32_TSC_DEADLINE:
 		lapic_timer_write_tsc_deadline(&vcpu->lapic, value, vmcs_read(TSC_OFFSET));
-		/* This entry was timed for the old deadline: back to the run
-		 * loop, which times the next one for the new (run/run_loop.c). */
-		__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
+		/* This entry was timed for the old deadline. */
+		vcpu_retime_entry_for(vcpu, lapic_timer_deadline(&vcpu->lapic));
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		/* Software writes 0 before CPUID.01H loads the signature (Vol. 3A

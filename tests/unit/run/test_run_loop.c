@@ -453,6 +453,39 @@ static void test_run_slice_retimes_the_entry_for_an_initial_count_written(void *
 	vcpu_put(&vcpu);
 }
 
+/* A deadline after the one this entry was timed for (the slice's end)
+ * needs no loop: the VMX-preemption timer ends the entry first, and the
+ * loop then times the next for the new deadline.  (A Linux-like guest
+ * re-arms its timer on every tick, far ahead.) */
+static void guest_arms_tsc_deadline_past_the_slice(struct guest_gprs *g)
+{
+	uint64_t deadline = fake_cpu.tsc + 100ULL * VCPU_SLICE_TSC;
+
+	g->regs[GPR_RCX] = MSR_IA32_TSC_DEADLINE;
+	g->regs[GPR_RAX] = (uint32_t)deadline;
+	g->regs[GPR_RDX] = deadline >> 32;
+}
+
+static void test_run_slice_resumes_directly_for_a_deadline_after_the_entrys(void **state)
+{
+	(void)state;
+	const struct fake_exit script[] = {
+		{ .reason = R_WRMSR, .instruction_len = 2, .guest = guest_arms_tsc_deadline_past_the_slice },
+		{ .reason = R_WRMSR, .instruction_len = 2, .guest = guest_arms_tsc_deadline_past_the_slice },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_stops_with_0 },
+	};
+	fake_script_exits(script, 3);
+	vcpu.lapic.lvt[1] = TIMER_VECTOR | (LVT_TIMER_TSC_DEADLINE << 17);
+	lapic_timer_register_written(&vcpu.lapic, APIC_LVT_TIMER, fake_cpu.tsc, 0);
+
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(fake_cpu.direct_resumes, 2); /* after each WRMSR */
+	assert_true(vcpu.lapic.timer_deadline > fake_cpu.tsc + VCPU_SLICE_TSC);
+	vcpu_put(&vcpu);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -473,6 +506,7 @@ int main(void)
 		C(test_run_slice_times_the_entry_for_device_timers_and_fires_them),
 		C(test_run_slice_retimes_the_entry_for_a_tsc_deadline_written),
 		C(test_run_slice_retimes_the_entry_for_an_initial_count_written),
+		C(test_run_slice_resumes_directly_for_a_deadline_after_the_entrys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
