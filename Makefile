@@ -203,9 +203,10 @@ test: deps
 	@tools/test-summary "$(MAKE) --no-print-directory test-unit" "$(MAKE) --no-print-directory test-system" \
 		"$(MAKE) --no-print-directory test-linux" "$(MAKE) --no-print-directory test-linux-guest"
 
-# make bench: exit round trips, compute overhead and footprint, measured in
-# Bochs on a RELEASE=1 build (under $(BUILD)/bench-release); table on stdout,
-# JSON in bench/results.json.
+# make bench: exit round trips (flat and 64-bit guest), APIC operations,
+# compute overhead, footprint and the Linux boot, measured in Bochs on a
+# RELEASE=1 build (under $(BUILD)/bench-release); table on stdout, JSON in
+# bench/results.json.  BENCH_SKIP_LINUX=1 skips the two Linux boots.
 BENCH_BUILD := $(BUILD)/bench-release
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) RELEASE=1 \

@@ -49,11 +49,10 @@ static void lapic_page_write(struct vcpu *vcpu, void *state, uint64_t offset, un
 	}
 	lapic_timer_register_written(&vcpu->lapic, (uint32_t)offset, rdtsc(),
 				     vcpu->vm->devices.tsc_hz / 1000000 * LAPIC_TIMER_MIN_PERIOD_US);
-	/* A count written (re)starts the timer, and this entry was timed for
-	 * the old deadline: back to the run loop, which times the next one
-	 * for the new (run/run_loop.c). */
+	/* A count written (re)starts the timer; this entry was timed for the
+	 * old deadline. */
 	if (offset == APIC_TIMER_INITIAL)
-		__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
+		vcpu_retime_entry_for(vcpu, lapic_timer_deadline(&vcpu->lapic));
 }
 
 static const struct mmio_ops lapic_page_ops = { .read = lapic_page_read, .write = lapic_page_write };

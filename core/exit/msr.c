@@ -79,9 +79,11 @@ static bool tsc_adjust_offered(void)
 	return r.ebx & CPUID7_EBX_TSC_ADJUST;
 }
 
-bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
+/* The MSRs of msr_emulate_read that come in ranges: the MTRRs and the
+ * machine-check banks.  Looked at only after the named MSRs, which are
+ * the common reads (one switch, no range compares in front of it). */
+static bool read_msr_in_range(struct msr_state *m, uint32_t msr, uint64_t *value)
 {
-	struct msr_state *m = &vcpu->msrs;
 	int fixed = fixed_mtrr_index(msr);
 
 	if (fixed >= 0) {
@@ -113,6 +115,15 @@ bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 		}
 		return true;
 	}
+	/* VMX capability MSRs, x2APIC MSRs (x2APIC is not offered) and
+	 * everything unknown: #GP, as on a CPU without them. */
+	return false;
+}
+
+bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
+{
+	struct msr_state *m = &vcpu->msrs;
+
 	switch (msr) {
 	case MSR_IA32_FEATURE_CONTROL:
 		*value = FEATURE_CONTROL_LOCK; /* locked, VMX off: VMX is not offered */
@@ -159,9 +170,7 @@ bool msr_emulate_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 		*value = 0;
 		return true;
 	default:
-		/* VMX capability MSRs, x2APIC MSRs (x2APIC is not offered) and
-		 * everything unknown: #GP, as on a CPU without them. */
-		return false;
+		return read_msr_in_range(m, msr, value);
 	}
 }
 
@@ -266,9 +275,8 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		return true;
 	case MSR_IA32_TSC_DEADLINE:
 		lapic_timer_write_tsc_deadline(&vcpu->lapic, value, vmcs_read(TSC_OFFSET));
-		/* This entry was timed for the old deadline: back to the run
-		 * loop, which times the next one for the new (run/run_loop.c). */
-		__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
+		/* This entry was timed for the old deadline. */
+		vcpu_retime_entry_for(vcpu, lapic_timer_deadline(&vcpu->lapic));
 		return true;
 	case MSR_IA32_BIOS_SIGN_ID:
 		/* Software writes 0 before CPUID.01H loads the signature (Vol. 3A

@@ -158,8 +158,13 @@ void handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
 		regs[GPR_RAX] = (uint64_t)(int64_t)HC_EPERM;
 		return;
 	}
-	/* Outside 64-bit mode only the low 32 bits of each register count. */
-	uint64_t mask = vcpu_guest_in_64bit_mode() ? ~0ULL : 0xFFFFFFFFULL;
-	regs[GPR_RAX] = (uint64_t)hypercall(vcpu, regs[GPR_RAX] & mask, regs[GPR_RBX] & mask,
-					    regs[GPR_RCX] & mask);
+	/* Outside 64-bit mode only the low 32 bits of each register count.
+	 * The mode (a VMREAD) matters only when an upper half is not 0. */
+	uint64_t nr = regs[GPR_RAX], arg1 = regs[GPR_RBX], arg2 = regs[GPR_RCX];
+	if (((nr | arg1 | arg2) >> 32) && !vcpu_guest_in_64bit_mode()) {
+		nr = (uint32_t)nr;
+		arg1 = (uint32_t)arg1;
+		arg2 = (uint32_t)arg2;
+	}
+	regs[GPR_RAX] = (uint64_t)hypercall(vcpu, nr, arg1, arg2);
 }

@@ -70,7 +70,34 @@ bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len)
 
 bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len)
 {
+	/* Within one page (an instruction fetch, a small structure): one EPT
+	 * lookup both checks the page and finds it. */
+	if (len && len <= PAGE_SIZE - (gpa & (PAGE_SIZE - 1))) {
+		uint8_t *g = guest_range_ok(vm, gpa, len) ? guest_page(vm, gpa) : NULL;
+		if (!g)
+			return false;
+		memcpy(dst, g, len);
+		return true;
+	}
 	return guest_copy(vm, gpa, dst, len, 0);
+}
+
+bool guest_read_entry(const struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value)
+{
+	*value = 0;
+	if ((size != 4 && size != 8) || (gpa & (size - 1)) || !guest_range_ok(vm, gpa, size))
+		return false;
+	const uint8_t *g = guest_page(vm, gpa);
+	if (!g)
+		return false;
+	if (size == 8) {
+		__builtin_memcpy(value, g, 8);
+	} else {
+		uint32_t v;
+		__builtin_memcpy(&v, g, 4);
+		*value = v;
+	}
+	return true;
 }
 
 bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)

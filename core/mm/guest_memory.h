@@ -19,5 +19,12 @@ bool guest_is_ram(const struct vm *vm, uint64_t gpa, size_t len);
 bool guest_read(const struct vm *vm, uint64_t gpa, void *dst, size_t len);
 bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
 bool guest_zero(struct vm *vm, uint64_t gpa, size_t len);
+/*
+ * One naturally aligned 4- or 8-byte entry (a guest paging-structure
+ * entry), read whole in one load as the CPU reads it (SDM Vol. 3A 4.5):
+ * aligned, it lies in one page, so one EPT lookup.  False (and 0) when it
+ * is not guest RAM or not aligned.
+ */
+bool guest_read_entry(const struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value);
 
 #endif

@@ -18,8 +18,7 @@ struct walk {
 
 static bool read_entry(struct walk *w, uint64_t gpa, unsigned size, uint64_t *entry)
 {
-	*entry = 0;
-	return guest_read(w->vcpu->vm, gpa, entry, size);
+	return guest_read_entry(w->vcpu->vm, gpa, size, entry);
 }
 
 /* Checks one present entry's permission bits; false sets the #PF error. */

@@ -166,11 +166,15 @@ void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 			/* Nothing but an exit brings the CPU back (the hosted OS). */
 			vcpu->entry_deadline = until;
 		}
-		if (vcpu_check_entries && (!vcpu->launched || vcpu->check_before_entry)) {
+		/* The flag is cleared in every build: it is one of back_to_loop's
+		 * reasons, and left set it would refuse every later exit the
+		 * direct resume (vcpu_may_resume_directly). */
+		if (__builtin_expect(!vcpu->launched || vcpu->check_before_entry, 0)) {
 			vcpu->check_before_entry = false;
 			/* Broken rules are printed; enter anyway so the CPU's own
 			 * verdict follows in the report. */
-			vcpu_check_entry_rules(vcpu);
+			if (vcpu_check_entries)
+				vcpu_check_entry_rules(vcpu);
 		}
 		if (!vcpu->launched) {
 			uint64_t none = 0;

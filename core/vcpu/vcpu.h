@@ -245,6 +245,19 @@ unsigned vcpu_check_entry_rules(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 
 /* Guest CPL: SS.DPL always equals it (SDM Vol. 3C 25.4.1). */
+/*
+ * A timer of this vCPU was armed for host TSC `deadline` (0: disarmed)
+ * during an exit.  The entry after it was timed for entry_deadline: only a
+ * deadline before that needs the run loop, which times the next entry for
+ * it (run/run_loop.c); a later one is seen when the VMX-preemption timer
+ * ends this entry at entry_deadline, as before.
+ */
+static inline void vcpu_retime_entry_for(struct vcpu *vcpu, uint64_t deadline)
+{
+	if (deadline && deadline < __atomic_load_n(&vcpu->entry_deadline, __ATOMIC_RELAXED))
+		__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
+}
+
 static inline unsigned vcpu_guest_cpl(void)
 {
 	return AR_DPL(vmcs_read(GUEST_SS_AR_BYTES));

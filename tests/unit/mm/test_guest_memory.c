@@ -1,7 +1,7 @@
 /*
  * Tests of core/mm/guest_memory.c: guest_read, guest_write and guest_zero on a
  * VM built on the fake platform: page boundaries, the end of RAM, overflowing
- * ranges and empty accesses.
+ * ranges and empty accesses; guest_read_entry's aligned entries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -121,6 +121,46 @@ static void test_guest_zero_clears_the_range_only(void **state)
 	for (unsigned i = 0; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], (i >= 0xFFE && i < 0x1002) ? 0 : 0xCC);
 }
+/* guest_read_entry: a guest paging-structure entry in one load. */
+static void test_guest_read_entry_reads_whole_aligned_entries(void **state)
+{
+	(void)state;
+	uint64_t v = 1;
+
+	assert_true(guest_write(&vm, 0x5008, "\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+	assert_true(guest_read_entry(&vm, 0x5008, 8, &v));
+	assert_int_equal(v, 0x0807060504030201ULL);
+	assert_true(guest_read_entry(&vm, 0x500C, 4, &v));
+	assert_int_equal(v, 0x08070605ULL); /* zero-extended */
+	assert_true(guest_read_entry(&vm, RAM - 8, 8, &v));
+}
+
+static void test_guest_read_entry_refuses_what_is_not_an_aligned_ram_entry(void **state)
+{
+	(void)state;
+	uint64_t v = 1;
+
+	assert_false(guest_read_entry(&vm, 0x5004, 8, &v)); /* misaligned */
+	assert_int_equal(v, 0);
+	assert_false(guest_read_entry(&vm, 0x5002, 4, &v));
+	assert_false(guest_read_entry(&vm, 0x5000, 2, &v)); /* not an entry size */
+	assert_false(guest_read_entry(&vm, RAM, 8, &v));
+	assert_false(guest_read_entry(&vm, 0xFEE00000ULL, 4, &v));
+	assert_false(guest_read_entry(&vm, UINT64_MAX - 7, 8, &v));
+}
+
+/* A read inside one page takes the one-lookup path; it copies the same
+ * bytes, and nothing when the range leaves RAM. */
+static void test_guest_read_within_a_page_copies_the_bytes(void **state)
+{
+	(void)state;
+	char out[16] = { 0 };
+
+	assert_true(guest_write(&vm, 0x6FF1, "0123456789ABCDE", 15));
+	assert_true(guest_read(&vm, 0x6FF1, out, 15));
+	assert_string_equal(out, "0123456789ABCDE");
+}
+
 #define V(f) \
 	cmocka_unit_test_prestate_setup_teardown(f, fixture_setup_vm_con, fixture_teardown_vm, &vm)
 
@@ -134,6 +174,9 @@ int main(void)
 		V(test_guest_access_with_overflowing_end_fails),
 		V(test_guest_access_of_zero_bytes_is_allowed),
 		V(test_guest_zero_clears_the_range_only),
+		V(test_guest_read_entry_reads_whole_aligned_entries),
+		V(test_guest_read_entry_refuses_what_is_not_an_aligned_ram_entry),
+		V(test_guest_read_within_a_page_copies_the_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
