@@ -244,7 +244,6 @@ unsigned vcpu_check_entry_rules(struct vcpu *vcpu);
 /* Makes another CPU leave its guest so that vcpu sees new events soon. */
 void vcpu_kick(struct vcpu *vcpu);
 
-/* Guest CPL: SS.DPL always equals it (SDM Vol. 3C 25.4.1). */
 /*
  * A timer of this vCPU was armed for host TSC `deadline` (0: disarmed)
  * during an exit.  The entry after it was timed for entry_deadline: only a
@@ -258,6 +257,7 @@ static inline void vcpu_retime_entry_for(struct vcpu *vcpu, uint64_t deadline)
 		__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
 }
 
+/* Guest CPL: SS.DPL always equals it (SDM Vol. 3C 25.4.1). */
 static inline unsigned vcpu_guest_cpl(void)
 {
 	return AR_DPL(vmcs_read(GUEST_SS_AR_BYTES));
