@@ -29,7 +29,7 @@ linux_guest_initrd() {
 				{ echo "cannot build $name (static glibc: apt-get install libc6-dev)" >&2; return 1; }
 		fi
 	}
-	for prog in ipi-pingpong memory-check rtc-update-irq; do
+	for prog in ipi-pingpong memory-check rtc-update-irq cmos-ram; do
 		linux_guest_helper "$prog" "$src/$prog.c" || return 1
 	done
 	linux_guest_helper tsc "$src/tsc.c" -nostdlib -fno-stack-protector -fno-pie -no-pie || return 1
@@ -44,10 +44,10 @@ linux_guest_initrd() {
 		echo "file /init $init 0755 0 0"
 		echo "file /bin/busybox $busybox 0755 0 0"
 		for applet in sh awk cat cut date devmem dmesg echo grep head ls mount poweroff \
-			printf sed sleep tail timeout tr true uname wc; do
+			printf reboot sed sleep tail timeout tr true uname wc; do
 			echo "slink /bin/$applet busybox 0777 0 0"
 		done
-		for prog in ipi-pingpong memory-check rtc-update-irq tsc workload tcdrain; do
+		for prog in ipi-pingpong memory-check rtc-update-irq cmos-ram tsc workload tcdrain; do
 			echo "file /bin/$prog $out/$prog 0755 0 0"
 		done
 	} >"$cpio.list"
