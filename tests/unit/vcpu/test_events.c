@@ -42,7 +42,7 @@ static int setup(void **state)
 	vm.vcpu_count = 2;
 	vm.vcpus[0] = &bsp;
 	vm.vcpus[1] = &ap;
-	bsp.lapic.svr = ap.lapic.svr = 0x1FF;
+	LAPIC_REG(&bsp.lapic, APIC_SVR) = LAPIC_REG(&ap.lapic, APIC_SVR) = 0x1FF;
 	return 0;
 }
 
@@ -192,12 +192,14 @@ static void ipi_routing(void **state)
 	vm_send_ipi(&bsp, 0x000C0050, 0); /* all excluding self */
 	assert_true(lapic_has_pending(&ap.lapic));
 	assert_false(lapic_has_pending(&bsp.lapic));
-	memset(ap.lapic.irr, 0, sizeof(ap.lapic.irr));
-	ap.lapic.ldr = 0x02000000;
+	for (unsigned w = 0; w < 8; w++)
+		LAPIC_VECTOR_WORD(&ap.lapic, APIC_IRR0, w) = 0;
+	LAPIC_REG(&ap.lapic, APIC_LDR) = 0x02000000;
 	vm_send_ipi(&bsp, 0x00000851, 0x02000000); /* logical flat, mask 0x02 */
 	assert_true(lapic_has_pending(&ap.lapic));
 	assert_false(lapic_has_pending(&bsp.lapic));
-	memset(ap.lapic.irr, 0, sizeof(ap.lapic.irr));
+	for (unsigned w = 0; w < 8; w++)
+		LAPIC_VECTOR_WORD(&ap.lapic, APIC_IRR0, w) = 0;
 	vm_send_ipi(&bsp, 0x00000052, 0x05000000); /* physical APIC ID 5: nobody */
 	assert_false(lapic_has_pending(&ap.lapic) || lapic_has_pending(&bsp.lapic));
 	vm_send_ipi(&bsp, 0x0008000A, 0); /* vector 10 is illegal: dropped */
@@ -273,7 +275,7 @@ static void the_8259_reaches_the_boot_vcpu_through_lint0(void **state)
 {
 	(void)state;
 	add_fake_pic();
-	bsp.lapic.tpr = 0xF0; /* would block every APIC vector */
+	LAPIC_REG(&bsp.lapic, APIC_TPR) = 0xF0; /* would block every APIC vector */
 	vmcs_write(GUEST_RFLAGS, 0x2);
 	bsp.state = VCPU_HALTED;
 	vm_irq_set_extint(&vm, true);
@@ -304,7 +306,7 @@ static void a_masked_lint0_ignores_the_8259_unless_the_apic_is_disabled(void **s
 	(void)state;
 	add_fake_pic();
 	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
-	bsp.lapic.lvt[LAPIC_LVT_LINT0_INDEX] |= LVT_MASKED;
+	LAPIC_REG(&bsp.lapic, 0x350) |= LVT_MASKED;
 	vm_irq_set_extint(&vm, true);
 	assert_true(vcpu_process_events(&bsp));
 	assert_int_equal(pic.acks, 0);
@@ -339,9 +341,9 @@ static void apic_messages_reach_the_apics_they_name(void **state)
 {
 	(void)state;
 	add_fake_pic();
-	ap.lapic.ldr = 0x12000000; /* cluster 1, member bit 1 */
-	bsp.lapic.ldr = 0x11000000;
-	ap.lapic.dfr = bsp.lapic.dfr = 0x0FFFFFFF; /* cluster model */
+	LAPIC_REG(&ap.lapic, APIC_LDR) = 0x12000000; /* cluster 1, member bit 1 */
+	LAPIC_REG(&bsp.lapic, APIC_LDR) = 0x11000000;
+	LAPIC_REG(&ap.lapic, APIC_DFR) = LAPIC_REG(&bsp.lapic, APIC_DFR) = 0x0FFFFFFF; /* cluster model */
 	vm_deliver_apic_message(&vm, &(struct apic_message){ .vector = 0x61, .logical = true,
 							      .destination = 0x12 });
 	assert_true(lapic_has_pending(&ap.lapic));
