@@ -156,6 +156,11 @@ struct vcpu {
 	/* "virtual NMIs" is on, so NMI-window exiting exists (SDM Vol. 3C
 	 * 26.7.6); the hosted OS runs without it. */
 	bool virtual_nmis;
+	/* The APIC virtualization it uses now (vcpu/apicv.h, APICV_*), the
+	 * TPR threshold and EOI-exit bitmap last written to its VMCS. */
+	unsigned apicv;
+	uint8_t tpr_threshold;
+	uint64_t eoi_exit_bitmap[4];
 	/* Guest state the VMCS does not hold, live in the CPU while the vCPU
 	 * runs and saved here while it does not (vcpu_load / vcpu_put). */
 	uint64_t xcr0;
