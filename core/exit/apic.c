@@ -44,10 +44,11 @@ void handle_apic_access(struct vcpu *vcpu, const struct vm_exit *exit)
 			     type, (unsigned long long)gpa);
 		return;
 	}
-	/* No linear address comes with the exit, so data breakpoints are
-	 * not checked against this access. */
+	/* No linear address comes with the exit: data breakpoints are
+	 * checked against the decoded operand's. */
 	struct emulate_failure failure;
-	enum emulate_result result = emulate_mmio(vcpu, gpa, EMULATE_NO_LINEAR, region, &failure);
+	enum emulate_result result =
+		emulate_mmio(vcpu, gpa, EMULATE_LINEAR_OF_OPERAND, region, &failure);
 	if (__builtin_expect(result > EMULATE_RESTART, 0)) {
 		const struct vm_exit as_ept = {
 			.reason = exit->reason,
