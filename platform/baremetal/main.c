@@ -638,6 +638,7 @@ static bool run_fuzz_cases(const struct boot_info *info, const struct fuzz_plan 
 		.data = plat_phys_to_virt(mod->start), .size = mod->end - mod->start,
 		.name = opt.name, .cmdline = opt.cmdline, .ram = opt.ram,
 		.large_pages = large_page_sizes(&vmx_cpus[0].caps),
+		.apicv = apicv_offered(&vmx_cpus[0].caps),
 		.after_vcpu_create = break_vmcs_on_purpose,
 		.fault_in_first_case = find_boot_option(info->cmdline, "debug.fault") != NULL,
 	};
