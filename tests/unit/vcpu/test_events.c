@@ -22,6 +22,7 @@
 #include "dev/ports.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
+#include "vcpu/apicv.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
@@ -116,6 +117,23 @@ static void fixed_interrupt_waits_for_if_then_is_injected(void **state)
 	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x41); /* external, 0x41 */
 	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
 	assert_int_equal(lapic_read(&bsp.lapic, 0x100 + 0x10 * 2) & 2, 2); /* in service */
+}
+
+/* With virtual-interrupt delivery cvisor injects no APIC vector: it
+ * stays in VIRR for the CPU (RVI, vcpu/apicv.c), and HLT still ends. */
+static void virtual_interrupt_delivery_leaves_the_vector_to_the_cpu(void **state)
+{
+	(void)state;
+	bsp.apicv = APICV_TPR_SHADOW | APICV_APIC_ACCESSES | APICV_REGISTERS | APICV_INTR_DELIVERY;
+	bsp.state = VCPU_HALTED;
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	vm_send_ipi(&bsp, 0x00040041, 0); /* self shorthand, vector 0x41 */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(bsp.state, VCPU_RUNNING);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	assert_int_equal(lapic_highest_vector(&bsp.lapic, APIC_IRR0), 0x41);
+	assert_int_equal(lapic_highest_vector(&bsp.lapic, APIC_ISR0), -1);
 }
 
 /* The 8259's INTR through vCPU 0's LINT0 (virtual wire): it waits for
@@ -433,6 +451,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_restarting_vm_gives_every_vcpu_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(init_deassert_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_interrupt_waits_for_if_then_is_injected, setup, teardown),
+		cmocka_unit_test_setup_teardown(virtual_interrupt_delivery_leaves_the_vector_to_the_cpu,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(extint_waits_for_if_and_a_withdrawn_one_closes_the_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipi_routing, setup, teardown),
