@@ -23,10 +23,13 @@
  * writes VTPR, VIRR, VISR, VEOI and (with APIC-register virtualization) the
  * others in place, so the emulation and the hardware-assisted paths are
  * one state, with nothing to copy at exits or entries.  IRR words are set
- * by other CPUs (atomically) and consumed on the vCPU's own CPU.
+ * by other CPUs (atomically) and consumed on the vCPU's own CPU.  The
+ * page comes first: a struct lapic placed at a 4 KiB boundary (struct
+ * vcpu's first member) has it page-aligned, as the CPU needs, without
+ * padding its few other fields out to a page of their own.
  */
 struct lapic {
-	uint32_t regs[1024] __attribute__((aligned(4096)));
+	uint32_t regs[1024];
 	uint32_t irr_words; /* bit w: IRR word w may be non-zero (lapic.c) */
 	uint32_t id;        /* the APIC ID register's value (read-only, kept here) */
 	/* The timer (irq/lapic_timer.c), in host TSC. */

@@ -72,6 +72,9 @@ enum vcpu_leave {
 #define VCPU_KICK_VECTOR 0xF2
 
 struct vcpu {
+	/* First, page-aligned: its register page is the virtual-APIC page
+	 * (irq/lapic.h, vcpu/apicv.h; SDM Vol. 3C 25.6.8). */
+	struct lapic lapic __attribute__((aligned(4096)));
 	struct guest_gprs gprs;
 	struct vm *vm;
 	/* Indexed by basic exit reason: the VM's or the hosted OS's table
@@ -171,7 +174,6 @@ struct vcpu {
 	uint8_t *msr_bitmap;
 	/* The `log` step in flight and this vCPU's violations (vm/protect.h). */
 	struct vcpu_protect protect;
-	struct lapic lapic;
 };
 
 /*
