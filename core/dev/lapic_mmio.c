@@ -30,16 +30,13 @@ static uint64_t lapic_page_read(struct vcpu *vcpu, void *state, uint64_t offset,
 	return lapic_read(&vcpu->lapic, (uint32_t)offset);
 }
 
-static void lapic_page_write(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size,
-			     uint64_t value)
+void lapic_mmio_register_written(struct vcpu *vcpu, uint32_t offset, uint32_t value)
 {
-	(void)state;
-	if (!globally_enabled(vcpu) || size != 4 || (offset & 0xF))
-		return;
 	uint8_t eoi_vector;
-	switch (lapic_write(&vcpu->lapic, (uint32_t)offset, (uint32_t)value, &eoi_vector)) {
+	switch (lapic_write(&vcpu->lapic, offset, value, &eoi_vector)) {
 	case LAPIC_WRITE_SEND_IPI:
-		vm_send_ipi(vcpu, vcpu->lapic.icr_low, vcpu->lapic.icr_high);
+		vm_send_ipi(vcpu, LAPIC_REG(&vcpu->lapic, APIC_ICR_LOW),
+			    LAPIC_REG(&vcpu->lapic, APIC_ICR_HIGH));
 		break;
 	case LAPIC_WRITE_LEVEL_EOI:
 		vm_irq_eoi(vcpu->vm, eoi_vector);
@@ -47,12 +44,21 @@ static void lapic_page_write(struct vcpu *vcpu, void *state, uint64_t offset, un
 	case LAPIC_WRITE_DONE:
 		break;
 	}
-	lapic_timer_register_written(&vcpu->lapic, (uint32_t)offset, rdtsc(),
+	lapic_timer_register_written(&vcpu->lapic, offset, rdtsc(),
 				     vcpu->vm->devices.tsc_hz / 1000000 * LAPIC_TIMER_MIN_PERIOD_US);
 	/* A count written (re)starts the timer; this entry was timed for the
 	 * old deadline. */
 	if (offset == APIC_TIMER_INITIAL)
 		vcpu_retime_entry_for(vcpu, lapic_timer_deadline(&vcpu->lapic));
+}
+
+static void lapic_page_write(struct vcpu *vcpu, void *state, uint64_t offset, unsigned size,
+			     uint64_t value)
+{
+	(void)state;
+	if (!globally_enabled(vcpu) || size != 4 || (offset & 0xF))
+		return;
+	lapic_mmio_register_written(vcpu, (uint32_t)offset, (uint32_t)value);
 }
 
 static const struct mmio_ops lapic_page_ops = { .read = lapic_page_read, .write = lapic_page_write };

@@ -9,9 +9,18 @@
 #define CVISOR_DEV_LAPIC_MMIO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct vm;
+struct vcpu;
 
 bool lapic_mmio_attach(struct vm *vm);
+/*
+ * The guest wrote value to the 32-bit register at offset: the register
+ * model takes it (irq/lapic.c) and its effects follow (an IPI, a
+ * level-triggered EOI to the I/O APIC, the timer).  The MMIO path and the
+ * APIC-write exits (exit/apic.c) both end here; with the device lock held.
+ */
+void lapic_mmio_register_written(struct vcpu *vcpu, uint32_t offset, uint32_t value);
 
 #endif

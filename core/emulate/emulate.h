@@ -75,6 +75,10 @@ enum emulate_result emulate_string(struct vcpu *vcpu, const struct string_insn *
 
 /* emulate_mmio's linear when the exit gave none. */
 #define EMULATE_NO_LINEAR (~0ULL)
+/* emulate_mmio's linear when the exit gave none but the access is the
+ * instruction's memory operand (an APIC-access exit, SDM Vol. 3C 28.2.1):
+ * computed from the decoded operand. */
+#define EMULATE_LINEAR_OF_OPERAND (~0ULL - 1)
 
 /*
  * Emulates the instruction at the guest's CS:RIP that accessed the device

@@ -48,6 +48,22 @@ static const char *decode_at_rip(struct vcpu *vcpu, uint64_t rip, enum x86_mode 
 	return refused;
 }
 
+/* The linear address of a decoded memory operand: segment base plus
+ * effective address (SDM Vol. 3A 3.4), 32 bits wide outside 64-bit mode. */
+static uint64_t operand_linear(struct vcpu *vcpu, const struct x86_mem_operand *mem,
+			       enum x86_mode mode, uint64_t next_rip)
+{
+	uint64_t gpr[16];
+
+	for (unsigned i = 0; i < 16; i++)
+		gpr[i] = vcpu->gprs.regs[i];
+	gpr[GPR_RSP] = vmcs_read(GUEST_RSP); /* RSP lives in the VMCS */
+	bool long_mode = mode == X86_MODE_64;
+	uint64_t linear = guest_segment_base((unsigned)mem->segment, long_mode) +
+			  x86_mem_offset(mem, gpr, next_rip);
+	return long_mode ? linear : (uint32_t)linear;
+}
+
 enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, uint64_t linear,
 				 const struct mmio_region *region, struct emulate_failure *failure)
 {
@@ -61,6 +77,8 @@ enum emulate_result emulate_mmio(struct vcpu *vcpu, uint64_t gpa, uint64_t linea
 	uint64_t next_rip = rip + insn.length;
 	if (mode != X86_MODE_64)
 		next_rip = (uint32_t)next_rip;
+	if (linear == EMULATE_LINEAR_OF_OPERAND)
+		linear = operand_linear(vcpu, &insn.mem, mode, next_rip);
 
 	switch (insn.op) {
 	case X86_OP_MOV_STORE: {

@@ -15,6 +15,8 @@
 #include "vcpu/events.h"
 
 #include "exit/exit.h"
+#include "irq/lapic.h"
+#include "irq/lapic_regs.h"
 #include "vcpu/cpu_features.h"
 #include "vm/protect.h"
 #include "vm/vm.h"
@@ -161,6 +163,33 @@ static void emulate_cr4_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 	vcpu_skip_instruction(vcpu);
 }
 
+/*
+ * CR8 is the TPR's priority class in 64-bit mode (SDM Vol. 3A 11.8.6.1):
+ * CR8[3:0] = TPR[7:4], and a write clears TPR[3:0].  Without a TPR shadow
+ * (vcpu/apicv.h) CR8 accesses exit and use the software APIC's TPR, never
+ * the real one; a write with bits 63:4 set is #GP (Vol. 2B MOV CR).
+ */
+static void emulate_cr8_write(struct vcpu *vcpu, uint64_t value)
+{
+	if (value & ~0xFULL) {
+		vcpu_inject_gp(vcpu);
+		return;
+	}
+	LAPIC_REG(&vcpu->lapic, APIC_TPR) = (uint32_t)value << 4;
+	vcpu_skip_instruction(vcpu);
+}
+
+static void emulate_cr8_read(struct vcpu *vcpu, unsigned gpr)
+{
+	uint64_t value = (LAPIC_REG(&vcpu->lapic, APIC_TPR) >> 4) & 0xF;
+
+	if (gpr == GPR_RSP)
+		vmcs_write(GUEST_RSP, value);
+	else
+		vcpu->gprs.regs[gpr] = value;
+	vcpu_skip_instruction(vcpu);
+}
+
 /* Exit qualification for control-register accesses (SDM Vol. 3C 28.2.1, Table 28-3). */
 #define CR_QUAL_NUMBER(q)      ((unsigned)(q) & 0xF)
 #define CR_QUAL_TYPE(q)        ((unsigned)((q) >> 4) & 3)
@@ -186,8 +215,18 @@ void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
 			emulate_cr4_write(vcpu, &ctx, value);
 			return;
 		}
+		if (cr == 8) {
+			emulate_cr8_write(vcpu, value);
+			return;
+		}
 		break;
 	}
+	case CR_MOV_FROM:
+		if (cr == 8) {
+			emulate_cr8_read(vcpu, CR_QUAL_GPR(q));
+			return;
+		}
+		break;
 	case CR_CLTS:
 		emulate_cr0_write(vcpu, &ctx, ctx.cr0 & ~CR0_TS);
 		return;
@@ -200,7 +239,8 @@ void handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
 	default:
 		break;
 	}
-	/* CR3 and CR8 accesses do not exit with cvisor's controls. */
+	/* CR3 accesses do not exit with cvisor's controls, nor CR8 reads
+	 * and writes with a TPR shadow. */
 	exit_fail_vm(vcpu, exit, "unexpected control-register access (CR%u, type %u)", cr,
 		     CR_QUAL_TYPE(q));
 }

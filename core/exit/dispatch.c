@@ -53,6 +53,13 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	VMX_INSTRUCTION_EXITS,
 	[EXIT_REASON_PREEMPTION_TIMER] = ON_EVENT(handle_preemption_timer, false),
 	[EXIT_REASON_MONITOR_TRAP_FLAG] = ON_EVENT(handle_monitor_trap_flag, false),
+	/* APIC virtualization (exit/apic.c).  An APIC-access exit can come
+	 * during event delivery (SDM Vol. 3C 28.2.1, access type 3); the
+	 * trap-like ones follow an instruction (29.1.2, 29.1.4, 29.4.3.3). */
+	[EXIT_REASON_APIC_ACCESS] = ON_EVENT(handle_apic_access, true),
+	[EXIT_REASON_APIC_WRITE] = ON_INSTRUCTION(handle_apic_write, true),
+	[EXIT_REASON_VIRTUALIZED_EOI] = ON_INSTRUCTION(handle_virtualized_eoi, true),
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = ON_INSTRUCTION(handle_tpr_below_threshold, false),
 };
 
 /*

@@ -137,6 +137,11 @@ void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_nmi_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit);
+/* The CPU's APIC virtualization (exit/apic.c). */
+void handle_apic_access(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_apic_write(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_virtualized_eoi(struct vcpu *vcpu, const struct vm_exit *exit);
+void handle_tpr_below_threshold(struct vcpu *vcpu, const struct vm_exit *exit);
 /* The end of a `log` step of protected memory (exit/protect.c). */
 void handle_monitor_trap_flag(struct vcpu *vcpu, const struct vm_exit *exit);
 /* The hosted OS (the running OS under cvisor.ko, core/vm/hosted_os.c). */

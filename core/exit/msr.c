@@ -10,6 +10,7 @@
 #include "vcpu/cpu_features.h"
 #include "lib/mem.h"
 #include "irq/lapic_timer.h"
+#include "vcpu/apicv.h"
 #include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
@@ -223,7 +224,12 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		if ((value & ~(allowed | APIC_BASE_BSP)) ||
 		    ((value ^ m->apic_base) & APIC_BASE_BSP))
 			return false;
+		uint64_t changed = value ^ m->apic_base;
 		m->apic_base = value;
+		/* A globally disabled APIC leaves the CPU's APIC virtualization
+		 * (vcpu/apicv.h); enabled again, it comes back. */
+		if ((changed & APIC_BASE_ENABLE) && vcpu->vm->apicv)
+			apicv_update_controls(vcpu);
 		return true;
 	}
 	case MSR_IA32_MISC_ENABLE: {

@@ -58,10 +58,10 @@ bool apic_destination_matches(const struct vcpu *target, bool logical, uint8_t d
 {
 	if (!logical)
 		return destination == 0xFF || destination == target->id;
-	uint8_t ldr = (uint8_t)(target->lapic.ldr >> 24);
+	uint8_t ldr = (uint8_t)(LAPIC_REG(&target->lapic, APIC_LDR) >> 24);
 	if (destination == 0xFF)
 		return true;
-	if ((target->lapic.dfr >> 28) == 0xF)
+	if ((LAPIC_REG(&target->lapic, APIC_DFR) >> 28) == 0xF)
 		return (ldr & destination) != 0;
 	return (ldr >> 4) == (destination >> 4) && (ldr & destination & 0xF) != 0;
 }

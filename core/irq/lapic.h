@@ -15,24 +15,33 @@
 #define LAPIC_DEFAULT_BASE 0xFEE00000ULL
 #define LAPIC_LVT_COUNT 7 /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
 
+/*
+ * The registers live at their own offsets in one 4 KiB page, one 32-bit
+ * word per 16 bytes (SDM Vol. 3A 11.4.1, Table 11-1), and nowhere else.
+ * A vCPU with a TPR shadow hands this same page to the CPU as its
+ * virtual-APIC page (SDM Vol. 3C 25.6.8, 29.1.1): the CPU then reads and
+ * writes VTPR, VIRR, VISR, VEOI and (with APIC-register virtualization) the
+ * others in place, so the emulation and the hardware-assisted paths are
+ * one state, with nothing to copy at exits or entries.  IRR words are set
+ * by other CPUs (atomically) and consumed on the vCPU's own CPU.  The
+ * page comes first: a struct lapic placed at a 4 KiB boundary (struct
+ * vcpu's first member) has it page-aligned, as the CPU needs, without
+ * padding its few other fields out to a page of their own.
+ */
 struct lapic {
-	/* Set by other CPUs (atomically), consumed by the vCPU's own CPU. */
-	uint32_t irr[8];
-	uint32_t irr_words; /* bit w: irr[w] may be non-zero (lapic.c) */
-	uint32_t isr[8];
-	/* Trigger mode of each accepted vector: 1 = level (11.8.4); its EOI
-	 * goes back to the I/O APIC (irq/irq.c).  Set with the IRR bit. */
-	uint32_t tmr[8];
-	uint32_t id;
-	uint32_t tpr, ldr, dfr, svr, esr;
-	uint32_t lvt[LAPIC_LVT_COUNT];
-	uint32_t icr_low, icr_high;
-	uint32_t timer_initial, timer_divide;
+	uint32_t regs[1024];
+	uint32_t irr_words; /* bit w: IRR word w may be non-zero (lapic.c) */
+	uint32_t id;        /* the APIC ID register's value (read-only, kept here) */
 	/* The timer (irq/lapic_timer.c), in host TSC. */
 	uint64_t timer_deadline; /* 0: idle */
 	uint64_t timer_period;   /* periodic mode: ticks between expiries */
 	bool timer_tsc_deadline_mode;
 };
+
+/* The register at offset (APIC_* of irq/lapic_regs.h), as an lvalue. */
+#define LAPIC_REG(apic, offset) ((apic)->regs[(offset) >> 2])
+/* Word w (0-7) of the 256-bit ISR, TMR or IRR starting at offset base. */
+#define LAPIC_VECTOR_WORD(apic, base, w) ((apic)->regs[((base) >> 2) + 4 * (w)])
 
 /* Power-up/INIT values (SDM Vol. 3A 11.4.7.1). */
 void lapic_reset(struct lapic *apic, uint32_t apic_id);
@@ -65,6 +74,13 @@ bool lapic_accepts_extint(const struct lapic *apic);
 int lapic_deliverable(const struct lapic *apic);
 /* The interrupt is being delivered: move it from IRR to ISR. */
 void lapic_accept(struct lapic *apic, uint8_t vector);
+/* The highest vector set in the ISR, IRR or TMR starting at base, or -1. */
+int lapic_highest_vector(const struct lapic *apic, uint32_t base);
+/* After the CPU consumed IRR bits itself (virtual-interrupt delivery, SDM
+ * Vol. 3C 29.2.2): drop the summary bits of words that are now empty. */
+void lapic_refresh_irr_summary(struct lapic *apic);
+/* The processor-priority register (SDM Vol. 3A 11.8.3.1). */
+uint32_t lapic_processor_priority(const struct lapic *apic);
 /* True when any vector is pending: one load when none is (every exit asks). */
 bool lapic_has_pending_slow(const struct lapic *apic);
 static inline bool lapic_has_pending(const struct lapic *apic)

@@ -39,7 +39,7 @@
 #define LVT_MASKED          (1u << 16)
 #define LVT_TIMER_MODE(lvt) (((lvt) >> 17) & 3)
 #define LVT_DELIVERY_MODE(lvt) (((lvt) >> 8) & 7)
-/* Index of LINT0 and LINT1 in struct lapic's lvt[] (CMCI, timer, thermal,
+/* Index of LINT0 and LINT1 among the LVTs (CMCI, timer, thermal,
  * perf, LINT0, LINT1, error). */
 #define LAPIC_LVT_LINT0_INDEX 4
 #define LAPIC_LVT_LINT1_INDEX 5

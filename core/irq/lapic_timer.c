@@ -7,13 +7,14 @@
  * 000 = 2, 001 = 4, ... 110 = 128, 111 = 1. */
 static uint64_t divisor(const struct lapic *apic)
 {
-	uint32_t dcr = (apic->timer_divide & 3) | ((apic->timer_divide >> 1) & 4);
+	uint32_t divide = LAPIC_REG(apic, APIC_TIMER_DIVIDE);
+	uint32_t dcr = (divide & 3) | ((divide >> 1) & 4);
 	return dcr == 7 ? 1 : 2ULL << dcr;
 }
 
 static uint32_t timer_lvt(const struct lapic *apic)
 {
-	return apic->lvt[1];
+	return LAPIC_REG(apic, APIC_LVT_TIMER);
 }
 
 void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t now,
@@ -26,7 +27,7 @@ void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t 
 		if ((mode == LVT_TIMER_TSC_DEADLINE) != apic->timer_tsc_deadline_mode) {
 			apic->timer_deadline = 0;
 			apic->timer_period = 0;
-			apic->timer_initial = 0;
+			LAPIC_REG(apic, APIC_TIMER_INITIAL) = 0;
 		}
 		apic->timer_tsc_deadline_mode = mode == LVT_TIMER_TSC_DEADLINE;
 		return;
@@ -34,7 +35,7 @@ void lapic_timer_register_written(struct lapic *apic, uint32_t offset, uint64_t 
 	if (offset != APIC_TIMER_INITIAL || mode == LVT_TIMER_TSC_DEADLINE)
 		return;
 	/* Writing the initial count (re)starts the count-down; 0 stops it (11.5.4). */
-	uint64_t ticks = (uint64_t)apic->timer_initial * divisor(apic);
+	uint64_t ticks = (uint64_t)LAPIC_REG(apic, APIC_TIMER_INITIAL) * divisor(apic);
 	apic->timer_deadline = ticks ? now + ticks : 0;
 	/* A periodic timer fires no more often than every min_period ticks:
 	 * a tiny count would otherwise leave every VM entry with its deadline

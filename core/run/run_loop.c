@@ -7,6 +7,7 @@
 #include "irq/lapic_timer.h"
 #include "lib/format.h"
 #include "lib/log.h"
+#include "vcpu/apicv.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
 #include "vm/protect.h"
@@ -120,9 +121,13 @@ static bool vcpu_ready_to_enter(struct vcpu *vcpu)
 	 * instruction with a page lifted: no new event goes first (its
 	 * delivery would run with the page lifted); events wait for the MTF
 	 * exit, one instruction later. */
-	if (__builtin_expect(vcpu->protect.step_count != 0, 0))
-		return vcpu->state == VCPU_RUNNING;
-	return vcpu_process_events(vcpu);
+	bool enter = __builtin_expect(vcpu->protect.step_count != 0, 0)
+			     ? vcpu->state == VCPU_RUNNING
+			     : vcpu_process_events(vcpu);
+	/* The CPU's APIC virtualization sees the APIC as the events left it. */
+	if (enter && vcpu->apicv)
+		apicv_sync_before_entry(vcpu);
+	return enter;
 }
 
 uint64_t vcpu_first_entry_tsc;

@@ -4,6 +4,7 @@
 #include "irq/irq.h"
 #include "irq/lapic.h"
 #include "irq/lapic_timer.h"
+#include "vcpu/apicv.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
@@ -301,7 +302,10 @@ bool vcpu_process_events(struct vcpu *vcpu)
 	int vector = lapic_deliverable(&vcpu->lapic);
 	if (vector >= 0) {
 		vcpu->state = VCPU_RUNNING; /* an interrupt ends HLT */
-		inject_interrupt(vcpu, (uint8_t)vector);
+		/* With virtual-interrupt delivery the CPU delivers it from VIRR
+		 * and RVI (vcpu/apicv.c, before the entry). */
+		if (!(vcpu->apicv & APICV_INTR_DELIVERY))
+			inject_interrupt(vcpu, (uint8_t)vector);
 	}
 	return vcpu->state == VCPU_RUNNING;
 }

@@ -72,6 +72,9 @@ enum vcpu_leave {
 #define VCPU_KICK_VECTOR 0xF2
 
 struct vcpu {
+	/* First, page-aligned: its register page is the virtual-APIC page
+	 * (irq/lapic.h, vcpu/apicv.h; SDM Vol. 3C 25.6.8). */
+	struct lapic lapic __attribute__((aligned(4096)));
 	struct guest_gprs gprs;
 	struct vm *vm;
 	/* Indexed by basic exit reason: the VM's or the hosted OS's table
@@ -156,6 +159,11 @@ struct vcpu {
 	/* "virtual NMIs" is on, so NMI-window exiting exists (SDM Vol. 3C
 	 * 26.7.6); the hosted OS runs without it. */
 	bool virtual_nmis;
+	/* The APIC virtualization it uses now (vcpu/apicv.h, APICV_*), the
+	 * TPR threshold and EOI-exit bitmap last written to its VMCS. */
+	unsigned apicv;
+	uint8_t tpr_threshold;
+	uint64_t eoi_exit_bitmap[4];
 	/* Guest state the VMCS does not hold, live in the CPU while the vCPU
 	 * runs and saved here while it does not (vcpu_load / vcpu_put). */
 	uint64_t xcr0;
@@ -166,7 +174,6 @@ struct vcpu {
 	uint8_t *msr_bitmap;
 	/* The `log` step in flight and this vCPU's violations (vm/protect.h). */
 	struct vcpu_protect protect;
-	struct lapic lapic;
 };
 
 /*

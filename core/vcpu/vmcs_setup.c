@@ -1,6 +1,7 @@
 #include "vcpu/vmcs_setup.h"
 
 #include "platform.h"
+#include "vcpu/apicv.h"
 #include "vcpu/cpu_features.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
@@ -59,17 +60,23 @@ enum vmx_error vmcs_setup_controls(struct vcpu *vcpu)
 	uint32_t allowed2 = (uint32_t)(caps->controls[VMX_CONTROLS_PROC2] >> 32);
 	uint32_t features2 = cpu_features_wanted_proc2() & allowed2;
 
+	/* The APIC virtualization its VM chose, or CR8 exiting (vcpu/apicv.h). */
+	uint32_t apic_proc = 0, apic_proc2 = 0;
+	apicv_wanted_controls(vcpu, &apic_proc, &apic_proc2);
+
 	const uint32_t *want = vmx_required_controls;
 	if ((err = vmx_controls_for(caps, VMX_CONTROLS_PIN, want[VMX_CONTROLS_PIN], &pin)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC, want[VMX_CONTROLS_PROC], &proc)) ||
-	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2, want[VMX_CONTROLS_PROC2] | features2,
-				    &proc2)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC, want[VMX_CONTROLS_PROC] | apic_proc,
+				    &proc)) ||
+	    (err = vmx_controls_for(caps, VMX_CONTROLS_PROC2,
+				    want[VMX_CONTROLS_PROC2] | features2 | apic_proc2, &proc2)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_EXIT, want[VMX_CONTROLS_EXIT] | save_timer,
 				    &exit)) ||
 	    (err = vmx_controls_for(caps, VMX_CONTROLS_ENTRY, want[VMX_CONTROLS_ENTRY], &entry)))
 		return err;
 
 	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
+	apicv_write_fields(vcpu);
 	return VMX_OK;
 }
 

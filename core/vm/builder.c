@@ -6,8 +6,31 @@
 #include "exit/exit.h"
 #include "irq/lapic.h"
 #include "platform.h"
+#include "vcpu/apicv.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
+
+/*
+ * With virtualized APIC accesses the xAPIC page's guest-physical address
+ * maps the APIC-access page (SDM Vol. 3C 29.4: an access whose EPT
+ * translation is the APIC-access address is virtualized or exits as an
+ * APIC access, below EPT violations in priority, 29.4.1), readable and
+ * writable, never executable: a fetch from it stays an EPT violation.  A
+ * VM whose RAM reaches over that address keeps the software path.
+ */
+static bool map_apic_access_page(struct vm *vm, unsigned apicv)
+{
+	if (vm->ram_size > LAPIC_DEFAULT_BASE)
+		apicv &= ~(APICV_APIC_ACCESSES | APICV_REGISTERS | APICV_INTR_DELIVERY);
+	vm->apicv = apicv;
+	if (!(apicv & APICV_APIC_ACCESSES))
+		return true;
+	vm->apic_access_page = plat_alloc_page();
+	if (!vm->apic_access_page)
+		return false;
+	return ept_map_4k(&vm->ept, LAPIC_DEFAULT_BASE, plat_virt_to_phys(vm->apic_access_page),
+			  EPT_READ | EPT_WRITE | (EPT_MEMTYPE_WB << EPT_MEMTYPE_SHIFT));
+}
 
 const char *vm_build(struct vm *vm, const struct vm_config *config)
 {
@@ -23,6 +46,10 @@ const char *vm_build(struct vm *vm, const struct vm_config *config)
 	if (machine_attach_devices(vm) || (!config->strict_mem && !open_bus_attach(vm))) {
 		vm_destroy(vm);
 		return "a device could not be attached (the line above says which)";
+	}
+	if (!map_apic_access_page(vm, config->apicv)) {
+		vm_destroy(vm);
+		return "out of memory for the APIC-access page";
 	}
 	/* The firmware's part of the PC: the ACPI tables in the BIOS area. */
 	if (!acpi_tables_write(vm)) {

@@ -31,6 +31,9 @@ struct vm_config {
 	 * default) ends the VM, restart starts it again from its boot image
 	 * (vm_set_boot_image). */
 	enum vm_on_reset on_reset;
+	/* The CPU's APIC virtualization to use (vcpu/apicv.h, APICV_*): what
+	 * apicv_offered() found, or 0 (apicv=off) for the software APIC alone. */
+	unsigned apicv;
 };
 
 /* NULL on success, else a one-line reason (nothing is left allocated). */

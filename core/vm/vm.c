@@ -87,6 +87,9 @@ void vm_destroy(struct vm *vm)
 	}
 	vm->ram_size = 0;
 	ept_destroy(&vm->ept);
+	plat_free_page(vm->apic_access_page);
+	vm->apic_access_page = NULL;
+	vm->apicv = 0;
 }
 
 void vm_end(struct vm *vm, bool success, const char *fmt, ...)

@@ -53,6 +53,12 @@ struct vm {
 	const struct phys_range *ram_ranges;
 	unsigned ram_range_count;
 
+	/* The CPU's APIC virtualization its vCPUs use (vcpu/apicv.h,
+	 * APICV_*), chosen at creation; with virtualized APIC accesses the
+	 * page its xAPIC page maps (SDM Vol. 3C 29.4), never read or written. */
+	unsigned apicv;
+	void *apic_access_page;
+
 	bool ended;
 	bool success;
 	char end_reason[VM_END_REASON_MAX];

@@ -367,6 +367,10 @@ static const struct insn_template templates[] = {
 	/* Control and debug registers, XCR0, descriptor tables. */
 	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x22),    /* MOV to CRn */
 	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x20),    /* MOV from CRn */
+	/* CR8 (REX.R with reg 0, 64-bit code; elsewhere INC/DEC ESP and CR0):
+	 * the TPR shadow's VTPR, or an exit with apicv=off. */
+	T(CONTROL_REG, MODRM_REG, 0, 0x44, 0x0F, 0x22),    /* MOV to CR8 */
+	T(CONTROL_REG, MODRM_REG, 0, 0x44, 0x0F, 0x20),    /* MOV from CR8 */
 	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x23),    /* MOV to DRn */
 	T(CONTROL_REG, MODRM_REG, ANY_REG, 0x0F, 0x21),    /* MOV from DRn */
 	T(CONTROL_REG, NO_OPERAND, 0, 0x0F, 0x06),         /* CLTS */

@@ -24,6 +24,7 @@
 /* xAPIC registers (SDM Vol. 3A 11.4.1, Table 11-1). */
 #define APIC_BASE     0xFEE00000u
 #define APIC_ID       0x020
+#define APIC_TPR      0x080
 #define APIC_EOI      0x0B0
 #define APIC_LDR      0x0D0
 #define APIC_DFR      0x0E0
@@ -401,6 +402,27 @@ static void bsp_destinations(void)
 			"logical flat destination mask 0x03 reaches both vCPUs");
 }
 
+/*
+ * The TPR holds back a pending interrupt whose priority class is not above
+ * its own (SDM Vol. 3A 11.8.3.1), which waits in IRR; lowering the TPR
+ * lets it in before the next instruction (with a TPR shadow, through the
+ * CPU's TPR virtualization and the TPR-below-threshold exit or virtual
+ * interrupt delivery, SDM Vol. 3C 29.1.2).
+ */
+static void bsp_tpr(void)
+{
+	uint32_t before = hits[0][0];
+
+	apic_write(APIC_TPR, VEC_TO_BSP & 0xF0);
+	send_ipi(0, ICR_FIXED | ICR_ASSERT | ICR_SELF | VEC_TO_BSP);
+	spin(SETTLE);
+	bool held = hits[0][0] == before && apic_vector_bit(APIC_IRR, VEC_TO_BSP);
+	apic_write(APIC_TPR, 0);
+	uint32_t right_after = hits[0][0];
+	check(held && right_after == before + 1,
+	      "TPR 0x40 holds vector 0x40 in IRR; lowering it to 0 lets it in before the next instruction");
+}
+
 static void bsp_if0(void)
 {
 	if (!ap_alive)
@@ -478,6 +500,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	if (ap_alive) {
 		bsp_ping_pong();
 		bsp_destinations();
+		bsp_tpr();
 		bsp_if0();
 		bsp_hlt();
 		bsp_init_deassert();

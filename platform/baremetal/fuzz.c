@@ -29,6 +29,7 @@
 #include "vm/builder.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
+#include "vcpu/apicv.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -64,6 +65,11 @@ unsigned fuzz_case_vcpus(uint64_t seed)
 	/* Seeds 1 and 7 mod 8: one of the two is also a case without
 	 * strict_mem (seed mod 4 = 3), so the open bus meets two vCPUs too. */
 	return seed % 8 == 1 || seed % 8 == 7 ? 2 : 1;
+}
+
+bool fuzz_case_apicv(uint64_t seed)
+{
+	return (seed / 8) % 2 == 0;
 }
 
 const char *fuzz_parse_plan(const char *text, struct fuzz_plan *plan)
@@ -438,6 +444,7 @@ static void run_case(struct vmx_cpu *cpu, const struct fuzz_image *image, uint64
 		 * fourth meets the open bus, so its paths (MOVs, strings, the
 		 * reports) are attacked too. */
 		.strict_mem = seed % 4 != 3,
+		.apicv = fuzz_case_apicv(seed) ? image->apicv : 0,
 	};
 	err = vm_build(vm, &config);
 	bool built = !err;
@@ -555,10 +562,11 @@ unsigned fuzz_run(struct vmx_cpu *cpu, const struct fuzz_plan *plan,
 			cases_with_findings++;
 			findings += r.findings;
 		}
-		log_printf("cvisor: fuzz: case %u seed=%llu: %s: %s (%s%llu kTSC)\n", i,
+		log_printf("cvisor: fuzz: case %u seed=%llu: %s: %s (%s%llu kTSC)%s\n", i,
 			   (unsigned long long)seed, guarded_vm.vm.success ? "success" : "failure",
 			   guarded_vm.vm.end_reason, fuzz_case_vcpus(seed) == 2 ? "2 vCPUs, " : "",
-			   (unsigned long long)((rdtsc() - t0) / 1000));
+			   (unsigned long long)((rdtsc() - t0) / 1000),
+			   fuzz_case_apicv(seed) ? "" : " apicv=off");
 	}
 	char tally[LOG_LINE_MAX];
 	size_t n = 0;
@@ -571,6 +579,11 @@ unsigned fuzz_run(struct vmx_cpu *cpu, const struct fuzz_plan *plan,
 	for (unsigned i = 0; i < plan->cases; i++)
 		two += fuzz_case_vcpus(plan->first_seed + i) == 2;
 	log_printf("cvisor: fuzz: %u case(s) with 2 vCPUs\n", two);
+	unsigned software_apic = 0;
+	for (unsigned i = 0; i < plan->cases; i++)
+		software_apic += !fuzz_case_apicv(plan->first_seed + i);
+	log_printf("cvisor: fuzz: %u case(s) with apicv=off (local APIC otherwise: %s)\n",
+		   software_apic, apicv_describe(image->apicv));
 	log_printf("cvisor: fuzz: %u cases, seeds %llu..%llu, %u findings\n", plan->cases,
 		   (unsigned long long)plan->first_seed, (unsigned long long)last_seed, findings);
 	if (cases_with_findings)

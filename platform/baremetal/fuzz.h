@@ -47,6 +47,10 @@ const char *fuzz_parse_plan(const char *text, struct fuzz_plan *plan);
  * (one case in four), else 1.  Both run on the fuzzing CPU, time-shared.
  */
 unsigned fuzz_case_vcpus(uint64_t seed);
+/* Whether a case uses the CPU's APIC virtualization (fuzz_image.apicv):
+ * eight seeds in a row with it, the next eight with the software APIC
+ * alone (apicv=off), so each mix of vCPUs and strict_mem meets both. */
+bool fuzz_case_apicv(uint64_t seed);
 
 /* The guest every case boots. */
 struct fuzz_image {
@@ -56,6 +60,7 @@ struct fuzz_image {
 	const char *cmdline;     /* "<name> <guest args>"; " seed=N" is appended */
 	uint64_t ram;
 	unsigned large_pages;    /* VM_PAGES_2M / VM_PAGES_1G */
+	unsigned apicv;          /* the APIC virtualization offered (vcpu/apicv.h) */
 	/* Called with each case's vCPU right after vcpu_create (its VMCS is
 	 * current); NULL for nothing.  main.c's debug.vmcs uses it. */
 	void (*after_vcpu_create)(struct vcpu *vcpu);

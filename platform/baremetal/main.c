@@ -8,7 +8,9 @@
  * or G), cpus= its vCPU count (default 1; each vCPU gets a CPU of its own,
  * vCPU 0 boots, the others wait for INIT/SIPI), on_reset=stop|restart what
  * a guest's reset request does (default stop; vm/reset.h), strict_mem
- * makes a stray access end the VM; "--" ends cvisor's options.
+ * makes a stray access end the VM, apicv=on|off whether its local APICs use
+ * the CPU's APIC virtualization where the CPU offers it (default on;
+ * vcpu/apicv.h) or the software APIC alone; "--" ends cvisor's options.
  * What the file is decides how it boots (its bytes, not a flag):
  *   - a Multiboot kernel: every other word, and everything after "--", is
  *     passed on to it, its Multiboot command line being "<name> <guest
@@ -35,6 +37,7 @@
 #include "vm/builder.h"
 #include "run/schedule.h"
 #include "vm/vm.h"
+#include "vcpu/apicv.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/intrin.h"
@@ -56,6 +59,7 @@ struct guest_options {
 	unsigned vcpus;
 	bool strict_mem; /* a stray access ends the VM instead of meeting the open bus */
 	enum vm_on_reset on_reset;
+	bool apicv_off; /* apicv=off: the software APIC alone */
 };
 
 /* "64M" -> bytes; 0 when malformed. */
@@ -132,6 +136,14 @@ static const char *parse_guest_options(const char *cmdline, struct guest_options
 				opt->on_reset = VM_ON_RESET_STOP;
 			else
 				return "on_reset= needs stop or restart";
+			continue;
+		} else if (len > 6 && strncmp(word, "apicv=", 6) == 0) {
+			if (len == 8 && strncmp(word + 6, "on", 2) == 0)
+				opt->apicv_off = false;
+			else if (len == 9 && strncmp(word + 6, "off", 3) == 0)
+				opt->apicv_off = true;
+			else
+				return "apicv= needs on or off";
 			continue;
 		} else if (len > 5 && strncmp(word, "cpus=", 5) == 0) {
 			uint64_t n = parse_size(word + 5, len - 5);
@@ -341,6 +353,7 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 		.id = id, .name = opt.name, .ram_size = opt.ram,
 		.large_pages = large_page_sizes(caps), .vcpu_count = opt.vcpus,
 		.strict_mem = opt.strict_mem, .on_reset = opt.on_reset,
+		.apicv = opt.apicv_off ? 0 : apicv_offered(caps),
 	};
 	if ((err = vm_build(vm, &config)) != NULL) {
 		log_printf("cvisor: VM %s refused: %s\n", opt.name, err);
@@ -355,6 +368,8 @@ static bool load_guest(const struct vmx_caps *caps, unsigned id, const struct bo
 	}
 	slots[id].vcpu_count = opt.vcpus;
 	print_loaded_guest(vm, image, opt.vcpus);
+	log_printf("cvisor: VM %s: local APIC: %s%s\n", vm->name, apicv_describe(vm->apicv),
+		   opt.apicv_off ? " (apicv=off)" : "");
 	return true;
 }
 
@@ -623,6 +638,7 @@ static bool run_fuzz_cases(const struct boot_info *info, const struct fuzz_plan 
 		.data = plat_phys_to_virt(mod->start), .size = mod->end - mod->start,
 		.name = opt.name, .cmdline = opt.cmdline, .ram = opt.ram,
 		.large_pages = large_page_sizes(&vmx_cpus[0].caps),
+		.apicv = apicv_offered(&vmx_cpus[0].caps),
 		.after_vcpu_create = break_vmcs_on_purpose,
 		.fault_in_first_case = find_boot_option(info->cmdline, "debug.fault") != NULL,
 	};

@@ -34,6 +34,19 @@ int setup_vm(void **state)
 	return 0;
 }
 
+int setup_vcpu_apicv(void **state)
+{
+	(void)state;
+	fixture_reset_machine();
+	memset(&vcpu, 0, sizeof(vcpu));
+	fixture_vmx_on_and_vm_apicv(&cpu, &vm, 1, "t", 1, true);
+	vmx_prepare_guest_fpu_switching(&cpu);
+	baseline_pages = fake_pages_outstanding();
+	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
+	fake_console_clear();
+	return 0;
+}
+
 int setup_vcpu(void **state)
 {
 	setup_vm(state);

@@ -35,9 +35,13 @@
 #define R_RDMSR 31
 #define R_WRMSR 32
 #define R_INVALID_GUEST_STATE 33
+#define R_TPR_BELOW_THRESHOLD 43
+#define R_APIC_ACCESS 44
+#define R_VIRTUALIZED_EOI 45
 #define R_EPT_VIOLATION 48
 #define R_EPT_MISCONFIG 49
 #define R_PREEMPTION_TIMER 52
+#define R_APIC_WRITE 56
 #define ENTRY_FAILURE (1u << 31)
 
 /* I/O exit qualification (SDM Vol. 3C Table 28-5). */
@@ -62,6 +66,9 @@ extern size_t baseline_pages;
 /* cmocka setups and teardown: the VM alone, the VM and its vCPU 0. */
 int setup_vm(void **state);
 int setup_vcpu(void **state);
+/* The VM with the APIC virtualization the fake Tiger Lake offers
+ * (vcpu/apicv.h), and its vCPU 0. */
+int setup_vcpu_apicv(void **state);
 int teardown(void **state);
 
 /* The fake VMCS's value of a field; a guest register of vcpu. */

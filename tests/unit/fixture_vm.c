@@ -9,6 +9,7 @@
 #include "fake_cpu.h"
 #include "fake_platform.h"
 #include "loader/multiboot.h"
+#include "vcpu/apicv.h"
 #include "vm/builder.h"
 
 void fixture_reset_machine(void)
@@ -21,11 +22,18 @@ void fixture_reset_machine(void)
 void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, const char *name,
 			   unsigned vcpu_count)
 {
+	fixture_vmx_on_and_vm_apicv(cpu, vm, vm_id, name, vcpu_count, false);
+}
+
+void fixture_vmx_on_and_vm_apicv(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id,
+				 const char *name, unsigned vcpu_count, bool apicv)
+{
 	if (vmx_cpu_enable(cpu, 0) != VMX_OK)
 		fail_msg("vmx_cpu_enable failed:\n%s", fake_console_text());
 	const struct vm_config config = {
 		.id = vm_id, .name = name, .ram_size = FIXTURE_RAM, .vcpu_count = vcpu_count,
 		.strict_mem = true, /* a stray access ends the VM: the tests check each one */
+		.apicv = apicv ? apicv_offered(&cpu->caps) : 0,
 	};
 	const char *err = vm_build(vm, &config);
 	if (err)

@@ -22,6 +22,10 @@ void fixture_reset_machine(void);
  * vCPU slots, booting as a Multiboot kernel at FIXTURE_ENTRY would. */
 void fixture_vmx_on_and_vm(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id, const char *name,
 			   unsigned vcpu_count);
+/* The same with the APIC virtualization the CPU offers (vcpu/apicv.h)
+ * when apicv, else the software APIC alone (as fixture_vmx_on_and_vm). */
+void fixture_vmx_on_and_vm_apicv(struct vmx_cpu *cpu, struct vm *vm, unsigned vm_id,
+				 const char *name, unsigned vcpu_count, bool apicv);
 /* vCPU id by vm_build_vcpu: EIP FIXTURE_ENTRY, EAX the Multiboot magic, EBX FIXTURE_INFO. */
 void fixture_vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu, unsigned id);
 /* vcpu_destroy of each vCPU, vm_destroy, VMX off; then no page may be left. */

@@ -41,7 +41,7 @@ static int setup(void **state)
 	for (unsigned i = VCPUS; i-- > 0;) /* vCPU 0 last: its VMCS is current */
 		fixture_vcpu_create(&vcpus[i], &vm, &cpu, i);
 	for (unsigned i = 0; i < VCPUS; i++)
-		vcpus[i].lapic.svr = 0x1FF; /* software-enabled, as a guest leaves it */
+		LAPIC_REG(&vcpus[i].lapic, APIC_SVR) = 0x1FF; /* software-enabled, as a guest leaves it */
 	fake_console_clear();
 	return 0;
 }
@@ -116,12 +116,12 @@ static uint64_t mode_entry(unsigned mode, uint8_t vector, uint8_t destination)
 
 static bool irr(unsigned v, uint8_t vector)
 {
-	return vcpus[v].lapic.irr[vector / 32] >> (vector % 32) & 1;
+	return LAPIC_VECTOR_WORD(&vcpus[v].lapic, APIC_IRR0, vector / 32) >> (vector % 32) & 1;
 }
 
 static bool tmr(unsigned v, uint8_t vector)
 {
-	return vcpus[v].lapic.tmr[vector / 32] >> (vector % 32) & 1;
+	return LAPIC_VECTOR_WORD(&vcpus[v].lapic, APIC_TMR0, vector / 32) >> (vector % 32) & 1;
 }
 
 /* The vCPUs whose IRR holds vector, as a bit mask of APIC IDs. */
@@ -137,7 +137,8 @@ static unsigned irr_holders(uint8_t vector)
 static void clear_irrs(void)
 {
 	for (unsigned i = 0; i < VCPUS; i++) {
-		memset(vcpus[i].lapic.irr, 0, sizeof(vcpus[i].lapic.irr));
+		for (unsigned w = 0; w < 8; w++)
+			LAPIC_VECTOR_WORD(&vcpus[i].lapic, APIC_IRR0, w) = 0;
 		vcpus[i].lapic.irr_words = 0;
 	}
 }
@@ -421,13 +422,13 @@ static void an_eoi_of_another_vector_leaves_remote_irr(void **state)
 	vm_set_irq(&vm, 12, true);
 	vm_set_irq(&vm, 12, false);
 	clear_irrs();
-	vcpus[2].lapic.tmr[0x52 / 32] |= 1u << (0x52 % 32);
+	LAPIC_VECTOR_WORD(&vcpus[2].lapic, APIC_TMR0, 0x52 / 32) |= 1u << (0x52 % 32);
 	take_and_eoi(2, 0x52);
 	assert_false(entry_read(12) & IOAPIC_RTE_REMOTE_IRR);
 	assert_true(entry_read(10) & IOAPIC_RTE_REMOTE_IRR);
 	assert_int_equal(irr_holders(0x51), 0);
 	/* The EOI of an edge vector (TMR clear) never reaches the I/O APIC. */
-	vcpus[2].lapic.tmr[0x51 / 32] &= ~(1u << (0x51 % 32));
+	LAPIC_VECTOR_WORD(&vcpus[2].lapic, APIC_TMR0, 0x51 / 32) &= ~(1u << (0x51 % 32));
 	take_and_eoi(2, 0x51);
 	assert_true(entry_read(10) & IOAPIC_RTE_REMOTE_IRR);
 }
@@ -521,8 +522,8 @@ static void lowest_priority_reaches_one_named_vcpu(void **state)
 	(void)state;
 	/* Logical flat: vCPU i has LDR bit i. */
 	for (unsigned i = 0; i < VCPUS; i++) {
-		vcpus[i].lapic.dfr = 0xFFFFFFFF;
-		vcpus[i].lapic.ldr = (1u << i) << 24;
+		LAPIC_REG(&vcpus[i].lapic, APIC_DFR) = 0xFFFFFFFF;
+		LAPIC_REG(&vcpus[i].lapic, APIC_LDR) = (1u << i) << 24;
 	}
 	entry_write(16, IOAPIC_RTE_LOGICAL | mode_entry(APIC_DM_LOWEST, 0x70, 0x0C));
 	vm_pulse_irq(&vm, 16);
@@ -625,8 +626,8 @@ static void logical_flat_destinations_name_a_set(void **state)
 {
 	(void)state;
 	for (unsigned i = 0; i < VCPUS; i++) {
-		vcpus[i].lapic.dfr = 0xFFFFFFFF; /* flat model */
-		vcpus[i].lapic.ldr = (1u << i) << 24;
+		LAPIC_REG(&vcpus[i].lapic, APIC_DFR) = 0xFFFFFFFF; /* flat model */
+		LAPIC_REG(&vcpus[i].lapic, APIC_LDR) = (1u << i) << 24;
 	}
 	entry_write(4, IOAPIC_RTE_LOGICAL | fixed_entry(0x81, 0x05));
 	vm_pulse_irq(&vm, 4);
@@ -643,8 +644,8 @@ static void logical_cluster_destinations_name_members_of_one_cluster(void **stat
 	/* Cluster model: vCPUs 0 and 1 in cluster 1, vCPUs 2 and 3 in cluster 2. */
 	const uint8_t ldr[VCPUS] = { 0x11, 0x12, 0x21, 0x22 };
 	for (unsigned i = 0; i < VCPUS; i++) {
-		vcpus[i].lapic.dfr = 0x0FFFFFFF;
-		vcpus[i].lapic.ldr = (uint32_t)ldr[i] << 24;
+		LAPIC_REG(&vcpus[i].lapic, APIC_DFR) = 0x0FFFFFFF;
+		LAPIC_REG(&vcpus[i].lapic, APIC_LDR) = (uint32_t)ldr[i] << 24;
 	}
 	entry_write(4, IOAPIC_RTE_LOGICAL | fixed_entry(0x82, 0x13));
 	vm_pulse_irq(&vm, 4);

@@ -14,6 +14,7 @@
 #include "abi/cpuid.h"
 #include "dev/fw_cfg.h"
 #include "irq/lapic.h"
+#include "irq/lapic_regs.h"
 #include "dev/pic8259.h"
 #include "exit/cpuid.h"
 #include "exit/cr.h"
@@ -31,6 +32,7 @@
 #include "fixture_vm.h"
 #include "vcpu/vcpu.h"
 #include "vmx/entry_checks.h"
+#include "vmx/controls.h"
 #include "vmx/vmcs.h"
 
 static struct cr_context protected_mode(void)
@@ -345,6 +347,34 @@ static void pinned_cr4_bits_stay_set_and_others_clear(void **state)
 	assert_int_equal(protect_pending_events(&vm), 1);
 }
 
+/* Without a TPR shadow (apicv=off, the fixture's VM) MOV to/from CR8
+ * exits and uses the software APIC's TPR: CR8[3:0] = TPR[7:4] (SDM Vol.
+ * 3A 11.8.6.1); a write with bits 63:4 set is #GP (Vol. 2B MOV CR). */
+static void cr8_uses_the_software_tpr_without_a_tpr_shadow(void **state)
+{
+	(void)state;
+	assert_true(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_CR8_LOAD_EXITING);
+	mov_to_cr(8 /* CR8, MOV to, RAX */, 0x9);
+	assert_int_equal(lapic_read(&vcpu.lapic, APIC_TPR), 0x90);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 3);
+	lapic_write(&vcpu.lapic, APIC_TPR, 0x7F, &(uint8_t){ 0 });
+	*reg(GPR_RBX) = ~0ULL;
+	exit_with(R_CR_ACCESS, 8 | (1u << 4) | (GPR_RBX << 8) /* MOV from CR8 to RBX */, 3);
+	assert_int_equal(*reg(GPR_RBX), 0x7);
+	mov_to_cr(8, 0x10);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), GP_INJECTED);
+	assert_int_equal(lapic_read(&vcpu.lapic, APIC_TPR), 0x7F);
+}
+
+/* With the TPR shadow CR8 does not exit at all: an exit for it is a bug. */
+static void cr8_does_not_exit_with_a_tpr_shadow(void **state)
+{
+	(void)state;
+	uint32_t proc = (uint32_t)vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding);
+	assert_true(proc & PROC_USE_TPR_SHADOW);
+	assert_false(proc & (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +390,10 @@ int main(void)
 		cmocka_unit_test(cr4_pae_stays_on_in_ia32e_mode),
 		cmocka_unit_test(cr4_cet_and_cr0_wp_go_together),
 		cmocka_unit_test_setup_teardown(pinned_cr0_wp_stays_set, setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(cr8_uses_the_software_tpr_without_a_tpr_shadow,
+						setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(cr8_does_not_exit_with_a_tpr_shadow, setup_vcpu_apicv,
+						teardown),
 		cmocka_unit_test_setup_teardown(pinned_bits_do_not_lift_the_cr_rules, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(pinned_cr4_bits_stay_set_and_others_clear, setup_vcpu, teardown),
 	};

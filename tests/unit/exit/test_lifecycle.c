@@ -23,6 +23,7 @@
 #include "fixture_vm.h"
 #include "fixture_exit.h"
 #include "irq/lapic.h"
+#include "irq/lapic_regs.h"
 #include "loader/multiboot.h"
 #include "run/run_loop.h"
 #include "vm/builder.h"
@@ -75,7 +76,7 @@ static void test_hlt_with_tf_takes_its_single_step_trap_instead_of_halting(void 
 static void test_interrupt_window_exit_turns_the_window_off(void **state)
 {
 	(void)state;
-	vcpu.lapic.svr = 0x1FF;
+	LAPIC_REG(&vcpu.lapic, APIC_SVR) = 0x1FF;
 	lapic_set_irr_trigger(&vcpu.lapic, 0x41, false);
 	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1); /* IF = 0: the interrupt waits */
 	assert_true(vcpu_process_events(&vcpu));
@@ -101,7 +102,7 @@ static void test_sti_hlt_with_a_pending_interrupt_takes_it_after_the_hlt(void **
 	(void)state;
 	vm.vcpus[0] = &vcpu;
 	vm.vcpu_count = 1;
-	vcpu.lapic.svr = 0x1FF;
+	LAPIC_REG(&vcpu.lapic, APIC_SVR) = 0x1FF;
 	lapic_set_irr(&vcpu.lapic, 0x51);
 	vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED_1 | RFLAGS_IF);
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_STI);

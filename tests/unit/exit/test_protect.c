@@ -24,6 +24,7 @@
 #include "fixture_exit.h"
 #include "fixture_vm.h"
 #include "irq/lapic.h"
+#include "irq/lapic_regs.h"
 #include "mm/ept.h"
 #include "mm/guest_memory.h"
 #include "run/run_loop.h"
@@ -524,7 +525,7 @@ static void no_event_is_injected_before_the_step_ends(void **state)
 	(void)state;
 	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
 	code("\x01\x07", 2); /* add [edi], eax: the MTF step */
-	vcpu.lapic.svr = 0x1FF;
+	LAPIC_REG(&vcpu.lapic, APIC_SVR) = 0x1FF;
 	fake_vmcs_set(GUEST_RFLAGS.encoding, RFLAGS_RESERVED_1 | RFLAGS_IF);
 	const struct fake_exit script[] = {
 		{ .reason = R_EPT_VIOLATION, .qualification = Q_WRITE | Q_READABLE | Q_LINEAR,

@@ -12,6 +12,7 @@
 #include "abi/cpuid.h"
 #include "dev/fw_cfg.h"
 #include "irq/lapic.h"
+#include "irq/lapic_regs.h"
 #include "dev/pic8259.h"
 #include "exit/cpuid.h"
 #include "exit/cr.h"
@@ -76,11 +77,62 @@ static void lapic_priorities_irr_isr_and_eoi(void **state)
 	assert_int_equal(lapic_write(&apic, 0x310, 0x01000000, &eoi_vector), LAPIC_WRITE_DONE);    /* ICR high: no send */
 }
 
+/* The registers live at their xAPIC offsets in the page the CPU uses as
+ * the virtual-APIC page (SDM Vol. 3C 29.1.1): a read is the word there;
+ * what a CPU wrote to a read-only or special word is put right by the
+ * write that follows (ID, EOI). */
+static void lapic_registers_live_in_the_page(void **state)
+{
+	(void)state;
+	static struct lapic apic;
+	lapic_reset(&apic, 2);
+	assert_int_equal(apic.regs[APIC_ID / 4], 2u << 24);
+	assert_int_equal(apic.regs[APIC_VERSION / 4], lapic_read(&apic, APIC_VERSION));
+	assert_int_equal(apic.regs[APIC_DFR / 4], 0xFFFFFFFFu);
+	assert_int_equal(apic.regs[APIC_LVT_TIMER / 4], 1u << 16);
+	apic.regs[APIC_TPR / 4] = 0x20; /* the CPU's TPR virtualization */
+	assert_int_equal(lapic_read(&apic, APIC_TPR), 0x20);
+	apic.regs[APIC_ID / 4] = 0xFF000000u;
+	lapic_write(&apic, APIC_ID, 0xFF000000u, &eoi_vector);
+	assert_int_equal(apic.regs[APIC_ID / 4], 2u << 24);
+	apic.regs[APIC_EOI / 4] = 0x1234;
+	lapic_write(&apic, APIC_EOI, 0x1234, &eoi_vector);
+	assert_int_equal(apic.regs[APIC_EOI / 4], 0);
+	lapic_set_irr(&apic, 0x81);
+	assert_int_equal(apic.regs[(APIC_IRR0 + 0x40) / 4], 1u << 1);
+	/* Outside the 16-byte grid nothing is read or written. */
+	assert_int_equal(lapic_read(&apic, APIC_TPR + 4), 0);
+	assert_int_equal(lapic_read(&apic, 4096), 0);
+}
+
+/* The CPU took a vector out of VIRR itself (virtual-interrupt delivery):
+ * the summary of pending words follows, so the exit path's one-load check
+ * says "nothing pending" again. */
+static void lapic_irr_summary_follows_the_page(void **state)
+{
+	(void)state;
+	static struct lapic apic;
+	lapic_reset(&apic, 0);
+	lapic_set_irr(&apic, 0x41);
+	lapic_set_irr(&apic, 0xF1);
+	LAPIC_VECTOR_WORD(&apic, APIC_IRR0, 7) = 0;
+	assert_int_equal(apic.irr_words, (1u << 2) | (1u << 7));
+	lapic_refresh_irr_summary(&apic);
+	assert_int_equal(apic.irr_words, 1u << 2);
+	assert_true(lapic_has_pending(&apic));
+	LAPIC_VECTOR_WORD(&apic, APIC_IRR0, 2) = 0;
+	lapic_refresh_irr_summary(&apic);
+	assert_int_equal(apic.irr_words, 0);
+	assert_false(lapic_has_pending(&apic));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lapic_registers),
 		cmocka_unit_test(lapic_priorities_irr_isr_and_eoi),
+		cmocka_unit_test(lapic_registers_live_in_the_page),
+		cmocka_unit_test(lapic_irr_summary_follows_the_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

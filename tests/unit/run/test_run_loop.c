@@ -234,7 +234,7 @@ static void test_run_slice_takes_the_loop_for_a_posted_interrupt(void **state)
 		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_stops_with_0 },
 	};
 	fake_script_exits(script, 2);
-	vcpu.lapic.svr = 0x1FF;
+	LAPIC_REG(&vcpu.lapic, APIC_SVR) = 0x1FF;
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
 	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
@@ -408,7 +408,7 @@ static void test_run_slice_retimes_the_entry_for_a_tsc_deadline_written(void **s
 	};
 	fake_script_exits(script, 2);
 	/* LVT timer: TSC-deadline mode, unmasked. */
-	vcpu.lapic.lvt[1] = TIMER_VECTOR | (LVT_TIMER_TSC_DEADLINE << 17);
+	LAPIC_REG(&vcpu.lapic, APIC_LVT_TIMER) = TIMER_VECTOR | (LVT_TIMER_TSC_DEADLINE << 17);
 	lapic_timer_register_written(&vcpu.lapic, APIC_LVT_TIMER, fake_cpu.tsc, 0);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
@@ -440,13 +440,13 @@ static void test_run_slice_retimes_the_entry_for_an_initial_count_written(void *
 	};
 	fake_script_exits(script, 2);
 	assert_true(guest_write(&vm, ENTRY, "\x89\x07", 2)); /* mov [edi], eax */
-	vcpu.lapic.lvt[1] = TIMER_VECTOR; /* one-shot, unmasked */
+	LAPIC_REG(&vcpu.lapic, APIC_LVT_TIMER) = TIMER_VECTOR; /* one-shot, unmasked */
 
 	assert_true(vcpu_make_current(&vcpu, NULL));
 	timer_at_entry = 0;
 	vcpu_run_slice(&vcpu, VCPU_SLICE_ALONE_TSC);
 	check_vm_ended(true, "status 0");
-	assert_int_equal(vcpu.lapic.timer_initial, 500000);
+	assert_int_equal(LAPIC_REG(&vcpu.lapic, APIC_TIMER_INITIAL), 500000);
 	assert_true(deadline_at_entry != 0);
 	assert_int_equal(fake_cpu.direct_resumes, 0); /* the store went back to the loop */
 	assert_true(timer_at_entry > 0 && timer_at_entry <= 1000000);
@@ -475,7 +475,7 @@ static void test_run_slice_resumes_directly_for_a_deadline_after_the_entrys(void
 		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_stops_with_0 },
 	};
 	fake_script_exits(script, 3);
-	vcpu.lapic.lvt[1] = TIMER_VECTOR | (LVT_TIMER_TSC_DEADLINE << 17);
+	LAPIC_REG(&vcpu.lapic, APIC_LVT_TIMER) = TIMER_VECTOR | (LVT_TIMER_TSC_DEADLINE << 17);
 	lapic_timer_register_written(&vcpu.lapic, APIC_LVT_TIMER, fake_cpu.tsc, 0);
 
 	assert_true(vcpu_make_current(&vcpu, NULL));

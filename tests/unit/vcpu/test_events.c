@@ -22,6 +22,7 @@
 #include "dev/ports.h"
 #include "vm/vm.h"
 #include "vmx/controls.h"
+#include "vcpu/apicv.h"
 #include "vcpu/events.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
@@ -42,7 +43,7 @@ static int setup(void **state)
 	vm.vcpu_count = 2;
 	vm.vcpus[0] = &bsp;
 	vm.vcpus[1] = &ap;
-	bsp.lapic.svr = ap.lapic.svr = 0x1FF;
+	LAPIC_REG(&bsp.lapic, APIC_SVR) = LAPIC_REG(&ap.lapic, APIC_SVR) = 0x1FF;
 	return 0;
 }
 
@@ -116,6 +117,23 @@ static void fixed_interrupt_waits_for_if_then_is_injected(void **state)
 	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO), INTR_VALID | 0x41); /* external, 0x41 */
 	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
 	assert_int_equal(lapic_read(&bsp.lapic, 0x100 + 0x10 * 2) & 2, 2); /* in service */
+}
+
+/* With virtual-interrupt delivery cvisor injects no APIC vector: it
+ * stays in VIRR for the CPU (RVI, vcpu/apicv.c), and HLT still ends. */
+static void virtual_interrupt_delivery_leaves_the_vector_to_the_cpu(void **state)
+{
+	(void)state;
+	bsp.apicv = APICV_TPR_SHADOW | APICV_APIC_ACCESSES | APICV_REGISTERS | APICV_INTR_DELIVERY;
+	bsp.state = VCPU_HALTED;
+	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
+	vm_send_ipi(&bsp, 0x00040041, 0); /* self shorthand, vector 0x41 */
+	assert_true(vcpu_process_events(&bsp));
+	assert_int_equal(bsp.state, VCPU_RUNNING);
+	assert_int_equal(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_VALID, 0);
+	assert_false(vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING);
+	assert_int_equal(lapic_highest_vector(&bsp.lapic, APIC_IRR0), 0x41);
+	assert_int_equal(lapic_highest_vector(&bsp.lapic, APIC_ISR0), -1);
 }
 
 /* The 8259's INTR through vCPU 0's LINT0 (virtual wire): it waits for
@@ -192,12 +210,14 @@ static void ipi_routing(void **state)
 	vm_send_ipi(&bsp, 0x000C0050, 0); /* all excluding self */
 	assert_true(lapic_has_pending(&ap.lapic));
 	assert_false(lapic_has_pending(&bsp.lapic));
-	memset(ap.lapic.irr, 0, sizeof(ap.lapic.irr));
-	ap.lapic.ldr = 0x02000000;
+	for (unsigned w = 0; w < 8; w++)
+		LAPIC_VECTOR_WORD(&ap.lapic, APIC_IRR0, w) = 0;
+	LAPIC_REG(&ap.lapic, APIC_LDR) = 0x02000000;
 	vm_send_ipi(&bsp, 0x00000851, 0x02000000); /* logical flat, mask 0x02 */
 	assert_true(lapic_has_pending(&ap.lapic));
 	assert_false(lapic_has_pending(&bsp.lapic));
-	memset(ap.lapic.irr, 0, sizeof(ap.lapic.irr));
+	for (unsigned w = 0; w < 8; w++)
+		LAPIC_VECTOR_WORD(&ap.lapic, APIC_IRR0, w) = 0;
 	vm_send_ipi(&bsp, 0x00000052, 0x05000000); /* physical APIC ID 5: nobody */
 	assert_false(lapic_has_pending(&ap.lapic) || lapic_has_pending(&bsp.lapic));
 	vm_send_ipi(&bsp, 0x0008000A, 0); /* vector 10 is illegal: dropped */
@@ -273,7 +293,7 @@ static void the_8259_reaches_the_boot_vcpu_through_lint0(void **state)
 {
 	(void)state;
 	add_fake_pic();
-	bsp.lapic.tpr = 0xF0; /* would block every APIC vector */
+	LAPIC_REG(&bsp.lapic, APIC_TPR) = 0xF0; /* would block every APIC vector */
 	vmcs_write(GUEST_RFLAGS, 0x2);
 	bsp.state = VCPU_HALTED;
 	vm_irq_set_extint(&vm, true);
@@ -304,7 +324,7 @@ static void a_masked_lint0_ignores_the_8259_unless_the_apic_is_disabled(void **s
 	(void)state;
 	add_fake_pic();
 	vmcs_write(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
-	bsp.lapic.lvt[LAPIC_LVT_LINT0_INDEX] |= LVT_MASKED;
+	LAPIC_REG(&bsp.lapic, 0x350) |= LVT_MASKED;
 	vm_irq_set_extint(&vm, true);
 	assert_true(vcpu_process_events(&bsp));
 	assert_int_equal(pic.acks, 0);
@@ -339,9 +359,9 @@ static void apic_messages_reach_the_apics_they_name(void **state)
 {
 	(void)state;
 	add_fake_pic();
-	ap.lapic.ldr = 0x12000000; /* cluster 1, member bit 1 */
-	bsp.lapic.ldr = 0x11000000;
-	ap.lapic.dfr = bsp.lapic.dfr = 0x0FFFFFFF; /* cluster model */
+	LAPIC_REG(&ap.lapic, APIC_LDR) = 0x12000000; /* cluster 1, member bit 1 */
+	LAPIC_REG(&bsp.lapic, APIC_LDR) = 0x11000000;
+	LAPIC_REG(&ap.lapic, APIC_DFR) = LAPIC_REG(&bsp.lapic, APIC_DFR) = 0x0FFFFFFF; /* cluster model */
 	vm_deliver_apic_message(&vm, &(struct apic_message){ .vector = 0x61, .logical = true,
 							      .destination = 0x12 });
 	assert_true(lapic_has_pending(&ap.lapic));
@@ -431,6 +451,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_restarting_vm_gives_every_vcpu_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(init_deassert_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_interrupt_waits_for_if_then_is_injected, setup, teardown),
+		cmocka_unit_test_setup_teardown(virtual_interrupt_delivery_leaves_the_vector_to_the_cpu,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(extint_waits_for_if_and_a_withdrawn_one_closes_the_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(nmi_wakes_a_parked_vcpu_and_respects_nmi_blocking, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipi_routing, setup, teardown),
