@@ -10,8 +10,18 @@
 #include "apic.h"
 #include "lib/log.h"
 #include "platform.h"
+#include "smp.h"
 #include "vcpu/vcpu.h"
 #include "vmx/intrin.h"
+
+/* Per CPU: TSC ticks spent asleep and sleeps, since boot. */
+static struct idle_counts counts[SMP_MAX_CPUS];
+
+struct idle_counts idle_counts(void)
+{
+	unsigned cpu = plat_this_cpu();
+	return cpu < SMP_MAX_CPUS ? counts[cpu] : (struct idle_counts){ 0 };
+}
 
 void plat_idle_until(uint64_t tsc_deadline)
 {
@@ -26,9 +36,16 @@ void plat_idle_until(uint64_t tsc_deadline)
 	}
 	/* A kick sent since the caller last looked for work is pending in
 	 * the APIC (IF was 0) and ends the HLT at once. */
+	uint64_t start = rdtsc();
 	cpu_sleep_until_interrupt();
+	uint64_t end = rdtsc();
 	if (tsc_deadline)
 		apic_timer_disarm();
+	unsigned cpu = plat_this_cpu();
+	if (cpu < SMP_MAX_CPUS) {
+		counts[cpu].asleep_tsc += end - start;
+		counts[cpu].sleeps++;
+	}
 }
 
 void idle_interrupt(uint64_t vector)

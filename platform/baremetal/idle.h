@@ -13,6 +13,14 @@
  * handler, like every wake-up's, only signals EOI. */
 #define IDLE_WAKE_VECTOR VCPU_KICK_VECTOR
 
+/* This CPU's sleeps since boot: TSC ticks asleep (in Bochs, instructions
+ * it did not have to execute) and how many. */
+struct idle_counts {
+	uint64_t asleep_tsc;
+	uint64_t sleeps;
+};
+struct idle_counts idle_counts(void);
+
 /* An interrupt (vector >= 32) reached this CPU while it slept: EOI as the
  * vector needs (exceptions.c passes it on). */
 void idle_interrupt(uint64_t vector);
