@@ -127,8 +127,7 @@ static uint64_t measure_counts_per_tsc(void)
 	apic_write(REG_TIMER_INITIAL, 0);
 	if (count1 >= count0 || tsc1 <= tsc0)
 		return 0;
-	/* count0 - count1 < 2^32: the shift cannot overflow. */
-	return ((uint64_t)(count0 - count1) << 32) / (tsc1 - tsc0);
+	return apic_timer_rate_q32(count0 - count1, tsc1 - tsc0);
 }
 
 const char *apic_init_boot_cpu(void)
@@ -202,13 +201,7 @@ bool apic_timer_arm(uint64_t tsc_deadline)
 	case APIC_TIMER_ONE_SHOT: {
 		uint64_t now = rdtsc();
 		uint64_t ticks = tsc_deadline > now ? tsc_deadline - now : 0;
-		/* No 128-bit product: a longer wait is cut short, and the
-		 * sleeper looks again and sleeps on. */
-		uint64_t max_ticks = ~0ULL / counts_per_tsc_q32;
-		if (ticks > max_ticks)
-			ticks = max_ticks;
-		uint64_t count = ((ticks * counts_per_tsc_q32) >> 32) + 1; /* 0 would stop it */
-		apic_write(REG_TIMER_INITIAL, count > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)count);
+		apic_write(REG_TIMER_INITIAL, apic_timer_count_for(ticks, counts_per_tsc_q32));
 		return true;
 	}
 	case APIC_TIMER_NONE:

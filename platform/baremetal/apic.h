@@ -69,6 +69,29 @@ enum apic_timer_mode {
  * alike.  Returns the mode.
  */
 enum apic_timer_mode apic_timer_setup(void);
+
+/*
+ * One-shot mode's arithmetic, without 128-bit products.  The rate: timer
+ * counts per TSC tick in 32.32 fixed point, from counted counts over
+ * tsc_ticks (0 when nothing was measured).
+ */
+static inline uint64_t apic_timer_rate_q32(uint32_t counted, uint64_t tsc_ticks)
+{
+	return tsc_ticks ? ((uint64_t)counted << 32) / tsc_ticks : 0;
+}
+
+/* The initial count (rate_q32 > 0) that ends tsc_ticks from now, up to
+ * one count late or the rate's rounding early: at least 1, since 0 stops
+ * the timer (SDM Vol. 3A 11.5.4).  A wait longer than the register holds,
+ * or than the product can, ends early; the woken CPU sleeps again. */
+static inline uint32_t apic_timer_count_for(uint64_t tsc_ticks, uint64_t rate_q32)
+{
+	uint64_t max_ticks = ~0ULL / rate_q32;
+	if (tsc_ticks > max_ticks)
+		tsc_ticks = max_ticks;
+	uint64_t count = ((tsc_ticks * rate_q32) >> 32) + 1;
+	return count > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)count;
+}
 enum apic_timer_mode apic_timer_mode(void);
 /* This CPU's timer interrupts (APIC_TIMER_VECTOR) at host TSC deadline, or
  * earlier; false when there is no usable timer. */
