@@ -186,11 +186,6 @@ enum apic_timer_mode apic_timer_setup(void)
 	return timer_mode;
 }
 
-enum apic_timer_mode apic_timer_mode(void)
-{
-	return timer_mode;
-}
-
 bool apic_timer_arm(uint64_t tsc_deadline)
 {
 	switch (timer_mode) {

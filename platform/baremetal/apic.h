@@ -92,7 +92,7 @@ static inline uint32_t apic_timer_count_for(uint64_t tsc_ticks, uint64_t rate_q3
 	uint64_t count = ((tsc_ticks * rate_q32) >> 32) + 1;
 	return count > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)count;
 }
-enum apic_timer_mode apic_timer_mode(void);
+
 /* This CPU's timer interrupts (APIC_TIMER_VECTOR) at host TSC deadline, or
  * earlier; false when there is no usable timer. */
 bool apic_timer_arm(uint64_t tsc_deadline);
