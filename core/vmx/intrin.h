@@ -223,7 +223,9 @@ static inline void irq_disable(void)
  * Sleeps until an interrupt, takes it, and returns with interrupts held
  * again.  STI delays interrupts until after the next instruction (SDM Vol.
  * 2B STI), so one already pending, or arriving between the two, wakes the
- * HLT instead of being taken before it and missed.
+ * HLT instead of being taken before it and missed.  For the bare-metal
+ * platform's plat_idle_until only (the fake CPU has no such instruction:
+ * the core sleeps through plat_idle_until).
  */
 static inline void cpu_sleep_until_interrupt(void)
 {
