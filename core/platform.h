@@ -48,6 +48,16 @@ void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg);
 void plat_send_ipi(unsigned cpu, uint8_t vector);
 /* Signals end of interrupt to this CPU's local APIC. */
 void plat_eoi(void);
+/*
+ * Lets this CPU sleep: returns after an interrupt reaches it (a kick IPI
+ * that plat_send_ipi sent) or once the host TSC reaches tsc_deadline (0: no
+ * deadline), whichever comes first; it may return earlier, so the caller
+ * checks again for work and calls it again.  The caller has just found no
+ * work, with interrupts held as the core always runs (RFLAGS.IF = 0): an
+ * interrupt sent since then also ends the wait at once, so a kick that
+ * follows an event posted after the check is never lost.
+ */
+void plat_idle_until(uint64_t tsc_deadline);
 
 /* Time for the devices that keep it (the RTC, the PIT, the ACPI PM timer).
  * plat_tsc_hz: ticks per second of the host TSC (which the guest TSC

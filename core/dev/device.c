@@ -52,13 +52,24 @@ void device_timer_arm(struct vm *vm, struct device_timer *timer, uint64_t deadli
 
 	timer->deadline = deadline;
 	update_next_deadline(&vm->devices);
+	if (!deadline || (before && deadline >= before))
+		return;
 	/* An earlier deadline than the vCPUs' entries were timed for: their
 	 * next exit goes back to the run loop, which times the entry anew
-	 * (run/run_loop.c). */
-	if (deadline && (!before || deadline < before))
-		for (unsigned i = 0; i < vm->vcpu_count; i++)
-			if (vm->vcpus[i])
-				__atomic_store_n(&vm->vcpus[i]->entry_deadline, 0, __ATOMIC_RELAXED);
+	 * (run/run_loop.c).  A halted vCPU's CPU may sleep until a later time
+	 * (run/schedule.c): it is kicked and times its sleep anew.  The fence
+	 * pairs with the one a CPU passes between storing HALTED and reading
+	 * this deadline before it sleeps (schedule_idle_deadline): either
+	 * that CPU sees the new deadline or this one sees HALTED. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		if (!v)
+			continue;
+		__atomic_store_n(&v->entry_deadline, 0, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_HALTED)
+			vcpu_kick(v);
+	}
 }
 
 void vm_device_timers_expire(struct vm *vm, uint64_t now)

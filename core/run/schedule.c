@@ -1,5 +1,6 @@
 #include "run/schedule.h"
 
+#include "platform.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
 #include "run/run_loop.h"
@@ -14,6 +15,28 @@ static unsigned vcpus_not_ended(struct vcpu *const *vcpus, unsigned count)
 	for (unsigned i = 0; i < count; i++)
 		n += !vcpus[i]->vm->ended;
 	return n;
+}
+
+uint64_t schedule_idle_deadline(struct vcpu *const *vcpus, unsigned count, uint64_t now)
+{
+	uint64_t earliest = 0;
+
+	/* Pairs with the fence of a CPU that arms a device timer, then
+	 * looks for halted vCPUs to kick (dev/device.c): this CPU stored its
+	 * vCPUs' HALTED before it reads their VMs' deadlines here, so one of
+	 * the two sees the other's store. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < count; i++) {
+		const struct vcpu *v = vcpus[i];
+		if (__atomic_load_n(&v->vm->ended, __ATOMIC_ACQUIRE))
+			continue;
+		if (vcpu_has_work(v, now))
+			return SCHEDULE_NO_IDLE;
+		uint64_t wake = vcpu_wake_deadline(v);
+		if (wake && (!earliest || wake < earliest))
+			earliest = wake;
+	}
+	return earliest;
 }
 
 void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
@@ -50,8 +73,14 @@ void schedule_round_robin(struct vcpu *const *vcpus, unsigned count,
 				running++;
 			}
 		}
-		if (!ran)
-			cpu_relax(); /* every vCPU here is blocked: wait for an event */
+		if (!ran && running) {
+			/* Every vCPU here is blocked: sleep until a kick or the
+			 * first time one of them wakes by, looking once more
+			 * (a timer may have passed since the round began). */
+			uint64_t deadline = schedule_idle_deadline(vcpus, count, rdtsc());
+			if (deadline != SCHEDULE_NO_IDLE)
+				plat_idle_until(deadline);
+		}
 	}
 	if (current)
 		vcpu_put(current);

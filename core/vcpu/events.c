@@ -93,6 +93,18 @@ bool vcpu_has_work(const struct vcpu *v, uint64_t now)
 		 device_timer_due(&v->vm->devices, now)));
 }
 
+uint64_t vcpu_wake_deadline(const struct vcpu *v)
+{
+	if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_HALTED)
+		return 0;
+	uint64_t apic = lapic_timer_deadline(&v->lapic);
+	uint64_t devices = vm_device_deadline(&v->vm->devices);
+
+	if (!apic || (devices && devices < apic))
+		return devices;
+	return apic;
+}
+
 /*
  * The state a start-up IPI gives (SDM Vol. 3A 9.4.4 and Table 10-1): real
  * mode at CS = vector << 8, IP = 0, the rest as after INIT.  Unrestricted

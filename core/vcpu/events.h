@@ -52,6 +52,14 @@ void vcpu_requeue_interrupted_event(struct vcpu *vcpu);
  */
 bool vcpu_has_work(const struct vcpu *vcpu, uint64_t now);
 
+/*
+ * The host TSC at which vcpu_has_work turns true by time alone: for a
+ * halted vCPU the earlier of its APIC timer and its VM's device timers; 0
+ * when no time wakes it (running, waiting for SIPI, nothing armed).  Events
+ * posted from elsewhere come with a kick (vcpu_kick).  Any CPU.
+ */
+uint64_t vcpu_wake_deadline(const struct vcpu *vcpu);
+
 /* Applies posted INIT/SIPI, fires a due APIC timer, injects a pending NMI
  * or interrupt if the guest can take one (else asks for a window exit).
  * Returns true when the vCPU should be entered. */

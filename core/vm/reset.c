@@ -162,9 +162,13 @@ bool vm_reset_rendezvous(struct vcpu *vcpu)
 		if (!restart_machine(vm))
 			return false;
 		__atomic_store_n(&vcpu->vm_reset, VM_RESET_SELF, __ATOMIC_RELAXED);
+		/* Each waits in its run loop (vcpu_has_work counts vm_reset as
+		 * work, so its CPU does not sleep); the kick makes sure of it. */
 		for (unsigned i = 1; i < vm->vcpu_count; i++)
-			if (vm->vcpus[i])
+			if (vm->vcpus[i]) {
 				__atomic_store_n(&vm->vcpus[i]->vm_reset, VM_RESET_SELF, __ATOMIC_RELEASE);
+				vcpu_kick(vm->vcpus[i]);
+			}
 	}
 	/* Step 4: once every other vCPU has reset itself, vCPU 0 boots. */
 	if (__atomic_load_n(&r->aps_done, __ATOMIC_ACQUIRE) != (all & ~1u)) {

@@ -219,6 +219,19 @@ static inline void irq_disable(void)
 	__asm__ volatile("cli" ::: "memory");
 }
 
+/*
+ * Sleeps until an interrupt, takes it, and returns with interrupts held
+ * again.  STI delays interrupts until after the next instruction (SDM Vol.
+ * 2B STI), so one already pending, or arriving between the two, wakes the
+ * HLT instead of being taken before it and missed.  For the bare-metal
+ * platform's plat_idle_until only (the fake CPU has no such instruction:
+ * the core sleeps through plat_idle_until).
+ */
+static inline void cpu_sleep_until_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause");

@@ -1,10 +1,12 @@
 /*
  * Host local APIC driver (see apic.h).  The host runs with RFLAGS.IF = 0:
- * interrupts reach it only as VM exits, so all it needs is enable, ID,
- * ICR and EOI.
+ * interrupts reach it as VM exits, or wake it while it sleeps with
+ * interrupts on (idle.c), so all it needs is enable, ID, ICR, EOI and the
+ * timer.
  */
 #include "apic.h"
 
+#include "timer.h"
 #include "vmx/intrin.h"
 #include "x86.h"
 
@@ -22,11 +24,25 @@
 #define REG_ICR_LOW  0x300
 #define REG_ICR_HIGH 0x310
 #define REG_LVT_LINT0 0x350
+#define REG_LVT_TIMER 0x320
+#define REG_TIMER_INITIAL 0x380
+#define REG_TIMER_CURRENT 0x390
+#define REG_TIMER_DIVIDE  0x3E0
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
 #define X2APIC_ICR   0x830u
 
 #define SVR_APIC_ENABLE (1u << 8)
 #define LVT_MASKED      (1u << 16)
+/* LVT timer mode, bits 18:17 (SDM Vol. 3A 11.5.4, Figure 11-8). */
+#define LVT_TIMER_ONE_SHOT     (0u << 17)
+#define LVT_TIMER_TSC_DEADLINE (2u << 17)
+/* Divide configuration 1011b: divide by 1 (Figure 11-10). */
+#define TIMER_DIVIDE_BY_1 0xBu
+/* CPUID.01H:ECX[24]: the APIC timer has TSC-deadline mode (11.5.4.1). */
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+/* TSC ticks over which the one-shot count rate is measured: long enough
+ * for a count in the thousands at any bus clock, short in Bochs. */
+#define TIMER_MEASURE_US 1000
 
 /* entry.S maps [0xC0000000, 4 GiB) uncached: the page must be there. */
 #define UNCACHED_WINDOW_START 0xC0000000ULL
@@ -39,6 +55,9 @@
 static bool ready;
 static bool x2apic;
 static uint64_t base_pa;
+static enum apic_timer_mode timer_mode;
+/* One-shot mode: APIC timer counts per TSC tick, in 32.32 fixed point. */
+static uint64_t counts_per_tsc_q32;
 
 static uint32_t apic_read(uint32_t reg)
 {
@@ -67,6 +86,48 @@ static void enable_this_cpu(void)
 	apic_write(REG_LVT_LINT0, apic_read(REG_LVT_LINT0) | LVT_MASKED);
 	apic_write(REG_SVR, (apic_read(REG_SVR) & ~0xFFu) | SVR_APIC_ENABLE |
 				    APIC_SPURIOUS_VECTOR);
+}
+
+/* The LVT timer in the chosen mode, unmasked: nothing fires until armed
+ * (a zero initial count or IA32_TSC_DEADLINE is disarmed, 11.5.4). */
+static void program_timer_lvt(void)
+{
+	switch (timer_mode) {
+	case APIC_TIMER_TSC_DEADLINE:
+		apic_write(REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | APIC_TIMER_VECTOR);
+		/* The LVT write must reach the APIC before any WRMSR to
+		 * IA32_TSC_DEADLINE: MFENCE orders them in xAPIC mode
+		 * (11.5.4.1). */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		wrmsr(MSR_IA32_TSC_DEADLINE, 0);
+		break;
+	case APIC_TIMER_ONE_SHOT:
+		apic_write(REG_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+		apic_write(REG_TIMER_INITIAL, 0);
+		apic_write(REG_LVT_TIMER, LVT_TIMER_ONE_SHOT | APIC_TIMER_VECTOR);
+		break;
+	case APIC_TIMER_NONE:
+		apic_write(REG_LVT_TIMER, LVT_MASKED);
+		break;
+	}
+}
+
+/* One-shot counts per TSC tick (32.32), measured over TIMER_MEASURE_US
+ * with the timer masked; 0 when the count did not move. */
+static uint64_t measure_counts_per_tsc(void)
+{
+	apic_write(REG_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONE_SHOT | APIC_TIMER_VECTOR);
+	apic_write(REG_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+	apic_write(REG_TIMER_INITIAL, 0xFFFFFFFFu);
+	uint64_t tsc0 = rdtsc();
+	uint32_t count0 = apic_read(REG_TIMER_CURRENT);
+	timer_delay_us(TIMER_MEASURE_US);
+	uint32_t count1 = apic_read(REG_TIMER_CURRENT);
+	uint64_t tsc1 = rdtsc();
+	apic_write(REG_TIMER_INITIAL, 0);
+	if (count1 >= count0 || tsc1 <= tsc0)
+		return 0;
+	return apic_timer_rate_q32(count0 - count1, tsc1 - tsc0);
 }
 
 const char *apic_init_boot_cpu(void)
@@ -105,6 +166,51 @@ void apic_init_ap(void)
 		wrmsr(MSR_IA32_APIC_BASE, want);
 	}
 	enable_this_cpu();
+	program_timer_lvt();
+}
+
+enum apic_timer_mode apic_timer_setup(void)
+{
+	struct cpuid_regs r;
+
+	if (!ready)
+		return APIC_TIMER_NONE;
+	cpuid(1, 0, &r);
+	if (r.ecx & CPUID_1_ECX_TSC_DEADLINE) {
+		timer_mode = APIC_TIMER_TSC_DEADLINE;
+	} else {
+		counts_per_tsc_q32 = measure_counts_per_tsc();
+		timer_mode = counts_per_tsc_q32 ? APIC_TIMER_ONE_SHOT : APIC_TIMER_NONE;
+	}
+	program_timer_lvt();
+	return timer_mode;
+}
+
+bool apic_timer_arm(uint64_t tsc_deadline)
+{
+	switch (timer_mode) {
+	case APIC_TIMER_TSC_DEADLINE:
+		/* A deadline already passed fires at once (11.5.4.1). */
+		wrmsr(MSR_IA32_TSC_DEADLINE, tsc_deadline);
+		return true;
+	case APIC_TIMER_ONE_SHOT: {
+		uint64_t now = rdtsc();
+		uint64_t ticks = tsc_deadline > now ? tsc_deadline - now : 0;
+		apic_write(REG_TIMER_INITIAL, apic_timer_count_for(ticks, counts_per_tsc_q32));
+		return true;
+	}
+	case APIC_TIMER_NONE:
+		break;
+	}
+	return false;
+}
+
+void apic_timer_disarm(void)
+{
+	if (timer_mode == APIC_TIMER_TSC_DEADLINE)
+		wrmsr(MSR_IA32_TSC_DEADLINE, 0);
+	else if (timer_mode == APIC_TIMER_ONE_SHOT)
+		apic_write(REG_TIMER_INITIAL, 0); /* stops the count (11.5.4) */
 }
 
 bool apic_ready(void)

@@ -1,10 +1,12 @@
 /*
  * The C side of the exception stubs: any CPU exception in cvisor is fatal.
- * Report it in one line and power off (failure).
+ * Report it in one line and power off (failure).  Interrupts (vectors 32
+ * and up, taken only while a CPU sleeps) go to idle.c.
  */
 #include "boot.h"
 #include "descriptors.h"
 #include "fuzz.h"
+#include "idle.h"
 #include "lib/format.h"
 #include "platform.h"
 #include "power.h"
@@ -68,6 +70,10 @@ void exception_handler(struct exception_frame *frame)
 	const char *description = "reserved vector";
 	size_t n;
 
+	if (frame->vector >= EXCEPTION_VECTORS) {
+		idle_interrupt(frame->vector);
+		return;
+	}
 	int nth = __atomic_fetch_add(&exceptions_taken, 1, __ATOMIC_SEQ_CST);
 
 	if (nth == 1) {

@@ -25,6 +25,7 @@
 #include "serial.h"
 #include "loader/multiboot.h"
 #include "run/run_loop.h"
+#include "run/schedule.h"
 #include "vcpu/events.h"
 #include "vm/builder.h"
 #include "vm/vm.h"
@@ -298,7 +299,12 @@ static void run_vcpus(struct vcpu *const *vcpus, unsigned count, struct case_res
 							     : "its vCPUs wait for events nothing can send");
 				break;
 			}
-			cpu_relax();
+			/* Sleep until the first of their timers (Bochs skips the
+			 * halted time), the watchdog at the latest. */
+			uint64_t wake = schedule_idle_deadline(vcpus, count, rdtsc());
+			uint64_t watchdog = start + budget;
+			if (wake != SCHEDULE_NO_IDLE)
+				plat_idle_until(wake && wake < watchdog ? wake : watchdog);
 			continue;
 		}
 		if (!vcpu_make_current(v, current)) {

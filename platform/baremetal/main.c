@@ -26,6 +26,7 @@
 #include "boot.h"
 #include "exit/exit.h"
 #include "fuzz.h"
+#include "idle.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -519,10 +520,18 @@ static void cpu_create_vcpus(unsigned cpu, void *arg)
 	}
 }
 
+/* Each CPU's sleeps and TSC when phase 3 began (phase 4 reports the difference). */
+static struct idle_counts idle_at_run_start[MAX_CPUS];
+static uint64_t tsc_at_run_start[MAX_CPUS];
+
 /* Phase 3, on every CPU: run the vCPUs pinned here until their VMs end. */
 static void cpu_run_guests(unsigned cpu, void *arg)
 {
 	(void)arg;
+	if (cpu < MAX_CPUS) {
+		idle_at_run_start[cpu] = idle_counts();
+		tsc_at_run_start[cpu] = rdtsc();
+	}
 	struct vcpu *mine[BOOT_MAX_MODULES * VM_MAX_VCPUS] = { NULL };
 	unsigned count = 0;
 
@@ -543,6 +552,15 @@ static void cpu_disable_vmx(unsigned cpu, void *arg)
 
 	if (cpu >= MAX_CPUS || vmx_results[cpu] != VMX_OK)
 		return;
+	/* How much of the guests' run this CPU slept (run/schedule.c, and
+	 * the wait for the other CPUs to finish). */
+	struct idle_counts idle = idle_counts();
+	uint64_t asleep = idle.asleep_tsc - idle_at_run_start[cpu].asleep_tsc;
+	uint64_t span = rdtsc() - tsc_at_run_start[cpu];
+	log_printf("cvisor: CPU %u: slept %llu%% of the guests' run (%llu of %llu TSC ticks, %llu sleeps)\n",
+		   cpu, (unsigned long long)(span ? asleep * 100 / span : 0), (unsigned long long)asleep,
+		   (unsigned long long)span,
+		   (unsigned long long)(idle.sleeps - idle_at_run_start[cpu].sleeps));
 	enum vmx_error err = vmx_cpu_disable(&vmx_cpus[cpu]);
 	if (err != VMX_OK) {
 		log_printf("cvisor: CPU %u: %s\n", cpu, vmx_error_message(err));

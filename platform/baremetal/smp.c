@@ -23,6 +23,7 @@
 
 #include "acpi.h"
 #include "apic.h"
+#include "idle.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -95,11 +96,13 @@ unsigned plat_this_cpu(void)
 	return gs_read32(__builtin_offsetof(struct percpu, cpu));
 }
 
-/* Waits until *p no longer holds v. */
+/* Sleeps until *p no longer holds v: whoever changes it kicks this CPU
+ * (IDLE_WAKE_VECTOR) after the store, and a kick that comes between the
+ * load and the HLT still wakes it (plat_idle_until). */
 static void wait_while_equal(const uint64_t *p, uint64_t v)
 {
 	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) == v)
-		cpu_relax();
+		plat_idle_until(0);
 }
 
 void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
@@ -114,11 +117,14 @@ void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
 	__atomic_store_n(&job.remaining, cpu_count - 1, __ATOMIC_RELAXED);
 	/* Release: fn, arg and remaining are visible before the new generation. */
 	__atomic_fetch_add(&job.generation, 1, __ATOMIC_RELEASE);
+	for (unsigned cpu = 1; cpu < cpu_count; cpu++)
+		plat_send_ipi(cpu, IDLE_WAKE_VECTOR); /* parked APs sleep (park) */
 
 	fn(0, arg);
 
+	/* The last AP to finish wakes this CPU (park). */
 	while (__atomic_load_n(&job.remaining, __ATOMIC_ACQUIRE) != 0)
-		cpu_relax();
+		plat_idle_until(0);
 	job.running = false;
 }
 
@@ -129,7 +135,8 @@ static _Noreturn void park(struct percpu *pc, uint64_t seen)
 		wait_while_equal(&job.generation, seen);
 		seen = __atomic_load_n(&job.generation, __ATOMIC_ACQUIRE);
 		job.fn(pc->cpu, job.arg);
-		__atomic_fetch_sub(&job.remaining, 1, __ATOMIC_RELEASE);
+		if (__atomic_sub_fetch(&job.remaining, 1, __ATOMIC_RELEASE) == 0)
+			plat_send_ipi(0, IDLE_WAKE_VECTOR); /* the BSP sleeps until then */
 	}
 }
 
@@ -347,6 +354,20 @@ void smp_start(const struct boot_info *info, const struct mem_range *ram, unsign
 		return;
 	}
 	bsp_percpu.apic_id = apic_id();
+	/* Before any AP starts: each programs its LVT timer in this mode. */
+	timer_calibrate();
+	switch (apic_timer_setup()) {
+	case APIC_TIMER_TSC_DEADLINE:
+		log_printf("cvisor: idle CPUs sleep (HLT); the local APIC timer wakes them in TSC-deadline mode\n");
+		break;
+	case APIC_TIMER_ONE_SHOT:
+		log_printf("cvisor: idle CPUs sleep (HLT); the local APIC timer wakes them in one-shot mode\n");
+		break;
+	case APIC_TIMER_NONE:
+		log_printf("cvisor: idle CPUs sleep (HLT) only until a kick: the local APIC timer did not count; "
+			   "with a timer due they poll\n");
+		break;
+	}
 
 	uint64_t rsdp = find_rsdp(info, &where);
 	if (!rsdp) {
@@ -373,7 +394,6 @@ void smp_start(const struct boot_info *info, const struct mem_range *ram, unsign
 		log_printf("cvisor: no free RAM page below 640 KiB for the AP start-up code; running on the boot CPU only\n");
 		return;
 	}
-	timer_calibrate();
 	ap_cr0 = (read_cr0() | CR0_NE) & ~(CR0_CD | CR0_NW);
 	ap_cr4 = read_cr4() & ~CR4_VMXE;
 	struct ap_boot_params *params = install_trampoline(tramp_pa);

@@ -197,6 +197,16 @@ void plat_send_ipi(unsigned cpu, uint8_t vector)
 	cvisor_linux_send_ipi(cpu, vector);
 }
 
+/* The module's vCPUs are the hosted OS itself: a CPU never runs out of
+ * work there (core/vm/hosted_os.c runs it until unload; nothing calls
+ * schedule_round_robin), so sleeping is never asked for.  Should it be, a
+ * PAUSE is a correct answer: plat_idle_until may return early. */
+void plat_idle_until(uint64_t tsc_deadline)
+{
+	(void)tsc_deadline;
+	cpu_relax();
+}
+
 /* One write to this CPU's local APIC, the way Linux's own driver does it
  * (MSR or its fixmap mapping, bridge.h): no kernel code runs, so it is
  * legal anywhere, VMX root operation included, where its caller

@@ -25,10 +25,10 @@ struct idt_gate {
 };
 
 /* One IDT for every CPU: the gates do not depend on the CPU. */
-static struct idt_gate idt[EXCEPTION_VECTORS] __attribute__((aligned(16)));
+static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 
 /* isr.S: the entry stub of each vector. */
-extern const uint64_t isr_stub_table[EXCEPTION_VECTORS];
+extern const uint64_t isr_stub_table[IDT_VECTORS];
 
 static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
 {
@@ -76,7 +76,7 @@ void descriptors_fill_cpu_tables(struct cpu_tables *t, struct ist_stacks *ist,
 
 void descriptors_build_idt(struct desc_ptr *idtr)
 {
-	for (unsigned v = 0; v < EXCEPTION_VECTORS; v++) {
+	for (unsigned v = 0; v < IDT_VECTORS; v++) {
 		unsigned ist = 0;
 		if (v == 8)
 			ist = IST_DF;

@@ -7,9 +7,10 @@
  *   0x08 64-bit ring-0 code
  *   0x10 ring-0 data
  *   0x18 64-bit TSS (16-byte descriptor, occupies 0x18 and 0x20)
- * The IDT holds interrupt gates for the 32 exception vectors; #DF, NMI and
- * #MC run on their own IST stacks so they are reported even when the
- * current stack is what went wrong.  Every CPU has its own GDT and TSS
+ * The IDT holds interrupt gates for all 256 vectors (the exceptions, and
+ * the interrupts a sleeping bare-metal CPU takes); #DF, NMI and #MC run on
+ * their own IST stacks so they are reported even when the current stack is
+ * what went wrong.  Every CPU has its own GDT and TSS
  * with the same layout; the IDT is one table shared by all CPUs.
  */
 #ifndef CVISOR_X86_DESCRIPTORS_H
@@ -22,6 +23,7 @@
 #define GDT_SEL_TSS    0x18
 
 #define EXCEPTION_VECTORS 32
+#define IDT_VECTORS 256
 
 /* IST slots (1-based in the gate; 0 means "no stack switch"). */
 #define IST_DF  1
@@ -97,7 +99,8 @@ void descriptors_init_ap(struct cpu_tables *tables, struct ist_stacks *ist);
 /* Linear base address of the running CPU's TSS (read back from its GDT). */
 uint64_t descriptors_tss_base(void);
 
-/* Called by isr.S for every exception (each platform has its own). */
+/* Called by isr.S for every exception and interrupt (each platform has its
+ * own; frame->vector >= EXCEPTION_VECTORS is an interrupt). */
 void exception_handler(struct exception_frame *frame);
 
 /* entry.S: loads GDTR and reloads CS (far return), DS/ES/SS, FS/GS = 0. */

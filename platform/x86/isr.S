@@ -1,5 +1,7 @@
 /*
- * Exception entry stubs for vectors 0-31.
+ * Entry stubs for every vector: the exceptions 0-31 and the interrupts
+ * 32-255 (the bare-metal host takes interrupts only while an idle CPU
+ * sleeps; platform/baremetal/idle.c).
  *
  * In 64-bit mode the CPU aligns RSP to 16 bytes and pushes SS, RSP, RFLAGS,
  * CS, RIP and, for some vectors, an error code (SDM Vol. 3A "64-Bit Mode
@@ -59,6 +61,16 @@ isr_\vec:
 	ISR_ERR   30	/* #SX (AMD) */
 	ISR_NOERR 31
 
+/* Interrupts push no error code (SDM Vol. 3A "Exception and Interrupt
+ * Reference": only some exceptions do). */
+	.altmacro
+	.set	vec, 32
+	.rept	256 - 32
+	ISR_NOERR %vec
+	.set	vec, vec + 1
+	.endr
+	.noaltmacro
+
 isr_common:
 	pushq	%rax
 	pushq	%rbx
@@ -100,12 +112,19 @@ isr_common:
 	iretq
 
 /* The stub addresses, indexed by vector, for descriptors.c. */
+.macro STUB_ADDRESS vec
+	.quad	isr_\vec
+.endm
 	.section .rodata
 	.balign 8
 	.globl isr_stub_table
 isr_stub_table:
-	.irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad isr_\vec
+	.altmacro
+	.set	vec, 0
+	.rept	256
+	STUB_ADDRESS %vec
+	.set	vec, vec + 1
 	.endr
+	.noaltmacro
 
 	.section .note.GNU-stack, "", @progbits

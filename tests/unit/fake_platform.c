@@ -234,6 +234,12 @@ void fake_platform_reset(void)
 	refuse_runs = false;
 	pages_total = 0;
 	pages_left = -1;
+	fake_ipis_sent = 0;
+	fake_ipi_last_cpu = 0;
+	fake_ipi_last_vector = 0;
+	fake_idle_calls = 0;
+	fake_idle_last_deadline = 0;
+	fake_on_idle = NULL;
 	fake_console_clear();
 }
 
@@ -314,11 +320,40 @@ void plat_run_on_all_cpus(void (*fn)(unsigned cpu, void *arg), void *arg)
 	fn(0, arg);
 }
 
-/* Host IPIs: the fake has one CPU, so there is nobody to kick. */
+/* Host IPIs: the fake runs as CPU 0; an IPI to another CPU (a vCPU whose
+ * host_cpu a test set) is only counted. */
+unsigned fake_ipis_sent;
+unsigned fake_ipi_last_cpu;
+uint8_t fake_ipi_last_vector;
+
 void plat_send_ipi(unsigned cpu, uint8_t vector)
 {
-	(void)cpu;
-	(void)vector;
+	fake_ipis_sent++;
+	fake_ipi_last_cpu = cpu;
+	fake_ipi_last_vector = vector;
+}
+
+/* Sleeping: the TSC jumps to the deadline (a timer interrupt), unless the
+ * test's hook plays another CPU that posts an event and kicks first. */
+unsigned fake_idle_calls;
+uint64_t fake_idle_last_deadline;
+void (*fake_on_idle)(uint64_t tsc_deadline);
+
+void plat_idle_until(uint64_t tsc_deadline)
+{
+	fake_idle_calls++;
+	fake_idle_last_deadline = tsc_deadline;
+	if (fake_idle_calls > 1000)
+		fake_fail("fake plat_idle_until: called %u times: the scheduler does not make progress",
+			  fake_idle_calls);
+	if (fake_on_idle) {
+		fake_on_idle(tsc_deadline);
+		return;
+	}
+	if (!tsc_deadline)
+		fake_fail("fake plat_idle_until: no deadline and nobody to kick: it would sleep forever");
+	if (fake_cpu.tsc < tsc_deadline)
+		fake_cpu.tsc = tsc_deadline;
 }
 
 void plat_eoi(void)

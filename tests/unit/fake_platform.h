@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "platform.h"
 
@@ -62,6 +63,22 @@ _Noreturn void fake_fail(const char *fmt, ...) __attribute__((format(printf, 1, 
 			fail_msg("the console has \"%s\"; it holds:\n%s", (needle),    \
 				 fake_console_text());                                \
 	} while (0)
+
+/* IPIs plat_send_ipi was asked for since the reset, and the last one. */
+extern unsigned fake_ipis_sent;
+extern unsigned fake_ipi_last_cpu;
+extern uint8_t fake_ipi_last_vector;
+
+/*
+ * plat_idle_until: calls since the reset and the last deadline.  Without a
+ * hook it moves the fake TSC to the deadline (as the timer interrupt
+ * would) and fails the test when there is none; fake_on_idle, when set,
+ * runs instead (a test playing another CPU that posts an event).  More
+ * than 1000 calls fail the test.  The reset clears all three.
+ */
+extern unsigned fake_idle_calls;
+extern uint64_t fake_idle_last_deadline;
+extern void (*fake_on_idle)(uint64_t tsc_deadline);
 
 /* What plat_tsc_hz and plat_unix_time answer (fake_platform_reset keeps them). */
 extern uint64_t fake_tsc_hz;

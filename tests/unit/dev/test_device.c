@@ -99,6 +99,32 @@ static void an_earlier_deadline_sends_the_vcpus_back_to_the_run_loop(void **stat
 	vm.vcpu_count = 0;
 }
 
+/* A halted vCPU's CPU may sleep until a later time (run/schedule.c): an
+ * earlier deadline kicks it; a vCPU that runs, or a later deadline, does not. */
+static void an_earlier_deadline_kicks_the_cpus_of_halted_vcpus(void **state)
+{
+	(void)state;
+	struct vcpu halted = { .state = VCPU_HALTED, .host_cpu = 1 };
+	struct vcpu running = { .state = VCPU_RUNNING, .host_cpu = 2 };
+	struct ticker t = { 0 };
+
+	vm.vcpus[0] = &halted;
+	vm.vcpus[1] = &running;
+	vm.vcpu_count = 2;
+	t.timer = vm_add_device_timer(&vm, "t", ticker_fire, &t);
+	device_timer_arm(&vm, t.timer, 9000);
+	assert_int_equal(fake_ipis_sent, 1);
+	assert_int_equal(fake_ipi_last_cpu, 1);
+	assert_int_equal(fake_ipi_last_vector, VCPU_KICK_VECTOR);
+	device_timer_arm(&vm, t.timer, 9500);
+	assert_int_equal(fake_ipis_sent, 1);
+	halted.host_cpu = 0; /* this CPU: it looks for the deadline before it sleeps */
+	device_timer_arm(&vm, t.timer, 8000);
+	assert_int_equal(fake_ipis_sent, 1);
+	vm.vcpus[0] = vm.vcpus[1] = NULL;
+	vm.vcpu_count = 0;
+}
+
 static void device_timers_run_out_with_a_report(void **state)
 {
 	(void)state;
@@ -163,6 +189,7 @@ int main(void)
 		T(device_state_runs_out_with_a_report),
 		T(device_timers_fire_once_due_and_the_earliest_deadline_is_kept),
 		T(an_earlier_deadline_sends_the_vcpus_back_to_the_run_loop),
+		T(an_earlier_deadline_kicks_the_cpus_of_halted_vcpus),
 		T(device_timers_run_out_with_a_report),
 		T(a_vm_reset_runs_every_reset_hook_and_disarms_the_timers),
 		T(device_clock_conversions_are_exact),
