@@ -333,5 +333,8 @@ const char *linux_load(struct vm *vm, const void *kernel, size_t kernel_size,
 	 * kernel's 32-bit entry, its load address. */
 	boot_gdt_start_state(&vm->boot, boot_selectors_linux, (uint32_t)p->kernel_gpa);
 	vm->boot.gprs[GPR_RSI] = LINUX_ZERO_PAGE_GPA;
+	/* The kernel comes after the firmware, which has set up the MTRRs
+	 * of every processor (Linux skips PAT when they are disabled). */
+	vm->firmware_mtrrs = true;
 	return NULL;
 }

@@ -2,10 +2,16 @@
 
 #include "irq/lapic.h"
 #include "lib/mem.h"
+#include "mm/mtrr.h"
+#include "vcpu/cpu_features.h"
 #include "vmx/intrin.h"
 #include "vmx/msr_bitmap.h"
 #include "x86.h"
 
+
+/* The device window below 4 GiB firmware makes UC (msr_state_firmware_mtrrs). */
+#define FIRMWARE_UC_WINDOW_BASE 0xFE000000ULL
+#define FIRMWARE_UC_WINDOW_SIZE 0x02000000ULL
 
 void msr_state_init(struct msr_state *msrs, bool bootstrap_processor)
 {
@@ -14,6 +20,28 @@ void msr_state_init(struct msr_state *msrs, bool bootstrap_processor)
 			  (bootstrap_processor ? APIC_BASE_BSP : 0);
 	msrs->misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE |
 			    MISC_ENABLE_PEBS_UNAVAILABLE;
+}
+
+/* Eight memory-type bytes of one fixed-range MTRR (SDM Vol. 3A 12.11.2.2). */
+#define FIXED_RANGE_ALL(type) (0x0101010101010101ULL * (type))
+
+void msr_state_firmware_mtrrs(struct msr_state *msrs)
+{
+	/* The fixed ranges in MSR order: 64K_00000, 16K_80000, 16K_A0000,
+	 * 4K_C0000 .. 4K_F8000 (SDM Vol. 3A Table 12-9). */
+	msrs->mtrr_fixed[0] = FIXED_RANGE_ALL(MEMTYPE_WB);
+	msrs->mtrr_fixed[1] = FIXED_RANGE_ALL(MEMTYPE_WB);
+	msrs->mtrr_fixed[2] = FIXED_RANGE_ALL(MEMTYPE_UC);
+	for (unsigned i = 3; i < MSR_MTRR_FIXED_COUNT; i++)
+		msrs->mtrr_fixed[i] = FIXED_RANGE_ALL(MEMTYPE_WB);
+	/* PHYSBASE0 = base | type, PHYSMASK0 = mask | valid: an address A is
+	 * in the range when A & mask == base & mask (SDM Vol. 3A 12.11.2.3). */
+	for (unsigned i = 0; i < 2 * MSR_MTRR_VARIABLE_COUNT; i++)
+		msrs->mtrr_variable[i] = 0;
+	msrs->mtrr_variable[0] = FIRMWARE_UC_WINDOW_BASE | MEMTYPE_UC;
+	msrs->mtrr_variable[1] = (~(FIRMWARE_UC_WINDOW_SIZE - 1) & cpu_physical_address_mask() & ~0xFFFULL) |
+				 MTRR_PHYSMASK_VALID;
+	msrs->mtrr_def_type = MTRR_DEF_TYPE_E | MTRR_DEF_TYPE_FE | MEMTYPE_WB;
 }
 
 /* MSRs the guest may read and write directly: either the VMCS switches

@@ -33,6 +33,18 @@ struct msr_state {
 /* Reset values (SDM Vol. 3A Table 10-1 "IA-32 and Intel 64 Processor States Following Power-up"). */
 void msr_state_init(struct msr_state *msrs, bool bootstrap_processor);
 
+/*
+ * The MTRRs as PC firmware leaves them for the operating system it boots
+ * (the power-up values are all 0: MTRRs disabled, everything UC; SDM Vol.
+ * 3A 12.11.5 leaves their set-up to the BIOS), the same on every
+ * processor: MTRRs and fixed ranges enabled, default type WB; 0-9FFFFH WB,
+ * the legacy video window A0000H-BFFFFH UC, C0000H-FFFFFH WB; one
+ * variable range making the 32 MiB below 4 GiB UC, where the I/O APIC and
+ * the local APIC (and a PC's BIOS flash) answer.  Loaders that stand in for
+ * the firmware (the Linux boot protocol) ask for it (vm->firmware_mtrrs).
+ */
+void msr_state_firmware_mtrrs(struct msr_state *msrs);
+
 /* Fills a 4 KiB MSR bitmap (SDM Vol. 3C 25.6.9): 1 = exit, 0 = pass through. */
 void msr_bitmap_init(uint8_t *bitmap);
 /* The bitmap of the hosted OS (the running OS as a guest): only

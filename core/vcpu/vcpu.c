@@ -131,6 +131,8 @@ static void vcpu_power_up(struct vcpu *vcpu, const struct guest_cpu_state *boot)
 		vcpu->dr[i] = 0;
 	vcpu->dr6 = 0xFFFF0FF0;
 	msr_state_init(&vcpu->msrs, vcpu->id == 0);
+	if (vcpu->vm->firmware_mtrrs)
+		msr_state_firmware_mtrrs(&vcpu->msrs);
 	lapic_reset(&vcpu->lapic, vcpu->id);
 }
 

@@ -39,6 +39,10 @@ struct vm {
 	/* How vCPU 0 starts, set by the loader (loader/); the others wait
 	 * for INIT and SIPI. */
 	struct guest_cpu_state boot;
+	/* Every vCPU starts with the MTRRs firmware programs
+	 * (vcpu/msr_state.h), not the power-up ones: set by loaders that
+	 * stand in for the firmware. */
+	bool firmware_mtrrs;
 
 	struct vm_console console;  /* what the guest prints (vm/console.c) */
 	struct vm_devices devices;  /* its ports, MMIO ranges and device state (dev/) */

@@ -226,6 +226,8 @@ static void test_kernel_loads_at_pref_address_without_the_setup(void **state)
 	assert_false(placed.relocated);
 	assert_int_equal(placed.protocol, 0x020F);
 	assert_true(placed.kernel_64);
+	/* The loader stands in for the firmware, MTRRs included. */
+	assert_true(vm.firmware_mtrrs);
 }
 
 static void test_setup_sects_zero_means_four(void **state)
