@@ -3,7 +3,7 @@
 #   make test-linux     build the test kernel (once, cached; see
 #                       tools/build-linux-testbed), build cvisor.ko with
 #                       `make module KDIR=...`, boot Linux in Bochs with an
-#                       initramfs that loads, checks and unloads it 5 times
+#                       initramfs that loads, checks and unloads it 10 times
 #                       (tests/linux/init), and judge the run (tests/linux/run);
 #                       then boot it on a CPU model without VMX, where insmod
 #                       must refuse with one sentence.

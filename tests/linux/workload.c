@@ -16,8 +16,9 @@
 // prime count, over and over, each answer checked) and a system-call-heavy
 // one (getppid, and a byte through a pipe and back, each checked), both at
 // the lowest priority (nice 19) so that they take what the test's own steps
-// leave.  Prints one line per CPU with the rounds done; exits 0 only when
-// every round was right and each process did at least one.
+// leave.  Each creates STOPFILE.cpu<N>-cpu or -syscall once it runs.  Prints
+// one line per CPU with the rounds done; exits 0 only when every round was
+// right.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -141,25 +142,43 @@ static int stop_requested(const char *stop_file)
 	return access(stop_file, F_OK) == 0;
 }
 
+/* After its first round each process creates STOPFILE.cpu<N>-<kind>: the
+ * test waits for all of them before it attacks. */
+static const char *say_running(const char *stop_file, int cpu, const char *kind)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s.cpu%d-%s", stop_file, cpu, kind);
+	int fd = open(path, O_CREAT | O_WRONLY, 0600);
+	if (fd < 0)
+		return "cannot create the running marker";
+	close(fd);
+	return NULL;
+}
+
 /* The CPU-bound half: prime counts until stop_file exists (checked every
  * 16 rounds). */
-static const char *cpu_load(const char *stop_file, long *rounds)
+static const char *cpu_load(const char *stop_file, int cpu, long *rounds)
 {
-	for (*rounds = 0; *rounds % 16 || !stop_requested(stop_file); ++*rounds)
+	for (*rounds = 0; *rounds == 0 || *rounds % 16 || !stop_requested(stop_file); ++*rounds) {
 		if (count_primes(LOAD_PRIME_LIMIT) != LOAD_PRIMES_BELOW_LIMIT)
 			return "wrong prime count";
+		const char *why = *rounds == 0 ? say_running(stop_file, cpu, "cpu") : NULL;
+		if (why)
+			return why;
+	}
 	return NULL;
 }
 
 /* The system-call half: getppid and a pipe round trip per round. */
-static const char *syscall_load(const char *stop_file, long *rounds)
+static const char *syscall_load(const char *stop_file, int cpu, long *rounds)
 {
 	int fds[2];
 	pid_t parent = getppid();
 	if (pipe(fds) != 0)
 		return "pipe failed";
 	const char *why = NULL;
-	for (*rounds = 0; !why && (*rounds % 16 || !stop_requested(stop_file)); ++*rounds) {
+	for (*rounds = 0; !why && (*rounds == 0 || *rounds % 16 || !stop_requested(stop_file));
+	     ++*rounds) {
 		unsigned char out = (unsigned char)*rounds, in = 0;
 		if (getppid() != parent)
 			why = "getppid changed";
@@ -167,6 +186,8 @@ static const char *syscall_load(const char *stop_file, long *rounds)
 			why = "pipe write or read failed";
 		else if (in != out)
 			why = "the pipe returned another byte";
+		else if (*rounds == 0)
+			why = say_running(stop_file, cpu, "syscall");
 	}
 	close(fds[0]);
 	close(fds[1]);
@@ -195,13 +216,13 @@ static int load_on(int cpu, const void *arg)
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		const char *w = cpu_load(stop_file, &cpu_rounds);
+		const char *w = cpu_load(stop_file, cpu, &cpu_rounds);
 		char line[96];
 		int n = snprintf(line, sizeof(line), "%ld %s", cpu_rounds, w ? w : "ok");
 		_exit(write(report[1], line, (size_t)n) == n && !w ? 0 : 1);
 	}
 	close(report[1]);
-	why = pid < 0 ? "fork failed" : syscall_load(stop_file, &syscall_rounds);
+	why = pid < 0 ? "fork failed" : syscall_load(stop_file, cpu, &syscall_rounds);
 	if (pid > 0) {
 		char line[96] = "";
 		ssize_t n = read(report[0], line, sizeof(line) - 1);
@@ -214,8 +235,6 @@ static int load_on(int cpu, const void *arg)
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
 			why = why ? why : cpu_why;
 	}
-	if (!why && (cpu_rounds < 1 || syscall_rounds < 1))
-		why = "a process did no round";
 	printf("load: cpu%d %s%s (%ld prime counts, %ld getppid and pipe round trips)\n", cpu,
 	       why ? "FAIL: " : "ok", why ? why : "", cpu_rounds, syscall_rounds);
 	return why ? 1 : 0;
