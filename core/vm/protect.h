@@ -27,7 +27,7 @@ struct vm;
 struct vcpu;
 struct vmx_caps;
 
-#define PROTECT_MAX_RANGES 64  /* disjoint ranges per VM, after merging */
+#define PROTECT_MAX_RANGES 256 /* disjoint ranges per VM, after merging (cvisor.ko: ~70) */
 #define PROTECT_EVENT_RING 64  /* violations kept per VM (the oldest are overwritten) */
 #define PROTECT_STEP_PAGES 8   /* pages one instruction may have lifted at once (`log`) */
 #define PROTECT_PRINT_MAX 32   /* events printed on the console per VM; later ones are only kept */

@@ -35,6 +35,11 @@
  *    reaches the other vCPU: fixed IPIs, NMIs, INIT and SIPI, I/O APIC
  *    redirection entries followed by device activity that raises their
  *    line, EOIs, APIC setup; the second vCPU does the same to this one;
+ *  - a snippet of the protection hypercalls (HC_PROTECT, HC_PIN_CR,
+ *    HC_PIN_MSR, HC_PROTECT_EVENTS) with random arguments, followed by
+ *    attacks on what they protected: stores, loads, read-modify-writes,
+ *    string forms and jumps into the page, MOV to CR0/CR4 and WRMSR that
+ *    clear pinned bits;
  *  - a paging-mode switch with random CR0/CR3/CR4/EFER values;
  *  - random changes to page-table entries outside the guest's own code;
  *  - rarely, a triple fault.
@@ -587,7 +592,7 @@ static void emit_random_bytes(void)
 /* What an action concentrates on: the instruction classes and the registers. */
 enum focus { FOCUS_RANDOM_BYTES, FOCUS_MIXED, FOCUS_HYPERCALL, FOCUS_PORT, FOCUS_MMIO,
 	     FOCUS_MSR, FOCUS_CONTROL_REG, FOCUS_EVENTS, FOCUS_VMX, FOCUS_APIC, FOCUS_DEVICES,
-	     FOCUS_SMP, FOCUSES };
+	     FOCUS_SMP, FOCUS_PROTECT, FOCUSES };
 
 /*
  * FOCUS_DEVICES: access sequences for the PC's devices (pc_devices.c: the
@@ -595,11 +600,14 @@ enum focus { FOCUS_RANDOM_BYTES, FOCUS_MIXED, FOCUS_HYPERCALL, FOCUS_PORT, FOCUS
  * PM blocks, the UART, the I/O APIC), about one snippet in nine.
  * FOCUS_SMP: IPIs, NMIs, INIT/SIPI and I/O APIC routes to the other vCPU,
  * only in the two-vCPU mode.
+ * FOCUS_PROTECT: the protection hypercalls with random arguments, then
+ * attacks on what they protected (emit_protect_snippet).
  */
 static const uint8_t focus_weights[FOCUSES] = {
 	[FOCUS_RANDOM_BYTES] = 12, [FOCUS_MIXED] = 14, [FOCUS_HYPERCALL] = 10, [FOCUS_PORT] = 10,
 	[FOCUS_MMIO] = 16, [FOCUS_MSR] = 12, [FOCUS_CONTROL_REG] = 10, [FOCUS_EVENTS] = 10,
 	[FOCUS_VMX] = 3, [FOCUS_APIC] = 10, [FOCUS_DEVICES] = 14, [FOCUS_SMP] = 12,
+	[FOCUS_PROTECT] = 10,
 };
 
 /* "vcpus=2" on the command line: vCPU 1 runs second_vcpu.c's worker. */
@@ -729,6 +737,234 @@ static unsigned emit_device_snippet(enum focus focus)
 		break;
 	}
 	return instructions;
+}
+
+/* ---- protection: HC_PROTECT, HC_PIN_CR, HC_PIN_MSR, HC_PROTECT_EVENTS ---- */
+
+/* Pages the protection snippets aim at most: the top of the sandbox data,
+ * which other snippets also read and write. */
+#define VICTIM_SIZE 0x8000u
+#define VICTIM_BASE (SANDBOX_DATA + SANDBOX_DATA_SIZE - VICTIM_SIZE)
+
+/* MOV r32, imm32 (B8+r); in 64-bit code the value is zero-extended. */
+static unsigned emit_mov_imm(unsigned reg, uint32_t value)
+{
+	emit((uint8_t)(0xB8 + reg));
+	emit32(value);
+	return 1;
+}
+
+/* RAX = number, RBX, RCX, RDX, RSI = the arguments, then VMCALL. */
+static unsigned emit_hypercall(uint32_t number, uint32_t rbx, uint32_t rcx, uint32_t rdx,
+			       uint32_t rsi)
+{
+	emit_mov_imm(0, number);
+	emit_mov_imm(3, rbx);
+	emit_mov_imm(1, rcx);
+	emit_mov_imm(2, rdx);
+	emit_mov_imm(6, rsi);
+	emit(0x0F);
+	emit(0x01);
+	emit(0xC1);
+	return 6;
+}
+
+/* A page to protect: mostly a victim page; sometimes the snippets' own
+ * code, the stack, the guest's tables that the CPU itself reads and writes
+ * (GDT, IDT, TSS, page tables: their violations come from event delivery
+ * and page walks), anywhere, or misaligned. */
+static uint32_t protect_target(void)
+{
+	uint32_t page;
+
+	switch (below(16)) {
+	case 0:
+		page = SANDBOX_BASE;
+		break;
+	case 1:
+		page = (uint32_t)(uintptr_t)PICK(((const void *const[]){ gdt, idt32, idt64, &tss, pd32,
+									 pt32_low, pd_low, pml4, pdpt64 }));
+		break;
+	case 2:
+		page = SANDBOX_STACK_TOP - 0x1000;
+		break;
+	case 3:
+		page = pick_address();
+		break;
+	default:
+		page = VICTIM_BASE + below(VICTIM_SIZE / 0x1000) * 0x1000;
+		break;
+	}
+	page &= ~0xFFFu;
+	return one_in(16) ? page + below(0x1000) : page;
+}
+
+/* HC_PROTECT's permissions: the valid ones mostly (execute-only where the
+ * CPU allows it), sometimes none, write without read, or undefined bits. */
+static uint32_t protect_permissions(void)
+{
+	static const uint8_t valid[] = { HC_PROT_READ, HC_PROT_READ | HC_PROT_EXEC, HC_PROT_EXEC,
+					 HC_PROT_READ | HC_PROT_WRITE,
+					 HC_PROT_READ | HC_PROT_WRITE | HC_PROT_EXEC };
+	static const uint32_t invalid[] = { 0, HC_PROT_WRITE, HC_PROT_WRITE | HC_PROT_EXEC, 8, 0xFF };
+	return one_in(8) ? (one_in(2) ? next() : PICK(invalid)) : PICK(valid);
+}
+
+static uint32_t protect_policy(void)
+{
+	if (one_in(16))
+		return one_in(2) ? HC_POLICY_STOP + 1 : next();
+	/* stop ends the case at the first violation: rarer. */
+	return one_in(6) ? HC_POLICY_STOP : below(2) ? HC_POLICY_DENY : HC_POLICY_LOG;
+}
+
+/* One access to protected (or any) memory at address: a store or load
+ * cvisor emulates, an instruction it does not (ADD, XCHG), string forms, or
+ * a jump into the page.  Returns the number of instructions. */
+static unsigned emit_attack_memory(uint32_t address)
+{
+	switch (below(9)) {
+	case 0: /* MOV [address], EAX */
+	case 1:
+		prefix_absolute();
+		emit(0x89);
+		operand_absolute(0, address);
+		return 1;
+	case 2: /* MOV EAX, [address] */
+		prefix_absolute();
+		emit(0x8B);
+		operand_absolute(0, address);
+		return 1;
+	case 3: /* ADD [address], EAX: read-modify-write, not emulated */
+		prefix_absolute();
+		emit(0x01);
+		operand_absolute(0, address);
+		return 1;
+	case 4: /* LOCK XCHG [address], EAX */
+		emit(0xF0);
+		prefix_absolute();
+		emit(0x87);
+		operand_absolute(0, address);
+		return 1;
+	case 5: /* REP STOSB at address */
+		emit_mov_imm(7, address);
+		emit_mov_imm(1, below(2) ? below(16) : 0x1000 + below(16));
+		if (snippet_64)
+			emit(0x67); /* EDI, ECX */
+		emit(0xF3);
+		emit(0xAA);
+		return 3;
+	case 6: /* REP MOVSD from address to a victim page, or the reverse */
+		emit_mov_imm(6, one_in(2) ? address : VICTIM_BASE + below(VICTIM_SIZE - 64));
+		emit_mov_imm(7, one_in(2) ? address : VICTIM_BASE + below(VICTIM_SIZE - 64));
+		emit_mov_imm(1, below(16));
+		if (snippet_64)
+			emit(0x67);
+		emit(0xF3);
+		emit(0xA5);
+		return 4;
+	default: /* CALL or JMP EAX into the page: an instruction fetch */
+		emit_mov_imm(0, address);
+		emit(0xFF);
+		emit(one_in(2) ? 0xD0 : 0xE0);
+		return 2;
+	}
+}
+
+/* Pins bits of CR0 or CR4 (sometimes bits that are clear or not
+ * pinnable), then clears them: MOV EAX, CRn; AND EAX, ~bits; MOV CRn, EAX. */
+static unsigned emit_attack_control_register(void)
+{
+	bool cr4 = one_in(2);
+	/* CR4: UMIP (11), FSGSBASE (16), SMEP (20), SMAP (21), PKE (22). */
+	static const uint32_t cr4_bits[] = { 1u << 11, 1u << 16, 1u << 20, 1u << 21, 1u << 22,
+					     (1u << 20) | (1u << 21), 1u << 5 };
+	uint32_t bits = one_in(8) ? next() : cr4 ? PICK(cr4_bits) : CR0_WP;
+	unsigned n = 0;
+
+	if (one_in(4)) { /* set them first, so that the pin takes */
+		emit(0x0F);
+		emit(0x20);
+		emit(cr4 ? 0xE0 : 0xC0); /* MOV EAX, CR0/CR4 */
+		emit(0x0D);              /* OR EAX, imm32 */
+		emit32(bits);
+		emit(0x0F);
+		emit(0x22);
+		emit(cr4 ? 0xE0 : 0xC0); /* MOV CR0/CR4, EAX */
+		n += 3;
+	}
+	n += emit_hypercall(HC_PIN_CR, one_in(16) ? below(9) : cr4 ? 4 : 0, bits, 0, 0);
+	emit(0x0F);
+	emit(0x20);
+	emit(cr4 ? 0xE0 : 0xC0);
+	emit(0x25); /* AND EAX, imm32 */
+	emit32(one_in(4) ? next() : ~bits);
+	if (!cr4 && one_in(4)) {
+		emit(0x0F); /* LMSW AX, or CLTS */
+		emit(0x01);
+		emit(0xF0);
+	} else {
+		emit(0x0F);
+		emit(0x22);
+		emit(cr4 ? 0xE0 : 0xC0);
+	}
+	return n + 3;
+}
+
+/* Pins an MSR (sometimes one HC_PIN_MSR does not take), then changes it:
+ * RDMSR, clear or flip bits, WRMSR. */
+static unsigned emit_attack_msr(void)
+{
+	static const uint32_t msrs[] = { 0xC0000080 /* IA32_EFER */, 0xC0000082 /* IA32_LSTAR */,
+					 0x176 /* IA32_SYSENTER_EIP */, 0x174, 0xC0000081 };
+	uint32_t msr = PICK(msrs);
+	unsigned n = emit_hypercall(HC_PIN_MSR, msr, 0, 0, 0);
+
+	n += emit_mov_imm(1, msr);
+	emit(0x0F); /* RDMSR */
+	emit(0x32);
+	if (msr == 0xC0000080 && !one_in(4)) {
+		emit(0x25); /* AND EAX, ~NXE */
+		emit32(~(uint32_t)EFER_NXE);
+	} else {
+		emit(0x35); /* XOR EAX, imm32 */
+		emit32(one_in(2) ? 0x1000 : next());
+	}
+	emit(0x0F); /* WRMSR */
+	emit(0x30);
+	return n + 3;
+}
+
+/*
+ * FOCUS_PROTECT: HC_PROTECT with random arguments (mostly a page of the
+ * sandbox, valid permissions and policies), then one to three attacks on
+ * it, a CR or MSR pin and its attack, or HC_PROTECT_EVENTS into a random
+ * buffer (a protected one included).  The protection lasts for the rest of
+ * the case (it is one-way), so later snippets meet it too.  Returns the
+ * number of instructions.
+ */
+static unsigned emit_protect_snippet(void)
+{
+	unsigned n = 0;
+	uint32_t target = protect_target();
+
+	switch (below(8)) {
+	case 0:
+		return emit_attack_control_register();
+	case 1:
+		return emit_attack_msr();
+	case 2: {
+		uint32_t buffer = one_in(2) ? VICTIM_BASE + below(VICTIM_SIZE - 0x400) : pick_address();
+		return emit_hypercall(HC_PROTECT_EVENTS, buffer, one_in(4) ? next() : below(8), 0, 0);
+	}
+	default:
+		break;
+	}
+	uint32_t length = one_in(8) ? next() : (1 + (one_in(4) ? below(4) : 0)) * 0x1000;
+	n += emit_hypercall(HC_PROTECT, target, length, protect_permissions(), protect_policy());
+	for (unsigned i = 1 + below(3); i > 0; i--)
+		n += emit_attack_memory((target & ~0xFFFu) + below(0x1000 - 8));
+	return n;
 }
 
 /* An interrupt vector: mostly valid (32-255), sometimes one the APIC
@@ -960,8 +1196,9 @@ static enum template_class focus_class(enum focus focus)
 		return MEMORY;
 	case FOCUS_DEVICES:
 	case FOCUS_SMP:
+	case FOCUS_PROTECT:
 	case FOCUSES:
-		return PORT_IO; /* unused: emit_device_snippet builds these */
+		return PORT_IO; /* unused: emit_device_snippet and emit_protect_snippet build these */
 	}
 	return EXITING;
 }
@@ -1001,7 +1238,7 @@ static const char *const focus_names[] = {
 	[FOCUS_PORT] = "port I/O", [FOCUS_MMIO] = "MMIO", [FOCUS_MSR] = "MSR",
 	[FOCUS_CONTROL_REG] = "control registers", [FOCUS_EVENTS] = "events", [FOCUS_VMX] = "VMX",
 	[FOCUS_APIC] = "APIC timer and IPIs", [FOCUS_DEVICES] = "PC devices",
-	[FOCUS_SMP] = "the other vCPU",
+	[FOCUS_SMP] = "the other vCPU", [FOCUS_PROTECT] = "protection",
 };
 
 static void describe_snippet(enum focus focus, uint32_t start)
@@ -1027,11 +1264,12 @@ static void run_snippet(void)
 	/* Random bytes at CPL 0 often wreck ESP (POP ESP, LEAVE, XCHG ESP ...),
 	 * and an exception on a wild stack is a triple fault outside IA-32e
 	 * mode: they run at CPL 3 mostly. */
-	bool sequence = focus == FOCUS_DEVICES || focus == FOCUS_SMP;
+	bool sequence = focus == FOCUS_DEVICES || focus == FOCUS_SMP || focus == FOCUS_PROTECT;
 	/* Device sequences at CPL 3 meet IOPL and the I/O bitmap, and their
 	 * MMIO accesses the user segments' limit: one time in eight. */
 	bool user = focus == FOCUS_RANDOM_BYTES ? !one_in(4)
 		    : focus == FOCUS_APIC || focus == FOCUS_SMP ? false
+		    : focus == FOCUS_PROTECT ? one_in(16) /* the hypercalls are for CPL 0 */
 		    : focus == FOCUS_DEVICES ? one_in(8) : one_in(3);
 	aim_at_devices = focus == FOCUS_MMIO;
 	snippet_64 = fuzz_ia32e && one_in(2);
@@ -1054,7 +1292,9 @@ static void run_snippet(void)
 		sequence_instructions++;
 	}
 
-	if (sequence) {
+	if (focus == FOCUS_PROTECT) {
+		sequence_instructions += emit_protect_snippet();
+	} else if (sequence) {
 		sequence_instructions += emit_device_snippet(focus);
 	} else if (focus == FOCUS_RANDOM_BYTES) {
 		emit_random_bytes();
@@ -1101,7 +1341,7 @@ static void run_snippet(void)
 	}
 	if (verbose) {
 		describe_snippet(focus, start);
-		if (sequence) {
+		if (sequence && focus != FOCUS_PROTECT) {
 			say("  %s:", snippet_ops_name);
 			describe_device_ops("  accesses", &snippet_ops);
 		}

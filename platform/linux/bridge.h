@@ -13,6 +13,13 @@
 #define CVISOR_LINUX_MAX_RAM_RANGES 64
 #define CVISOR_LINUX_MAX_CPUS 256
 #define CVISOR_LOG_RING_SIZE 16384 /* bytes per CPU, a power of two */
+#define CVISOR_LINUX_MAX_SELF_RANGES 128 /* physical ranges of cvisor.ko protect=1 protects */
+
+/*
+ * The pages of every writable variable of the core and of cvisor_glue.c
+ * (platform/linux/cvisor-core.lds): page aligned, holding nothing else.
+ */
+extern char cvisor_state_start[], cvisor_state_end[];
 
 /* Set up once at load, in normal kernel context, before any CPU is virtualized. */
 struct cvisor_linux_setup {
@@ -43,6 +50,16 @@ struct cvisor_linux_setup {
 	unsigned long long protect_text[2], protect_rodata[2];
 	int protect_text_deny;
 	unsigned long long kernel_half_start;
+	/*
+	 * cvisor.ko itself under protect=1, as physical ranges [start, end),
+	 * page aligned (the module's memory is not physically contiguous):
+	 * its code and read-only data (the text's policy), and its state, the
+	 * pages from cvisor_state_start to cvisor_state_end (`deny`).
+	 */
+	unsigned long long protect_self_code[CVISOR_LINUX_MAX_SELF_RANGES][2];
+	unsigned protect_self_code_count;
+	unsigned long long protect_self_state[CVISOR_LINUX_MAX_SELF_RANGES][2];
+	unsigned protect_self_state_count;
 };
 
 /* One CPU's log ring: written only by that CPU (root mode or its own
@@ -80,6 +97,10 @@ unsigned long long cvisor_linux_protect_count(unsigned cpu, unsigned action);
  * (the kernel cannot take cvisor's, which it cannot write): an event written
  * meanwhile may show torn. */
 int cvisor_linux_protect_event_text(unsigned index, char *buf, unsigned len);
+/* The address of the core's exit trace flag (exit/exit.h, exit_trace), one
+ * of the variables in cvisor's state pages: debugfs protect_self names it
+ * for the test bed's attack on it. */
+unsigned long long cvisor_linux_trace_flag_address(void);
 /* True when this CPU runs under cvisor already (CPUID leaf 0x40000000). */
 int cvisor_linux_running_under_cvisor(void);
 /* After every CPU was devirtualized: forget the pool (module.c frees it). */

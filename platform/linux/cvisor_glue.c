@@ -48,7 +48,9 @@ struct linux_shared {
 	struct desc_ptr idtr;
 };
 
-/* The pool (module .bss, written only at load and unload). */
+/* The pool (written only at load and unload; like every writable variable
+ * here and in the core, in the state pages of cvisor-core.lds, which
+ * protect=1 makes read-only to the kernel). */
 static uint8_t *pool;
 static uint64_t pool_phys, pool_pages, direct_map_base;
 static uint8_t *pool_used;  /* one byte per page, in the pool itself */
@@ -311,6 +313,26 @@ static bool overlaps_pool(const unsigned long long range[2])
 	return range[0] < pool_phys + pool_pages * PAGE_SIZE && pool_phys < range[1];
 }
 
+/* Narrows each of count physical ranges of cvisor.ko; NULL or why not. */
+static const char *protect_self(struct vm *vm, const struct vmx_caps *caps,
+				const unsigned long long (*ranges)[2], unsigned count, unsigned perms,
+				unsigned policy)
+{
+	if (count > CVISOR_LINUX_MAX_SELF_RANGES)
+		return "protect=1: cvisor.ko's own memory is in too many pieces";
+	for (unsigned i = 0; i < count; i++) {
+		if (ranges[i][0] >= ranges[i][1] || (ranges[i][0] | ranges[i][1]) & ~PAGE_MASK)
+			return "protect=1: cvisor.ko's own memory must be in whole pages";
+		if (overlaps_pool(ranges[i]))
+			return "protect=1: cvisor.ko's own memory overlaps its pool";
+		const char *why = protect_error_text(protect_narrow(
+			vm, caps, ranges[i][0], ranges[i][1] - ranges[i][0], perms, policy));
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
 /*
  * protect=1, before any CPU is virtualized (nothing has cached the EPT):
  * the kernel's read-only data `deny` (read and execute: the vDSO's code,
@@ -319,9 +341,14 @@ static bool overlaps_pool(const unsigned long long range[2])
  * `log` (read and execute; `deny` with text_deny), writes to the text through a kernel-half
  * alias handled as `deny`, and CR0.WP, CR4.SMEP, CR4.SMAP and CR4.UMIP
  * pinned where this CPU has them set (Linux sets the same bits on every
- * CPU).  cvisor's pool must stay out of every range (its pages are
- * read-only to the kernel anyway, and a range's permissions would replace
- * that).
+ * CPU).  cvisor.ko's own pages too: its code and read-only data (which run
+ * and are read in VMX root operation: the exit handlers and their tables)
+ * with the text's policy, and its state pages (cvisor-core.lds) `deny`,
+ * read-only: cvisor itself writes them only in root operation, or in
+ * kernel context on a CPU that is not virtualized (load, a CPU coming
+ * online, unload), which the EPT does not cover.  cvisor's pool must stay
+ * out of every range (its pages are read-only to the kernel anyway, and a
+ * range's permissions would replace that).
  */
 static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 				  const struct vmx_caps *caps)
@@ -340,12 +367,20 @@ static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 	    !((caps->controls[VMX_CONTROLS_PROC] >> 32) & PROC_MONITOR_TRAP_FLAG))
 		return "protect=1: this CPU has no monitor trap flag, which the text's `log` policy "
 		       "needs (protect_text_deny=1 refuses every write to the text instead)";
+	unsigned text_policy = setup->protect_text_deny ? HC_POLICY_DENY : HC_POLICY_LOG;
 	const char *why = protect_error_text(protect_narrow(
-		vm, caps, text[0], text[1] - text[0], HC_PROT_READ | HC_PROT_EXEC,
-		setup->protect_text_deny ? HC_POLICY_DENY : HC_POLICY_LOG));
+		vm, caps, text[0], text[1] - text[0], HC_PROT_READ | HC_PROT_EXEC, text_policy));
 	if (!why)
 		why = protect_error_text(protect_narrow(vm, caps, rodata[0], rodata[1] - rodata[0],
 							HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_DENY));
+	if (!why)
+		why = protect_self(vm, caps, setup->protect_self_code, setup->protect_self_code_count,
+				   HC_PROT_READ | HC_PROT_EXEC, text_policy);
+	if (!why && !setup->protect_self_state_count)
+		why = "protect=1: cvisor.ko's state pages were not given";
+	if (!why)
+		why = protect_self(vm, caps, setup->protect_self_state, setup->protect_self_state_count,
+				   HC_PROT_READ, HC_POLICY_DENY);
 	if (why)
 		return why;
 	vm->protect.log_deny_linear = true;
@@ -354,8 +389,11 @@ static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 	vm->protect.cr0_pinned = read_cr0() & PROTECT_CR0_PINNABLE;
 	vm->protect.cr4_pinned = read_cr4() & (CR4_SMEP | CR4_SMAP | CR4_UMIP) & caps->cr4_fixed1;
 	log_printf("cvisor: protection: kernel text 0x%llx-0x%llx (%s), read-only data "
-		   "0x%llx-0x%llx (deny), pinned CR0 0x%llx CR4 0x%llx\n",
+		   "0x%llx-0x%llx (deny), cvisor.ko code %u range(s) (%s) and state %u range(s) "
+		   "(deny), pinned CR0 0x%llx CR4 0x%llx\n",
 		   text[0], text[1], setup->protect_text_deny ? "deny" : "log", rodata[0], rodata[1],
+		   setup->protect_self_code_count, setup->protect_text_deny ? "deny" : "log",
+		   setup->protect_self_state_count,
 		   (unsigned long long)vm->protect.cr0_pinned,
 		   (unsigned long long)vm->protect.cr4_pinned);
 	return NULL;
@@ -573,6 +611,11 @@ int cvisor_linux_protect_event_text(unsigned index, char *buf, unsigned len)
 			    (unsigned long long)e.sequence, e.vcpu_id, kind,
 			    e.kind == HC_EVENT_CR ? "CR" : "0x", (unsigned long long)e.address,
 			    (unsigned long long)e.value, (unsigned long long)e.rip, action, e.repeats);
+}
+
+unsigned long long cvisor_linux_trace_flag_address(void)
+{
+	return (unsigned long long)(uintptr_t)&exit_trace;
 }
 
 int cvisor_linux_running_under_cvisor(void)

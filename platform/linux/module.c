@@ -19,6 +19,7 @@
 #include <linux/smp.h>
 #include <linux/suspend.h>
 #include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <asm/apic.h>
 #include <asm/desc.h>
@@ -52,6 +53,9 @@ module_param(rodata_start, ulong, 0444);
 MODULE_PARM_DESC(rodata_start, "with protect=1: the address of __start_rodata");
 module_param(rodata_end, ulong, 0444);
 MODULE_PARM_DESC(rodata_end, "with protect=1: the address of __end_rodata");
+
+/* cvisor.ko's code and read-only data, protected with protect=1 (protect_self_setup). */
+static unsigned long self_code_start, self_code_end;
 
 static struct page *pool_pages;
 static unsigned int pool_order;
@@ -330,6 +334,20 @@ static int protect_events_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(protect_events);
 
+/* ---- /sys/kernel/debug/cvisor/protect_self (protect=1): what of
+ * cvisor.ko is protected, by virtual address ---- */
+
+static int protect_self_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "code 0x%lx-0x%lx %s\n", self_code_start, self_code_end,
+		   protect_text_deny ? "deny" : "log");
+	seq_printf(m, "state 0x%lx-0x%lx deny\n", (unsigned long)cvisor_state_start,
+		   (unsigned long)cvisor_state_end);
+	seq_printf(m, "exit_trace 0x%llx\n", cvisor_linux_trace_flag_address());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(protect_self);
+
 static int virtualized_show(struct seq_file *m, void *v)
 {
 	unsigned int cpu;
@@ -415,6 +433,74 @@ static bool kernel_image_range(unsigned long start, unsigned long end,
 	return true;
 }
 
+/*
+ * Appends the physical pages of this module's [start, end) (page aligned)
+ * to ranges, merging neighbours.  The module's memory comes from
+ * module_alloc (vmalloc): one page at a time, not physically contiguous.
+ */
+static int module_pages(unsigned long start, unsigned long end,
+			unsigned long long (*ranges)[2], unsigned int *count)
+{
+	unsigned long addr;
+
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		unsigned long pfn = vmalloc_to_pfn((void *)addr);
+		unsigned long long phys = (unsigned long long)pfn << PAGE_SHIFT;
+
+		if (!pfn)
+			return -EFAULT;
+		if (*count && ranges[*count - 1][1] == phys) {
+			ranges[*count - 1][1] += PAGE_SIZE;
+			continue;
+		}
+		if (*count == CVISOR_LINUX_MAX_SELF_RANGES)
+			return -E2BIG;
+		ranges[*count][0] = phys;
+		ranges[*count][1] = phys + PAGE_SIZE;
+		(*count)++;
+	}
+	return 0;
+}
+
+/*
+ * protect=1 protects cvisor.ko too, or a kernel attacker would change
+ * cvisor instead of the kernel: its code and read-only data, the start of
+ * its core layout up to ro_size (rounded down to a page: without
+ * CONFIG_STRICT_MODULE_RWX the last page may hold writable data too), and
+ * the state pages of cvisor-core.lds.  In Linux 6.1 the module's text,
+ * read-only data, read-only-after-init data and data are one allocation in
+ * that order (kernel/module/main.c, layout_sections), of pages no other
+ * module shares; module.c's own variables and struct module, which the
+ * kernel writes (the module list, reference counts, notifier and work
+ * lists), are outside both ranges.
+ */
+static int protect_self_setup(void)
+{
+	unsigned long state_start = (unsigned long)cvisor_state_start;
+	unsigned long state_end = (unsigned long)cvisor_state_end;
+	int err;
+
+	self_code_start = (unsigned long)THIS_MODULE->core_layout.base;
+	self_code_end = self_code_start + round_down(THIS_MODULE->core_layout.ro_size, PAGE_SIZE);
+	if (!PAGE_ALIGNED(self_code_start) || !PAGE_ALIGNED(state_start) ||
+	    !PAGE_ALIGNED(state_end) || state_end <= state_start ||
+	    state_start < self_code_end) {
+		pr_err("cvisor: not loaded: protect=1: cvisor.ko's state pages %px-%px are not whole "
+		       "pages after its code (built without platform/linux/cvisor-core.lds?)\n",
+		       (void *)state_start, (void *)state_end);
+		return -EINVAL;
+	}
+	err = module_pages(self_code_start, self_code_end, setup.protect_self_code,
+			   &setup.protect_self_code_count);
+	if (!err)
+		err = module_pages(state_start, state_end, setup.protect_self_state,
+				   &setup.protect_self_state_count);
+	if (err)
+		pr_err("cvisor: not loaded: protect=1: cvisor.ko's own pages %s\n",
+		       err == -E2BIG ? "are in too many physical pieces" : "have no physical page");
+	return err;
+}
+
 static int protect_setup(void)
 {
 	unsigned long known_text = (unsigned long)schedule;
@@ -437,7 +523,16 @@ static int protect_setup(void)
 	setup.protect = 1;
 	setup.protect_text_deny = protect_text_deny;
 	setup.kernel_half_start = ~0ULL << __VIRTUAL_MASK_SHIFT;
-	return 0;
+	return protect_self_setup();
+}
+
+/* Pages the protected ranges may need for EPT tables (a page table per
+ * 2 MiB page split, a page directory per 1 GiB one): two per range. */
+static unsigned long protect_table_pages(void)
+{
+	if (!protect)
+		return 0;
+	return 2 * (2 + setup.protect_self_code_count + setup.protect_self_state_count);
 }
 
 static int __init cvisor_init(void)
@@ -465,7 +560,7 @@ static int __init cvisor_init(void)
 	}
 	/* Per CPU: its structures, host stack and IST stacks (~20 pages);
 	 * shared: the EPT and the rest. */
-	pages = 128 + 24UL * setup.cpu_count;
+	pages = 128 + 24UL * setup.cpu_count + protect_table_pages();
 	pool_order = get_order(pages * PAGE_SIZE);
 	if (pool_order > MAX_ORDER - 1) {
 		pr_err("cvisor: not loaded: %u CPUs need more than one %lu KiB block\n",
@@ -503,6 +598,8 @@ static int __init cvisor_init(void)
 	debugfs_create_file("exit_stats", 0444, debugfs_dir, NULL, &exit_stats_fops);
 	debugfs_create_file("virtualized", 0444, debugfs_dir, NULL, &virtualized_fops);
 	debugfs_create_file("protect_events", 0444, debugfs_dir, NULL, &protect_events_fops);
+	if (protect)
+		debugfs_create_file("protect_self", 0400, debugfs_dir, NULL, &protect_self_fops);
 	debugfs_create_file("platform_check", 0200, debugfs_dir, NULL, &platform_check_fops);
 
 	/* Virtualizes every online CPU now and every CPU that comes online. */

@@ -30,10 +30,12 @@ $(BUILD)/linux/core/gen/acpi/dsdt_aml.o: $(ACPI_DSDT_C)
 	@$(if $(Q),echo "  CC [M]  $<")
 	$(Q)$(CC) $(MODULE_CFLAGS) -MMD -MP -c $< -o $@
 
-$(MODULE_DIR)/cvisor-core.o_shipped: $(MODULE_CORE_OBJS)
+# platform/linux/cvisor-core.lds gathers the writable variables into whole
+# pages that protect=1 protects.
+$(MODULE_DIR)/cvisor-core.o_shipped: $(MODULE_CORE_OBJS) platform/linux/cvisor-core.lds
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD -r   $@")
-	$(Q)$(LD) -r -o $@ $(MODULE_CORE_OBJS)
+	$(Q)$(LD) -r -T platform/linux/cvisor-core.lds -o $@ $(MODULE_CORE_OBJS)
 
 .PHONY: module
 module: $(MODULE_DIR)/cvisor-core.o_shipped platform/linux/module.c platform/linux/bridge.h platform/linux/Kbuild

@@ -3,7 +3,7 @@
 #   make test-linux     build the test kernel (once, cached; see
 #                       tools/build-linux-testbed), build cvisor.ko with
 #                       `make module KDIR=...`, boot Linux in Bochs with an
-#                       initramfs that loads, checks and unloads it 5 times
+#                       initramfs that loads, checks and unloads it 10 times
 #                       (tests/linux/init), and judge the run (tests/linux/run);
 #                       then boot it on a CPU model without VMX, where insmod
 #                       must refuse with one sentence.
@@ -12,12 +12,12 @@
 # cvisor.ko (it must be named cvisor and print the same lines).  These are
 # passed to tests/linux/run: TEST_LINUX_CPUS=N, TEST_LINUX_CYCLES=N,
 # TEST_LINUX_TIMEOUT=S, TEST_LINUX_CPU=MODEL, TEST_LINUX_HOTPLUG=none|N,
-# TEST_LINUX_PROTECT=0 (skip the protect=1 cycle),
+# TEST_LINUX_PROTECT=0 (skip the protect=1 cycle), TEST_LINUX_KERNEL_ARGS=... (more kernel options),
 # TEST_LINUX_LIVE=1 (the whole serial console).  Output: $(BUILD)/linux-testbed/
 # (run/serial.log is the serial console, run/bochs.log Bochs's log).
 
 TEST_LINUX_KO ?=
-export TEST_LINUX_CPUS TEST_LINUX_CYCLES TEST_LINUX_TIMEOUT TEST_LINUX_CPU TEST_LINUX_LIVE TEST_LINUX_HOTPLUG TEST_LINUX_PROTECT
+export TEST_LINUX_CPUS TEST_LINUX_CYCLES TEST_LINUX_TIMEOUT TEST_LINUX_CPU TEST_LINUX_LIVE TEST_LINUX_HOTPLUG TEST_LINUX_PROTECT TEST_LINUX_KERNEL_ARGS
 
 .PHONY: test-linux
 test-linux: deps

@@ -4,7 +4,9 @@
 // one line "tb_attack: <attack>: refused (...)" or "tb_attack: <attack>:
 // SUCCEEDED (...)".  Whatever succeeds is undone at once, so a failing run
 // leaves the kernel as it was.  sys_call_table is not exported: the loader
-// passes its address from System.map (syscall_table=0x...).
+// passes its address from System.map (syscall_table=0x...), and the address
+// of cvisor's exit trace flag from /sys/kernel/debug/cvisor/protect_self
+// (cvisor_trace=0x...).
 //
 //   cr0-wp      a raw MOV to CR0 clearing WP, then a write to the
 //               system-call table through its own (read-only) mapping
@@ -13,6 +15,9 @@
 //   cr4-smep    a raw MOV to CR4 clearing SMEP (skipped if SMEP is off)
 //   text-alias  a byte of a kernel function (simple_strtoull) patched
 //               through a writable vmap() alias of its physical page
+//   cvisor-state   cvisor's exit trace flag (a variable of cvisor.ko, in
+//               its state pages) set to "print every exit", through the
+//               module's own writable mapping and through a vmap() alias
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -23,6 +28,9 @@
 static unsigned long syscall_table;
 module_param(syscall_table, ulong, 0444);
 MODULE_PARM_DESC(syscall_table, "the address of sys_call_table (System.map)");
+static unsigned long cvisor_trace;
+module_param(cvisor_trace, ulong, 0444);
+MODULE_PARM_DESC(cvisor_trace, "the address of cvisor.ko's exit trace flag (debugfs cvisor/protect_self)");
 
 static unsigned long raw_read_cr0(void)
 {
@@ -157,16 +165,52 @@ static void attack_text_alias(void)
 	       READ_ONCE(*(u8 *)target) == old ? "simple_strtoull unchanged" : "simple_strtoull changed");
 }
 
+/* cvisor's enum exit_trace (core/exit/exit.h): print every exit. */
+#define CVISOR_EXIT_TRACE_PRINT 2
+
+static void attack_cvisor_state(void)
+{
+	int *flag = (int *)cvisor_trace, old = READ_ONCE(*flag);
+	struct page *page = vmalloc_to_page(flag);
+	int *alias_flag;
+	u8 *alias;
+	bool direct_kept, alias_kept;
+
+	/* The module's own mapping of its data is writable in the kernel's
+	 * page tables: only cvisor's EPT can refuse this. */
+	WRITE_ONCE(*flag, CVISOR_EXIT_TRACE_PRINT);
+	direct_kept = READ_ONCE(*flag) == old;
+	if (!direct_kept)
+		WRITE_ONCE(*flag, old);
+	alias = page ? vmap(&page, 1, VM_MAP, PAGE_KERNEL) : NULL;
+	if (!alias) {
+		report("cvisor-state", false, "vmap failed: the attack could not be made");
+		return;
+	}
+	alias_flag = (int *)(alias + offset_in_page(flag));
+	WRITE_ONCE(*alias_flag, CVISOR_EXIT_TRACE_PRINT);
+	alias_kept = READ_ONCE(*flag) == old;
+	if (!alias_kept)
+		WRITE_ONCE(*alias_flag, old);
+	vunmap(alias);
+	report("cvisor-state", direct_kept && alias_kept,
+	       direct_kept && alias_kept ? "cvisor's exit trace flag unchanged by both writes"
+	       : direct_kept ? "cvisor's exit trace flag changed through a vmap() alias"
+			     : "cvisor's exit trace flag changed through its own mapping");
+}
+
 static int __init tb_attack_init(void)
 {
-	if (!syscall_table) {
-		pr_err("tb_attack: syscall_table=<address of sys_call_table> is required\n");
+	if (!syscall_table || !cvisor_trace) {
+		pr_err("tb_attack: syscall_table=<address of sys_call_table> and cvisor_trace=<address "
+		       "of cvisor's exit trace flag> are required\n");
 		return -EINVAL;
 	}
 	attack_cr0_wp();
 	attack_syscall_alias();
 	attack_cr4_smep();
 	attack_text_alias();
+	attack_cvisor_state();
 	pr_info("tb_attack: done, %d attack(s) succeeded\n", attacks_succeeded);
 	return 0;
 }

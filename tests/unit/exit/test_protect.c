@@ -28,6 +28,7 @@
 #include "mm/ept.h"
 #include "mm/guest_memory.h"
 #include "run/run_loop.h"
+#include "vcpu/events.h"
 #include "vcpu/vcpu.h"
 #include "vm/protect.h"
 #include "vm/vm.h"
@@ -543,6 +544,151 @@ static void no_event_is_injected_before_the_step_ends(void **state)
 	vcpu_put(&vcpu);
 }
 
+/* ---- INIT and the protection (docs/hypercalls.md, "INIT") ---- */
+
+#define R_CR_ACCESS 28
+#define CR_MOV_TO_CR0 0 /* qualification: MOV to CR0 from RAX (Table 28-3) */
+#define CR_MOV_TO_CR4 4
+#define SIPI_VECTOR_8 0x108 /* pending.sipi: valid, vector 8 (irq/irq.c) */
+
+static void mov_to_cr(unsigned qualification, uint64_t value)
+{
+	fake_vmcs_set(VM_ENTRY_INTR_INFO.encoding, 0);
+	fake_vmcs_set(GUEST_RIP.encoding, ENTRY);
+	*reg(GPR_RAX) = value;
+	exit_with(R_CR_ACCESS, qualification, 3);
+	check_vm_running();
+}
+
+static void guest_sets(vmcs_RWNAT_t real, vmcs_RWNAT_t shadow, uint64_t bits)
+{
+	fake_vmcs_set(real.encoding, vmcs(real.encoding) | bits);
+	fake_vmcs_set(shadow.encoding, vmcs(shadow.encoding) | bits);
+}
+
+/*
+ * INIT resets the vCPU's architectural state (SDM Vol. 3A 9.1.1, Table
+ * 9-1: CR0 = 60000010H, CR4 = 0): a vCPU the VM's pins bound starts again
+ * with the pinned bits clear, runs its real-mode start-up, may write CR0
+ * and CR4 without them (no event), and is bound again as soon as it sets
+ * them.  The protected memory is not touched.
+ */
+static void init_starts_the_vcpu_unpinned_until_it_sets_the_bits(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_DENY);
+	guest_sets(GUEST_CR0, CR0_READ_SHADOW, CR0_WP | CR0_PE);
+	guest_sets(GUEST_CR4, CR4_READ_SHADOW, CR4_SMEP);
+	assert_int_equal(protect_pin_cr(&vcpu, 0, CR0_WP), PROTECT_OK);
+	assert_int_equal(protect_pin_cr(&vcpu, 4, CR4_SMEP), PROTECT_OK);
+
+	vcpu.pending.init = 1;
+	vcpu.pending.sipi = SIPI_VECTOR_8;
+	assert_true(vcpu_process_events(&vcpu));
+	assert_int_equal(vmcs(CR0_READ_SHADOW.encoding) & (CR0_WP | CR0_PE), 0);
+	assert_int_equal(vmcs(GUEST_CR0.encoding) & CR0_WP, 0);
+	assert_int_equal(vmcs(CR4_READ_SHADOW.encoding) & CR4_SMEP, 0);
+	assert_int_equal(vmcs(GUEST_CR4.encoding) & CR4_SMEP, 0);
+	assert_int_equal(vmcs(GUEST_CS_SELECTOR.encoding), 0x800);
+	/* The pinned bits stay cvisor's: every write of them exits. */
+	assert_true(vmcs(CR0_GUEST_HOST_MASK.encoding) & CR0_WP);
+	assert_true(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_SMEP);
+	assert_int_equal(perms_at(PAGE), EPT_READ);
+
+	/* The start-up code enters protected mode without WP: no event. */
+	mov_to_cr(CR_MOV_TO_CR0, CR0_PE | CR0_ET);
+	assert_int_equal(vmcs(CR0_READ_SHADOW.encoding) & CR0_WP, 0);
+	mov_to_cr(CR_MOV_TO_CR4, CR4_PAE);
+	assert_int_equal(protect_pending_events(&vm), 0);
+
+	/* Once it sets them, they stay. */
+	mov_to_cr(CR_MOV_TO_CR0, CR0_PE | CR0_ET | CR0_WP);
+	mov_to_cr(CR_MOV_TO_CR4, CR4_PAE | CR4_SMEP);
+	mov_to_cr(CR_MOV_TO_CR0, CR0_PE | CR0_ET);
+	mov_to_cr(CR_MOV_TO_CR4, CR4_PAE);
+	assert_true(vmcs(CR0_READ_SHADOW.encoding) & CR0_WP);
+	assert_true(vmcs(GUEST_CR0.encoding) & CR0_WP);
+	assert_true(vmcs(CR4_READ_SHADOW.encoding) & CR4_SMEP);
+	assert_true(vmcs(GUEST_CR4.encoding) & CR4_SMEP);
+	struct hc_protect_event e[3];
+	assert_int_equal(protect_take_events(&vm, e, 3), 2);
+	assert_int_equal(e[0].kind, HC_EVENT_CR);
+	assert_int_equal(e[0].address, 0);
+	assert_int_equal(e[0].action, HC_ACTION_KEPT);
+	assert_int_equal(e[1].address, 4);
+	assert_int_equal(e[1].action, HC_ACTION_KEPT);
+}
+
+/* The pinned MSRs: INIT clears EFER (NXE with it) and leaves LSTAR; a
+ * whole-value pin still keeps LSTAR, and NXE is bound again once set. */
+static void init_keeps_whole_value_msr_pins(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_IA32_EFER.encoding, EFER_NXE | EFER_LME | EFER_LMA);
+	assert_int_equal(protect_pin_msr(&vcpu, MSR_IA32_EFER), PROTECT_OK);
+	assert_int_equal(protect_pin_msr(&vcpu, MSR_IA32_SYSENTER_EIP), PROTECT_OK);
+	uint64_t entry = vmcs(GUEST_SYSENTER_EIP.encoding);
+
+	vcpu.pending.init = 1;
+	vcpu.pending.sipi = SIPI_VECTOR_8;
+	assert_true(vcpu_process_events(&vcpu));
+	assert_int_equal(vmcs(GUEST_IA32_EFER.encoding) & EFER_NXE, 0);
+	uint64_t value = EFER_LME; /* NXE clear in the vCPU now: free */
+	assert_int_equal(protect_msr_write(&vcpu, MSR_IA32_EFER, &value), PROTECT_MSR_FREE);
+	value = entry + 0x1000;
+	assert_int_equal(protect_msr_write(&vcpu, MSR_IA32_SYSENTER_EIP, &value), PROTECT_MSR_DONE);
+	assert_int_equal(protect_pending_events(&vm), 1);
+}
+
+/* An INIT (and its SIPI) that arrives during a `log` step waits for the
+ * step's MTF exit: the lifted page is back before the vCPU resets, so an
+ * INIT cannot leave it lifted while the vCPU waits for its SIPI. */
+static void guest_writes_the_log_page_and_gets_init(struct guest_gprs *g)
+{
+	(void)g;
+	fake_vmcs_set(GUEST_LINEAR_ADDRESS.encoding, PAGE);
+	vcpu.pending.init = 1;
+	vcpu.pending.sipi = SIPI_VECTOR_8;
+}
+
+static uint64_t cs_at_step, cs_after_step, perms_after_step;
+
+static void guest_runs_the_step_before_init(struct guest_gprs *g)
+{
+	(void)g;
+	cs_at_step = vmcs(GUEST_CS_SELECTOR.encoding);
+}
+
+static void guest_starts_at_the_sipi_and_stops(struct guest_gprs *g)
+{
+	cs_after_step = vmcs(GUEST_CS_SELECTOR.encoding);
+	perms_after_step = perms_at(PAGE);
+	g->regs[GPR_RAX] = HC_STOP;
+	g->regs[GPR_RBX] = 0;
+}
+
+static void an_init_waits_for_the_log_step_to_end(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	code("\x01\x07", 2); /* add [edi], eax: the MTF step */
+	fake_vmcs_set(GUEST_CS_SELECTOR.encoding, 0x10);
+	const struct fake_exit script[] = {
+		{ .reason = R_EPT_VIOLATION, .qualification = Q_WRITE | Q_READABLE | Q_LINEAR,
+		  .guest_physical = PAGE, .guest = guest_writes_the_log_page_and_gets_init },
+		{ .reason = R_MTF, .guest = guest_runs_the_step_before_init },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = guest_starts_at_the_sipi_and_stops },
+	};
+	fake_script_exits(script, 3);
+	assert_true(vcpu_make_current(&vcpu, NULL));
+	vcpu_run_slice(&vcpu, VCPU_SLICE_TSC);
+	check_vm_ended(true, "status 0");
+	assert_int_equal(cs_at_step, 0x10);      /* the step ran as the guest was */
+	assert_int_equal(cs_after_step, 0x800);  /* then INIT and SIPI 8 */
+	assert_int_equal(perms_after_step, EPT_READ);
+	vcpu_put(&vcpu);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -570,6 +716,9 @@ int main(void)
 		T(devices_still_work_beside_protected_pages),
 		T(an_mtf_exit_without_a_step_ends_the_vm),
 		T(no_event_is_injected_before_the_step_ends),
+		T(init_starts_the_vcpu_unpinned_until_it_sets_the_bits),
+		T(init_keeps_whole_value_msr_pins),
+		T(an_init_waits_for_the_log_step_to_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
