@@ -225,6 +225,8 @@
 #define CPUID_TOPOLOGY_LEVEL_CORE 2u
 #define CPUID6_EAX_ARAT           (1u << 2) /* APIC timer always running */
 #define CPUID7_EBX_TSC_ADJUST     (1u << 1)
+#define CPUID7_EBX_ERMS           (1u << 9) /* enhanced REP MOVSB/STOSB */
+#define CPUID7_EDX_FSRM           (1u << 4) /* fast short REP MOV */
 #define CPUIDD1_EAX_XSAVEC        (1u << 1) /* leaf 0xD subleaf 1: compacted format */
 #define CPUIDD_ECX_ALIGNED_64     (1u << 1) /* leaf 0xD subleaf i: 64-byte aligned when compacted */
 #define CPUID80000001_EDX_SYSCALL (1u << 11)

@@ -197,6 +197,17 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 		if (guest_cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
 		break;
+	case 7:
+		/* Enhanced REP MOVSB/STOSB and fast short REP MOV are forms of
+		 * fast-string operation (SDM Vol. 1 7.3.9.3): with it disabled in
+		 * IA32_MISC_ENABLE (the host's bit, vcpu/msr_state.c) they are
+		 * not there.  Linux 6.1 clears ERMS itself then but keeps FSRM,
+		 * and its memmove corrupts short copies with that pair. */
+		if (subleaf == 0 && !(misc_enable & MISC_ENABLE_FAST_STRINGS)) {
+			r->ebx &= ~CPUID7_EBX_ERMS;
+			r->edx &= ~CPUID7_EDX_FSRM;
+		}
+		break;
 	case 0x80000001:
 		/* IA32_MISC_ENABLE.XD_DISABLE hides NX (SDM Vol. 4 Table 2-2). */
 		if (misc_enable & MISC_ENABLE_XD_DISABLE)

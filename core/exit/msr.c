@@ -235,13 +235,16 @@ bool msr_emulate_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 	case MSR_IA32_MISC_ENABLE: {
 		/* SDM Vol. 4 Table 2-2: the R/W bits take the value written, the
 		 * read-only ones (performance monitoring, BTS and PEBS
-		 * unavailable) keep theirs, and reserved bits are #GP. */
-		const uint64_t writable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_AUTO_THERMAL |
+		 * unavailable) keep theirs, and reserved bits are #GP.  Fast
+		 * strings keeps the host's setting, which is what the guest's
+		 * string instructions run with (vcpu/msr_state.c): a write that
+		 * would change it is taken, the bit is not. */
+		const uint64_t writable = MISC_ENABLE_AUTO_THERMAL |
 					  MISC_ENABLE_EIST | MISC_ENABLE_MONITOR_FSM |
 					  MISC_ENABLE_LIMIT_CPUID | MISC_ENABLE_XTPR_DISABLE |
 					  MISC_ENABLE_XD_DISABLE;
-		const uint64_t read_only = MISC_ENABLE_PERFMON | MISC_ENABLE_BTS_UNAVAILABLE |
-					   MISC_ENABLE_PEBS_UNAVAILABLE;
+		const uint64_t read_only = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_PERFMON |
+					   MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
 		if (value & ~(writable | read_only))
 			return false;
 		/* XD disable needs EFER.NXE clear: NX is gone from CPUID then. */

@@ -142,8 +142,7 @@ void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 	while (!vm->ended && !vcpu->preempted && vcpu->leave == VCPU_STAY &&
 	       vcpu_ready_to_enter(vcpu)) {
 		/* The VMX-preemption timer ends the slice, or wakes cvisor for the
-		 * APIC timer, whichever is first.  It counts down once every 2^X
-		 * TSC ticks, X = IA32_VMX_MISC[4:0] (SDM Vol. 3C 26.5.1). */
+		 * APIC timer, whichever is first (vcpu_preemption_timer_count). */
 		uint64_t now = rdtsc(), until = vcpu->slice_end;
 		/* The timer's exit comes only after event injection, and not at
 		 * all when delivering the injected event exits first (SDM Vol. 3C
@@ -164,9 +163,8 @@ void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 		if (vcpu->preemption_timer) {
 			/* Without a saved timer every entry must reload it: no fast path. */
 			vcpu->entry_deadline = vcpu->timer_saved_on_exit ? until : 0;
-			uint64_t ticks = until > now ? (until - now) >> (vcpu->cpu->caps.misc & 0x1F) : 0;
 			vmcs_write(VMX_PREEMPTION_TIMER_VALUE,
-				   ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
+				   vcpu_preemption_timer_count(vcpu, now, until));
 		} else {
 			/* Nothing but an exit brings the CPU back (the hosted OS). */
 			vcpu->entry_deadline = until;

@@ -18,8 +18,13 @@ void msr_state_init(struct msr_state *msrs, bool bootstrap_processor)
 	memset(msrs, 0, sizeof(*msrs));
 	msrs->apic_base = LAPIC_DEFAULT_BASE | APIC_BASE_ENABLE |
 			  (bootstrap_processor ? APIC_BASE_BSP : 0);
-	msrs->misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE |
-			    MISC_ENABLE_PEBS_UNAVAILABLE;
+	/* Fast-Strings Enable (IA32_MISC_ENABLE bit 0, SDM Vol. 4 Table 2-2)
+	 * is the host's: the guest's REP MOVS and REP STOS run on this CPU
+	 * with the host's setting (SDM Vol. 1 7.3.9.3), which cvisor does not
+	 * switch at VM entry and exit.  A guest told "enabled" on a CPU where
+	 * it is off picks string-instruction copies that run slow there. */
+	msrs->misc_enable = (rdmsr(MSR_IA32_MISC_ENABLE) & MISC_ENABLE_FAST_STRINGS) |
+			    MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
 }
 
 /* Eight memory-type bytes of one fixed-range MTRR (SDM Vol. 3A 12.11.2.2). */

@@ -283,6 +283,32 @@ unsigned vcpu_check_entry_rules(struct vcpu *vcpu)
 	return broken;
 }
 
+uint32_t vcpu_preemption_timer_count(const struct vcpu *vcpu, uint64_t now, uint64_t until)
+{
+	uint64_t ticks = until > now ? (until - now) >> (vcpu->cpu->caps.misc & 0x1F) : 0;
+	return ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks;
+}
+
+void vcpu_retime_entry_for(struct vcpu *vcpu, uint64_t deadline)
+{
+	uint64_t timed_for = __atomic_load_n(&vcpu->entry_deadline, __ATOMIC_RELAXED);
+
+	if (!deadline || deadline >= timed_for)
+		return;
+	/* timed_for is not 0 only with a saved timer (run/run_loop.c).  The
+	 * deadline is before the slice's end and the device timers', which
+	 * timed_for was no later than: it alone ends the next entry.  Another
+	 * CPU arming an earlier device timer clears entry_deadline
+	 * (dev/device.c); the exchange keeps that clear. */
+	uint64_t now = rdtsc();
+	if (deadline > now && __atomic_compare_exchange_n(&vcpu->entry_deadline, &timed_for, deadline,
+							  false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vcpu_preemption_timer_count(vcpu, now, deadline));
+		return;
+	}
+	__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
+}
+
 void vcpu_kick(struct vcpu *vcpu)
 {
 	if (vcpu->host_cpu != plat_this_cpu())

@@ -253,16 +253,20 @@ void vcpu_kick(struct vcpu *vcpu);
 
 /*
  * A timer of this vCPU was armed for host TSC `deadline` (0: disarmed)
- * during an exit.  The entry after it was timed for entry_deadline: only a
- * deadline before that needs the run loop, which times the next entry for
- * it (run/run_loop.c); a later one is seen when the VMX-preemption timer
- * ends this entry at entry_deadline, as before.
+ * during an exit of this vCPU (its VMCS current).  The entry after it was
+ * timed for entry_deadline: a later deadline is seen when the
+ * VMX-preemption timer ends that entry, as before; an earlier one retimes
+ * it.  When the CPU saves the timer's count at each exit, the next entry
+ * loads the count from the VMCS again (SDM Vol. 3C 25.7.1, 26.5.1), so the
+ * count is rewritten here and the guest resumes without the run loop;
+ * otherwise (or when the deadline has passed and an interrupt is due) the
+ * loop times the next entry (run/run_loop.c).
  */
-static inline void vcpu_retime_entry_for(struct vcpu *vcpu, uint64_t deadline)
-{
-	if (deadline && deadline < __atomic_load_n(&vcpu->entry_deadline, __ATOMIC_RELAXED))
-		__atomic_store_n(&vcpu->entry_deadline, 0, __ATOMIC_RELAXED);
-}
+void vcpu_retime_entry_for(struct vcpu *vcpu, uint64_t deadline);
+/* The VMX-preemption timer's count for an entry at host TSC now that must
+ * end by host TSC until: it counts down once every 2^X TSC ticks, X =
+ * IA32_VMX_MISC[4:0] (SDM Vol. 3C 26.5.1), and is 32 bits wide. */
+uint32_t vcpu_preemption_timer_count(const struct vcpu *vcpu, uint64_t now, uint64_t until);
 
 /* Guest CPL: SS.DPL always equals it (SDM Vol. 3C 25.4.1). */
 static inline unsigned vcpu_guest_cpl(void)

@@ -805,6 +805,9 @@ void fake_cpu_reset(void)
 	fake_msr_set(0xC0000084, 0x47700, false);               /* FMASK */
 	fake_msr_set(0xC0000102, 0, false);                     /* KERNEL_GS_BASE */
 	fake_msr_set(0xC0000103, 0, false);                     /* TSC_AUX */
+	/* IA32_MISC_ENABLE as firmware usually leaves it: fast strings (bit 0),
+	 * automatic thermal control, EIST, MONITOR/MWAIT (SDM Vol. 4 Table 2-2). */
+	fake_msr_set(MSR_IA32_MISC_ENABLE, 0x50089, false);
 }
 
 /* "GenuineIntel" as CPUID leaf 0 returns it: EBX, EDX, ECX. */

@@ -209,7 +209,7 @@ static void cpuid_pmu_leaf_zeroed(void **state)
 	cpuid_apply_policy(0xA, 0, 0, 0, 0, 0, &r);
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 	r = (struct cpuid_regs){ 0x12, 0x34, 0x56, 0x78 };
-	cpuid_apply_policy(0x7, 0, 0, 0, 0, 0, &r); /* other leaves pass through */
+	cpuid_apply_policy(0x14, 0, 0, 0, 0, 0, &r); /* other leaves pass through */
 	assert_int_equal(r.eax, 0x12);
 	assert_int_equal(r.edx, 0x78);
 }
@@ -491,7 +491,7 @@ static void cpuid_xsave_subleaf_1_untouched_without_xsavec(void **state)
 
 /* ---- The hosted_os CPUID policy and MSR bitmap ---- */
 
-/* IA32_MISC_ENABLE acts on CPUID (SDM Vol. 4 Table 2-2). */
+/* IA32_MISC_ENABLE acts on CPUID (SDM Vol. 4 Table 2-2; Vol. 1 7.3.9.3). */
 static void cpuid_follows_misc_enable(void **state)
 {
 	(void)state;
@@ -509,6 +509,21 @@ static void cpuid_follows_misc_enable(void **state)
 	r.edx |= 1u << 20;
 	cpuid_apply_policy(0x80000001, 0, 0, 0, 0, 0, &r);
 	assert_true(r.edx & (1u << 20));
+	/* Fast strings off: leaf 7 subleaf 0 loses ERMS (EBX 9) and FSRM
+	 * (EDX 4), and keeps them while on; other subleaves are untouched. */
+	const uint64_t fast_strings = 1;
+	r = (struct cpuid_regs){ 0, (1u << 9) | (1u << 3), 0, (1u << 4) | (1u << 10) };
+	cpuid_apply_policy(7, 0, 0, 0, 0, 0, &r);
+	assert_int_equal(r.ebx, 1u << 3);
+	assert_int_equal(r.edx, 1u << 10);
+	r = (struct cpuid_regs){ 0, (1u << 9) | (1u << 3), 0, (1u << 4) | (1u << 10) };
+	cpuid_apply_policy(7, 0, 0, fast_strings, 0, 0, &r);
+	assert_int_equal(r.ebx, (1u << 9) | (1u << 3));
+	assert_int_equal(r.edx, (1u << 4) | (1u << 10));
+	r = (struct cpuid_regs){ 0, 1u << 9, 0, 1u << 4 };
+	cpuid_apply_policy(7, 1, 0, 0, 0, 0, &r);
+	assert_int_equal(r.ebx, 1u << 9);
+	assert_int_equal(r.edx, 1u << 4);
 }
 
 static void cpuid_policy_adds_the_hypervisor_and_hides_vmx_only(void **state)

@@ -17,6 +17,7 @@
 #include "fake_platform.h"
 #include "fixture_vm.h"
 #include "vm/vm.h"
+#include "vcpu/msr_state.h"
 #include "vcpu/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -111,18 +112,39 @@ static void apic_base_is_virtual(void **state)
 	 * have failed this test, so the real APIC was never touched. */
 }
 
-/* SDM Vol. 4 Table 2-2: R/W bits 0, 3, 16, 18, 22, 23, 34; read-only 7, 11, 12. */
+/* SDM Vol. 4 Table 2-2: R/W bits 3, 16, 18, 22, 23, 34; read-only 7, 11, 12; 0 (fast
+ * strings) is the host's, which the fake CPU has on. */
 static void misc_enable_keeps_its_fixed_bits(void **state)
 {
 	(void)state;
 	assert_int_equal(read_ok(0x1A0), 0x1801);
 	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0));
-	assert_int_equal(read_ok(0x1A0), 0x1800); /* 11 and 12 are read-only */
+	assert_int_equal(read_ok(0x1A0), 0x1801); /* 0 (the host's), 11 and 12 are read-only */
 	assert_true(msr_emulate_write(&vcpu, 0x1A0, (1ULL << 22) | 1 | (1ULL << 18)));
 	assert_int_equal(read_ok(0x1A0), 0x1801 | (1ULL << 22) | (1ULL << 18));
 	/* The write the issue saw read back as 0x401801. */
 	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0x400c50809ULL));
 	assert_int_equal(read_ok(0x1A0), 0x400c51809ULL);
+}
+
+/* Fast strings is the host's (the guest's string instructions run with the
+ * host's setting): a write does not change it, either way. */
+static void misc_enable_fast_strings_is_the_hosts(void **state)
+{
+	(void)state;
+	assert_int_equal(read_ok(0x1A0) & 1, 1); /* the fake host has them on */
+	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0x1800));
+	assert_int_equal(read_ok(0x1A0), 0x1801);
+	/* A CPU whose firmware turned them off: the vCPU's reset values
+	 * (msr_state_init) read 0, and a write of 1 is taken without turning
+	 * them on. */
+	fake_msr_set(0x1A0, 0x50088, false);
+	msr_state_init(&vcpu.msrs, true);
+	assert_int_equal(read_ok(0x1A0), 0x1800);
+	assert_true(msr_emulate_write(&vcpu, 0x1A0, 0x1801));
+	assert_int_equal(read_ok(0x1A0), 0x1800);
+	/* The host's own register is untouched. */
+	assert_int_equal(fake_msr_value(0x1A0), 0x50088);
 }
 
 static void misc_enable_reserved_bits_fault(void **state)
@@ -305,6 +327,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bios_sign_id_says_no_update_loaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(apic_base_is_virtual, setup, teardown),
 		cmocka_unit_test_setup_teardown(misc_enable_keeps_its_fixed_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(misc_enable_fast_strings_is_the_hosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(misc_enable_reserved_bits_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(misc_enable_xd_disable_guards_efer_nxe, setup, teardown),
 		cmocka_unit_test_setup_teardown(mtrrs_validate_memory_types, setup, teardown),

@@ -391,6 +391,46 @@ static void test_vcpu_reset_reports_a_failed_vmwrite(void **state)
 	fake_cpu.fail_vmwrite = (struct fake_forced_result){ VMX_SUCCEED, 0 };
 }
 
+/* ---- vcpu_retime_entry_for: a timer armed during an exit ---- */
+
+/* An earlier deadline, still ahead: the saved VMX-preemption timer count
+ * is rewritten for it (the next entry loads it, SDM Vol. 3C 26.5.1) and
+ * the entry stays direct; a later one or none changes nothing. */
+static void test_vcpu_retime_rewrites_the_saved_timer_count_for_an_earlier_deadline(void **state)
+{
+	(void)state;
+	assert_true(vcpu.preemption_timer && vcpu.timer_saved_on_exit);
+	unsigned shift = cpu.caps.misc & 0x1F;
+	uint64_t timed_for = fake_cpu.tsc + (100000ULL << shift);
+	vcpu.entry_deadline = timed_for;
+	fake_vmcs_set(VMX_PREEMPTION_TIMER_VALUE.encoding, 100000);
+
+	vcpu_retime_entry_for(&vcpu, timed_for + 5); /* later: the timer ends the entry first */
+	vcpu_retime_entry_for(&vcpu, 0);             /* disarmed */
+	assert_int_equal(vcpu.entry_deadline, timed_for);
+	assert_int_equal(vmcs(VMX_PREEMPTION_TIMER_VALUE.encoding), 100000);
+
+	uint64_t deadline = fake_cpu.tsc + (20000ULL << shift);
+	vcpu_retime_entry_for(&vcpu, deadline);
+	assert_int_equal(vcpu.entry_deadline, deadline);
+	uint64_t count = vmcs(VMX_PREEMPTION_TIMER_VALUE.encoding);
+	/* counted from the RDTSC inside, which the fake TSC put after ours */
+	assert_true(count > 0 && count <= 20000);
+}
+
+/* A deadline already passed needs the run loop (an interrupt is due), and
+ * without a saved count (entry_deadline 0) every entry goes through it. */
+static void test_vcpu_retime_sends_a_passed_deadline_to_the_run_loop(void **state)
+{
+	(void)state;
+	uint64_t passed = fake_cpu.tsc - 1;
+	vcpu.entry_deadline = fake_cpu.tsc + 1000000;
+	vcpu_retime_entry_for(&vcpu, passed);
+	assert_int_equal(vcpu.entry_deadline, 0);
+	vcpu_retime_entry_for(&vcpu, fake_cpu.tsc + 50000);
+	assert_int_equal(vcpu.entry_deadline, 0);
+}
+
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_vcpu, teardown)
 
 int main(void)
@@ -411,6 +451,8 @@ int main(void)
 		C(test_vcpu_reset_restores_the_power_up_state),
 		C(test_vcpu_reset_of_an_ap_waits_for_sipi),
 		C(test_vcpu_reset_reports_a_failed_vmwrite),
+		C(test_vcpu_retime_rewrites_the_saved_timer_count_for_an_earlier_deadline),
+		C(test_vcpu_retime_sends_a_passed_deadline_to_the_run_loop),
 		V(test_vcpu_create_fails_cleanly_when_vmclear_fails),
 		V(test_vcpu_create_fails_cleanly_when_vmptrld_fails),
 		V(test_vcpu_create_out_of_memory_for_the_msr_bitmap),
