@@ -231,15 +231,26 @@ static void msr_apic_base(void)
 
 static void msr_misc_enable(void)
 {
-	const uint64_t start = 0x1801, fast_strings = 1, bit22 = 1ull << 22;
-
+	const uint64_t fast_strings = 1, bit22 = 1ull << 22;
+	/* Fast strings (bit 0) is the host CPU's setting, which the guest's
+	 * string instructions run with (SDM Vol. 1 7.3.9.3): it reads as the
+	 * host's and a write does not change it.  Bochs's CPUs have it clear. */
 	rule_begin();
-	expect_rd(MSR_MISC_ENABLE, start);
-	rule_end("IA32_MISC_ENABLE reads 0x1801 at start");
+	const uint64_t start = rd(MSR_MISC_ENABLE), host_fast = start & fast_strings;
+	if ((start & ~fast_strings) != 0x1800)
+		bad("IA32_MISC_ENABLE reads 0x%llx at start, expected 0x1800 plus the host's bit 0",
+		    (unsigned long long)start);
+	rule_end("IA32_MISC_ENABLE reads 0x1800 plus the host's fast-strings bit at start");
 	rule_begin();
-	expect_wr_rd(MSR_MISC_ENABLE, start & ~fast_strings, start & ~fast_strings);
+	expect_wr_rd(MSR_MISC_ENABLE, start ^ fast_strings, start);
 	expect_wr_rd(MSR_MISC_ENABLE, start, start);
-	rule_end("IA32_MISC_ENABLE: bit 0 (fast strings) can be cleared and set again");
+	{
+		const uint32_t erms = 1u << 9, fsrm = 1u << 4;
+		struct guest_cpuid leaf7 = guest_cpuid(7, 0);
+		if (!host_fast && ((leaf7.ebx & erms) || (leaf7.edx & fsrm)))
+			bad("CPUID.7 offers ERMS or FSRM with fast strings off");
+	}
+	rule_end("IA32_MISC_ENABLE: bit 0 (fast strings) keeps the host's value; off, CPUID.7 has no ERMS or FSRM");
 	rule_begin();
 	uint32_t max_leaf = guest_cpuid(0, 0).eax;
 	expect_wr_rd(MSR_MISC_ENABLE, start | bit22, start | bit22);
@@ -262,10 +273,11 @@ static void msr_misc_enable(void)
 		bad("CPUID.80000001H:EDX.NX did not come back");
 	rule_end("IA32_MISC_ENABLE: bit 34 (XD disable) hides NX and keeps EFER.NXE clear");
 	rule_begin();
-	/* SDM Vol. 4 Table 2-2: bits 0, 3, 16, 18, 22, 23 and 34 are R/W;
-	 * 7, 11 and 12 are read-only (they keep 0, 1 and 1 whatever is written). */
-	expect_wr_rd(MSR_MISC_ENABLE, 0x400c50809ull, 0x400c51809ull);
-	expect_wr_rd(MSR_MISC_ENABLE, 0x80, 0x1800); /* 7 stays 0 (no PMU), 11 and 12 stay 1 */
+	/* SDM Vol. 4 Table 2-2: bits 3, 16, 18, 22, 23 and 34 are R/W (and 0,
+	 * kept as the host's above); 7, 11 and 12 are read-only (they keep 0,
+	 * 1 and 1 whatever is written). */
+	expect_wr_rd(MSR_MISC_ENABLE, 0x400c50808ull | host_fast, 0x400c51808ull | host_fast);
+	expect_wr_rd(MSR_MISC_ENABLE, 0x80, 0x1800 | host_fast); /* 7 stays 0 (no PMU), 11 and 12 stay 1 */
 	expect_wr_rd(MSR_MISC_ENABLE, start, start);
 	rule_end("IA32_MISC_ENABLE: the R/W bits read back, the read-only bits keep their value");
 	rule_begin();
