@@ -139,7 +139,7 @@ void *plat_phys_to_virt(uint64_t phys)
  * interrupts off and NMIs only set a flag there, so a window is never used
  * twice at once.
  */
-#define WRITE_WINDOW_BASE 0x200000ULL /* PML4 0, PDPT 0, PD 1 */
+#define WRITE_WINDOW_BASE 0x200000ULL /* (PML5 0,) PML4 0, PDPT 0, PD 1 */
 _Static_assert(CVISOR_LINUX_MAX_CPUS <= 512, "one write window page table holds 512 CPUs");
 
 static bool in_root_operation(void);
@@ -149,16 +149,25 @@ static void *write_window_of(unsigned cpu)
 	return (void *)(uintptr_t)(WRITE_WINDOW_BASE + (uint64_t)cpu * PAGE_SIZE);
 }
 
+/* Entry 0 of each level below the top down to the page directory (one more
+ * with 5-level paging, CR4.LA57: SDM Vol. 3A 4.5), whose entry 1 is the
+ * window's page table. */
 static bool build_write_window(void)
 {
-	uint64_t *pdpt = plat_alloc_page(), *pd = plat_alloc_page();
+	unsigned levels_to_pd = (read_cr4() & CR4_LA57) ? 3 : 2;
+	uint64_t *table = host_page_table;
 
+	for (unsigned i = 0; i < levels_to_pd; i++) {
+		uint64_t *next = plat_alloc_page();
+		if (!next)
+			return false;
+		table[0] = plat_virt_to_phys(next) | PTE_P | PTE_RW;
+		table = next;
+	}
 	write_window_pt = plat_alloc_page();
-	if (!pdpt || !pd || !write_window_pt)
+	if (!write_window_pt)
 		return false;
-	host_page_table[0] = plat_virt_to_phys(pdpt) | PTE_P | PTE_RW;
-	pdpt[0] = plat_virt_to_phys(pd) | PTE_P | PTE_RW;
-	pd[WRITE_WINDOW_BASE >> 21] = plat_virt_to_phys(write_window_pt) | PTE_P | PTE_RW;
+	table[WRITE_WINDOW_BASE >> 21] = plat_virt_to_phys(write_window_pt) | PTE_P | PTE_RW;
 	return true;
 }
 
@@ -333,7 +342,8 @@ void exception_handler(struct exception_frame *frame)
 /*
  * cvisor's own page table for root operation: a copy of the kernel's top
  * level, kernel half only (the lower levels are shared; the kernel never
- * changes its top-level kernel entries after boot).
+ * changes its top-level kernel entries after boot), and in the lower half
+ * cvisor's write window (plat_write_phys).
  */
 static bool build_host_page_table(void)
 {
