@@ -29,6 +29,16 @@ void plat_free_pages(void *first, size_t count);
 uint64_t plat_virt_to_phys(const void *virt);
 void *plat_phys_to_virt(uint64_t phys);
 
+/*
+ * Writes len bytes (from src, or zeros when src is NULL) to host-physical
+ * phys, all within one 4 KiB page, even when the page's mapping at
+ * plat_phys_to_virt is read-only: cvisor.ko's is the kernel's direct map,
+ * where Linux maps its own text and read-only data read-only, and a `log`
+ * write of the hosted OS (vm/protect.h) lands there.  guest_write and
+ * guest_zero write a guest's RAM through it.
+ */
+void plat_write_phys(uint64_t phys, const void *src, size_t len);
+
 /* Writes one complete log line (or part of one) to the console. */
 void plat_console_write(const char *text, size_t len);
 

@@ -74,10 +74,11 @@ static void region_access(struct vcpu *vcpu, const struct mmio_region *region, u
 		*value = mmio_read(vcpu, region, gpa, size) & operand_mask(size);
 }
 
-/* One access at a guest-physical address: an MMIO device, RAM, or else the
- * open bus (dev/open_bus.c); false when it is none of these (strict_mem). */
-static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool write,
-			    uint64_t *value)
+/* One access at a guest-physical address (of guest linear address linear):
+ * an MMIO device, RAM, or else the open bus (dev/open_bus.c); false when it
+ * is none of these (strict_mem). */
+static bool physical_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
+			    bool write, uint64_t *value)
 {
 	const struct mmio_region *region = mmio_find(vcpu, gpa, size);
 
@@ -89,7 +90,7 @@ static bool physical_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool
 		*value = 0; /* guest_read fills only size bytes */
 	/* Protected RAM (vm/protect.h): what the guest may not do itself, cvisor
 	 * does not do for it; a refused element is dropped (reads give 0). */
-	if (!protect_emulated_access(vcpu, gpa, size, write))
+	if (!protect_emulated_access(vcpu, gpa, linear, size, write))
 		return true;
 	if (write ? guest_write(vcpu->vm, gpa, value, size) : guest_read(vcpu->vm, gpa, value, size))
 		return true;
@@ -111,7 +112,7 @@ static enum emulate_result memory_element(struct vcpu *vcpu, struct string_memor
 					  uint64_t *value, struct emulate_failure *failure)
 {
 	unsigned first = (unsigned)PAGE_SIZE - page_offset(linear); /* bytes on the first page */
-	uint64_t gpa[2];
+	uint64_t gpa[2], part_linear[2] = { linear, 0 };
 
 	if (first > size)
 		first = size;
@@ -122,6 +123,7 @@ static enum emulate_result memory_element(struct vcpu *vcpu, struct string_memor
 		uint64_t second = long_mode ? linear + first : (uint32_t)(linear + first);
 		if (!translate(vcpu, m, second, &gpa[1]))
 			return EMULATE_RESTART;
+		part_linear[1] = second;
 	}
 	/* Little-endian: the first page holds the low bytes. */
 	bool write = m->access == GUEST_WRITE;
@@ -129,7 +131,7 @@ static enum emulate_result memory_element(struct vcpu *vcpu, struct string_memor
 	for (unsigned part = 0, done = 0; done < size; part++) {
 		unsigned n = part == 0 ? first : size - first;
 		uint64_t v = write ? *value >> (8 * done) : 0;
-		if (!physical_access(vcpu, gpa[part], n, write, &v)) {
+		if (!physical_access(vcpu, gpa[part], part_linear[part], n, write, &v)) {
 			failure->linear = linear;
 			failure->gpa = gpa[part];
 			return EMULATE_NOT_MEMORY;

@@ -99,15 +99,22 @@ static const struct mmio_region protected_page = {
 	.name = "protected page", .base = 0, .size = ~0ULL, .ops = &protected_page_ops,
 };
 
+/* The page whose violation `log` lets through (logged_access's state). */
+struct logged_page {
+	uint64_t gpa_page;
+	uint64_t linear_page; /* ~0ULL: the exit gave no linear address */
+};
+
 /*
- * `log`'s page, at base 0 too (state: the page that violated): the access
- * goes to RAM, this once.  A part of it on another page (an access that
- * crosses a page boundary) is what that page's own protection allows
- * (vm/protect.c, protect_emulated_access, which records it); a part it
+ * `log`'s page, at base 0 too (state: struct logged_page): the access goes
+ * to RAM, this once.  A part of it on another page (an access that crosses
+ * a page boundary) is what that page's own protection allows (vm/protect.c,
+ * protect_emulated_access, which records it, at the linear page before the
+ * violating one for the low part, after it for the high part); a part it
  * refuses is dropped, and reads as 0.
  */
-static void logged_access(struct vcpu *vcpu, const uint64_t *page, uint64_t gpa, unsigned size,
-			  bool write, uint64_t *value)
+static void logged_access(struct vcpu *vcpu, const struct logged_page *page, uint64_t gpa,
+			  unsigned size, bool write, uint64_t *value)
 {
 	uint8_t *bytes = (uint8_t *)value; /* little-endian: low bytes first */
 
@@ -116,10 +123,15 @@ static void logged_access(struct vcpu *vcpu, const uint64_t *page, uint64_t gpa,
 		n = (unsigned)(PAGE_SIZE - (at & ~PAGE_MASK));
 		if (n > size - done)
 			n = size - done;
-		if ((at & PAGE_MASK) != *page) {
+		if ((at & PAGE_MASK) != page->gpa_page) {
+			uint64_t linear = ~0ULL;
+			if (page->linear_page != ~0ULL)
+				linear = (done ? page->linear_page + PAGE_SIZE
+					       : page->linear_page - PAGE_SIZE) |
+					 (at & ~PAGE_MASK);
 			/* Its own event, besides the one of the violation. */
 			bool recorded = vcpu->protect.recorded;
-			bool allowed = protect_emulated_access(vcpu, at, n, write);
+			bool allowed = protect_emulated_access(vcpu, at, linear, n, write);
 			vcpu->protect.recorded = recorded;
 			if (!allowed)
 				continue;
@@ -249,7 +261,10 @@ static bool emulate_access(struct vcpu *vcpu, const struct vm_exit *exit,
 static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
 			     const struct violation *v, bool by_instruction)
 {
-	uint64_t page = v->gpa & PAGE_MASK;
+	struct logged_page page = {
+		.gpa_page = v->gpa & PAGE_MASK,
+		.linear_page = v->linear == ~0ULL ? ~0ULL : v->linear & PAGE_MASK,
+	};
 	const struct mmio_region logged_page = {
 		.name = "logged page", .base = 0, .size = ~0ULL, .ops = &logged_page_ops,
 		.state = &page,
@@ -307,10 +322,7 @@ bool protect_violation(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t g
 	bool page_walk = (q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_LINEAR_TRANSLATED);
 	restore_nmi_blocking(q, delivering);
 	/* A write through a linear window the VM's owner set aside (vm/protect.h). */
-	if (policy == HC_POLICY_LOG && (v.access & HC_PROT_WRITE) && p->log_deny_linear &&
-	    v.linear != ~0ULL && v.linear >= p->log_deny_linear_first &&
-	    v.linear <= p->log_deny_linear_last)
-		policy = HC_POLICY_DENY;
+	policy = protect_policy_for(p, policy, v.access, v.linear);
 
 	switch (policy) {
 	case HC_POLICY_LOG:

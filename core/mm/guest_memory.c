@@ -36,18 +36,20 @@ static bool guest_copy(const struct vm *vm, uint64_t gpa, uint8_t *host, size_t 
 	while (len) {
 		size_t in_page = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
 		size_t n = len < in_page ? len : in_page;
-		uint8_t *g = guest_page(vm, gpa);
 		if (direction != 0 && vm->identity && identity_map_is_protected(vm->identity, gpa)) {
 			/* The hosted OS never gets cvisor to write cvisor's own
 			 * memory (a REP STOS it started there, say): dropped. */
 			log_printf("cvisor: VM %s: a %zu-byte write to cvisor memory at 0x%llx was "
 				   "refused\n", vm->name, n, (unsigned long long)gpa);
-		} else if (direction == 0)
-			memcpy(host, g, n);
-		else if (direction == 1)
-			memcpy(g, host, n);
-		else
-			memset(g, 0, n);
+		} else if (direction == 0) {
+			memcpy(host, guest_page(vm, gpa), n);
+		} else {
+			/* Not through plat_phys_to_virt: the hosted OS's page
+			 * may be mapped read-only there (its kernel text, which
+			 * a `log` write reaches, vm/protect.h). */
+			plat_write_phys(ept_translate(&vm->ept, gpa, NULL), direction == 1 ? host : NULL,
+					n);
+		}
 		gpa += n;
 		len -= n;
 		if (host)

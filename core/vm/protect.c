@@ -543,7 +543,18 @@ unsigned protect_pending_events(struct vm *vm)
 
 /* ---- Emulated accesses and the `log` step ----------------------------- */
 
-bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool write)
+unsigned protect_policy_for(const struct vm_protect *p, unsigned policy, unsigned access,
+			    uint64_t linear)
+{
+	if (policy == HC_POLICY_LOG && (access & HC_PROT_WRITE) && p->log_deny_linear &&
+	    linear != ~0ULL && linear >= p->log_deny_linear_first &&
+	    linear <= p->log_deny_linear_last)
+		return HC_POLICY_DENY;
+	return policy;
+}
+
+bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
+			     bool write)
 {
 	struct vm_protect *p = &vcpu->vm->protect;
 	unsigned access = write ? HC_PROT_WRITE : HC_PROT_READ;
@@ -557,11 +568,15 @@ bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, boo
 	spin_unlock(&p->lock);
 	if (!r)
 		return true;
+	/* The forbidding range may start inside the access: so does its linear. */
+	if (linear != ~0ULL)
+		linear += at - gpa;
+	policy = protect_policy_for(p, policy, access, linear);
 	unsigned action = policy == HC_POLICY_LOG	   ? HC_ACTION_ALLOWED
 			  : policy == HC_POLICY_DENY ? HC_ACTION_DROPPED
 						     : HC_ACTION_STOPPED;
 	protect_record(vcpu, (struct hc_protect_event){
-		.kind = HC_EVENT_MEMORY, .address = at, .linear = ~0ULL, .rip = vmcs_read(GUEST_RIP),
+		.kind = HC_EVENT_MEMORY, .address = at, .linear = linear, .rip = vmcs_read(GUEST_RIP),
 		.access = (uint8_t)access, .action = (uint8_t)action,
 	});
 	if (action == HC_ACTION_STOPPED)

@@ -185,12 +185,23 @@ unsigned protect_pending_events(struct vm *vm);
 bool protect_allows(struct vm *vm, uint64_t gpa, uint64_t size, unsigned access);
 
 /*
- * An access that cvisor emulates for a guest instruction (a string
- * element, emulate/string.c) to guest RAM: true when it may go ahead.  A
- * forbidden one is recorded and then, by policy: `log` lets it go ahead,
- * `deny` drops it (a read gives 0), `stop` ends the VM.
+ * The policy that applies to an access (HC_PROT_*) at guest linear address
+ * linear (~0: not known) of a range whose policy is policy: `deny` for a
+ * `log` write in the VM's deny window (log_deny_linear), else policy.
  */
-bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool write);
+unsigned protect_policy_for(const struct vm_protect *p, unsigned policy, unsigned access,
+			    uint64_t linear);
+
+/*
+ * An access that cvisor emulates for a guest instruction (a string
+ * element, emulate/string.c, or the part of an emulated access on another
+ * page) to guest RAM, at guest linear address linear (~0ULL: not known):
+ * true when it may go ahead.  A forbidden one is recorded, with linear, and
+ * then, by policy (protect_policy_for): `log` lets it go ahead, `deny`
+ * drops it (a read gives 0), `stop` ends the VM.
+ */
+bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
+			     bool write);
 
 /*
  * The `log` step (exit/protect.c): lifts the page holding gpa so that

@@ -242,6 +242,13 @@ static inline void wbinvd(void)
 	__asm__ volatile("wbinvd" ::: "memory");
 }
 
+/* Invalidates this CPU's TLB entries (and paging-structure caches) for the
+ * page of linear address, in the current PCID (SDM Vol. 3A 4.10.4.1). */
+static inline void invlpg(const void *linear)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(linear) : "memory");
+}
+
 static inline uint64_t xgetbv(uint32_t xcr)
 {
 	uint32_t lo, hi;

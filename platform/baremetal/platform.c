@@ -132,3 +132,13 @@ void *plat_phys_to_virt(uint64_t phys)
 		plat_panic("plat_phys_to_virt: address above the 4 GiB identity map");
 	return (void *)(uintptr_t)phys;
 }
+
+/* The identity map is writable everywhere: a write goes straight through it. */
+void plat_write_phys(uint64_t phys, const void *src, size_t len)
+{
+	uint8_t *dst = plat_phys_to_virt(phys);
+	if (src)
+		memcpy(dst, src, len);
+	else
+		memset(dst, 0, len);
+}

@@ -59,6 +59,8 @@ static unsigned cpu_count;
 static struct linux_cpu *cpus[CVISOR_LINUX_MAX_CPUS];
 static struct linux_shared *shared;
 static uint64_t *host_page_table;
+/* The write window's page table (plat_write_phys): entry i maps CPU i's window page. */
+static uint64_t *write_window_pt;
 /* Linux's local APIC mode and EOI register (bridge.h), for plat_eoi. */
 static bool apic_x2apic;
 static volatile uint32_t *apic_eoi_register;
@@ -123,6 +125,77 @@ uint64_t plat_virt_to_phys(const void *virt)
 void *plat_phys_to_virt(uint64_t phys)
 {
 	return (void *)(uintptr_t)(phys + direct_map_base);
+}
+
+/*
+ * cvisor's write window, in the lower half of its own page table (the
+ * kernel's half is a copy of the kernel's, whose direct map has its text and
+ * read-only data read-only): one page per CPU at WRITE_WINDOW_BASE, pointed
+ * at the page to write, written, pointed nowhere again.  Supervisor
+ * (U/S = 0) so SMAP and SMEP do not apply (SDM Vol. 3A 4.6), not global,
+ * and PAT/PCD/PWT 0: write-back under the MTRRs, as the direct map maps RAM
+ * (Vol. 3A 11.12.3).  INVLPG drops the old translation of the window before
+ * and after each use (Vol. 3A 4.10.4.1).  Root operation runs with
+ * interrupts off and NMIs only set a flag there, so a window is never used
+ * twice at once.
+ */
+#define WRITE_WINDOW_BASE 0x200000ULL /* (PML5 0,) PML4 0, PDPT 0, PD 1 */
+_Static_assert(CVISOR_LINUX_MAX_CPUS <= 512, "one write window page table holds 512 CPUs");
+
+static bool in_root_operation(void);
+
+static void *write_window_of(unsigned cpu)
+{
+	return (void *)(uintptr_t)(WRITE_WINDOW_BASE + (uint64_t)cpu * PAGE_SIZE);
+}
+
+/* Entry 0 of each level below the top down to the page directory (one more
+ * with 5-level paging, CR4.LA57: SDM Vol. 3A 4.5), whose entry 1 is the
+ * window's page table. */
+static bool build_write_window(void)
+{
+	unsigned levels_to_pd = (read_cr4() & CR4_LA57) ? 3 : 2;
+	uint64_t *table = host_page_table;
+
+	for (unsigned i = 0; i < levels_to_pd; i++) {
+		uint64_t *next = plat_alloc_page();
+		if (!next)
+			return false;
+		table[0] = plat_virt_to_phys(next) | PTE_P | PTE_RW;
+		table = next;
+	}
+	write_window_pt = plat_alloc_page();
+	if (!write_window_pt)
+		return false;
+	table[WRITE_WINDOW_BASE >> 21] = plat_virt_to_phys(write_window_pt) | PTE_P | PTE_RW;
+	return true;
+}
+
+/*
+ * In root operation through the write window; in kernel context (the
+ * module's load and unload, on pages cvisor owns) through the direct map,
+ * as the kernel itself would write.
+ */
+void plat_write_phys(uint64_t phys, const void *src, size_t len)
+{
+	unsigned cpu = plat_this_cpu();
+	bool windowed = in_root_operation() && cpu < cpu_count;
+	uint8_t *window = write_window_of(cpu), *dst = plat_phys_to_virt(phys);
+
+	if (windowed) {
+		uint64_t nx = (rdmsr(MSR_IA32_EFER) & EFER_NXE) ? PTE_NX : 0;
+		write_window_pt[cpu] = (phys & PTE_ADDR_52) | PTE_P | PTE_RW | nx;
+		invlpg(window);
+		dst = window + (phys & ~PAGE_MASK);
+	}
+	if (src)
+		memcpy(dst, src, len);
+	else
+		memset(dst, 0, len);
+	if (windowed) {
+		write_window_pt[cpu] = 0;
+		invlpg(window);
+	}
 }
 
 /* Each CPU appends to its own ring: no lock, whatever context it runs in. */
@@ -269,7 +342,8 @@ void exception_handler(struct exception_frame *frame)
 /*
  * cvisor's own page table for root operation: a copy of the kernel's top
  * level, kernel half only (the lower levels are shared; the kernel never
- * changes its top-level kernel entries after boot).
+ * changes its top-level kernel entries after boot), and in the lower half
+ * cvisor's write window (plat_write_phys).
  */
 static bool build_host_page_table(void)
 {
@@ -280,7 +354,7 @@ static bool build_host_page_table(void)
 		return false;
 	for (unsigned i = 256; i < 512; i++)
 		host_page_table[i] = os[i];
-	return true;
+	return build_write_window();
 }
 
 static void forget_pool(void)
@@ -289,6 +363,7 @@ static void forget_pool(void)
 	pool_used = NULL;
 	shared = NULL;
 	host_page_table = NULL;
+	write_window_pt = NULL;
 	for (unsigned i = 0; i < CVISOR_LINUX_MAX_CPUS; i++)
 		cpus[i] = NULL;
 	cpu_count = 0;

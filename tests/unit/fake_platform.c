@@ -22,6 +22,7 @@ static size_t pages_total;
 static long pages_left = -1; /* allocations still allowed; < 0: no limit */
 
 static char *console;
+static void fake_phys_all_writable(void);
 static size_t console_len, console_cap;
 
 /*
@@ -80,6 +81,7 @@ void plat_free_page(void *page)
 {
 	if (!page)
 		return;
+	fake_phys_all_writable();
 	size_t i = find_page(page);
 	if (i == SIZE_MAX)
 		fake_fail("plat_free_page(%p): not a page plat_alloc_page handed out "
@@ -160,6 +162,7 @@ void *plat_alloc_pages(size_t count, size_t align_pages)
 
 void plat_free_pages(void *first, size_t count)
 {
+	fake_phys_all_writable();
 	for (size_t i = 0; i < blocks_len; i++) {
 		if (blocks[i].first != first)
 			continue;
@@ -191,6 +194,60 @@ void *plat_phys_to_virt(uint64_t phys)
 	return (void *)(uintptr_t)phys;
 }
 
+/* Pages fake_phys_set_read_only made read-only at plat_phys_to_virt (as
+ * Linux maps its kernel text in the direct map under cvisor.ko). */
+#define FAKE_READ_ONLY_MAX 8
+static uintptr_t read_only_pages[FAKE_READ_ONLY_MAX];
+static size_t read_only_count;
+size_t fake_phys_writes;
+
+void fake_phys_set_read_only(uint64_t page)
+{
+	if (read_only_count == FAKE_READ_ONLY_MAX || (page & (PAGE_SIZE - 1)))
+		fake_fail("fake_phys_set_read_only(0x%llx): not a page, or too many",
+			  (unsigned long long)page);
+	if (mprotect((void *)(uintptr_t)page, PAGE_SIZE, PROT_READ))
+		fake_fail("fake_phys_set_read_only: mprotect failed");
+	read_only_pages[read_only_count++] = (uintptr_t)page;
+}
+
+/* Every page writable again (fake_platform_reset, and before a page is freed). */
+static void fake_phys_all_writable(void)
+{
+	for (size_t i = 0; i < read_only_count; i++)
+		mprotect((void *)read_only_pages[i], PAGE_SIZE, PROT_READ | PROT_WRITE);
+	read_only_count = 0;
+}
+
+static bool fake_phys_is_read_only(uintptr_t page)
+{
+	for (size_t i = 0; i < read_only_count; i++)
+		if (read_only_pages[i] == page)
+			return true;
+	return false;
+}
+
+/* Like cvisor.ko's write window: a writable view of a read-only page for
+ * this one write (here by lifting the protection meanwhile). */
+void plat_write_phys(uint64_t phys, const void *src, size_t len)
+{
+	uintptr_t page = (uintptr_t)phys & ~(uintptr_t)(PAGE_SIZE - 1);
+	bool read_only = fake_phys_is_read_only(page);
+
+	if ((phys & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+		fake_fail("plat_write_phys(0x%llx, %zu): crosses a page", (unsigned long long)phys,
+			  len);
+	if (read_only)
+		mprotect((void *)page, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	if (src)
+		memcpy((void *)(uintptr_t)phys, src, len);
+	else
+		memset((void *)(uintptr_t)phys, 0, len);
+	if (read_only)
+		mprotect((void *)page, PAGE_SIZE, PROT_READ);
+	fake_phys_writes++;
+}
+
 void plat_console_write(const char *text, size_t len)
 {
 	if (getenv("CVISOR_TEST_CONSOLE"))
@@ -218,6 +275,8 @@ _Noreturn void plat_panic(const char *reason)
 
 void fake_platform_reset(void)
 {
+	fake_phys_all_writable();
+	fake_phys_writes = 0;
 	while (pages_len) {
 		void *page = pages[--pages_len];
 		free(page);

@@ -80,6 +80,15 @@ extern unsigned fake_idle_calls;
 extern uint64_t fake_idle_last_deadline;
 extern void (*fake_on_idle)(uint64_t tsc_deadline);
 
+/*
+ * Makes a page read-only at plat_phys_to_virt (mprotect), as Linux maps its
+ * kernel text in the direct map cvisor.ko sees: a write through that
+ * mapping crashes the test; plat_write_phys writes it (and counts in
+ * fake_phys_writes).  fake_platform_reset and freeing pages undo it.
+ */
+void fake_phys_set_read_only(uint64_t page);
+extern size_t fake_phys_writes;
+
 /* What plat_tsc_hz and plat_unix_time answer (fake_platform_reset keeps them). */
 extern uint64_t fake_tsc_hz;
 extern uint64_t fake_unix_time;

@@ -363,6 +363,31 @@ static void log_emulates_every_element_of_a_rep_stos(void **state)
 	assert_int_equal(perms_at(PAGE), EPT_EXECUTE);
 }
 
+/* A REP STOS through the deny window: every element is judged at its own
+ * linear address, so none of them lands (memcpy is REP MOVSB on CPUs with
+ * fast short REP MOVSB: text_poke's as well as an attacker's). */
+static void log_rep_stos_through_the_deny_window_is_dropped(void **state)
+{
+	(void)state;
+	protect(PAGE, 0x1000, HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_LOG);
+	vm.protect.log_deny_linear = true;
+	vm.protect.log_deny_linear_first = PAGE;
+	vm.protect.log_deny_linear_last = ~0ULL;
+	code("\xF3\xAA", 2); /* rep stosb */
+	*reg(GPR_RDI) = PAGE;
+	*reg(GPR_RCX) = 6;
+	*reg(GPR_RAX) = 'z';
+	violation(PAGE, Q_WRITE | Q_READABLE | Q_EXECUTABLE | Q_LINEAR);
+	check_vm_running();
+	check_canary(PAGE);
+	assert_int_equal(*reg(GPR_RCX), 0);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_DROPPED);
+	assert_int_equal(e.linear, PAGE);
+	assert_int_equal(e.repeats, 6);
+}
+
 /* An instruction cvisor does not emulate takes the MTF step. */
 static void log_lifts_the_page_for_one_instruction(void **state)
 {
@@ -705,6 +730,7 @@ int main(void)
 		T(log_emulates_a_mov_store_on_ram),
 		T(log_emulation_keeps_the_next_pages_protection),
 		T(log_write_through_the_deny_window_is_dropped),
+		T(log_rep_stos_through_the_deny_window_is_dropped),
 		T(log_outside_the_deny_window_goes_through),
 		T(log_emulates_every_element_of_a_rep_stos),
 		T(log_lifts_the_page_for_one_instruction),

@@ -1,7 +1,8 @@
 /*
  * Tests of core/mm/guest_memory.c: guest_read, guest_write and guest_zero on a
  * VM built on the fake platform: page boundaries, the end of RAM, overflowing
- * ranges and empty accesses; guest_read_entry's aligned entries.
+ * ranges and empty accesses; writes to pages mapped read-only (plat_write_phys);
+ * guest_read_entry's aligned entries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +47,35 @@ static void test_guest_write_read_across_a_page_boundary(void **state)
 	assert_int_not_equal(first + 4, second);
 	assert_memory_equal(plat_phys_to_virt(first), "ABCD", 4);
 	assert_memory_equal(plat_phys_to_virt(second), "EFGH", 4);
+}
+
+/*
+ * The hosted OS's kernel text is read-only in the mapping plat_phys_to_virt
+ * gives cvisor.ko (Linux's direct map), and a `log` write of it is emulated
+ * there: guest_write and guest_zero write through plat_write_phys, a page
+ * at a time, never through that mapping (which would fault: here, crash).
+ */
+static void test_guest_write_and_zero_reach_pages_mapped_read_only(void **state)
+{
+	(void)state;
+	char out[9] = { 0 };
+	uint64_t first = ept_translate(&vm.ept, 0x3000, NULL) & PAGE_MASK;
+	uint64_t second = ept_translate(&vm.ept, 0x4000, NULL) & PAGE_MASK;
+
+	fake_phys_set_read_only(first);
+	fake_phys_set_read_only(second);
+	fake_phys_writes = 0;
+	assert_true(guest_write(&vm, 0x3FFC, "ABCDEFGH", 8));
+	assert_int_equal(fake_phys_writes, 2); /* one per page */
+	assert_true(guest_read(&vm, 0x3FFC, out, 8));
+	assert_string_equal(out, "ABCDEFGH");
+	assert_memory_equal(plat_phys_to_virt(first + 0xFFC), "ABCD", 4);
+	assert_memory_equal(plat_phys_to_virt(second), "EFGH", 4);
+
+	assert_true(guest_zero(&vm, 0x3FFE, 4));
+	assert_int_equal(fake_phys_writes, 4);
+	assert_true(guest_read(&vm, 0x3FFC, out, 8));
+	assert_memory_equal(out, ((char[]){ 'A', 'B', 0, 0, 0, 0, 'G', 'H' }), 8);
 }
 
 static void test_guest_access_of_the_last_byte_is_allowed(void **state)
@@ -168,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		V(test_guest_write_read_across_a_page_boundary),
+		V(test_guest_write_and_zero_reach_pages_mapped_read_only),
 		V(test_guest_access_of_the_last_byte_is_allowed),
 		V(test_guest_access_past_the_end_copies_nothing),
 		V(test_guest_access_beyond_ram_fails),

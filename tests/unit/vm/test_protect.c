@@ -493,20 +493,55 @@ static void events_ring_keeps_the_newest(void **state)
 static void emulated_access_follows_the_policy(void **state)
 {
 	(void)state;
-	assert_true(protect_emulated_access(&vcpu, 0x3000, 4, true)); /* nothing protected */
+	assert_true(protect_emulated_access(&vcpu, 0x3000, ~0ULL, 4, true)); /* nothing protected */
 	assert_int_equal(protect_memory(&vcpu, 0x3000, 0x1000, R, LOG), PROTECT_OK);
 	assert_int_equal(protect_memory(&vcpu, 0x4000, 0x1000, X, DENY), PROTECT_OK);
 	assert_int_equal(protect_memory(&vcpu, 0x5000, 0x1000, R, STOP), PROTECT_OK);
-	assert_true(protect_emulated_access(&vcpu, 0x3000, 4, false));
-	assert_true(protect_emulated_access(&vcpu, 0x3000, 4, true));   /* log: goes ahead */
-	assert_false(protect_emulated_access(&vcpu, 0x4000, 4, false)); /* deny: no read */
-	assert_false(protect_emulated_access(&vcpu, 0x4FFE, 4, true));  /* deny: no write */
+	assert_true(protect_emulated_access(&vcpu, 0x3000, ~0ULL, 4, false));
+	assert_true(protect_emulated_access(&vcpu, 0x3000, ~0ULL, 4, true));   /* log: goes ahead */
+	assert_false(protect_emulated_access(&vcpu, 0x4000, ~0ULL, 4, false)); /* deny: no read */
+	assert_false(protect_emulated_access(&vcpu, 0x4FFE, ~0ULL, 4, true));  /* deny: no write */
 	check_vm_running();
-	assert_false(protect_emulated_access(&vcpu, 0x5010, 2, true));
+	assert_false(protect_emulated_access(&vcpu, 0x5010, ~0ULL, 2, true));
 	check_vm_ended(false, "write of protected guest-physical 0x5010 by an emulated instruction");
 	assert_int_equal(vcpu.protect.actions[HC_ACTION_ALLOWED], 1);
 	assert_int_equal(vcpu.protect.actions[HC_ACTION_DROPPED], 2);
 	assert_int_equal(vcpu.protect.actions[HC_ACTION_STOPPED], 1);
+}
+
+/* The deny window (cvisor.ko: kernel-half writes to `log` text) holds for a
+ * string element as for the violation itself, by the element's linear
+ * address, which its event records (shifted to where the range starts). */
+static void emulated_write_in_the_deny_window_is_dropped(void **state)
+{
+	(void)state;
+	const uint64_t kernel_half = 0xFFFF800000000000ULL;
+	struct hc_protect_event e[4];
+
+	assert_int_equal(protect_memory(&vcpu, 0x3000, 0x1000, R, LOG), PROTECT_OK);
+	vm.protect.log_deny_linear = true;
+	vm.protect.log_deny_linear_first = kernel_half;
+	vm.protect.log_deny_linear_last = ~0ULL;
+	/* text_poke's lower-half alias: logged and let through. */
+	assert_true(protect_emulated_access(&vcpu, 0x3010, 0x7F0000001010ULL, 1, true));
+	/* A kernel-half alias: dropped. */
+	assert_false(protect_emulated_access(&vcpu, 0x3010, kernel_half + 0x5010, 1, true));
+	/* Reads are not the window's business; an unknown linear stays `log`. */
+	assert_true(protect_emulated_access(&vcpu, 0x3010, kernel_half + 0x5010, 1, false));
+	assert_true(protect_emulated_access(&vcpu, 0x3020, ~0ULL, 1, true));
+	/* An access that starts before the range: the event is at the range's start. */
+	assert_false(protect_emulated_access(&vcpu, 0x2FFE, kernel_half + 0x4FFE, 4, true));
+	check_vm_running();
+	assert_int_equal(protect_take_events(&vm, e, 4), 4);
+	assert_int_equal(e[0].linear, 0x7F0000001010ULL);
+	assert_int_equal(e[0].action, HC_ACTION_ALLOWED);
+	assert_int_equal(e[1].linear, kernel_half + 0x5010);
+	assert_int_equal(e[1].action, HC_ACTION_DROPPED);
+	assert_int_equal(e[2].action, HC_ACTION_ALLOWED); /* the write with no linear address */
+	assert_int_equal(e[2].linear, ~0ULL);
+	assert_int_equal(e[3].address, 0x3000);
+	assert_int_equal(e[3].linear, kernel_half + 0x5000);
+	assert_int_equal(e[3].action, HC_ACTION_DROPPED);
 }
 
 /* ---- The `log` step's lift ---- */
@@ -614,6 +649,7 @@ int main(void)
 		T(events_repeats_fold_into_one),
 		T(events_ring_keeps_the_newest),
 		T(emulated_access_follows_the_policy),
+		T(emulated_write_in_the_deny_window_is_dropped),
 		T(lift_and_end_step_restore_the_range),
 		T(other_vcpus_catch_up_before_their_next_entry),
 		T(reset_lifts_everything),
