@@ -38,8 +38,6 @@
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
 /* Divide configuration 1011b: divide by 1 (Figure 11-10). */
 #define TIMER_DIVIDE_BY_1 0xBu
-/* CPUID.01H:ECX[24]: the APIC timer has TSC-deadline mode (11.5.4.1). */
-#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 /* TSC ticks over which the one-shot count rate is measured: long enough
  * for a count in the thousands at any bus clock, short in Bochs. */
 #define TIMER_MEASURE_US 1000
@@ -176,7 +174,8 @@ enum apic_timer_mode apic_timer_setup(void)
 	if (!ready)
 		return APIC_TIMER_NONE;
 	cpuid(1, 0, &r);
-	if (r.ecx & CPUID_1_ECX_TSC_DEADLINE) {
+	/* CPUID.01H:ECX[24]: the APIC timer has TSC-deadline mode (11.5.4.1). */
+	if (r.ecx & CPUID1_ECX_TSC_DEADLINE) {
 		timer_mode = APIC_TIMER_TSC_DEADLINE;
 	} else {
 		counts_per_tsc_q32 = measure_counts_per_tsc();
