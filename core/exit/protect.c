@@ -20,6 +20,9 @@
  *    (26.5.2); the page is put back and the retried access is a new event.
  *    (Bochs 2.7 advertises the monitor trap flag but delivers no MTF exit
  *    after an instruction: there only the emulated accesses are exact.)
+ *    On a CPU without the monitor trap flag (only cvisor.ko's own ranges
+ *    can be `log` there: HC_PROTECT refuses it) such an access is handled
+ *    as `deny`, and its event says so (faulted or stopped, not allowed).
  *
  *  - deny: the access does not happen and the guest goes on.  A read or a
  *    write by an instruction is emulated (emulate/) with the page replaced
@@ -50,6 +53,7 @@
 #include "vcpu/events.h"
 #include "vm/protect.h"
 #include "vm/vm.h"
+#include "vmx/caps.h"
 #include "vmx/controls.h"
 #include "vmx/vmcs.h"
 #include "x86.h"
@@ -222,12 +226,13 @@ static void restore_nmi_blocking(uint64_t qualification, bool delivering)
 		   vmcs_read(GUEST_INTERRUPTIBILITY_INFO) | INTERRUPTIBILITY_NMI);
 }
 
+/* Ends the VM: "<access> of protected guest-physical <gpa> (policy <policy>)<why>". */
 static void stop_vm(struct vcpu *vcpu, const struct vm_exit *exit, const struct violation *v,
-		    const char *why)
+		    const char *policy, const char *why)
 {
 	record(vcpu, v, HC_ACTION_STOPPED);
-	exit_fail_vm(vcpu, exit, "%s of protected guest-physical 0x%llx%s", access_name(v->access),
-		     (unsigned long long)v->gpa, why);
+	exit_fail_vm(vcpu, exit, "%s of protected guest-physical 0x%llx (policy %s)%s",
+		     access_name(v->access), (unsigned long long)v->gpa, policy, why);
 }
 
 /*
@@ -256,11 +261,46 @@ static bool emulate_access(struct vcpu *vcpu, const struct vm_exit *exit,
 	return true;
 }
 
-/* `log`: this access goes through, one access (emulated) or one instruction
- * (the MTF step) long. */
-static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
-			     const struct violation *v, bool by_instruction)
+/* Where the violating access came from (protect_violation). */
+struct violation_source {
+	bool delivering; /* the CPU delivering an event (IDT-vectoring info) */
+	bool page_walk;  /* the CPU walking the guest's page tables */
+};
+
+/* `deny` of an instruction's read or write: emulated against the sink, or
+ * faulted when cvisor does not emulate the instruction. */
+static void drop_access(struct vcpu *vcpu, const struct vm_exit *exit, const struct violation *v)
 {
+	if (emulate_access(vcpu, exit, v, &protected_page, HC_ACTION_DROPPED))
+		return;
+	record(vcpu, v, HC_ACTION_FAULTED);
+	inject_protection_fault(vcpu, v->linear, v->access);
+}
+
+/* `deny`: the access does not happen (see the top of this file). */
+static void deny(struct vcpu *vcpu, const struct vm_exit *exit, const struct violation *v,
+		 struct violation_source from, const char *policy)
+{
+	if (from.delivering || from.page_walk) {
+		stop_vm(vcpu, exit, v, policy,
+			from.delivering ? " while delivering an event: the CPU's own access cannot be dropped"
+					: " by the guest's page walk: the CPU's own access cannot be dropped");
+	} else if (v->access & HC_PROT_EXEC) {
+		record(vcpu, v, HC_ACTION_FAULTED);
+		inject_protection_fault(vcpu, v->linear, v->access);
+	} else {
+		drop_access(vcpu, exit, v);
+	}
+}
+
+/* `log`: this access goes through, one access (emulated) or one instruction
+ * (the MTF step) long; without the monitor trap flag only the emulated one
+ * goes through and any other is denied. */
+static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
+			     const struct violation *v, struct violation_source from)
+{
+	bool by_instruction = !from.delivering && !from.page_walk;
+
 	struct logged_page page = {
 		.gpa_page = v->gpa & PAGE_MASK,
 		.linear_page = v->linear == ~0ULL ? ~0ULL : v->linear & PAGE_MASK,
@@ -273,25 +313,25 @@ static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
 	if (by_instruction && !(v->access & HC_PROT_EXEC) &&
 	    emulate_access(vcpu, exit, v, &logged_page, HC_ACTION_ALLOWED))
 		return;
+	if (!vmx_control_allowed(&vcpu->cpu->caps, VMX_CONTROLS_PROC, PROC_MONITOR_TRAP_FLAG)) {
+		if (by_instruction && !(v->access & HC_PROT_EXEC)) {
+			/* Not an instruction cvisor emulates: its fault. */
+			record(vcpu, v, HC_ACTION_FAULTED);
+			inject_protection_fault(vcpu, v->linear, v->access);
+		} else {
+			deny(vcpu, exit, v, from, "log, no monitor trap flag");
+		}
+		return;
+	}
 	if (!protect_lift_page(vcpu, v->gpa, v->access)) {
-		stop_vm(vcpu, exit, v,
-			" (policy log): one instruction touched more protected pages than cvisor lifts at once");
+		stop_vm(vcpu, exit, v, "log",
+			": one instruction touched more protected pages than cvisor lifts at once");
 		return;
 	}
 	record(vcpu, v, HC_ACTION_ALLOWED);
 	protect_invalidate(vcpu);
 	set_exec_controls(PROC_MONITOR_TRAP_FLAG,
 			  PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
-}
-
-/* `deny` of an instruction's read or write: emulated against the sink, or
- * faulted when cvisor does not emulate the instruction. */
-static void drop_access(struct vcpu *vcpu, const struct vm_exit *exit, const struct violation *v)
-{
-	if (emulate_access(vcpu, exit, v, &protected_page, HC_ACTION_DROPPED))
-		return;
-	record(vcpu, v, HC_ACTION_FAULTED);
-	inject_protection_fault(vcpu, v->linear, v->access);
 }
 
 bool protect_violation(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t gpa)
@@ -316,32 +356,26 @@ bool protect_violation(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t g
 		return true;
 	}
 	v.linear = (q & EPT_QUAL_LINEAR_VALID) ? vmcs_read(GUEST_LINEAR_ADDRESS) : ~0ULL;
-	bool delivering = vmcs_read(IDT_VECTORING_INFO) & INTR_INFO_VALID;
-	/* Bit 7 without bit 8: the access was to a paging-structure entry of
-	 * the guest's page walk, not by the instruction itself (Table 28-7). */
-	bool page_walk = (q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_LINEAR_TRANSLATED);
-	restore_nmi_blocking(q, delivering);
+	struct violation_source from = {
+		.delivering = vmcs_read(IDT_VECTORING_INFO) & INTR_INFO_VALID,
+		/* Bit 7 without bit 8: the access was to a paging-structure
+		 * entry of the guest's page walk, not by the instruction itself
+		 * (Table 28-7). */
+		.page_walk = (q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_LINEAR_TRANSLATED),
+	};
+	restore_nmi_blocking(q, from.delivering);
 	/* A write through a linear window the VM's owner set aside (vm/protect.h). */
 	policy = protect_policy_for(p, policy, v.access, v.linear);
 
 	switch (policy) {
 	case HC_POLICY_LOG:
-		let_through_once(vcpu, exit, &v, !delivering && !page_walk);
+		let_through_once(vcpu, exit, &v, from);
 		break;
 	case HC_POLICY_DENY:
-		if (delivering || page_walk) {
-			stop_vm(vcpu, exit, &v,
-				delivering ? " (policy deny) while delivering an event: the CPU's own access cannot be dropped"
-					   : " (policy deny) by the guest's page walk: the CPU's own access cannot be dropped");
-		} else if (v.access & HC_PROT_EXEC) {
-			record(vcpu, &v, HC_ACTION_FAULTED);
-			inject_protection_fault(vcpu, v.linear, v.access);
-		} else {
-			drop_access(vcpu, exit, &v);
-		}
+		deny(vcpu, exit, &v, from, "deny");
 		break;
 	default:
-		stop_vm(vcpu, exit, &v, " (policy stop)");
+		stop_vm(vcpu, exit, &v, "stop", "");
 		break;
 	}
 	return true;

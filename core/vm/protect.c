@@ -241,11 +241,6 @@ void protect_sync_vcpu(struct vcpu *vcpu)
 
 /* ---- HC_PROTECT --------------------------------------------------------- */
 
-static bool cpu_has_monitor_trap_flag(const struct vmx_caps *caps)
-{
-	return (caps->controls[VMX_CONTROLS_PROC] >> 32) & PROC_MONITOR_TRAP_FLAG;
-}
-
 /* SDM Vol. 3C 29.3.3.1: write without read is an EPT misconfiguration, and
  * so is execute alone unless IA32_VMX_EPT_VPID_CAP[0] allows execute-only
  * translations (A.10); no permission at all would make the page not present. */
@@ -268,8 +263,6 @@ enum protect_result protect_narrow(struct vm *vm, const struct vmx_caps *caps, u
 	if (!length || (gpa | length) & ~PAGE_MASK || gpa + length < gpa)
 		return PROTECT_EINVAL;
 	if (!permissions_valid(caps, perms) || policy > HC_POLICY_STOP)
-		return PROTECT_EINVAL;
-	if (policy == HC_POLICY_LOG && !cpu_has_monitor_trap_flag(caps))
 		return PROTECT_EINVAL;
 	if (!guest_is_ram(vm, gpa, length))
 		return PROTECT_EFAULT;
@@ -296,6 +289,11 @@ enum protect_result protect_memory(struct vcpu *vcpu, uint64_t gpa, uint64_t len
 {
 	if (vcpu->vm->identity)
 		return PROTECT_ENOSYS;
+	/* A guest that asks for `log` is told when the CPU cannot let every
+	 * access through exactly (exit/protect.c) and may choose `deny`. */
+	if (policy == HC_POLICY_LOG &&
+	    !vmx_control_allowed(&vcpu->cpu->caps, VMX_CONTROLS_PROC, PROC_MONITOR_TRAP_FLAG))
+		return PROTECT_EINVAL;
 	enum protect_result result = protect_narrow(vcpu->vm, &vcpu->cpu->caps, gpa, length, perms,
 						    policy);
 	if (result == PROTECT_OK)

@@ -124,7 +124,9 @@ enum protect_result protect_memory(struct vcpu *vcpu, uint64_t gpa, uint64_t len
  * VMX capabilities), the range set and the EPT, but no INVEPT.  For a VM
  * none of whose vCPUs has entered the guest yet (cvisor.ko sets up the
  * kernel's protection this way before it virtualizes any CPU), and for
- * protect_memory itself.
+ * protect_memory itself.  Unlike HC_PROTECT it takes `log` on a CPU without
+ * the monitor trap flag: there the accesses cvisor emulates are let through
+ * and the others are handled as `deny` (exit/protect.c).
  */
 enum protect_result protect_narrow(struct vm *vm, const struct vmx_caps *caps, uint64_t gpa,
 				   uint64_t length, unsigned perms, unsigned policy);

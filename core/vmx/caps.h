@@ -58,6 +58,14 @@ void vmx_caps_read(struct vmx_caps *caps);
  */
 uint32_t vmx_clamp_controls(uint64_t cap_msr, uint32_t wanted, uint32_t *missing);
 
+/* True when every bit of control may be 1 in this kind of controls (the
+ * allowed 1-settings, bits 63:32 of its capability MSR, SDM Vol. 3C A.3). */
+static inline bool vmx_control_allowed(const struct vmx_caps *caps, enum vmx_control_kind kind,
+				       uint32_t control)
+{
+	return ((uint32_t)(caps->controls[kind] >> 32) & control) == control;
+}
+
 /*
  * Clamps one kind of controls from caps.  A missing wanted control is the
  * named error of that kind, and one log line names every missing bit.

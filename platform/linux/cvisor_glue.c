@@ -22,6 +22,7 @@
 #include "platform.h"
 #include "vm/hosted_os.h"
 #include "vm/protect.h"
+#include "vmx/caps.h"
 #include "vmx/intrin.h"
 #include "x86.h"
 #include "vmx/vmx_names.h"
@@ -436,12 +437,6 @@ static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 		return "protect=1: the kernel's text and rodata must be non-empty page-aligned ranges";
 	if (overlaps_pool(text) || overlaps_pool(rodata))
 		return "protect=1: a kernel range overlaps cvisor's own memory";
-	/* `log` lets an instruction cvisor does not emulate through with the
-	 * monitor trap flag (exit/protect.c); without it, text is `deny` only. */
-	if (!setup->protect_text_deny &&
-	    !((caps->controls[VMX_CONTROLS_PROC] >> 32) & PROC_MONITOR_TRAP_FLAG))
-		return "protect=1: this CPU has no monitor trap flag, which the text's `log` policy "
-		       "needs (protect_text_deny=1 refuses every write to the text instead)";
 	unsigned text_policy = setup->protect_text_deny ? HC_POLICY_DENY : HC_POLICY_LOG;
 	const char *why = protect_error_text(protect_narrow(
 		vm, caps, text[0], text[1] - text[0], HC_PROT_READ | HC_PROT_EXEC, text_policy));
@@ -463,14 +458,23 @@ static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 	vm->protect.log_deny_linear_last = ~0ULL;
 	vm->protect.cr0_pinned = read_cr0() & PROTECT_CR0_PINNABLE;
 	vm->protect.cr4_pinned = read_cr4() & (CR4_SMEP | CR4_SMAP | CR4_UMIP) & caps->cr4_fixed1;
+	/* `log` lets an instruction cvisor does not emulate through with the
+	 * monitor trap flag; without it only the writes cvisor emulates
+	 * (text_poke's MOV and MOVS) go through, and the rest are denied
+	 * (exit/protect.c). */
+	bool exact_log = vmx_control_allowed(caps, VMX_CONTROLS_PROC, PROC_MONITOR_TRAP_FLAG);
 	log_printf("cvisor: protection: kernel text 0x%llx-0x%llx (%s), read-only data "
 		   "0x%llx-0x%llx (deny), cvisor.ko code %u range(s) (%s) and state %u range(s) "
-		   "(deny), pinned CR0 0x%llx CR4 0x%llx\n",
+		   "(deny), pinned CR0 0x%llx CR4 0x%llx%s\n",
 		   text[0], text[1], setup->protect_text_deny ? "deny" : "log", rodata[0], rodata[1],
 		   setup->protect_self_code_count, setup->protect_text_deny ? "deny" : "log",
 		   setup->protect_self_state_count,
 		   (unsigned long long)vm->protect.cr0_pinned,
-		   (unsigned long long)vm->protect.cr4_pinned);
+		   (unsigned long long)vm->protect.cr4_pinned,
+		   setup->protect_text_deny || exact_log
+			   ? ""
+			   : "; no monitor trap flag: a text write by an instruction cvisor does "
+			     "not emulate is denied");
 	return NULL;
 }
 

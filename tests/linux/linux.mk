@@ -12,12 +12,13 @@
 # cvisor.ko (it must be named cvisor and print the same lines).  These are
 # passed to tests/linux/run: TEST_LINUX_CPUS=N, TEST_LINUX_CYCLES=N,
 # TEST_LINUX_TIMEOUT=S, TEST_LINUX_CPU=MODEL, TEST_LINUX_HOTPLUG=none|N,
-# TEST_LINUX_PROTECT=0 (skip the protect=1 cycle), TEST_LINUX_KERNEL_ARGS=... (more kernel options),
+# TEST_LINUX_PROTECT=0 (skip the protect=1 cycle), TEST_LINUX_SELF_PATCH=optional (its
+# self-patch step may skip), TEST_LINUX_KERNEL_ARGS=... (more kernel options),
 # TEST_LINUX_LIVE=1 (the whole serial console).  Output: $(BUILD)/linux-testbed/
 # (run/serial.log is the serial console, run/bochs.log Bochs's log).
 
 TEST_LINUX_KO ?=
-export TEST_LINUX_CPUS TEST_LINUX_CYCLES TEST_LINUX_TIMEOUT TEST_LINUX_CPU TEST_LINUX_LIVE TEST_LINUX_HOTPLUG TEST_LINUX_PROTECT TEST_LINUX_KERNEL_ARGS
+export TEST_LINUX_CPUS TEST_LINUX_CYCLES TEST_LINUX_TIMEOUT TEST_LINUX_CPU TEST_LINUX_LIVE TEST_LINUX_HOTPLUG TEST_LINUX_PROTECT TEST_LINUX_KERNEL_ARGS TEST_LINUX_SELF_PATCH
 
 .PHONY: test-linux
 test-linux: deps

@@ -469,6 +469,72 @@ static void log_of_an_iret_restores_nmi_blocking(void **state)
 	assert_true(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding) & INTERRUPTIBILITY_NMI);
 }
 
+/* ---- log on a CPU without the monitor trap flag ---- */
+
+/* Only cvisor.ko's ranges can be `log` there (protect_narrow; HC_PROTECT
+ * refuses it): the CPU's capability is taken away after the range is set. */
+static void protect_log_then_lose_mtf(void)
+{
+	protect(PAGE, 0x1000, HC_PROT_READ, HC_POLICY_LOG);
+	cpu.caps.controls[VMX_CONTROLS_PROC] &= ~((uint64_t)PROC_MONITOR_TRAP_FLAG << 32);
+}
+
+/* What cvisor emulates needs no step: the write goes through, logged. */
+static void log_without_mtf_emulates_a_mov_store(void **state)
+{
+	(void)state;
+	protect_log_then_lose_mtf();
+	code("\x89\x07", 2); /* mov [edi], eax */
+	*reg(GPR_RDI) = PAGE + 4;
+	*reg(GPR_RAX) = 0x55667788;
+	violation(PAGE + 4, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	uint32_t now = 0;
+	assert_true(guest_read(&vm, PAGE + 4, &now, 4));
+	assert_int_equal(now, 0x55667788);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY + 2);
+	assert_int_equal(only_event().action, HC_ACTION_ALLOWED);
+}
+
+/* Any other instruction gets deny's fault: nothing written, no page
+ * lifted, no monitor trap flag set, the event says faulted. */
+static void log_without_mtf_faults_an_instruction_cvisor_does_not_emulate(void **state)
+{
+	(void)state;
+	protect_log_then_lose_mtf();
+	code("\x01\x07", 2); /* add [edi], eax */
+	*reg(GPR_RDI) = PAGE;
+	unsigned inveptions = fake_cpu.invept_calls;
+	violation(PAGE, Q_READ | Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_running();
+	check_canary(PAGE);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding), GP_INFO);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_false(vmcs(CPU_BASED_VM_EXEC_CONTROL.encoding) & PROC_MONITOR_TRAP_FLAG);
+	assert_int_equal(perms_at(PAGE), EPT_READ);
+	assert_int_equal(fake_cpu.invept_calls, inveptions);
+	assert_int_equal(vcpu.protect.step_count, 0);
+	struct hc_protect_event e = only_event();
+	assert_int_equal(e.action, HC_ACTION_FAULTED);
+	assert_int_equal(e.access, HC_PROT_READ | HC_PROT_WRITE);
+	assert_int_equal(vcpu.protect.actions[HC_ACTION_ALLOWED], 0);
+}
+
+/* The CPU's own access cannot be let through without the step, nor
+ * dropped: the VM ends, naming both. */
+static void log_without_mtf_ends_the_vm_on_the_cpus_own_access(void **state)
+{
+	(void)state;
+	protect_log_then_lose_mtf();
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0x80000030); /* external interrupt 0x30 */
+	violation(PAGE + 0xFFC, Q_WRITE | Q_READABLE | Q_LINEAR);
+	check_vm_ended(false, "write of protected guest-physical 0x3ffc (policy log, no monitor "
+			      "trap flag) while delivering an event");
+	check_canary(PAGE);
+	assert_int_equal(perms_at(PAGE), EPT_READ);
+	assert_int_equal(only_event().action, HC_ACTION_STOPPED);
+}
+
 /* ---- stop ---- */
 
 static void stop_ends_the_vm_with_the_usual_report(void **state)
@@ -737,6 +803,9 @@ int main(void)
 		T(log_lifts_every_page_of_the_instruction),
 		T(log_lets_an_event_delivery_through),
 		T(log_of_an_iret_restores_nmi_blocking),
+		T(log_without_mtf_emulates_a_mov_store),
+		T(log_without_mtf_faults_an_instruction_cvisor_does_not_emulate),
+		T(log_without_mtf_ends_the_vm_on_the_cpus_own_access),
 		T(stop_ends_the_vm_with_the_usual_report),
 		T(a_violation_the_range_allows_is_retried),
 		T(devices_still_work_beside_protected_pages),
