@@ -53,7 +53,8 @@ enum vmx_error vmcs_setup_controls(struct vcpu *vcpu)
 	enum vmx_error err;
 
 	/* Saving the timer on exit keeps a slice running across exits (optional). */
-	uint32_t save_timer = (caps->controls[VMX_CONTROLS_EXIT] >> 32) & EXIT_SAVE_PREEMPTION_TIMER;
+	uint32_t save_timer = vmx_control_allowed(caps, VMX_CONTROLS_EXIT, EXIT_SAVE_PREEMPTION_TIMER)
+				      ? EXIT_SAVE_PREEMPTION_TIMER : 0;
 	/* The controls the CPUID features a guest may see need (RDTSCP, INVPCID:
 	 * vcpu/cpu_features.c), where this CPU allows them; the CPUID policy
 	 * hides the features whose control it does not allow. */

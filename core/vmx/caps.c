@@ -22,7 +22,7 @@ void vmx_caps_read(struct vmx_caps *caps)
 		true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
 	/* SDM Vol. 3C A.3.3: IA32_VMX_PROCBASED_CTLS2 exists only if the
 	 * "activate secondary controls" control may be 1. */
-	bool has_proc2 = (caps->controls[VMX_CONTROLS_PROC] >> 32) & PROC_SECONDARY_CONTROLS;
+	bool has_proc2 = vmx_control_allowed(caps, VMX_CONTROLS_PROC, PROC_SECONDARY_CONTROLS);
 	caps->controls[VMX_CONTROLS_PROC2] =
 		has_proc2 ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
 	caps->misc = rdmsr(MSR_IA32_VMX_MISC);

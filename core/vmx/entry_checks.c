@@ -1001,9 +1001,9 @@ void vmx_entry_env_init(struct vmx_entry_env *env, const struct vmx_caps *caps,
 	}
 	/* SDM Vol. 3C A.11, A.3.4: these capability MSRs exist only when the
 	 * control that needs them may be 1. */
-	if ((caps->controls[VMX_CONTROLS_PROC2] >> 32) & PROC2_ENABLE_VMFUNC)
+	if (vmx_control_allowed(caps, VMX_CONTROLS_PROC2, PROC2_ENABLE_VMFUNC))
 		env->vmfunc_allowed = rdmsr(MSR_IA32_VMX_VMFUNC);
-	if ((caps->controls[VMX_CONTROLS_PROC] >> 32) & PROC_TERTIARY_CONTROLS)
+	if (vmx_control_allowed(caps, VMX_CONTROLS_PROC, PROC_TERTIARY_CONTROLS))
 		env->proc3_allowed = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS3);
 }
 
