@@ -90,7 +90,7 @@ static void load_context(struct vcpu *vcpu, struct cr_context *ctx)
  * when EPT is on (SDM Vol. 3C 27.3.2.4), so an emulated CR write that turns
  * it on must load them from guest memory; reserved bits give #GP (Vol. 3A 4.4.1).
  */
-static bool load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4, uint64_t efer)
+bool cr_load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4, uint64_t efer)
 {
 	static const vmcs_RW64_t pdpte[4] = { GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2,
 					      GUEST_PDPTE3 };
@@ -137,7 +137,7 @@ static void emulate_cr0_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 		vmcs_write(GUEST_IA32_EFER, efer);
 		vmcs_write(VM_ENTRY_CONTROLS, entry);
 	}
-	if (!load_pdptes(vcpu, value, ctx->cr4, efer)) {
+	if (!cr_load_pdptes(vcpu, value, ctx->cr4, efer)) {
 		vcpu_inject_gp(vcpu);
 		return;
 	}
@@ -152,7 +152,7 @@ static void emulate_cr4_write(struct vcpu *vcpu, const struct cr_context *ctx, u
 {
 	const struct vmx_caps *caps = &vcpu->cpu->caps;
 
-	if (cr4_write_fault(ctx, value) || !load_pdptes(vcpu, ctx->cr0, value, ctx->efer)) {
+	if (cr4_write_fault(ctx, value) || !cr_load_pdptes(vcpu, ctx->cr0, value, ctx->efer)) {
 		vcpu_inject_gp(vcpu);
 		return;
 	}

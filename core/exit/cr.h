@@ -21,4 +21,13 @@ const char *cr0_write_fault(const struct cr_context *ctx, uint64_t value);
 /* NULL when MOV to CR4 of value is legal, else the rule it breaks (#GP). */
 const char *cr4_write_fault(const struct cr_context *ctx, uint64_t value);
 
+struct vcpu;
+/*
+ * PAE paging outside IA-32e mode: the PDPTEs at the guest's CR3 into the
+ * VMCS (with EPT the CPU loads them only at VM entry from there, SDM Vol.
+ * 3C 27.3.2.4).  True when no PAE paging or all were loaded; false when one
+ * is not guest RAM or sets a reserved bit (#GP for the caller).
+ */
+bool cr_load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4, uint64_t efer);
+
 #endif

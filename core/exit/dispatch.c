@@ -53,6 +53,9 @@ static const struct exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	VMX_INSTRUCTION_EXITS,
 	[EXIT_REASON_PREEMPTION_TIMER] = ON_EVENT(handle_preemption_timer, false),
 	[EXIT_REASON_MONITOR_TRAP_FLAG] = ON_EVENT(handle_monitor_trap_flag, false),
+	/* A task switch may be the delivery of an event through a task gate
+	 * (SDM Vol. 3C 28.2.4): the handler consumes that event itself. */
+	[EXIT_REASON_TASK_SWITCH] = ON_EVENT(handle_task_switch, true),
 	/* APIC virtualization (exit/apic.c).  An APIC-access exit can come
 	 * during event delivery (SDM Vol. 3C 28.2.1, access type 3); the
 	 * trap-like ones follow an instruction (29.1.2, 29.1.4, 29.4.3.3). */

@@ -137,6 +137,8 @@ void handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_nmi_window(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_exception_or_nmi(struct vcpu *vcpu, const struct vm_exit *exit);
+/* Hardware task switches: CALL, JMP, IRET, IDT task gates (exit/task_switch.c). */
+void handle_task_switch(struct vcpu *vcpu, const struct vm_exit *exit);
 /* The CPU's APIC virtualization (exit/apic.c). */
 void handle_apic_access(struct vcpu *vcpu, const struct vm_exit *exit);
 void handle_apic_write(struct vcpu *vcpu, const struct vm_exit *exit);

@@ -38,8 +38,8 @@ fault:
 	return false;
 }
 
-bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
-		     uint64_t *gpa, uint32_t *pf_error)
+static bool translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access, bool user,
+		      uint64_t *gpa, uint32_t *pf_error)
 {
 	uint64_t cr0 = vmcs_read(GUEST_CR0);
 
@@ -53,7 +53,7 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 	struct walk w = {
 		.vcpu = vcpu,
 		.access = access,
-		.user = vcpu_guest_cpl() == 3,
+		.user = user,
 		.write_protect = cr0 & CR0_WP,
 		.nx_enabled = efer & EFER_NXE,
 	};
@@ -116,6 +116,18 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 fault:
 	*pf_error = w.error;
 	return false;
+}
+
+bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
+		     uint64_t *gpa, uint32_t *pf_error)
+{
+	return translate(vcpu, linear, access, vcpu_guest_cpl() == 3, gpa, pf_error);
+}
+
+bool guest_translate_supervisor(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
+				uint64_t *gpa, uint32_t *pf_error)
+{
+	return translate(vcpu, linear, access, false, gpa, pf_error);
 }
 
 unsigned guest_fetch_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *dst, unsigned len)

@@ -25,6 +25,14 @@ bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access acces
 		     uint64_t *gpa, uint32_t *pf_error);
 
 /*
+ * The same for the CPU's implicit supervisor-mode accesses to system
+ * structures (GDT, LDT, TSS), which are supervisor accesses whatever the
+ * CPL (SDM Vol. 3A 4.6).
+ */
+bool guest_translate_supervisor(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
+				uint64_t *gpa, uint32_t *pf_error);
+
+/*
  * Instruction fetch for emulation: copies up to len bytes at a guest linear
  * address into dst, with one translation (GUEST_FETCH) and one guest-RAM
  * copy per page, and returns how many leading bytes could be fetched.  It

@@ -65,7 +65,7 @@ static void vcpu_free_current_vmcs(struct vcpu *vcpu)
 }
 
 /* Drop stale translations for this EPT and VPID (SDM Vol. 3C 29.4.3). */
-static void vcpu_invalidate_translations(struct vcpu *vcpu)
+void vcpu_invalidate_translations(struct vcpu *vcpu)
 {
 	const struct vmx_caps *caps = &vcpu->cpu->caps;
 

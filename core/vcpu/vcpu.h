@@ -232,6 +232,10 @@ static inline void vcpu_skip_instruction(struct vcpu *vcpu)
 	vcpu_advance_rip(vcpu, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
+/* Drops the cached translations of this vCPU's EPT and VPID on this CPU
+ * (after cvisor changes the guest's CR3 itself, as MOV to CR3 would). */
+void vcpu_invalidate_translations(struct vcpu *vcpu);
+
 /* Puts this vCPU's non-VMCS guest state into the CPU / saves it back. */
 void vcpu_load(struct vcpu *vcpu);
 void vcpu_put(struct vcpu *vcpu);
