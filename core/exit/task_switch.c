@@ -57,6 +57,9 @@ static const char *const source_names[] = { "CALL", "IRET", "JMP", "task gate in
 #define TYPE_READABLE        0x2u /* code */
 #define TYPE_WRITABLE        0x2u /* data */
 
+/* IDT-vectoring information type of a hardware exception (SDM Vol. 3C 25.9.3). */
+#define INTR_TYPE_HW_EXCEPTION (INTR_INFO_TYPE_HW_EXCEPTION >> 8)
+
 /* Exception vectors a task switch raises (SDM Vol. 3A 6.15). */
 #define VECTOR_DF 8
 #define VECTOR_TS 10
@@ -631,7 +634,7 @@ static bool switch_tasks(struct task_switch *ts, const uint8_t *new_image, uint3
 	/* A fault delivered through the gate saves EFLAGS with RF set, so
 	 * that returning to the instruction does not retrigger an instruction
 	 * breakpoint (Vol. 3B 18.3.1.1). */
-	if (ts->source == TS_GATE && INTR_INFO_TYPE(ts->idt_info) == 3 &&
+	if (ts->source == TS_GATE && INTR_INFO_TYPE(ts->idt_info) == INTR_TYPE_HW_EXCEPTION &&
 	    INTR_INFO_VECTOR(ts->idt_info) < 32 &&
 	    ((FAULT_VECTORS >> INTR_INFO_VECTOR(ts->idt_info)) & 1))
 		eflags |= (uint32_t)RFLAGS_RF;
@@ -705,7 +708,7 @@ static void raise_fault(struct task_switch *ts)
 {
 	struct ts_fault f = ts->fault;
 
-	if (ts->source == TS_GATE && INTR_INFO_TYPE(ts->idt_info) == 3) {
+	if (ts->source == TS_GATE && INTR_INFO_TYPE(ts->idt_info) == INTR_TYPE_HW_EXCEPTION) {
 		unsigned first = INTR_INFO_VECTOR(ts->idt_info);
 		bool second_bad = contributory(f.vector) || f.vector == VECTOR_PF;
 		if (first == VECTOR_DF && second_bad) {
