@@ -444,6 +444,152 @@ static void a_task_switch_exit_in_ia32e_mode_stops_the_vm(void **state)
 	check_vm_ended(false, "IA-32e mode");
 }
 
+/* 32-bit paging with 4 MiB pages (SDM Vol. 3A 4.3): a page directory at pd
+ * mapping the first 4 MiB 1:1 with the given U/S bit; everything above not
+ * present. */
+#define PD_A 0x10000u
+#define PD_B 0x11000u
+static void paging_32bit(uint32_t pd, bool user)
+{
+	uint8_t zero[4096] = { 0 };
+	assert_true(guest_write(&vm, pd, zero, sizeof(zero)));
+	put32(pd, 0x83u | (user ? 0x4u : 0)); /* P, RW, PS */
+	fake_vmcs_set(GUEST_CR4.encoding, vmcs(GUEST_CR4.encoding) | CR4_PSE);
+	fake_vmcs_set(CR4_READ_SHADOW.encoding, vmcs(CR4_READ_SHADOW.encoding) | CR4_PSE);
+	fake_vmcs_set(GUEST_CR0.encoding, vmcs(GUEST_CR0.encoding) | CR0_PG);
+	fake_vmcs_set(CR0_READ_SHADOW.encoding, vmcs(CR0_READ_SHADOW.encoding) | CR0_PG);
+	fake_vmcs_set(GUEST_CR3.encoding, pd);
+}
+
+static void cr3_comes_from_the_tss_with_paging_on(void **state)
+{
+	(void)state;
+	paging_32bit(PD_A, false);
+	assert_true(guest_write(&vm, PD_B, &(uint32_t){ 0x83 }, 4));
+	put32(NEW_TSS + 0x1C, PD_B);
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_running();
+	check_nothing_injected();
+	assert_int_equal(vmcs(GUEST_CR3.encoding), PD_B);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), NEW_EIP);
+}
+
+static void cr3_is_left_alone_with_paging_off(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_CR3.encoding, 0x7000);
+	put32(NEW_TSS + 0x1C, PD_B);
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_nothing_injected();
+	assert_int_equal(vmcs(GUEST_CR3.encoding), 0x7000);
+}
+
+/* PAE paging (SDM Vol. 3A 4.4): the new CR3's PDPTEs go into the VMCS. */
+#define PDPT_NEW 0x12020u
+#define PD_PAE   0x13000u
+static void pae_paging_loads_the_new_pdptes(void **state)
+{
+	(void)state;
+	uint8_t zero[4096] = { 0 };
+	assert_true(guest_write(&vm, PD_PAE, zero, sizeof(zero)));
+	uint64_t pde = 0x83; /* 2 MiB, P, RW */
+	assert_true(guest_write(&vm, PD_PAE, &pde, 8));
+	uint64_t pdpt[4] = { PD_PAE | 1, 0x14000 | 1, 0, 0 };
+	assert_true(guest_write(&vm, PDPT_NEW, pdpt, sizeof(pdpt)));
+	fake_vmcs_set(GUEST_PDPTE0.encoding, PD_PAE | 1);
+	fake_vmcs_set(GUEST_PDPTE1.encoding, 0);
+	fake_vmcs_set(GUEST_CR4.encoding, vmcs(GUEST_CR4.encoding) | CR4_PAE);
+	fake_vmcs_set(CR4_READ_SHADOW.encoding, vmcs(CR4_READ_SHADOW.encoding) | CR4_PAE);
+	fake_vmcs_set(GUEST_CR0.encoding, vmcs(GUEST_CR0.encoding) | CR0_PG);
+	fake_vmcs_set(CR0_READ_SHADOW.encoding, vmcs(CR0_READ_SHADOW.encoding) | CR0_PG);
+	put32(NEW_TSS + 0x1C, PDPT_NEW);
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_running();
+	check_nothing_injected();
+	assert_int_equal(vmcs(GUEST_CR3.encoding), PDPT_NEW);
+	assert_int_equal(vmcs(GUEST_PDPTE1.encoding), 0x14000 | 1);
+
+	/* A PDPTE with a reserved bit: #GP(0) in the new task. */
+	pdpt[2] = 0x15000 | 1 | 0x20;
+	assert_true(guest_write(&vm, PDPT_NEW, pdpt, sizeof(pdpt)));
+	put32(OLD_TSS + 0x1C, PDPT_NEW);
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_OLD), 7);
+	check_injected(13, 0);
+	assert_int_equal(vmcs(GUEST_TR_SELECTOR.encoding), SEL_OLD);
+}
+
+static void a_task_at_cpl3_reaches_supervisor_only_tss_and_gdt_pages(void **state)
+{
+	(void)state;
+	/* The GDT and TSSs are on a supervisor page; the task runs at CPL 3:
+	 * the CPU's accesses to them are supervisor accesses (Vol. 3A 4.6). */
+	paging_32bit(PD_A, false);
+	put32(NEW_TSS + 0x1C, PD_A);
+	fake_vmcs_set(GUEST_SS_AR_BYTES.encoding, AR_DATA | 3u << 5);
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_running();
+	check_nothing_injected();
+	assert_int_equal(vmcs(GUEST_TR_SELECTOR.encoding), SEL_NEW);
+	assert_int_equal(vmcs(GUEST_SS_AR_BYTES.encoding), AR_DATA);
+}
+
+static void an_unmapped_tss_is_a_page_fault_in_the_old_task(void **state)
+{
+	(void)state;
+	paging_32bit(PD_A, false);
+	set_gdt(4, descriptor(0x00800000, 0x67, 0x0089)); /* above the mapped 4 MiB */
+	exit_with(R_TASK_SWITCH, Q_CALL(SEL_NEW), 7);
+	check_injected(14, 0); /* not present, read, supervisor */
+	assert_int_equal(fake_cpu.cr2, 0x00800000);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+	assert_int_equal(vmcs(GUEST_TR_SELECTOR.encoding), SEL_OLD);
+	assert_int_equal(type_of(4), 0x9);
+}
+
+static void an_nmi_through_a_task_gate_blocks_nmis_and_iret_unblocks(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO.encoding, 0);
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0x80000202); /* NMI */
+	exit_with(R_TASK_SWITCH, Q_GATE(SEL_NEW), 0);
+	check_nothing_injected();
+	assert_true(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding) & INTERRUPTIBILITY_NMI);
+	assert_int_equal(mem32(OLD_TSS + 0x20), ENTRY); /* an NMI returns to where it came */
+
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0);
+	exit_with(R_TASK_SWITCH, Q_IRET(SEL_OLD), 1);
+	check_nothing_injected();
+	assert_false(vmcs(GUEST_INTERRUPTIBILITY_INFO.encoding) & INTERRUPTIBILITY_NMI);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), ENTRY);
+}
+
+static void a_virtual_8086_task_gets_real_mode_segments(void **state)
+{
+	(void)state;
+	put32(NEW_TSS + 0x24, 0x20002); /* EFLAGS.VM */
+	put32(NEW_TSS + 0x4C, 0x1234);  /* CS */
+	put32(NEW_TSS + 0x50, 0x2000);  /* SS */
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_running();
+	check_nothing_injected();
+	assert_true(vmcs(GUEST_RFLAGS.encoding) & RFLAGS_VM);
+	assert_int_equal(vmcs(GUEST_CS_BASE.encoding), 0x12340);
+	assert_int_equal(vmcs(GUEST_CS_LIMIT.encoding), 0xFFFF);
+	assert_int_equal(vmcs(GUEST_CS_AR_BYTES.encoding), 0xF3);
+	assert_int_equal(vmcs(GUEST_SS_BASE.encoding), 0x20000);
+	assert_int_equal(vmcs(GUEST_SS_AR_BYTES.encoding), 0xF3);
+}
+
+static void a_fault_through_a_double_fault_gate_is_a_triple_fault(void **state)
+{
+	(void)state;
+	set_gdt(4, descriptor(NEW_TSS, 0x60, 0x0089)); /* limit too small: #TS */
+	fake_vmcs_set(IDT_VECTORING_INFO.encoding, 0x80000B08); /* #DF */
+	fake_vmcs_set(IDT_VECTORING_ERROR_CODE.encoding, 0);
+	exit_with(R_TASK_SWITCH, Q_GATE(SEL_NEW), 0);
+	check_vm_ended(false, "triple fault");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +611,14 @@ int main(void)
 		T(the_t_flag_raises_a_debug_trap_with_bt),
 		T(a_tss_outside_ram_stops_the_vm),
 		T(a_task_switch_exit_in_ia32e_mode_stops_the_vm),
+		T(cr3_comes_from_the_tss_with_paging_on),
+		T(cr3_is_left_alone_with_paging_off),
+		T(pae_paging_loads_the_new_pdptes),
+		T(a_task_at_cpl3_reaches_supervisor_only_tss_and_gdt_pages),
+		T(an_unmapped_tss_is_a_page_fault_in_the_old_task),
+		T(an_nmi_through_a_task_gate_blocks_nmis_and_iret_unblocks),
+		T(a_virtual_8086_task_gets_real_mode_segments),
+		T(a_fault_through_a_double_fault_gate_is_a_triple_fault),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
