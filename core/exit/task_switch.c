@@ -248,19 +248,21 @@ static struct descriptor_table gdt_only(void)
 
 /*
  * The new TSS descriptor, checked as SDM Vol. 3A 7.3 steps 2-4 (the CPU did
- * the same before the exit: see the top of this file): in the GDT and
- * within its limit (#GP, 26.4.2 step 2), a TSS (#GP), present (#NP), limit
- * at least 67H or, for a 16-bit TSS, 2BH (#TS), and available for CALL, JMP
- * and task gates (#GP) or busy for IRET (#TS) (7.2.2, Table 7-2).
+ * the same before the exit: see the top of this file): in the GDT, within
+ * its limit and a TSS (#GP; for IRET #TS, Table 7-1 and 6.15 "Interrupt
+ * 10"), present (#NP), limit at least 67H or, for a 16-bit TSS, 2BH (#TS),
+ * and available for CALL, JMP and task gates (#GP) or busy for IRET (#TS)
+ * (7.2.2, Table 7-2).
  */
 static bool check_new_tss(struct task_switch *ts, uint16_t selector)
 {
 	struct descriptor_table gdt = gdt_only();
+	unsigned invalid = ts->source == TS_IRET ? VECTOR_TS : VECTOR_GP;
 	uint64_t d;
 	bool readable;
 
 	if ((selector & 4) || !read_descriptor(ts, &gdt, selector, &d, &readable))
-		return selector_fault(ts, VECTOR_GP, selector);
+		return selector_fault(ts, invalid, selector);
 	if (!readable)
 		return false;
 	unsigned type = descriptor_type(d);
@@ -268,7 +270,7 @@ static bool check_new_tss(struct task_switch *ts, uint16_t selector)
 		      ((type & ~TYPE_TSS_BUSY_BIT) == TYPE_TSS16_AVAILABLE ||
 		       (type & ~TYPE_TSS_BUSY_BIT) == TYPE_TSS32_AVAILABLE);
 	if (!is_tss)
-		return selector_fault(ts, VECTOR_GP, selector);
+		return selector_fault(ts, invalid, selector);
 	if (!descriptor_present(d))
 		return selector_fault(ts, VECTOR_NP, selector);
 	ts->new = tss_from(selector, d);
@@ -314,7 +316,7 @@ static bool set_busy(struct task_switch *ts, uint16_t selector, bool busy)
 }
 
 /*
- * SDM Vol. 3A 7.3 step 5: the old TSS's dynamic fields, the new TSS, the
+ * SDM Vol. 3A 7.3 step 5: the old TSS's dynamic fields (within its limit), the new TSS, the
  * new TSS's link field (CALL, gate) and the GDT entries whose busy flags
  * change are all reachable before anything is written.  new_image gets the
  * new TSS.
@@ -324,6 +326,10 @@ static bool check_reachable(struct task_switch *ts, uint8_t *new_image, uint32_t
 	uint32_t old_from = ts->old.is32 ? TSS32_EIP : TSS16_IP;
 	uint32_t old_end = ts->old.is32 ? TSS32_DYNAMIC_END : TSS16_DYNAMIC_END;
 
+	/* The old TSS must hold the state saved into it: a store beyond its
+	 * limit is #TS (Vol. 3A 6.15 "Interrupt 10", Table 6-6). */
+	if (ts->old.limit < old_end - 1)
+		return selector_fault(ts, VECTOR_TS, ts->old.selector);
 	if (!read_linear(ts, ts->new.base, new_image, new_len, "the new task's TSS") ||
 	    !probe_write(ts, ts->old.base + old_from, old_end - old_from, "the old task's TSS"))
 		return false;

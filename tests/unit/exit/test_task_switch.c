@@ -353,6 +353,32 @@ static void iret_to_a_task_that_is_not_busy_is_ts(void **state)
 	check_old_task_kept();
 }
 
+static void iret_to_a_selector_that_is_no_tss_is_ts(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_RFLAGS.encoding, 0x202 | RFLAGS_NT);
+	exit_with(R_TASK_SWITCH, Q_IRET(SEL_DATA), 1);
+	check_injected(10, SEL_DATA);
+	check_old_task_kept();
+}
+
+static void jmp_to_a_selector_beyond_the_gdt_is_gp(void **state)
+{
+	(void)state;
+	exit_with(R_TASK_SWITCH, Q_JMP(0x1230), 7);
+	check_injected(13, 0x1230);
+	check_old_task_kept();
+}
+
+static void an_old_tss_too_small_for_the_saved_state_is_ts(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_TR_LIMIT.encoding, 0x50);
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_injected(10, SEL_OLD);
+	check_old_task_kept();
+}
+
 static void a_fault_through_the_gate_of_a_gp_is_a_double_fault(void **state)
 {
 	(void)state;
@@ -602,6 +628,9 @@ int main(void)
 		T(a_tss_limit_below_67h_is_ts),
 		T(jmp_to_a_busy_task_is_gp),
 		T(iret_to_a_task_that_is_not_busy_is_ts),
+		T(iret_to_a_selector_that_is_no_tss_is_ts),
+		T(jmp_to_a_selector_beyond_the_gdt_is_gp),
+		T(an_old_tss_too_small_for_the_saved_state_is_ts),
 		T(a_fault_through_the_gate_of_a_gp_is_a_double_fault),
 		T(a_bad_code_selector_is_ts_in_the_new_task),
 		T(a_not_present_data_segment_is_np_in_the_new_task),
