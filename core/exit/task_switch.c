@@ -565,8 +565,10 @@ static uint64_t guest_cr(uint64_t real, uint64_t shadow, uint64_t mask)
 /*
  * 7.3 step 12: CR3 from a 32-bit TSS when paging is on (a 16-bit TSS has
  * none), with PAE's PDPTEs (the CPU loads them on MOV to CR3: Vol. 3A
- * 4.4.1); #GP(0) in the new task for a PDPTE with a reserved bit.  The old
- * CR3's cached translations go, as on MOV to CR3.
+ * 4.4.1).  A PDPTE with a reserved bit is #GP(0); an error in step 12 is
+ * handled "in the prior execution environment" (7.3, notes), so it comes
+ * before the new registers, with the old CR3 kept.  The old CR3's cached
+ * translations go, as on MOV to CR3.
  */
 static bool load_cr3(struct task_switch *ts, const struct task_state *s)
 {
@@ -577,10 +579,14 @@ static bool load_cr3(struct task_switch *ts, const struct task_state *s)
 
 	if (!s->has_cr3 || !(cr0 & CR0_PG))
 		return true;
+	uint64_t old_cr3 = vmcs_read(GUEST_CR3);
 	vmcs_write(GUEST_CR3, s->cr3);
-	vcpu_invalidate_translations(ts->vcpu);
-	if (!cr_load_pdptes(ts->vcpu, cr0, cr4, vmcs_read(GUEST_IA32_EFER)))
+	if (!cr_load_pdptes(ts->vcpu, cr0, cr4, vmcs_read(GUEST_IA32_EFER))) {
+		vmcs_write(GUEST_CR3, old_cr3);
+		cr_load_pdptes(ts->vcpu, cr0, cr4, vmcs_read(GUEST_IA32_EFER));
 		return set_fault(ts, VECTOR_GP, 0);
+	}
+	vcpu_invalidate_translations(ts->vcpu);
 	return true;
 }
 
@@ -652,6 +658,7 @@ static bool switch_tasks(struct task_switch *ts, const uint8_t *new_image, uint3
 			return false;
 		s.eflags |= (uint32_t)RFLAGS_NT;
 	}
+	vcpu->check_before_entry = true; /* cvisor-made guest state */
 	/* Step 10: the new task is busy (IRET returns to a busy one). */
 	if (ts->source != TS_IRET && !set_busy(ts, ts->new.selector, true))
 		return false;
@@ -664,7 +671,9 @@ static bool switch_tasks(struct task_switch *ts, const uint8_t *new_image, uint3
 	set_cr0_ts();
 	vmcs_write(GUEST_DR7, vmcs_read(GUEST_DR7) & ~DR7_LOCAL_ENABLES);
 
-	/* Step 12: the new task's registers. */
+	/* Step 12: CR3, then the new task's registers. */
+	if (!load_cr3(ts, &s))
+		return false;
 	for (unsigned i = 0; i < 8; i++) {
 		uint64_t value = s.gprs[i];
 		if (!ts->new.is32) /* a 16-bit TSS holds the low halves only */
@@ -677,9 +686,6 @@ static bool switch_tasks(struct task_switch *ts, const uint8_t *new_image, uint3
 	}
 	vmcs_write(GUEST_RIP, s.eip);
 	vmcs_write(GUEST_RFLAGS, (s.eflags & ~(uint32_t)RFLAGS_RESERVED_0) | RFLAGS_RESERVED_1);
-	vcpu->check_before_entry = true; /* cvisor-made guest state */
-	if (!load_cr3(ts, &s))
-		return false;
 	/* Step 13. */
 	if (!load_segments(ts, &s))
 		return false;

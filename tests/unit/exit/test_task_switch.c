@@ -535,13 +535,20 @@ static void pae_paging_loads_the_new_pdptes(void **state)
 	assert_int_equal(vmcs(GUEST_CR3.encoding), PDPT_NEW);
 	assert_int_equal(vmcs(GUEST_PDPTE1.encoding), 0x14000 | 1);
 
-	/* A PDPTE with a reserved bit: #GP(0) in the new task. */
-	pdpt[2] = 0x15000 | 1 | 0x20;
-	assert_true(guest_write(&vm, PDPT_NEW, pdpt, sizeof(pdpt)));
-	put32(OLD_TSS + 0x1C, PDPT_NEW);
+	/* A PDPTE with a reserved bit: #GP(0) with the registers and CR3 of
+	 * the task that switched (7.3 step 12's "prior execution environment"),
+	 * TR already the new one. */
+	uint64_t bad[4] = { PD_PAE | 1, 0x15000 | 1 | 0x20, 0, 0 };
+	assert_true(guest_write(&vm, 0x12040, bad, sizeof(bad)));
+	put32(OLD_TSS + 0x1C, 0x12040);
+	*reg(GPR_RAX) = 0x99;
 	exit_with(R_TASK_SWITCH, Q_JMP(SEL_OLD), 7);
 	check_injected(13, 0);
 	assert_int_equal(vmcs(GUEST_TR_SELECTOR.encoding), SEL_OLD);
+	assert_int_equal(vmcs(GUEST_RIP.encoding), NEW_EIP);
+	assert_int_equal(*reg(GPR_RAX), 0x99);
+	assert_int_equal(vmcs(GUEST_CR3.encoding), PDPT_NEW);
+	assert_int_equal(vmcs(GUEST_PDPTE1.encoding), 0x14000 | 1);
 }
 
 static void a_task_at_cpl3_reaches_supervisor_only_tss_and_gdt_pages(void **state)
