@@ -676,7 +676,10 @@ static bool switch_tasks(struct task_switch *ts, const uint8_t *new_image, uint3
 		return false;
 	for (unsigned i = 0; i < 8; i++) {
 		uint64_t value = s.gprs[i];
-		if (!ts->new.is32) /* a 16-bit TSS holds the low halves only */
+		/* A 16-bit TSS holds the low halves only; the SDM leaves the
+		 * upper ones undefined ("modified and not maintained", Vol. 3A
+		 * 7.6): cvisor keeps them. */
+		if (!ts->new.is32)
 			value |= (i == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->gprs.regs[i]) &
 				 0xFFFF0000ULL;
 		if (i == GPR_RSP)
