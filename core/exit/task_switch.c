@@ -784,7 +784,9 @@ void handle_task_switch(struct vcpu *vcpu, const struct vm_exit *exit)
 		unsigned type = INTR_INFO_TYPE(ts.idt_info);
 		ts.ext = type != INTR_TYPE_SOFT_INTERRUPT && type != INTR_TYPE_SOFT_EXCEPTION;
 	}
-	vcpu->event_injected = true; /* nothing to requeue: see above */
+	/* The switch delivers that event, or raises its own fault instead:
+	 * the event is not put back after the handler (exit.h). */
+	vcpu->event_injected = true;
 
 	uint8_t new_image[TSS32_MIN_LIMIT + 1];
 	current_task(&ts);

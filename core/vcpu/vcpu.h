@@ -95,7 +95,9 @@ struct vcpu {
 	struct exit_record exit_ring[EXIT_RING_SIZE];
 	unsigned exit_ring_next; /* slot of the next record */
 	uint64_t exits_traced;   /* exits recorded in the ring (exit_trace on) */
-	/* An event queued for the next VM entry by a handler this exit. */
+	/* An event queued for the next VM entry by a handler this exit, or
+	 * the interrupted event delivered by the handler itself (a task
+	 * switch through an IDT task gate): either way it is not put back. */
 	bool event_injected;
 	enum vcpu_state state;
 	/* Reasons to go back to the run loop after this exit rather than
