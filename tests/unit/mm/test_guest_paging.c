@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "fake_cpu.h"
-#include "fixture_vm.h"
+#include "fixture_exit.h"
 #include "mm/ept.h"
 #include "mm/guest_memory.h"
 #include "mm/guest_paging.h"
@@ -37,32 +37,6 @@
 #define PD   0x12000ULL
 #define PT   0x13000ULL
 #define DATA 0x40000ULL
-
-static struct vmx_cpu cpu;
-static struct vm vm;
-static struct vcpu vcpu;
-
-static int setup(void **state)
-{
-	(void)state;
-	fixture_reset_machine();
-	fixture_vmx_on_and_vm(&cpu, &vm, 1, "t", 1);
-	fixture_vcpu_create(&vcpu, &vm, &cpu, 0);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	struct vcpu *all[] = { &vcpu };
-	fixture_teardown(&cpu, &vm, all, 1);
-	return 0;
-}
-
-static uint64_t vmcs(uint32_t encoding)
-{
-	return fake_vmcs_get(encoding);
-}
 
 static void put(uint64_t gpa, uint64_t value, unsigned size)
 {
@@ -86,7 +60,7 @@ static void set_mode(uint64_t cr0, uint64_t cr4, uint64_t efer, uint64_t cr3)
 
 static void cpl(unsigned level)
 {
-	fake_vmcs_set(GUEST_SS_AR_BYTES.encoding, AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P | level << 5);
+	fake_vmcs_set(GUEST_SS_AR_BYTES.encoding, AR_DATA | level << 5);
 }
 
 /* 4-level paging: linear 0x400000 (PML4 0, PDPT 0, PD 2, PT 0) on DATA, with
@@ -376,7 +350,7 @@ static void an_entry_the_ept_keeps_read_only_keeps_its_flags(void **state)
 
 int main(void)
 {
-#define C(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define C(t) cmocka_unit_test_setup_teardown(t, setup_vcpu, teardown)
 	const struct CMUnitTest tests[] = {
 		C(paging_off_is_the_identity_truncated_to_32_bits),
 		C(four_level_4k_2m_and_1g_pages),
