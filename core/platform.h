@@ -39,6 +39,15 @@ void *plat_phys_to_virt(uint64_t phys);
  */
 void plat_write_phys(uint64_t phys, const void *src, size_t len);
 
+/*
+ * Replaces the naturally aligned 4- or 8-byte value at host-physical phys
+ * with desired if it still holds expected, atomically (a locked
+ * compare-exchange, as the CPU updates a paging-structure entry's accessed
+ * and dirty flags, SDM Vol. 3A 4.8), through the same writable view as
+ * plat_write_phys.  True when it replaced it.
+ */
+bool plat_cmpxchg_phys(uint64_t phys, unsigned size, uint64_t expected, uint64_t desired);
+
 /* Writes one complete log line (or part of one) to the console. */
 void plat_console_write(const char *text, size_t len);
 

@@ -56,6 +56,7 @@
 #define RFLAGS_DF          (1ULL << 10)
 #define RFLAGS_RF          (1ULL << 16)
 #define RFLAGS_VM          (1ULL << 17)
+#define RFLAGS_AC          (1ULL << 18)
 /* Bits 63:22, 15, 5 and 3 are reserved and must be 0 (SDM Vol. 3C 27.3.1.4). */
 #define RFLAGS_RESERVED_0  0xFFFFFFFFFFC08028ULL
 

@@ -1,5 +1,6 @@
 #include "dev/device.h"
 
+#include "lib/deadline.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "vcpu/vcpu.h"
@@ -41,8 +42,7 @@ static void update_next_deadline(struct vm_devices *d)
 	uint64_t next = 0;
 
 	for (unsigned i = 0; i < d->timer_count; i++)
-		if (d->timers[i].deadline && (!next || d->timers[i].deadline < next))
-			next = d->timers[i].deadline;
+		next = deadline_earlier(next, d->timers[i].deadline);
 	__atomic_store_n(&d->next_deadline, next, __ATOMIC_RELEASE);
 }
 

@@ -160,8 +160,10 @@ static bool linear_access(struct task_switch *ts, uint32_t linear, void *buf, ui
 		n = 4096u - (at & 0xFFFu);
 		if (n > len - done)
 			n = len - done;
-		if (!guest_translate_supervisor(ts->vcpu, at, write ? GUEST_WRITE : GUEST_READ, &gpa,
-						&pf_error)) {
+		/* The TSS and the descriptor tables are implicit supervisor-mode
+		 * accesses, whatever the CPL (SDM Vol. 3A 4.6). */
+		if (!guest_translate(ts->vcpu, at, (write ? GUEST_WRITE : GUEST_READ) | GUEST_IMPLICIT,
+				     &gpa, &pf_error)) {
 			set_fault(ts, VECTOR_PF, pf_error);
 			ts->fault.cr2 = at;
 			return false;

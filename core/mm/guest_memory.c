@@ -102,6 +102,24 @@ bool guest_read_entry(const struct vm *vm, uint64_t gpa, unsigned size, uint64_t
 	return true;
 }
 
+enum guest_entry_update guest_update_entry(struct vm *vm, uint64_t gpa, unsigned size,
+					   uint64_t expected, uint64_t desired)
+{
+	uint64_t perms = 0;
+
+	if ((size != 4 && size != 8) || (gpa & (size - 1)) || !guest_range_ok(vm, gpa, size))
+		return GUEST_ENTRY_NOT_WRITABLE;
+	uint64_t hpa = ept_translate(&vm->ept, gpa, &perms);
+	/* A page the guest may not write through its EPT (protected memory,
+	 * vm/protect.h; cvisor's own pages under the hosted OS) keeps its
+	 * entry as it is. */
+	if (hpa == EPT_NO_MAPPING || !(perms & EPT_WRITE) ||
+	    (vm->identity && identity_map_is_protected(vm->identity, gpa)))
+		return GUEST_ENTRY_NOT_WRITABLE;
+	return plat_cmpxchg_phys(hpa, size, expected, desired) ? GUEST_ENTRY_UPDATED
+							       : GUEST_ENTRY_CHANGED;
+}
+
 bool guest_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
 	return guest_copy(vm, gpa, (uint8_t *)src, len, 1);

@@ -27,4 +27,19 @@ bool guest_zero(struct vm *vm, uint64_t gpa, size_t len);
  */
 bool guest_read_entry(const struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value);
 
+/* What guest_update_entry did. */
+enum guest_entry_update {
+	GUEST_ENTRY_UPDATED,      /* it held expected and now holds desired */
+	GUEST_ENTRY_CHANGED,      /* it no longer held expected: nothing written */
+	GUEST_ENTRY_NOT_WRITABLE, /* not RAM the guest may write (its EPT page is not
+				   * writable, or it is cvisor's): left alone */
+};
+/*
+ * Replaces one naturally aligned 4- or 8-byte entry with desired if it
+ * still holds expected, atomically, as the CPU sets a paging-structure
+ * entry's accessed and dirty flags (SDM Vol. 3A 4.8).
+ */
+enum guest_entry_update guest_update_entry(struct vm *vm, uint64_t gpa, unsigned size,
+					   uint64_t expected, uint64_t desired);
+
 #endif

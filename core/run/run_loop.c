@@ -5,6 +5,7 @@
 #include "exit/exit.h"
 #include "irq/lapic.h"
 #include "irq/lapic_timer.h"
+#include "lib/deadline.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "vcpu/apicv.h"
@@ -152,14 +153,10 @@ void vcpu_run_slice(struct vcpu *vcpu, uint64_t slice_tsc)
 			vcpu->preempted = true;
 			break;
 		}
-		uint64_t deadline = lapic_timer_deadline(&vcpu->lapic);
-		if (deadline && deadline < until)
-			until = deadline;
+		until = deadline_earlier(until, lapic_timer_deadline(&vcpu->lapic));
 		/* Every vCPU of the VM wakes for its device timers: whichever
 		 * comes first fires them. */
-		deadline = vm_device_deadline(&vm->devices);
-		if (deadline && deadline < until)
-			until = deadline;
+		until = deadline_earlier(until, vm_device_deadline(&vm->devices));
 		if (vcpu->preemption_timer) {
 			/* Without a saved timer every entry must reload it: no fast path. */
 			vcpu->entry_deadline = vcpu->timer_saved_on_exit ? until : 0;

@@ -1,5 +1,6 @@
 #include "run/schedule.h"
 
+#include "lib/deadline.h"
 #include "platform.h"
 #include "vm/vm.h"
 #include "vmx/intrin.h"
@@ -32,9 +33,7 @@ uint64_t schedule_idle_deadline(struct vcpu *const *vcpus, unsigned count, uint6
 			continue;
 		if (vcpu_has_work(v, now))
 			return SCHEDULE_NO_IDLE;
-		uint64_t wake = vcpu_wake_deadline(v);
-		if (wake && (!earliest || wake < earliest))
-			earliest = wake;
+		earliest = deadline_earlier(earliest, vcpu_wake_deadline(v));
 	}
 	return earliest;
 }

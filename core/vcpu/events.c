@@ -4,6 +4,7 @@
 #include "irq/irq.h"
 #include "irq/lapic.h"
 #include "irq/lapic_timer.h"
+#include "lib/deadline.h"
 #include "vcpu/apicv.h"
 #include "vcpu/vcpu.h"
 #include "vm/vm.h"
@@ -97,12 +98,7 @@ uint64_t vcpu_wake_deadline(const struct vcpu *v)
 {
 	if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_HALTED)
 		return 0;
-	uint64_t apic = lapic_timer_deadline(&v->lapic);
-	uint64_t devices = vm_device_deadline(&v->vm->devices);
-
-	if (!apic || (devices && devices < apic))
-		return devices;
-	return apic;
+	return deadline_earlier(lapic_timer_deadline(&v->lapic), vm_device_deadline(&v->vm->devices));
 }
 
 /*

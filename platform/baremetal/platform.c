@@ -142,3 +142,14 @@ void plat_write_phys(uint64_t phys, const void *src, size_t len)
 	else
 		memset(dst, 0, len);
 }
+
+bool plat_cmpxchg_phys(uint64_t phys, unsigned size, uint64_t expected, uint64_t desired)
+{
+	void *dst = plat_phys_to_virt(phys);
+	if (size == 8)
+		return __atomic_compare_exchange_n((uint64_t *)dst, &expected, desired, false,
+						   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	uint32_t old32 = (uint32_t)expected;
+	return __atomic_compare_exchange_n((uint32_t *)dst, &old32, (uint32_t)desired, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}

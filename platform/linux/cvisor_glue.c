@@ -173,30 +173,61 @@ static bool build_write_window(void)
 }
 
 /*
- * In root operation through the write window; in kernel context (the
- * module's load and unload, on pages cvisor owns) through the direct map,
- * as the kernel itself would write.
+ * A writable view of host-physical phys: in root operation the CPU's write
+ * window, mapped for this one access (end_write_view takes it away); in
+ * kernel context (the module's load and unload, on pages cvisor owns) the
+ * direct map, as the kernel itself would write.
  */
-void plat_write_phys(uint64_t phys, const void *src, size_t len)
+static uint8_t *begin_write_view(uint64_t phys, bool *windowed)
 {
 	unsigned cpu = plat_this_cpu();
-	bool windowed = in_root_operation() && cpu < cpu_count;
-	uint8_t *window = write_window_of(cpu), *dst = plat_phys_to_virt(phys);
 
-	if (windowed) {
-		uint64_t nx = (rdmsr(MSR_IA32_EFER) & EFER_NXE) ? PTE_NX : 0;
-		write_window_pt[cpu] = (phys & PTE_ADDR_52) | PTE_P | PTE_RW | nx;
-		invlpg(window);
-		dst = window + (phys & ~PAGE_MASK);
-	}
+	*windowed = in_root_operation() && cpu < cpu_count;
+	if (!*windowed)
+		return plat_phys_to_virt(phys);
+	uint8_t *window = write_window_of(cpu);
+	uint64_t nx = (rdmsr(MSR_IA32_EFER) & EFER_NXE) ? PTE_NX : 0;
+	write_window_pt[cpu] = (phys & PTE_ADDR_52) | PTE_P | PTE_RW | nx;
+	invlpg(window);
+	return window + (phys & ~PAGE_MASK);
+}
+
+static void end_write_view(bool windowed)
+{
+	if (!windowed)
+		return;
+	unsigned cpu = plat_this_cpu();
+	write_window_pt[cpu] = 0;
+	invlpg(write_window_of(cpu));
+}
+
+void plat_write_phys(uint64_t phys, const void *src, size_t len)
+{
+	bool windowed;
+	uint8_t *dst = begin_write_view(phys, &windowed);
+
 	if (src)
 		memcpy(dst, src, len);
 	else
 		memset(dst, 0, len);
-	if (windowed) {
-		write_window_pt[cpu] = 0;
-		invlpg(window);
+	end_write_view(windowed);
+}
+
+bool plat_cmpxchg_phys(uint64_t phys, unsigned size, uint64_t expected, uint64_t desired)
+{
+	bool windowed, swapped;
+	uint8_t *dst = begin_write_view(phys, &windowed);
+
+	if (size == 8) {
+		swapped = __atomic_compare_exchange_n((uint64_t *)dst, &expected, desired, false,
+						      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	} else {
+		uint32_t old32 = (uint32_t)expected;
+		swapped = __atomic_compare_exchange_n((uint32_t *)dst, &old32, (uint32_t)desired,
+						      false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	}
+	end_write_view(windowed);
+	return swapped;
 }
 
 /* Each CPU appends to its own ring: no lock, whatever context it runs in. */

@@ -227,6 +227,32 @@ static bool fake_phys_is_read_only(uintptr_t page)
 	return false;
 }
 
+/* A locked compare-exchange, through the same lifted protection. */
+bool plat_cmpxchg_phys(uint64_t phys, unsigned size, uint64_t expected, uint64_t desired)
+{
+	uintptr_t page = (uintptr_t)phys & ~(uintptr_t)(PAGE_SIZE - 1);
+	bool read_only = fake_phys_is_read_only(page), swapped;
+
+	if ((size != 4 && size != 8) || (phys & (size - 1)))
+		fake_fail("plat_cmpxchg_phys(0x%llx, %u): not a naturally aligned 4 or 8 bytes",
+			  (unsigned long long)phys, size);
+	if (read_only)
+		mprotect((void *)page, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	if (size == 8) {
+		swapped = __atomic_compare_exchange_n((uint64_t *)(uintptr_t)phys, &expected, desired,
+						      false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	} else {
+		uint32_t old32 = (uint32_t)expected;
+		swapped = __atomic_compare_exchange_n((uint32_t *)(uintptr_t)phys, &old32,
+						      (uint32_t)desired, false, __ATOMIC_SEQ_CST,
+						      __ATOMIC_SEQ_CST);
+	}
+	if (read_only)
+		mprotect((void *)page, PAGE_SIZE, PROT_READ);
+	fake_phys_writes++;
+	return swapped;
+}
+
 /* Like cvisor.ko's write window: a writable view of a read-only page for
  * this one write (here by lifting the protection meanwhile). */
 void plat_write_phys(uint64_t phys, const void *src, size_t len)
