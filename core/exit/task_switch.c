@@ -52,6 +52,7 @@ static const char *const source_names[] = { "CALL", "IRET", "JMP", "task gate in
 #define TYPE_LDT             0x2u
 #define TYPE_TSS32_AVAILABLE 0x9u
 #define TYPE_TSS_BUSY_BIT    0x2u
+#define TYPE_ACCESSED        0x1u /* S = 1: code or data */
 #define TYPE_CODE            0x8u /* S = 1: code, else data */
 #define TYPE_CONFORMING      0x4u /* code */
 #define TYPE_READABLE        0x2u /* code */
@@ -205,9 +206,11 @@ struct descriptor_table {
 };
 
 /* Reads the 8-byte descriptor of selector; false (with no fault set) when
- * it lies beyond its table's limit or TI names no usable LDT. */
-static bool read_descriptor(struct task_switch *ts, const struct descriptor_table *t,
-			    uint16_t selector, uint64_t *descriptor, bool *readable)
+ * it lies beyond its table's limit or TI names no usable LDT.  *at gets its
+ * linear address (NULL: not wanted). */
+static bool read_descriptor_at(struct task_switch *ts, const struct descriptor_table *t,
+			       uint16_t selector, uint64_t *descriptor, bool *readable,
+			       uint32_t *at)
 {
 	uint32_t base = t->base, limit = t->limit;
 
@@ -220,9 +223,17 @@ static bool read_descriptor(struct task_switch *ts, const struct descriptor_tabl
 	}
 	if ((selector | 7u) > limit)
 		return false;
+	if (at)
+		*at = base + (selector & ~7u);
 	if (!read_linear(ts, base + (selector & ~7u), descriptor, 8, "a descriptor table"))
 		*readable = false;
 	return true;
+}
+
+static bool read_descriptor(struct task_switch *ts, const struct descriptor_table *t,
+			    uint16_t selector, uint64_t *descriptor, bool *readable)
+{
+	return read_descriptor_at(ts, t, selector, descriptor, readable, NULL);
 }
 
 static uint32_t descriptor_base(uint64_t d)
@@ -459,6 +470,7 @@ static bool load_segment(struct task_switch *ts, const struct descriptor_table *
 {
 	uint64_t d;
 	bool readable;
+	uint32_t at;
 
 	if (!(selector & ~3u)) {
 		if (which == GUEST_SEG_CS || which == GUEST_SEG_SS)
@@ -467,7 +479,7 @@ static bool load_segment(struct task_switch *ts, const struct descriptor_table *
 					      .access_rights = AR_UNUSABLE | ((selector & 3u) << 5) };
 		return true;
 	}
-	if (!read_descriptor(ts, tables, selector, &d, &readable))
+	if (!read_descriptor_at(ts, tables, selector, &d, &readable, &at))
 		return selector_fault(ts, VECTOR_TS, selector);
 	if (!readable)
 		return false;
@@ -496,6 +508,14 @@ static bool load_segment(struct task_switch *ts, const struct descriptor_table *
 		if (!descriptor_present(d))
 			return selector_fault(ts, VECTOR_NP, selector);
 		break;
+	}
+	/* Loading a code or data segment sets its descriptor's accessed flag
+	 * in the table (type bit 0, SDM Vol. 3A 3.4.5.1), as the CPU does. */
+	if (!(type & TYPE_ACCESSED)) {
+		uint8_t type_byte = (uint8_t)(d >> 40) | TYPE_ACCESSED;
+		if (!write_linear(ts, at + 5, &type_byte, 1, "a descriptor table"))
+			return false;
+		d |= (uint64_t)TYPE_ACCESSED << 40;
 	}
 	*seg = segment_of(selector, d);
 	return true;

@@ -213,6 +213,22 @@ static void jmp_switches_to_an_available_task(void **state)
 	assert_int_equal(vmcs(GUEST_DR7.encoding), 0x402);
 }
 
+/* Loading a code or data segment sets its descriptor's accessed flag in the
+ * GDT (SDM Vol. 3A 3.4.5.1); the VMCS gets the same type. */
+static void loading_a_segment_sets_its_accessed_flag(void **state)
+{
+	(void)state;
+	set_gdt(1, descriptor(0, 0xFFFFF, 0xC09A));
+	set_gdt(2, descriptor(0, 0xFFFFF, 0xC092));
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_running();
+	check_nothing_injected();
+	assert_int_equal(type_of(1), 0xB);
+	assert_int_equal(type_of(2), 0x3);
+	assert_int_equal(vmcs(GUEST_CS_AR_BYTES.encoding), AR_CODE32);
+	assert_int_equal(vmcs(GUEST_SS_AR_BYTES.encoding), AR_DATA);
+}
+
 static void call_and_iret_return_through_the_back_link(void **state)
 {
 	(void)state;
@@ -627,6 +643,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(jmp_switches_to_an_available_task),
+		T(loading_a_segment_sets_its_accessed_flag),
 		T(call_and_iret_return_through_the_back_link),
 		T(a_task_gate_for_an_exception_pushes_its_error_code),
 		T(int_n_through_a_task_gate_resumes_after_the_instruction),
