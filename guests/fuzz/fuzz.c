@@ -85,7 +85,7 @@ extern char _end[]; /* guests/lib/linker.ld */
 #define USER_DS     0x2B
 #define USER_CS64   0x33
 #define TSS_SEL     0x38
-#define GDT_ENTRIES 10
+#define GDT_ENTRIES 16 /* 0x50 flat user data, 0x58-0x78 task-switch slots */
 
 
 #define RFLAGS_TF   (1u << 8)
@@ -592,7 +592,7 @@ static void emit_random_bytes(void)
 /* What an action concentrates on: the instruction classes and the registers. */
 enum focus { FOCUS_RANDOM_BYTES, FOCUS_MIXED, FOCUS_HYPERCALL, FOCUS_PORT, FOCUS_MMIO,
 	     FOCUS_MSR, FOCUS_CONTROL_REG, FOCUS_EVENTS, FOCUS_VMX, FOCUS_APIC, FOCUS_DEVICES,
-	     FOCUS_SMP, FOCUS_PROTECT, FOCUSES };
+	     FOCUS_SMP, FOCUS_PROTECT, FOCUS_TASK_SWITCH, FOCUS_PAGE_WALK, FOCUSES };
 
 /*
  * FOCUS_DEVICES: access sequences for the PC's devices (pc_devices.c: the
@@ -602,13 +602,30 @@ enum focus { FOCUS_RANDOM_BYTES, FOCUS_MIXED, FOCUS_HYPERCALL, FOCUS_PORT, FOCUS
  * only in the two-vCPU mode.
  * FOCUS_PROTECT: the protection hypercalls with random arguments, then
  * attacks on what they protected (emit_protect_snippet).
+ * FOCUS_TASK_SWITCH, FOCUS_PAGE_WALK: task switches and accesses through
+ * a window of random page-table entries (emit_task_snippet,
+ * emit_walk_snippet).
+ *
+ * "focus=NAME" on the command line (focus_keys) makes every snippet of the
+ * case one of that focus.
  */
 static const uint8_t focus_weights[FOCUSES] = {
 	[FOCUS_RANDOM_BYTES] = 12, [FOCUS_MIXED] = 14, [FOCUS_HYPERCALL] = 10, [FOCUS_PORT] = 10,
 	[FOCUS_MMIO] = 16, [FOCUS_MSR] = 12, [FOCUS_CONTROL_REG] = 10, [FOCUS_EVENTS] = 10,
 	[FOCUS_VMX] = 3, [FOCUS_APIC] = 10, [FOCUS_DEVICES] = 14, [FOCUS_SMP] = 12,
-	[FOCUS_PROTECT] = 10,
+	[FOCUS_PROTECT] = 10, [FOCUS_TASK_SWITCH] = 8, [FOCUS_PAGE_WALK] = 8,
 };
+
+static const char *const focus_keys[FOCUSES] = {
+	[FOCUS_RANDOM_BYTES] = "bytes", [FOCUS_MIXED] = "mixed", [FOCUS_HYPERCALL] = "hypercall",
+	[FOCUS_PORT] = "port", [FOCUS_MMIO] = "mmio", [FOCUS_MSR] = "msr",
+	[FOCUS_CONTROL_REG] = "cr", [FOCUS_EVENTS] = "events", [FOCUS_VMX] = "vmx",
+	[FOCUS_APIC] = "apic", [FOCUS_DEVICES] = "devices", [FOCUS_SMP] = "smp",
+	[FOCUS_PROTECT] = "protect", [FOCUS_TASK_SWITCH] = "task", [FOCUS_PAGE_WALK] = "pagewalk",
+};
+
+/* The focus=NAME of the command line, or FOCUSES for a random one each snippet. */
+static enum focus forced_focus = FOCUSES;
 
 /* "vcpus=2" on the command line: vCPU 1 runs second_vcpu.c's worker. */
 static bool two_vcpus;
@@ -1070,6 +1087,8 @@ static unsigned focus_weight(unsigned focus)
 
 static enum focus pick_focus(void)
 {
+	if (forced_focus != FOCUSES && focus_weight(forced_focus))
+		return forced_focus;
 	unsigned total = 0;
 	for (unsigned i = 0; i < FOCUSES; i++)
 		total += focus_weight(i);
@@ -1197,6 +1216,8 @@ static enum template_class focus_class(enum focus focus)
 	case FOCUS_DEVICES:
 	case FOCUS_SMP:
 	case FOCUS_PROTECT:
+	case FOCUS_TASK_SWITCH:
+	case FOCUS_PAGE_WALK:
 	case FOCUSES:
 		return PORT_IO; /* unused: emit_device_snippet and emit_protect_snippet build these */
 	}
@@ -1239,6 +1260,7 @@ static const char *const focus_names[] = {
 	[FOCUS_CONTROL_REG] = "control registers", [FOCUS_EVENTS] = "events", [FOCUS_VMX] = "VMX",
 	[FOCUS_APIC] = "APIC timer and IPIs", [FOCUS_DEVICES] = "PC devices",
 	[FOCUS_SMP] = "the other vCPU", [FOCUS_PROTECT] = "protection",
+	[FOCUS_TASK_SWITCH] = "task switch", [FOCUS_PAGE_WALK] = "page walk",
 };
 
 static void describe_snippet(enum focus focus, uint32_t start)
@@ -1258,19 +1280,776 @@ static void describe_snippet(enum focus focus, uint32_t start)
 	    (unsigned long long)g[6], (unsigned long long)g[7]);
 }
 
+static uint64_t segment(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
+static void reload_cr3(void);
+
+/* ---- task switches and the guest page walk -------------------------------- */
+
+/*
+ * FOCUS_TASK_SWITCH: hardware task switches, which cvisor emulates
+ * (core/exit/task_switch.c, SDM Vol. 3A 7.3): GDT slots with random TSS
+ * descriptors (32- and 16-bit, available and busy, and wrong types; bases
+ * in RAM, across its end, outside it, over the device pages or in the
+ * fuzzed linear window; limits around the least ones, 0x67 and 0x2B) and
+ * task gates, TSS images with random selectors, CR3, EFLAGS (VM and NT
+ * included), EIP, LDT selector and T flag, then JMP or CALL to a TSS or a
+ * task gate, IRET with NT and a random back link, INT n and exceptions (with
+ * and without an error code) through IDT task gates.
+ *
+ * FOCUS_PAGE_WALK: MMIO and string accesses (which cvisor emulates after
+ * its own walk of the guest's page tables, core/mm/guest_paging.c) through
+ * a linear window whose page-table entries get random flags: not present,
+ * read-only (CR0.WP random), user or supervisor, reserved bits, XD with and
+ * without EFER.NXE, large pages; sometimes with CR4.SMEP and CR4.SMAP on
+ * and EFLAGS.AC set or cleared (STAC, CLAC).
+ *
+ * In the two-vCPU mode the second vCPU flips bits in the GDT slots, the TSS
+ * images and the window's page tables meanwhile (fuzz.h, fuzz_scribble).
+ * A new task starts at a landing pad in the sandbox code page (or, in
+ * virtual-8086 mode, below 1 MiB) that traps, returns with IRET (NT) or
+ * jumps back; the trap recovers as any snippet does, and task_restore()
+ * then gives the guest its own TSS, LDTR, IDT, CR3 and CR4 back.
+ */
+#define FLAT_USER_DS    0x53 /* gdt[10]: flat data at DPL 3, for CPL 3 window accesses */
+#define TASK_SLOT_FIRST 11
+#define TASK_SLOTS      5
+#define TASK_SLOT_SEL(i) ((uint16_t)((TASK_SLOT_FIRST + (i)) << 3))
+_Static_assert(TASK_SLOT_FIRST + TASK_SLOTS == GDT_ENTRIES, "the task slots end the GDT");
+
+/* The task area, in the sandbox data (identity mapped): TSS images, an LDT,
+ * the new tasks' stacks; the window's pages alias its pages. */
+#define TASK_AREA       (SANDBOX_DATA + 0x10000u)
+#define TASK_AREA_PAGES 8
+#define TASK_IMAGES     4
+#define TASK_IMAGE(i)   (TASK_AREA + 0x100u * (i))
+#define TASK_LDT        (TASK_AREA + 0x800u)
+#define TASK_STACK0_TOP (TASK_AREA + 0x2000u - 0x10)
+#define TASK_STACK3_TOP (TASK_AREA + 0x3000u - 0x10)
+#define TASK_LANDING    (SANDBOX_BASE + SANDBOX_CODE_SIZE - 0x100) /* the snippets stay below */
+/* Virtual-8086 tasks reach only the first MiB: their landing pad, stack,
+ * and the 16-bit tasks' ring-0 stack sit below the trampoline (0x8000). */
+#define V86_LANDING     0x7000u
+#define V86_STACK       0x6F00u
+#define TSS16_STACK0    0x6000u
+_Static_assert(V86_LANDING + 0x100 <= TRAMPOLINE_PA, "below the trampoline");
+
+/* The linear window: 32-bit paging maps it through pd32[WINDOW >> 22] and
+ * pt32_window, PAE and 4-level paging through pd_low[WINDOW >> 21] and
+ * pt_pae_window (above the RAM the fuzz cases have). */
+#define WINDOW       0xC00000u
+#define WINDOW_PAGES 16
+static uint32_t pt32_window[1024] __attribute__((aligned(4096)));
+static uint64_t pt_pae_window[512] __attribute__((aligned(4096)));
+
+volatile struct scribble_region fuzz_scribble[SCRIBBLE_REGIONS];
+uint32_t fuzz_cr4; /* sandbox.S, fuzz_write_cr4 */
+void fuzz_reload_task(uint32_t tss_selector);
+void fuzz_write_cr4(void);
+
+/* What a task-switch or page-walk snippet changed, for task_restore(). */
+static struct {
+	bool task, paging_layout, cr4_changed, cr4_wanted;
+	uint32_t cr3, cr4, new_cr4, vectors[4];
+	unsigned vector_count;
+} undo;
+
+static bool legacy_paging(void)
+{
+	return !fuzz_ia32e && (guest_read_cr0() & CR0_PG);
+}
+
+static bool pae_paging(void)
+{
+	return (guest_read_cr0() & CR0_PG) && (guest_read_cr4() & CR4_PAE);
+}
+
+/* The 32-bit IDT gate of vector v, as build_tables() makes it. */
+static uint64_t idt32_gate(unsigned v)
+{
+	uint32_t dpl = (v % 2 == 0 || v == 3 || v == 4) ? 3u << 13 : 0;
+	uint32_t a32 = fuzz_isr32_table[v];
+	return (a32 & 0xFFFF) | (uint64_t)KERNEL_CS << 16 |
+	       (uint64_t)((a32 & 0xFFFF0000u) | 0x8E00u | dpl) << 32;
+}
+
+/* A task gate (SDM Vol. 3A 7.2.5, Figure 7-6): the TSS selector, type 5. */
+static uint64_t task_gate(uint16_t tss_selector, unsigned dpl, bool present)
+{
+	return (uint64_t)tss_selector << 16 |
+	       (uint64_t)((present ? 0x80u : 0) | (dpl & 3) << 5 | 0x5) << 40;
+}
+
+/* A page-table entry's flags for the window: mostly present and writable,
+ * else anything; user or supervisor; reserved bits and XD one time in
+ * eight (reserved in 32-bit paging only where a 4 MiB page has them). */
+static uint64_t window_flags(bool pae)
+{
+	uint64_t f = one_in(6) ? next() & 0x1FF : 0x3 | (next() & 0x17C);
+	if (!one_in(8))
+		f |= 1; /* P */
+	if (pae && one_in(8))
+		f |= 1ull << 63; /* XD: reserved without EFER.NXE (SDM Vol. 3A 4.4.2, 4.5.4) */
+	if (pae && one_in(8))
+		f |= (uint64_t)(1u << below(12)) << 40; /* above MAXPHYADDR on most CPUs */
+	return f;
+}
+
+/* Where a window page points: the task area (so a TSS or a stack is seen
+ * through the window), the device pages, sandbox data, past RAM. */
+static uint32_t window_target(unsigned page, bool devices)
+{
+	static const uint32_t devices_pages[] = { APIC_PAGE, DEBUG_PAGE, IOAPIC_PAGE };
+	switch (below(devices ? 4 : 16)) {
+	case 0: case 1:
+		return PICK(devices_pages);
+	case 2:
+		return one_in(2) ? ram_end + below(4) * 0x1000 : 0x10000000u;
+	case 3:
+		return SANDBOX_DATA + below(SANDBOX_RANDOM_DATA >> 12) * 0x1000;
+	default:
+		return TASK_AREA + (page % TASK_AREA_PAGES) * 0x1000;
+	}
+}
+
+/* New random window entries and the directory entry above them, in the
+ * current paging mode's tables, then a TLB flush (MOV CR3). */
+static void randomize_window(bool devices)
+{
+	bool pae = pae_paging();
+	for (unsigned i = 0; i < WINDOW_PAGES; i++) {
+		uint32_t target = window_target(i, devices);
+		uint64_t flags = one_in(3) ? window_flags(pae) : 0x7;
+		if (pae)
+			pt_pae_window[i] = target | flags;
+		else
+			pt32_window[i] = target | (uint32_t)(flags & 0xFFF);
+	}
+	/* The directory entry: mostly a table, present, writable, user; else
+	 * random flags, or a large page (with reserved bits set one time in
+	 * two: bits 21:13 of a 4 MiB PDE, 20:13 of a 2 MiB one, SDM Vol. 3A
+	 * Tables 4-5, 4-18). */
+	uint64_t pde = 0x7;
+	if (one_in(6))
+		pde = window_flags(pae) & ~0x80ull;
+	if (one_in(10))
+		pde = 0x87 | (one_in(2) ? (uint64_t)(1u << (13 + below(8))) : 0);
+	if (pae)
+		pd_low[WINDOW >> 21] = (pde & 0x80 ? 0 : (uint32_t)(uintptr_t)pt_pae_window) | pde;
+	else
+		pd32[WINDOW >> 22] = (pde & 0x80 ? 0 : (uint32_t)(uintptr_t)pt32_window) | (uint32_t)pde;
+	reload_cr3();
+}
+
+/* A linear address in the window. */
+static uint32_t window_address(void)
+{
+	uint32_t offset = one_in(4) ? 0x1000 - 1 - below(8)     /* across a page */
+			  : one_in(2) ? PICK(apic_registers) : below(0x1000 - 8);
+	return WINDOW + below(WINDOW_PAGES) * 0x1000 + offset;
+}
+
+/* ---- FOCUS_TASK_SWITCH ---- */
+
+/* A TSS base: mostly an image in the task area; sometimes across the end
+ * of RAM, outside it, over a device page, in the window, or anywhere. */
+static uint32_t tss_base(unsigned image, bool paging)
+{
+	/* Outside RAM and over the device pages the VM ends (no architectural
+	 * fault, task_switch.c): rarer. */
+	switch (below(32)) {
+	case 0: case 1:
+		return ram_end - 1 - below(0x68);
+	case 2:
+		return one_in(2) ? ram_end + below(0x10000) : 0x10000000u + below(0x1000);
+	case 3:
+		return PICK(((const uint32_t[]){ APIC_PAGE, DEBUG_PAGE, IOAPIC_PAGE })) + below(0x100) * 4;
+	case 4: case 5: case 6: case 7:
+		/* Window pages 0 and 8 mostly alias the images' page. */
+		if (paging)
+			return WINDOW + (one_in(4) ? below(WINDOW_PAGES) : 8 * below(2)) * 0x1000 +
+			       0x100 * image;
+		return TASK_IMAGE(image);
+	case 8: case 9:
+		return one_in(4) ? next() : TASK_IMAGE(image) + below(0x100);
+	default:
+		return TASK_IMAGE(image);
+	}
+}
+
+/* A GDT slot: a TSS descriptor (SDM Vol. 3A 7.2.2): 32- or 16-bit, available
+ * or busy, or a wrong type; limit around the least; P, S, DPL random. */
+static uint64_t tss_descriptor(unsigned image, bool want_busy, bool want16, bool paging,
+			       bool user)
+{
+	static const uint8_t wrong_types[] = { 0x0, 0x2, 0x5, 0x8, 0xA, 0xC, 0xD, 0xE, 0xF };
+	uint8_t type = want16 ? 0x1 : 0x9;
+	if (want_busy)
+		type |= 0x2;
+	if (one_in(8))
+		type = one_in(2) ? PICK(wrong_types) : type ^ 0x2;
+	uint32_t least = (type & 0x8) ? 0x67 : 0x2B;
+	uint32_t limit = one_in(4) ? least - 1 + below(3) : one_in(8) ? below(0x10000) : least;
+	uint8_t flags = one_in(16) ? 0x8 : 0; /* G: limit in pages */
+	unsigned dpl = one_in(4) ? below(4) : user ? 3 : 0;
+	bool present = !one_in(16), system = !one_in(16);
+	uint8_t access = (uint8_t)((present ? 0x80 : 0) | dpl << 5 | (system ? 0 : 0x10) | type);
+	return segment(tss_base(image, paging), limit, access, flags);
+}
+
+/* A selector a TSS may hold: mostly ones that work for a task at CPL 0 or
+ * 3, else any. */
+static uint16_t task_selector(uint16_t good)
+{
+	switch (below(16)) {
+	case 0:
+		return PICK(selectors);
+	case 1:
+		return (uint16_t)next();
+	case 2:
+		return TASK_SLOT_SEL(below(TASK_SLOTS)) | (uint16_t)below(4);
+	default:
+		return good;
+	}
+}
+
+static uint32_t task_eflags(bool v86)
+{
+	uint32_t f = 0x2 | (next() & RFLAGS_ARITH);
+	if (!one_in(4))
+		f |= RFLAGS_TF; /* single steps end it, as any snippet */
+	if (one_in(8))
+		f |= RFLAGS_NT;
+	if (one_in(8))
+		f |= RFLAGS_IF;
+	if (v86)
+		f |= RFLAGS_VM | (one_in(2) ? RFLAGS_IOPL : 0);
+	if (one_in(32))
+		f = next();
+	return f;
+}
+
+/* One new task's TSS image (SDM Vol. 3A 7.2.1 Figure 7-2, 7.6 Figure 7-11)
+ * at p; cr3 is the paging mode's own mostly. */
+static void build_task_image(uint8_t *p, bool is16, uint32_t cr3)
+{
+	bool user = one_in(4), v86 = !is16 && one_in(10);
+	uint32_t words[26];
+	memset(p, 0, 0x100);
+	for (unsigned i = 0; i < 26; i++)
+		words[i] = pick_value();
+	uint16_t cs = user ? USER_CS : KERNEL_CS, ss = user ? USER_DS : KERNEL_DS;
+	uint32_t eip = user ? TASK_LANDING - SANDBOX_BASE : TASK_LANDING;
+	uint32_t esp = user ? TASK_STACK3_TOP - SANDBOX_BASE : TASK_STACK0_TOP;
+	if (one_in(16))
+		esp = one_in(2) ? window_address() : pick_address(); /* the error code's push faults */
+	uint16_t link = task_selector(TASK_SLOT_SEL(below(TASK_SLOTS)));
+	uint16_t ldt = one_in(4) ? task_selector(TASK_SLOT_SEL(below(TASK_SLOTS))) : 0;
+
+	if (is16) {
+		/* 16-bit: IP is 16 bits, so the task runs in the user code segment
+		 * (based at the sandbox) or the 16-bit one. */
+		uint16_t *w = (uint16_t *)p;
+		cs = one_in(4) ? 0x40 : USER_CS;
+		ss = cs == 0x40 ? KERNEL_DS : USER_DS;
+		w[0] = link;
+		w[1] = TSS16_STACK0; /* SP0, SS0 */
+		w[2] = KERNEL_DS;
+		for (unsigned i = 3; i < 7; i++)
+			w[i] = (uint16_t)words[i];
+		w[7] = (uint16_t)(cs == 0x40 ? V86_LANDING : TASK_LANDING - SANDBOX_BASE); /* IP */
+		w[8] = (uint16_t)task_eflags(false);
+		for (unsigned i = 9; i < 17; i++)
+			w[i] = (uint16_t)words[i];
+		w[13] = (uint16_t)(ss == USER_DS ? TASK_STACK3_TOP - SANDBOX_BASE : V86_STACK); /* SP */
+		w[17] = task_selector(ss); /* ES */
+		w[18] = task_selector(cs);
+		w[19] = task_selector(ss);
+		w[20] = task_selector(ss); /* DS */
+		w[21] = ldt;
+		return;
+	}
+	struct tss32 *t = (struct tss32 *)p;
+	t->link = one_in(8) ? next() : link;
+	t->esp0 = one_in(16) ? pick_address() : TASK_STACK0_TOP;
+	t->ss0 = task_selector(KERNEL_DS);
+	t->esp1 = words[0];
+	t->ss1 = words[1];
+	t->cr3 = one_in(16) ? control_register_value() : cr3;
+	t->eip = one_in(16) ? pick_address() : eip;
+	t->eflags = task_eflags(v86);
+	t->eax = words[2];
+	t->ecx = words[3];
+	t->edx = words[4];
+	t->ebx = words[5];
+	t->esp = esp;
+	t->ebp = words[6];
+	t->esi = words[7];
+	t->edi = words[8];
+	if (v86) {
+		/* Virtual-8086 selectors are paragraph numbers (SDM Vol. 3A 20.1.1). */
+		t->cs = V86_LANDING >> 4;
+		t->eip = 0;
+		t->ss = t->es = t->ds = t->fs = t->gs = 0;
+		t->esp = V86_STACK;
+	} else {
+		t->es = task_selector(ss);
+		t->cs = task_selector(cs);
+		t->ss = task_selector(ss);
+		t->ds = task_selector(ss);
+		t->fs = task_selector(ss);
+		t->gs = task_selector(ss);
+	}
+	t->ldt = ldt;
+	t->trap = (uint16_t)(one_in(4) ? 1 : 0);                                /* T flag */
+	t->iomap_base = (uint16_t)(one_in(4) ? next() : 0x68);
+}
+
+/* The landing pad new tasks start at: a trap, IRET (back to the task that
+ * CALLed, NT set), a jump back to the guest's own TSS (available again
+ * after a JMP), or a few random bytes. */
+static void build_landing(uint8_t *p, bool v86)
+{
+	switch (below(8)) {
+	case 0: case 1:
+		*p++ = 0xCF; /* IRET */
+		break;
+	case 2:
+		if (!v86) {
+			*p++ = 0xEA; /* JMP FAR TSS_SEL:0 */
+			memset(p, 0, 4);
+			p += 4;
+			*p++ = TSS_SEL;
+			*p++ = 0;
+		}
+		break;
+	case 3:
+		for (unsigned i = 0; i < 4; i++)
+			*p++ = (uint8_t)next();
+		break;
+	case 4:
+		*p++ = 0xCC; /* INT3 */
+		break;
+	default:
+		*p++ = 0x90; /* NOP */
+		break;
+	}
+	*p++ = 0x0F; /* UD2 */
+	*p++ = 0x0B;
+}
+
+/* A vector some snippet instruction raises through a task gate: an
+ * exception (with or without an error code) or an INT n vector. */
+static void set_idt_task_gate(unsigned vector, uint16_t tss_selector, unsigned dpl)
+{
+	if (undo.vector_count < 4)
+		undo.vectors[undo.vector_count++] = vector;
+	idt32[vector] = one_in(16) ? next() | (uint64_t)next() << 32
+				   : task_gate(tss_selector, dpl, !one_in(16));
+}
+
+static uint16_t slot_for_gate(void)
+{
+	return (uint16_t)(TASK_SLOT_SEL(below(TASK_SLOTS)) | (one_in(8) ? below(4) : 0));
+}
+
+/*
+ * Sets up the task area, the GDT slots and maybe IDT task gates, and emits
+ * the snippet's triggers.  Returns the number of instructions.
+ */
+static unsigned emit_task_snippet(bool user)
+{
+	bool paging = legacy_paging(), image16[TASK_IMAGES];
+	uint32_t cr3 = guest_read_cr3();
+	unsigned n = 0;
+
+	undo.task = true;
+	undo.cr3 = cr3;
+	/* The task area's own pages identity mapped again (mutate_page_table
+	 * may have moved them). */
+	for (unsigned i = 0; i < TASK_AREA_PAGES; i++)
+		pt32_low[(TASK_AREA >> 12) + i] = (TASK_AREA + i * 0x1000) | 7;
+	if (paging)
+		randomize_window(false);
+	else
+		reload_cr3();
+	for (unsigned i = 0; i < TASK_IMAGES; i++) {
+		image16[i] = one_in(4);
+		build_task_image((uint8_t *)(uintptr_t)TASK_IMAGE(i), image16[i], cr3);
+	}
+	build_landing((uint8_t *)(uintptr_t)TASK_LANDING, false);
+	build_landing((uint8_t *)(uintptr_t)V86_LANDING, true);
+	/* An LDT descriptor the images' LDT selectors may name, over a small
+	 * LDT of flat segments. */
+	uint64_t *ldt = (uint64_t *)(uintptr_t)TASK_LDT;
+	for (unsigned i = 0; i < 4; i++)
+		ldt[i] = one_in(4) ? next() | (uint64_t)next() << 32 : gdt[1 + below(6)];
+
+	for (unsigned s = 0; s < TASK_SLOTS; s++) {
+		unsigned image = s % TASK_IMAGES;
+		bool is16 = image16[image] != one_in(8); /* a descriptor that does not fit, rarely */
+		switch (below(12)) {
+		case 0: /* a task gate in the GDT (SDM Vol. 3A 7.2.5) */
+			gdt[TASK_SLOT_FIRST + s] = task_gate(slot_for_gate(), user ? 3 : below(4), !one_in(8));
+			break;
+		case 1: /* an LDT descriptor */
+			gdt[TASK_SLOT_FIRST + s] = segment(TASK_LDT, one_in(2) ? 0x1F : below(0x100),
+							    one_in(8) ? 0x02 : 0x82, 0);
+			break;
+		default:
+			gdt[TASK_SLOT_FIRST + s] = tss_descriptor(image, one_in(3), is16, paging, user);
+			break;
+		}
+	}
+
+	/* The triggers: one or two, then UD2 (emitted by the caller). */
+	for (unsigned k = 1 + (one_in(4) ? 1 : 0); k > 0; k--) {
+		uint16_t target = slot_for_gate();
+		unsigned kind = below(8);
+		switch (kind) {
+		case 0: case 1: /* JMP FAR ptr16:32 (EA) */
+		case 2: /* CALL FAR ptr16:32 (9A) */
+			emit(kind == 2 ? 0x9A : 0xEA);
+			emit32(one_in(4) ? next() : 0);
+			emit16(target);
+			n++;
+			break;
+		case 3: { /* IRET with NT: back to the link of the guest's own TSS */
+			tss.link = one_in(8) ? next() : target;
+			emit(0x9C); /* PUSHF; OR DWORD [ESP], NT; POPF; IRET */
+			emit(0x81);
+			emit(0x0C);
+			emit(0x24);
+			emit32(RFLAGS_NT);
+			emit(0x9D);
+			emit(0xCF);
+			n += 4;
+			break;
+		}
+		case 4: { /* INT n, INT3 through an IDT task gate */
+			unsigned vector = one_in(4) ? 3 : 32 + below(224);
+			set_idt_task_gate(vector, target, one_in(4) ? 0 : 3);
+			if (vector == 3) {
+				emit(0xCC);
+			} else {
+				emit(0xCD);
+				emit((uint8_t)vector);
+			}
+			n++;
+			break;
+		}
+		case 5: /* #UD (no error code) through a task gate */
+			set_idt_task_gate(6, target, below(4));
+			emit(0x0F);
+			emit(0x0B);
+			n++;
+			break;
+		case 6: /* #GP with an error code: MOV DS from a selector beyond the GDT */
+			set_idt_task_gate(13, target, below(4));
+			if (one_in(8))
+				set_idt_task_gate(8, slot_for_gate(), 0); /* and the #DF, as an OS does */
+			n += emit_mov_imm(0, 0xFFF8 | below(8));
+			emit(0x8E); /* MOV DS, EAX */
+			emit(0xD8);
+			n++;
+			break;
+		default: /* #PF or #DE through a task gate */
+			if (one_in(2) && paging) {
+				set_idt_task_gate(14, target, below(4));
+				prefix_absolute();
+				emit(0x8B); /* MOV EAX, [window] */
+				operand_absolute(0, window_address());
+			} else {
+				set_idt_task_gate(0, target, below(4));
+				emit(0x31); /* XOR ECX, ECX; DIV ECX */
+				emit(0xC9);
+				emit(0xF7);
+				emit(0xF1);
+				n++;
+			}
+			n++;
+			break;
+		}
+	}
+	return n;
+}
+
+/* ---- FOCUS_PAGE_WALK ---- */
+
+/* Ports for the string I/O forms: the debug port, the UART, POST. */
+static const uint16_t walk_ports[] = { 0xE9, 0x3F8, 0x80, 0x70, 0x71, 0x21 };
+
+/* One access through the window; the string forms take their addresses
+ * from ESI/EDI, which cvisor translates with its own walk. */
+static unsigned emit_walk_access(bool user)
+{
+	uint32_t a = window_address();
+	switch (below(10)) {
+	case 0: /* MOV [a], EAX */
+		prefix_absolute();
+		emit(0x89);
+		operand_absolute(0, a);
+		return 1;
+	case 1: /* MOV EAX, [a] */
+		prefix_absolute();
+		emit(0x8B);
+		operand_absolute(0, a);
+		return 1;
+	case 2: /* MOV BYTE [a], imm8 */
+		prefix_absolute();
+		emit(0xC6);
+		operand_absolute(0, a);
+		emit((uint8_t)next());
+		return 1;
+	case 3: /* REP STOSD or STOSB at a */
+		emit_mov_imm(7, a);
+		emit_mov_imm(1, below(6));
+		if (snippet_64)
+			emit(0x67);
+		emit(0xF3);
+		emit(one_in(2) ? 0xAB : 0xAA);
+		return 3;
+	case 4: /* REP MOVSD between the window and the window or the sandbox */
+		emit_mov_imm(6, one_in(4) ? SANDBOX_DATA + below(SANDBOX_RANDOM_DATA) : window_address());
+		emit_mov_imm(7, one_in(4) ? VICTIM_BASE + below(VICTIM_SIZE - 64) : a);
+		emit_mov_imm(1, below(6));
+		if (snippet_64)
+			emit(0x67);
+		emit(0xF3);
+		emit(0xA5);
+		return 4;
+	case 5: /* LODSD from a */
+		emit_mov_imm(6, a);
+		if (snippet_64)
+			emit(0x67);
+		emit(0xAD);
+		return 2;
+	case 6: /* REP OUTSB/OUTSD from a (6E/6F), REP INSB/INSD to a (6C/6D) */
+	case 7: {
+		bool out = one_in(2);
+		emit_mov_imm(2, PICK(walk_ports));
+		emit_mov_imm(out ? 6 : 7, a);
+		emit_mov_imm(1, below(5));
+		if (snippet_64)
+			emit(0x67);
+		emit(0xF3);
+		emit((uint8_t)((out ? 0x6E : 0x6C) + below(2)));
+		return 4;
+	}
+	case 8: /* STAC or CLAC (CPL 0), or POPF with AC flipped */
+		if (!user) {
+			emit(0x0F);
+			emit(0x01);
+			emit(one_in(2) ? 0xCB : 0xCA);
+			return 1;
+		}
+		emit(0x9C); /* PUSHF; XOR DWORD [ESP], AC; POPF */
+		emit(0x81);
+		emit(0x34);
+		emit(0x24);
+		emit32(RFLAGS_AC);
+		emit(0x9D);
+		return 3;
+	default: /* an instruction fetch from the window, rarely */
+		if (!one_in(8))
+			return emit_walk_access(user);
+		emit_mov_imm(0, a);
+		emit(0xFF);
+		emit(0xD0); /* CALL EAX */
+		return 2;
+	}
+}
+
+/* The guest's own pages made supervisor pages, so that CR4.SMEP and
+ * CR4.SMAP can be on while it recovers; the sandbox's code and stack pages
+ * stay user pages for a snippet at CPL 3.  32-bit paging: by 4 KiB page;
+ * PAE and 4-level paging: the 2 MiB page of all of them (CPL 0 only). */
+static void supervisor_layout(bool on, bool sandbox_user)
+{
+	if (!pae_paging()) {
+		for (uint32_t a = 0; a < SANDBOX_BASE && a < ram_end; a += 0x1000)
+			pt32_low[a >> 12] = a | (on ? 3 : 7);
+		uint32_t user_pages[] = { SANDBOX_BASE, SANDBOX_STACK_TOP & ~0xFFFu,
+					  (SANDBOX_STACK_TOP & ~0xFFFu) - 0x1000 };
+		for (unsigned i = 0; i < 3; i++)
+			pt32_low[user_pages[i] >> 12] = user_pages[i] | (on && !sandbox_user ? 3 : 7);
+	} else {
+		pd_low[0] = on ? 0x83 : 0x87;
+	}
+	reload_cr3();
+}
+
+static unsigned emit_walk_snippet(bool user)
+{
+	unsigned n = 0;
+	bool paging = guest_read_cr0() & CR0_PG;
+
+	if (paging)
+		randomize_window(true);
+	/* SMEP and SMAP (CR4 bits 20, 21, SDM Vol. 3A 4.6): one time in three,
+	 * where the guest can recover under them. */
+	uint32_t cr3 = guest_read_cr3();
+	bool own_tables = pae_paging() ? cr3 == (uint32_t)(uintptr_t)pdpt_pae ||
+						 cr3 == (uint32_t)(uintptr_t)pml4
+				       : cr3 == (uint32_t)(uintptr_t)pd32;
+	bool can_protect = paging && own_tables && (!pae_paging() || !user);
+	if (can_protect && one_in(3)) {
+		/* Turned on by walk_arm(), right before the snippet. */
+		undo.paging_layout = true;
+		supervisor_layout(true, user);
+		undo.cr4 = guest_read_cr4();
+		undo.cr4_wanted = true;
+		undo.new_cr4 = undo.cr4 | (one_in(3) ? 1u << 20 : 0) | (!one_in(3) ? 1u << 21 : 0);
+	}
+	if (user && !snippet_64) {
+		/* A flat data segment at DPL 3 reaches the window. */
+		n += emit_mov_imm(0, FLAT_USER_DS);
+		emit(0x8E); /* MOV DS, EAX; MOV ES, EAX */
+		emit(0xD8);
+		emit(0x8E);
+		emit(0xC0);
+		n += 2;
+	}
+	for (unsigned i = 1 + below(4); i > 0; i--)
+		n += emit_walk_access(user);
+	return n;
+}
+
+static void reload_guest_task(void)
+{
+	fuzz_reload_task(TSS_SEL);
+}
+
+/* A new task's TSS may have loaded another CR3 (SDM Vol. 3A 7.3 step 12). */
+static void restore_cr3(void)
+{
+	guest_write_cr3(undo.cr3);
+}
+
+/* CR4.SMEP and SMAP on, last before the snippet: the guest's own code
+ * between (a replay's description reads the sandbox) is not ready for them. */
+static void walk_arm(void)
+{
+	if (!undo.cr4_wanted)
+		return;
+	undo.cr4_changed = true;
+	fuzz_cr4 = undo.new_cr4;
+	fuzz_try(fuzz_write_cr4);
+}
+
+/* After a task-switch or page-walk snippet: the guest's own TSS (available
+ * again, its back link and the fields a switch saved into it), TR and
+ * LDTR, the IDT gates, the paging mode's CR3, CR4 and the page layout. */
+static void task_restore(void)
+{
+	if (undo.task) {
+		for (unsigned i = 0; i < undo.vector_count; i++)
+			idt32[undo.vectors[i]] = idt32_gate(undo.vectors[i]);
+		for (unsigned s = 0; s < TASK_SLOTS; s++)
+			gdt[TASK_SLOT_FIRST + s] = 0;
+		tss.link = 0;
+		/* The 64-bit view's IST1 (build_tables). */
+		tss.eflags = (uint32_t)(uintptr_t)(ist_stack + sizeof(ist_stack));
+		tss.eax = 0;
+		if (!fuzz_ia32e) {
+			/* LTR wants an available TSS (SDM Vol. 2A LTR). */
+			gdt[TSS_SEL >> 3] = segment((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0);
+			fuzz_try(reload_guest_task);
+			if (guest_read_cr0() & CR0_PG)
+				fuzz_try(restore_cr3);
+		}
+	}
+	if (undo.cr4_changed) {
+		fuzz_cr4 = undo.cr4;
+		fuzz_try(fuzz_write_cr4);
+	}
+	if (undo.paging_layout)
+		supervisor_layout(false, false);
+	undo.task = undo.paging_layout = undo.cr4_changed = undo.cr4_wanted = false;
+	undo.vector_count = 0;
+}
+
+/*
+ * The paging mode a task-switch or page-walk snippet wants: task switches
+ * exist outside IA-32e mode only (SDM Vol. 3A 7.1), the window needs
+ * paging.  32-bit paging (CR4.PSE random), PAE, or 4-level paging with the
+ * guest's own tables, EFER.NXE and CR0.WP random; no paging for a task
+ * switch one time in four.  A mode that faults falls back to 32-bit paging.
+ */
+static void focus_mode(bool task)
+{
+	unsigned kind = task ? (one_in(4) ? 0 : 1 + below(2)) : 1 + below(3);
+	uint32_t cr0 = CR0_PE | CR0_ET | CR0_NE | (one_in(2) ? CR0_WP : 0);
+	fuzz_mode = (struct fuzz_mode){ cr0, (uint32_t)(uintptr_t)pd32,
+					one_in(2) ? CR4_PSE : 0, one_in(2) ? (uint32_t)EFER_NXE : 0, 0 };
+	if (kind >= 1)
+		fuzz_mode.cr0 |= CR0_PG;
+	if (kind == 2) {
+		fuzz_mode.cr4 |= CR4_PAE;
+		fuzz_mode.cr3 = (uint32_t)(uintptr_t)pdpt_pae;
+	} else if (kind == 3) {
+		fuzz_mode.cr4 |= CR4_PAE;
+		fuzz_mode.efer_low |= EFER_LME;
+		fuzz_mode.cr3 = (uint32_t)(uintptr_t)pml4;
+	}
+	if (verbose)
+		say("action %u: paging mode for the snippet: CR0 0x%x CR3 0x%x CR4 0x%x EFER 0x%x",
+		    action_number, fuzz_mode.cr0, fuzz_mode.cr3, fuzz_mode.cr4, fuzz_mode.efer_low);
+	if (fuzz_try(fuzz_set_mode) < 0)
+		return;
+	fuzz_mode = (struct fuzz_mode){ CR0_PE | CR0_ET | CR0_NE | CR0_PG, (uint32_t)(uintptr_t)pd32,
+					0, 0, 0 };
+	fuzz_try(fuzz_set_mode);
+}
+
+/* A replay's description of the set-up. */
+static void describe_task_setup(void)
+{
+	for (unsigned s = 0; s < TASK_SLOTS; s++)
+		say("  GDT 0x%x: 0x%llx", TASK_SLOT_SEL(s), (unsigned long long)gdt[TASK_SLOT_FIRST + s]);
+	for (unsigned i = 0; i < undo.vector_count; i++)
+		say("  IDT %u: 0x%llx", undo.vectors[i], (unsigned long long)idt32[undo.vectors[i]]);
+	for (unsigned i = 0; i < TASK_IMAGES; i++) {
+		const uint32_t *w = (const uint32_t *)(uintptr_t)TASK_IMAGE(i);
+		say("  TSS image %u at 0x%x: link 0x%x cr3 0x%x eip 0x%x eflags 0x%x esp 0x%x cs 0x%x ss 0x%x ldt 0x%x t/iomap 0x%x",
+		    i, TASK_IMAGE(i), w[0], w[7], w[8], w[9], w[14], w[19], w[20], w[24], w[25]);
+	}
+	say("  own TSS link 0x%x", tss.link);
+}
+
+static void describe_window(void)
+{
+	bool pae = pae_paging();
+	say("  window PDE 0x%llx, CR4 0x%x%s", pae ? (unsigned long long)pd_low[WINDOW >> 21]
+					   : (unsigned long long)pd32[WINDOW >> 22],
+	    undo.cr4_wanted ? undo.new_cr4 : guest_read_cr4(), undo.paging_layout ? " (guest pages supervisor)" : "");
+	for (unsigned i = 0; i < WINDOW_PAGES; i += 4)
+		say("  PTE %u-%u: 0x%llx 0x%llx 0x%llx 0x%llx", i, i + 3,
+		    (unsigned long long)(pae ? pt_pae_window[i] : pt32_window[i]),
+		    (unsigned long long)(pae ? pt_pae_window[i + 1] : pt32_window[i + 1]),
+		    (unsigned long long)(pae ? pt_pae_window[i + 2] : pt32_window[i + 2]),
+		    (unsigned long long)(pae ? pt_pae_window[i + 3] : pt32_window[i + 3]));
+}
+
 static void run_snippet(void)
 {
 	enum focus focus = pick_focus();
+	bool task = focus == FOCUS_TASK_SWITCH, walk = focus == FOCUS_PAGE_WALK;
+	/* Task switches want legacy mode, the window paging (focus_mode). */
+	if (task && (fuzz_ia32e ? !one_in(8) : one_in(4)))
+		focus_mode(true);
+	if (walk && (!(guest_read_cr0() & CR0_PG) || one_in(4)))
+		focus_mode(false);
 	/* Random bytes at CPL 0 often wreck ESP (POP ESP, LEAVE, XCHG ESP ...),
 	 * and an exception on a wild stack is a triple fault outside IA-32e
 	 * mode: they run at CPL 3 mostly. */
-	bool sequence = focus == FOCUS_DEVICES || focus == FOCUS_SMP || focus == FOCUS_PROTECT;
+	bool sequence = focus == FOCUS_DEVICES || focus == FOCUS_SMP || focus == FOCUS_PROTECT ||
+			task || walk;
 	/* Device sequences at CPL 3 meet IOPL and the I/O bitmap, and their
 	 * MMIO accesses the user segments' limit: one time in eight. */
 	bool user = focus == FOCUS_RANDOM_BYTES ? !one_in(4)
 		    : focus == FOCUS_APIC || focus == FOCUS_SMP ? false
 		    : focus == FOCUS_PROTECT ? one_in(16) /* the hypercalls are for CPL 0 */
-		    : focus == FOCUS_DEVICES ? one_in(8) : one_in(3);
+		    : focus == FOCUS_DEVICES ? one_in(8) : task ? one_in(4) : one_in(3);
 	aim_at_devices = focus == FOCUS_MMIO;
 	snippet_64 = fuzz_ia32e && one_in(2);
 	protect_esp = !user && !fuzz_ia32e && !one_in(16);
@@ -1280,7 +2059,7 @@ static void run_snippet(void)
 	uint32_t start = SANDBOX_BASE + below(SANDBOX_CODE_SIZE - (sequence ? 0x200 : 0x100));
 	unsigned sequence_instructions = 0;
 	code = (uint8_t *)(uintptr_t)start;
-	code_end = (uint8_t *)(uintptr_t)(SANDBOX_BASE + SANDBOX_CODE_SIZE - 2);
+	code_end = (uint8_t *)(uintptr_t)(task ? TASK_LANDING : SANDBOX_BASE + SANDBOX_CODE_SIZE - 2);
 
 	/* A wild stack pointer at CPL 0, loaded by the snippet itself so that
 	 * the IRET frame that enters it still lands on the sandbox stack.  In
@@ -1294,6 +2073,10 @@ static void run_snippet(void)
 
 	if (focus == FOCUS_PROTECT) {
 		sequence_instructions += emit_protect_snippet();
+	} else if (task) {
+		sequence_instructions += emit_task_snippet(user);
+	} else if (walk) {
+		sequence_instructions += emit_walk_snippet(user);
 	} else if (sequence) {
 		sequence_instructions += emit_device_snippet(focus);
 	} else if (focus == FOCUS_RANDOM_BYTES) {
@@ -1321,10 +2104,14 @@ static void run_snippet(void)
 	if (!user && !one_in(4))
 		fuzz_entry.gpr[5] = SANDBOX_STACK_TOP - below(0x100) * 4; /* LEAVE keeps a good stack */
 	fuzz_entry.steps = focus == FOCUS_APIC ? 8 + below(24)
+			   /* and the new task's landing pad, or the task it returns to */
+			   : task ? sequence_instructions + 2 + below(12)
 			   : sequence ? (one_in(8) ? below(sequence_instructions + 1) /* cut short */
 						   : sequence_instructions + 1)
 			   : 1 + below(one_in(4) ? 24 : 6);
 	fuzz_entry.rflags = snippet_rflags(user);
+	if (walk && one_in(2))
+		fuzz_entry.rflags ^= RFLAGS_AC; /* SMAP's exception (SDM Vol. 3A 4.6.1) */
 	uint32_t stack = user && one_in(8) ? pick_address() : SANDBOX_STACK_TOP - below(0x100) * 4;
 	if (user) {
 		fuzz_entry.cs = snippet_64 ? USER_CS64 : USER_CS;
@@ -1341,12 +2128,18 @@ static void run_snippet(void)
 	}
 	if (verbose) {
 		describe_snippet(focus, start);
-		if (sequence && focus != FOCUS_PROTECT) {
+		if (focus == FOCUS_DEVICES || focus == FOCUS_SMP) {
 			say("  %s:", snippet_ops_name);
 			describe_device_ops("  accesses", &snippet_ops);
 		}
+		if (task)
+			describe_task_setup();
+		if (walk || (task && legacy_paging()))
+			describe_window();
 	}
+	walk_arm();
 	int vector = fuzz_try(snippet_64 ? fuzz_enter_64 : fuzz_enter_32);
+	task_restore();
 	if (vector >= 0)
 		traps_seen[vector & 0xFF]++;
 	/* An interrupt from the APIC stays in service until EOI: acknowledge
@@ -1512,6 +2305,8 @@ static void build_tables(void)
 	gdt[7] = segment((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0); /* 0x38 32-bit TSS */
 	gdt[8] = segment(0, 0xFFFF, 0x9B, 0);                        /* 0x40 code, 16-bit */
 	gdt[9] = segment(0, 0xFFFFF, 0x13, 0xC);                     /* 0x48 data, not present */
+	gdt[10] = segment(0, 0xFFFFF, 0xF3, 0xC);                    /* 0x53 user data, flat */
+	/* 0x58-0x78: FOCUS_TASK_SWITCH's slots, empty between its snippets. */
 	fuzz_gdt_ptr = (struct desc_ptr){ sizeof(gdt) - 1, (uint32_t)(uintptr_t)gdt };
 
 	/* Interrupt gates (SDM Vol. 3A 6.11, 6.14.1); even vectors, INT3 and
@@ -1614,6 +2409,20 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	unsigned actions = (unsigned)option(cmdline, "actions=", DEFAULT_ACTIONS);
 	verbose = cmdline_has_word(cmdline, "verbose");
 	two_vcpus = option(cmdline, "vcpus=", 1) == 2;
+	for (unsigned f = 0; f < FOCUSES; f++) {
+		char word[32];
+		fmt_snprintf(word, sizeof(word), "focus=%s", focus_keys[f]);
+		if (cmdline_has_word(cmdline, word))
+			forced_focus = (enum focus)f;
+	}
+	if (two_vcpus) {
+		fuzz_scribble[0] = (struct scribble_region){ (uint32_t)(uintptr_t)&gdt[TASK_SLOT_FIRST],
+							     TASK_SLOTS * 8 };
+		fuzz_scribble[1] = (struct scribble_region){ TASK_AREA, TASK_IMAGES * 0x100 };
+		fuzz_scribble[2] = (struct scribble_region){ (uint32_t)(uintptr_t)pt32_window, WINDOW_PAGES * 4 };
+		fuzz_scribble[3] = (struct scribble_region){ (uint32_t)(uintptr_t)pt_pae_window,
+							     WINDOW_PAGES * 8 };
+	}
 
 	ram_end = 0x100000u + info->mem_upper * 1024u;
 	if ((uintptr_t)_end > SANDBOX_BASE || ram_end < RAM_NEEDED) {

@@ -167,6 +167,23 @@ void smp_sequence(struct fuzz_rng *r, enum smp_action action, unsigned self_id,
 /* One line per few accesses, for a replay (verbose). */
 void describe_device_ops(const char *who, const struct device_ops *ops);
 
+/* ---- memory the second vCPU flips bits in --------------------------------- */
+
+/*
+ * Regions of the boot processor's task-switch and page-walk snippets
+ * (fuzz.c): the GDT slots of their TSS descriptors and task gates, the TSS
+ * images, the page tables of their linear window.  The second vCPU's worker
+ * flips bits in them while the boot processor sets them up and uses them;
+ * nothing else lives there.  A size of 0 is an unused region.
+ */
+#define SCRIBBLE_REGIONS 4
+
+struct scribble_region {
+	uint32_t base, size;
+};
+
+extern volatile struct scribble_region fuzz_scribble[SCRIBBLE_REGIONS];
+
 /* ---- the second vCPU (second_vcpu.c) ---------------------------------- */
 
 /*

@@ -248,6 +248,30 @@ fuzz_load_tables:
 	ret
 	.size fuzz_load_tables, . - fuzz_load_tables
 
+/*
+ * void fuzz_reload_task(uint32_t tss_selector): after a task-switch snippet
+ * (fuzz.c made the TSS descriptor available again): TR, and LDTR empty.
+ * Legacy mode only (in IA-32e mode a TSS descriptor takes 16 bytes).
+ */
+	.globl fuzz_reload_task
+	.type fuzz_reload_task, @function
+fuzz_reload_task:
+	mov 4(%esp), %eax
+	ltr %ax
+	xor %eax, %eax
+	lldt %ax
+	ret
+	.size fuzz_reload_task, . - fuzz_reload_task
+
+/* void fuzz_write_cr4(void): CR4 = fuzz_cr4 (may fault). */
+	.globl fuzz_write_cr4
+	.type fuzz_write_cr4, @function
+fuzz_write_cr4:
+	mov fuzz_cr4, %eax
+	mov %eax, %cr4
+	ret
+	.size fuzz_write_cr4, . - fuzz_write_cr4
+
 /* ---- traps -------------------------------------------------------------- */
 
 /*

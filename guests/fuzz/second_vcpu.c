@@ -11,7 +11,9 @@
  * fixed IPIs to itself, the other and both (physical, logical and
  * shorthand destinations), NMIs, INIT and SIPI to the other vCPU,
  * redirection entries followed by device activity that raises their line,
- * EOIs, APIC setup; and it sleeps with STI; HLT.  Interrupts are counted
+ * EOIs, APIC setup; bit flips in the memory of the boot processor's
+ * task-switch and page-walk snippets (fuzz.h, fuzz_scribble); and it
+ * sleeps with STI; HLT.  Interrupts are counted
  * and mostly acknowledged.  After its actions it parks (CLI; HLT), where
  * an NMI, or INIT and SIPI, can still reach it.
  *
@@ -47,6 +49,42 @@ _Static_assert(sizeof(struct trampoline_data) == 20, "worker.S reserves 20 bytes
 
 extern const char fuzz_trampoline_start[], fuzz_trampoline_data[], fuzz_trampoline_end[];
 extern const uint32_t worker_isr_table[256];
+
+/*
+ * Flips bits in the boot processor's task-switch and page-walk memory
+ * (fuzz.h, fuzz_scribble): a GDT slot, a TSS image or a page-table entry
+ * changes while vCPU 0 sets it up, while the CPU checks it and while cvisor
+ * reads it again to emulate the task switch or the access.  Half of the
+ * flips are undone a moment later (with the LOCK form half of the time, as
+ * the locked accessed/dirty updates of a page walk are).  Returns whether
+ * any region was there.
+ */
+static bool scribble(struct fuzz_rng *r)
+{
+	unsigned flips = 64 + fuzz_rng_below(r, 960);
+	bool any = false;
+
+	for (unsigned i = 0; i < flips; i++) {
+		const volatile struct scribble_region *region =
+			&fuzz_scribble[fuzz_rng_below(r, SCRIBBLE_REGIONS)];
+		uint32_t base = region->base, size = region->size;
+		if (size < 4)
+			continue;
+		any = true;
+		volatile uint32_t *word = (volatile uint32_t *)(uintptr_t)((base + fuzz_rng_below(r, size)) & ~3u);
+		uint32_t bit = 1u << fuzz_rng_below(r, 32);
+		bool locked = fuzz_rng_one_in(r, 2), undo = fuzz_rng_one_in(r, 2);
+		if (locked)
+			__atomic_fetch_xor(word, bit, __ATOMIC_SEQ_CST);
+		else
+			*word ^= bit;
+		if (i % 16 == 0)
+			guest_pause();
+		if (undo)
+			__atomic_fetch_xor(word, bit, __ATOMIC_SEQ_CST);
+	}
+	return any;
+}
 
 void worker_main(unsigned vcpu) __attribute__((noreturn));
 void second_vcpu_interrupt(uint32_t vector);
@@ -211,6 +249,8 @@ void worker_main(unsigned vcpu)
 			enum smp_action action = smp_action_pick(r);
 			smp_sequence(r, action, vcpu, INIT_BSP_ONE_IN, &ops);
 			what = smp_action_names[action];
+		} else if (kind < 15 && vcpu == 1 && scribble(r)) {
+			what = "bit flips in the other vCPU's task-switch and page-walk memory";
 		}
 		if (worker_verbose) {
 			say("vCPU %u action %u: %s", vcpu, w->action, what ? what : "sleep with interrupts on");
