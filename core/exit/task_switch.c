@@ -109,6 +109,7 @@ struct ts_fault {
 	uint32_t error_code;
 	uint64_t cr2;        /* #PF */
 	const char *stop;    /* no architectural fault: stop the VM with this */
+	bool stop_is_reason; /* stop is the whole reason, not memory that is not RAM */
 };
 
 /* A TSS, as a register or descriptor names it. */
@@ -533,23 +534,32 @@ static struct vmcs_segment v86_segment(uint16_t selector)
  * 7.3 step 13: the new task's LDT and segments, all checked before any is
  * written to the VMCS.  The SDM leaves the registers not yet loaded when one
  * faults undefined ("may corrupt architectural state"); cvisor keeps the
- * old ones, whose caches stay consistent for VM entry.
+ * old ones, whose caches stay consistent for VM entry as long as the old
+ * and the new task are both protected-mode tasks (switch_tasks handles a
+ * virtual-8086 old task).  A virtual-8086 task's segments take no
+ * descriptor and cannot fault: they are loaded before its LDT is checked,
+ * so that a #TS for the LDT finds the segment registers that RFLAGS.VM = 1
+ * needs at VM entry (SDM Vol. 3C 27.3.1.2: base = selector * 16, limit
+ * FFFFH, access rights F3H).
  */
 static bool load_segments(struct task_switch *ts, const struct task_state *s)
 {
 	struct vmcs_segment ldtr, segs[6];
 	unsigned count = s->has_fs_gs ? 6 : 4;
 
-	if (!load_ldt(ts, s->ldt, &ldtr))
-		return false;
-	guest_write_segment(GUEST_SEG_LDTR, &ldtr);
 	if (s->eflags & RFLAGS_VM) {
 		for (unsigned i = 0; i < count; i++) {
 			struct vmcs_segment seg = v86_segment(s->segments[i]);
 			guest_write_segment(tss_segment_order[i], &seg);
 		}
+		if (!load_ldt(ts, s->ldt, &ldtr))
+			return false;
+		guest_write_segment(GUEST_SEG_LDTR, &ldtr);
 		return true;
 	}
+	if (!load_ldt(ts, s->ldt, &ldtr))
+		return false;
+	guest_write_segment(GUEST_SEG_LDTR, &ldtr);
 	struct descriptor_table tables = gdt_only();
 	tables.ldt_usable = !(ldtr.access_rights & AR_UNUSABLE);
 	tables.ldt_base = (uint32_t)ldtr.base;
@@ -711,9 +721,20 @@ static bool switch_tasks(struct task_switch *ts, const uint8_t *new_image, uint3
 	}
 	vmcs_write(GUEST_RIP, s.eip);
 	vmcs_write(GUEST_RFLAGS, (s.eflags & ~(uint32_t)RFLAGS_RESERVED_0) | RFLAGS_RESERVED_1);
-	/* Step 13. */
-	if (!load_segments(ts, &s))
+	/* Step 13.  From a virtual-8086 task the old segments (base = selector
+	 * * 16, access rights F3H) cannot stay beside RFLAGS.VM = 0: VM entry
+	 * wants protected-mode segments then (Vol. 3C 27.3.1.2), and the SDM
+	 * gives the registers that did not load no value (7.3 step 13), so
+	 * a fault here stops the VM instead of entering a state the CPU
+	 * refuses. */
+	if (!load_segments(ts, &s)) {
+		if ((eflags & RFLAGS_VM) && !(s.eflags & RFLAGS_VM) && !ts->fault.stop)
+			ts->fault = (struct ts_fault){
+				.stop = "a fault loading the new task's segments after a virtual-8086 "
+					"task (the segment registers it leaves undefined)",
+				.stop_is_reason = true };
 		return false;
+	}
 	if (ts->source == TS_GATE && (ts->idt_info & INTR_INFO_DELIVER_ERROR) &&
 	    !push_error_code(ts))
 		return false;
@@ -832,8 +853,9 @@ void handle_task_switch(struct vcpu *vcpu, const struct vm_exit *exit)
 	if (done)
 		return;
 	if (ts.fault.stop) {
-		exit_fail_vm(vcpu, exit, "task switch (%s) to TSS 0x%x: %s is not guest RAM",
-			     source_names[ts.source], TS_QUAL_SELECTOR(q), ts.fault.stop);
+		exit_fail_vm(vcpu, exit, "task switch (%s) to TSS 0x%x: %s%s",
+			     source_names[ts.source], TS_QUAL_SELECTOR(q), ts.fault.stop,
+			     ts.fault.stop_is_reason ? "" : " is not guest RAM");
 		return;
 	}
 	raise_fault(&ts);

@@ -1399,16 +1399,14 @@ static uint64_t window_flags(bool pae)
 static uint32_t window_target(unsigned page, bool devices)
 {
 	static const uint32_t devices_pages[] = { APIC_PAGE, DEBUG_PAGE, IOAPIC_PAGE };
-	switch (below(devices ? 4 : 16)) {
-	case 0: case 1:
+	unsigned r = below(16);
+	if (r < (devices ? 6u : 2u))
 		return PICK(devices_pages);
-	case 2:
+	if (r == 6 && one_in(4)) /* ends the VM with strict_mem: rare */
 		return one_in(2) ? ram_end + below(4) * 0x1000 : 0x10000000u;
-	case 3:
+	if (r < 9)
 		return SANDBOX_DATA + below(SANDBOX_RANDOM_DATA >> 12) * 0x1000;
-	default:
-		return TASK_AREA + (page % TASK_AREA_PAGES) * 0x1000;
-	}
+	return TASK_AREA + (page % TASK_AREA_PAGES) * 0x1000;
 }
 
 /* New random window entries and the directory entry above them, in the

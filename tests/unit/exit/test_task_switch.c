@@ -629,6 +629,43 @@ static void a_virtual_8086_task_gets_real_mode_segments(void **state)
 	assert_int_equal(vmcs(GUEST_SS_AR_BYTES.encoding), 0xF3);
 }
 
+/* Found by the fuzzer (FOCUS_TASK_SWITCH): a virtual-8086 task whose LDT
+ * selector is bad faulted with RFLAGS.VM set beside the old task's
+ * protected-mode segments, a state VM entry refuses (SDM Vol. 3C
+ * 27.3.1.2).  Its segments load first now; the #TS comes with them. */
+static void a_virtual_8086_task_with_a_bad_ldt_is_ts_with_its_segments(void **state)
+{
+	(void)state;
+	put32(NEW_TSS + 0x24, 0x20002); /* EFLAGS.VM */
+	put32(NEW_TSS + 0x4C, 0x0700);  /* CS */
+	put32(NEW_TSS + 0x50, 0x0600);  /* SS */
+	put16(NEW_TSS + 0x60, SEL_DATA); /* not an LDT descriptor */
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_running();
+	check_injected(10, SEL_DATA);
+	assert_true(vmcs(GUEST_RFLAGS.encoding) & RFLAGS_VM);
+	assert_int_equal(vmcs(GUEST_CS_SELECTOR.encoding), 0x0700);
+	assert_int_equal(vmcs(GUEST_CS_BASE.encoding), 0x7000);
+	assert_int_equal(vmcs(GUEST_CS_LIMIT.encoding), 0xFFFF);
+	assert_int_equal(vmcs(GUEST_CS_AR_BYTES.encoding), 0xF3);
+	assert_int_equal(vmcs(GUEST_SS_BASE.encoding), 0x6000);
+	assert_int_equal(vmcs(GUEST_DS_AR_BYTES.encoding), 0xF3);
+}
+
+/* The other way round: from a virtual-8086 task, a protected-mode task
+ * whose CS does not load would leave virtual-8086 segments beside
+ * RFLAGS.VM = 0; the SDM leaves them undefined, and the VM stops. */
+static void a_segment_fault_after_a_virtual_8086_task_stops_the_vm(void **state)
+{
+	(void)state;
+	fake_vmcs_set(GUEST_RFLAGS.encoding, 0x20202);
+	set_segment(GUEST_CS_SELECTOR.encoding, 0x0700, 0xF3);
+	set_segment(GUEST_SS_SELECTOR.encoding, 0x0600, 0xF3);
+	put32(NEW_TSS + 0x4C, SEL_DATA); /* CS names a data segment: #TS */
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_ended(false, "after a virtual-8086 task");
+}
+
 static void a_fault_through_a_double_fault_gate_is_a_triple_fault(void **state)
 {
 	(void)state;
@@ -672,6 +709,8 @@ int main(void)
 		T(an_nmi_through_a_task_gate_blocks_nmis_and_iret_unblocks),
 		T(a_virtual_8086_task_gets_real_mode_segments),
 		T(a_fault_through_a_double_fault_gate_is_a_triple_fault),
+		T(a_virtual_8086_task_with_a_bad_ldt_is_ts_with_its_segments),
+		T(a_segment_fault_after_a_virtual_8086_task_stops_the_vm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
