@@ -1363,6 +1363,21 @@ static bool pae_paging(void)
 	return (guest_read_cr0() & CR0_PG) && (guest_read_cr4() & CR4_PAE);
 }
 
+/* Whether paging (if on) uses the guest's own tables the way they are
+ * meant: after a random mode (switch_mode's PAGING_RANDOM) the guest may
+ * live on stale TLB entries only, which the CR3 load of a task switch
+ * flushes. */
+static bool own_paging(void)
+{
+	if (!(guest_read_cr0() & CR0_PG))
+		return true;
+	uint32_t cr3 = guest_read_cr3() & ~0xFFFu;
+	if (!pae_paging())
+		return cr3 == (uint32_t)(uintptr_t)pd32;
+	return fuzz_ia32e ? cr3 == (uint32_t)(uintptr_t)pml4
+			  : (guest_read_cr3() & ~0x1Fu) == (uint32_t)(uintptr_t)pdpt_pae;
+}
+
 /* The 32-bit IDT gate of vector v, as build_tables() makes it. */
 static uint64_t idt32_gate(unsigned v)
 {
@@ -1456,18 +1471,24 @@ static uint32_t tss_base(unsigned image, bool paging)
 	 * fault, task_switch.c): rarer. */
 	switch (below(32)) {
 	case 0: case 1:
-		return ram_end - 1 - below(0x68);
+		if (one_in(4))
+			return ram_end - 1 - below(0x68);
+		return TASK_IMAGE(image);
 	case 2:
-		return one_in(2) ? ram_end + below(0x10000) : 0x10000000u + below(0x1000);
+		if (one_in(4))
+			return one_in(2) ? ram_end + below(0x10000) : 0x10000000u + below(0x1000);
+		return TASK_IMAGE(image);
 	case 3:
-		return PICK(((const uint32_t[]){ APIC_PAGE, DEBUG_PAGE, IOAPIC_PAGE })) + below(0x100) * 4;
+		if (one_in(2))
+			return PICK(((const uint32_t[]){ APIC_PAGE, DEBUG_PAGE, IOAPIC_PAGE })) + below(0x100) * 4;
+		return TASK_IMAGE(image);
 	case 4: case 5: case 6: case 7:
 		/* Window pages 0 and 8 mostly alias the images' page. */
 		if (paging)
-			return WINDOW + (one_in(4) ? below(WINDOW_PAGES) : 8 * below(2)) * 0x1000 +
+			return WINDOW + (one_in(8) ? below(WINDOW_PAGES) : 8 * below(2)) * 0x1000 +
 			       0x100 * image;
 		return TASK_IMAGE(image);
-	case 8: case 9:
+	case 8:
 		return one_in(4) ? next() : TASK_IMAGE(image) + below(0x100);
 	default:
 		return TASK_IMAGE(image);
@@ -1498,7 +1519,7 @@ static uint64_t tss_descriptor(unsigned image, bool want_busy, bool want16, bool
  * 3, else any. */
 static uint16_t task_selector(uint16_t good)
 {
-	switch (below(16)) {
+	switch (below(32)) {
 	case 0:
 		return PICK(selectors);
 	case 1:
@@ -1538,7 +1559,7 @@ static void build_task_image(uint8_t *p, bool is16, uint32_t cr3)
 	uint16_t cs = user ? USER_CS : KERNEL_CS, ss = user ? USER_DS : KERNEL_DS;
 	uint32_t eip = user ? TASK_LANDING - SANDBOX_BASE : TASK_LANDING;
 	uint32_t esp = user ? TASK_STACK3_TOP - SANDBOX_BASE : TASK_STACK0_TOP;
-	if (one_in(16))
+	if (one_in(32))
 		esp = one_in(2) ? window_address() : pick_address(); /* the error code's push faults */
 	uint16_t link = task_selector(TASK_SLOT_SEL(below(TASK_SLOTS)));
 	uint16_t ldt = one_in(4) ? task_selector(TASK_SLOT_SEL(below(TASK_SLOTS))) : 0;
@@ -1568,12 +1589,13 @@ static void build_task_image(uint8_t *p, bool is16, uint32_t cr3)
 	}
 	struct tss32 *t = (struct tss32 *)p;
 	t->link = one_in(8) ? next() : link;
-	t->esp0 = one_in(16) ? pick_address() : TASK_STACK0_TOP;
+	t->esp0 = one_in(32) ? pick_address() : TASK_STACK0_TOP;
 	t->ss0 = task_selector(KERNEL_DS);
 	t->esp1 = words[0];
 	t->ss1 = words[1];
-	t->cr3 = one_in(16) ? control_register_value() : cr3;
-	t->eip = one_in(16) ? pick_address() : eip;
+	/* A wrong CR3 or EIP mostly ends in a triple fault: rare. */
+	t->cr3 = one_in(32) ? control_register_value() : cr3;
+	t->eip = one_in(32) ? pick_address() : eip;
 	t->eflags = task_eflags(v86);
 	t->eax = words[2];
 	t->ecx = words[3];
@@ -1662,6 +1684,10 @@ static unsigned emit_task_snippet(bool user)
 
 	undo.task = true;
 	undo.cr3 = cr3;
+	/* A switch back to the guest's own task (IRET, or the landing pad's
+	 * JMP) loads CR3 from its TSS (SDM Vol. 3A 7.3 step 12); the field is
+	 * reserved in the 64-bit view. */
+	tss.cr3 = cr3;
 	/* The task area's own pages identity mapped again (mutate_page_table
 	 * may have moved them). */
 	for (unsigned i = 0; i < TASK_AREA_PAGES; i++)
@@ -1743,8 +1769,8 @@ static unsigned emit_task_snippet(bool user)
 			break;
 		case 6: /* #GP with an error code: MOV DS from a selector beyond the GDT */
 			set_idt_task_gate(13, target, below(4));
-			if (one_in(8))
-				set_idt_task_gate(8, slot_for_gate(), 0); /* and the #DF, as an OS does */
+			if (one_in(32)) /* and the #DF, as an OS does (a bad one: triple fault) */
+				set_idt_task_gate(8, slot_for_gate(), 0);
 			n += emit_mov_imm(0, 0xFFF8 | below(8));
 			emit(0x8E); /* MOV DS, EAX */
 			emit(0xD8);
@@ -2033,9 +2059,9 @@ static void run_snippet(void)
 	enum focus focus = pick_focus();
 	bool task = focus == FOCUS_TASK_SWITCH, walk = focus == FOCUS_PAGE_WALK;
 	/* Task switches want legacy mode, the window paging (focus_mode). */
-	if (task && (fuzz_ia32e ? !one_in(8) : one_in(4)))
+	if (task && (fuzz_ia32e ? !one_in(8) : !own_paging() || one_in(4)))
 		focus_mode(true);
-	if (walk && (!(guest_read_cr0() & CR0_PG) || one_in(4)))
+	if (walk && (!(guest_read_cr0() & CR0_PG) || !own_paging() || one_in(4)))
 		focus_mode(false);
 	/* Random bytes at CPL 0 often wreck ESP (POP ESP, LEAVE, XCHG ESP ...),
 	 * and an exception on a wild stack is a triple fault outside IA-32e
