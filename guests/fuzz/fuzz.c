@@ -1417,7 +1417,7 @@ static uint32_t window_target(unsigned page, bool devices)
 	unsigned r = below(16);
 	if (r < (devices ? 6u : 2u))
 		return PICK(devices_pages);
-	if (r == 6 && one_in(4)) /* ends the VM with strict_mem: rare */
+	if (r == 6 && one_in(16)) /* ends the VM with strict_mem: rare */
 		return one_in(2) ? ram_end + below(4) * 0x1000 : 0x10000000u;
 	if (r < 9)
 		return SANDBOX_DATA + below(SANDBOX_RANDOM_DATA >> 12) * 0x1000;
@@ -1450,7 +1450,7 @@ static void randomize_window(bool devices)
 		pd_low[WINDOW >> 21] = (pde & 0x80 ? 0 : (uint32_t)(uintptr_t)pt_pae_window) | pde;
 	else
 		pd32[WINDOW >> 22] = (pde & 0x80 ? 0 : (uint32_t)(uintptr_t)pt32_window) | (uint32_t)pde;
-	reload_cr3();
+	fuzz_try(reload_cr3); /* a PAE PDPTE that mutate_page_table spoilt: #GP */
 }
 
 /* A linear address in the window. */
@@ -1695,7 +1695,7 @@ static unsigned emit_task_snippet(bool user)
 	if (paging)
 		randomize_window(false);
 	else
-		reload_cr3();
+		fuzz_try(reload_cr3); /* a PAE PDPTE that mutate_page_table spoilt: #GP */
 	for (unsigned i = 0; i < TASK_IMAGES; i++) {
 		image16[i] = one_in(4);
 		build_task_image((uint8_t *)(uintptr_t)TASK_IMAGE(i), image16[i], cr3);
@@ -1841,12 +1841,12 @@ static unsigned emit_walk_access(bool user)
 		emit(0xF3);
 		emit(0xA5);
 		return 4;
-	case 5: /* LODSD from a */
-		emit_mov_imm(6, a);
-		if (snippet_64)
-			emit(0x67);
-		emit(0xAD);
-		return 2;
+	case 5: /* MOVZX EAX, BYTE or WORD [a] (0F B6, 0F B7) */
+		prefix_absolute();
+		emit(0x0F);
+		emit(one_in(2) ? 0xB6 : 0xB7);
+		operand_absolute(0, a);
+		return 1;
 	case 6: /* REP OUTSB/OUTSD from a (6E/6F), REP INSB/INSD to a (6C/6D) */
 	case 7: {
 		bool out = one_in(2);
@@ -1873,8 +1873,8 @@ static unsigned emit_walk_access(bool user)
 		emit32(RFLAGS_AC);
 		emit(0x9D);
 		return 3;
-	default: /* an instruction fetch from the window, rarely */
-		if (!one_in(8))
+	default: /* an instruction fetch from the window, rarely (a device page ends the VM) */
+		if (!one_in(16))
 			return emit_walk_access(user);
 		emit_mov_imm(0, a);
 		emit(0xFF);
@@ -1899,7 +1899,7 @@ static void supervisor_layout(bool on, bool sandbox_user)
 	} else {
 		pd_low[0] = on ? 0x83 : 0x87;
 	}
-	reload_cr3();
+	fuzz_try(reload_cr3); /* a PAE PDPTE that mutate_page_table spoilt: #GP */
 }
 
 static unsigned emit_walk_snippet(bool user)
