@@ -40,6 +40,11 @@
  *    attacks on what they protected: stores, loads, read-modify-writes,
  *    string forms and jumps into the page, MOV to CR0/CR4 and WRMSR that
  *    clear pinned bits;
+ *  - a hardware task switch (JMP, CALL, IRET with NT, INT n and exceptions
+ *    through IDT task gates) over random TSS descriptors and TSS images,
+ *    or MMIO and string accesses through a window of random page-table
+ *    entries, sometimes under SMEP and SMAP (FOCUS_TASK_SWITCH,
+ *    FOCUS_PAGE_WALK);
  *  - a paging-mode switch with random CR0/CR3/CR4/EFER values;
  *  - random changes to page-table entries outside the guest's own code;
  *  - rarely, a triple fault.
@@ -52,6 +57,7 @@
  * survive.  A guest that gets through all its actions stops with status 0.
  *
  * Command line: seed=N (the PRNG seed), actions=N (default 48),
+ * focus=NAME (every snippet of that focus, focus_keys),
  * vcpus=2 (start the second vCPU, which cvisor created), and "verbose":
  * describe every action before taking it (cvisor adds it when it replays
  * one seed).
@@ -1430,7 +1436,8 @@ static void randomize_window(bool devices)
 {
 	bool pae = pae_paging();
 	for (unsigned i = 0; i < WINDOW_PAGES; i++) {
-		uint32_t target = window_target(i, devices);
+		/* Pages 0 and 8 alias the TSS images mostly (tss_base). */
+		uint32_t target = !devices && i % 8 == 0 && !one_in(4) ? TASK_AREA : window_target(i, devices);
 		uint64_t flags = one_in(3) ? window_flags(pae) : 0x7;
 		if (pae)
 			pt_pae_window[i] = target | flags;
@@ -1444,8 +1451,8 @@ static void randomize_window(bool devices)
 	uint64_t pde = 0x7;
 	if (one_in(6))
 		pde = window_flags(pae) & ~0x80ull;
-	if (one_in(10))
-		pde = 0x87 | (one_in(2) ? (uint64_t)(1u << (13 + below(8))) : 0);
+	if (one_in(10)) /* a set address bit beyond 4 GiB ends the VM with strict_mem: rare */
+		pde = 0x87 | (one_in(8) ? (uint64_t)(1u << (13 + below(8))) : 0);
 	if (pae)
 		pd_low[WINDOW >> 21] = (pde & 0x80 ? 0 : (uint32_t)(uintptr_t)pt_pae_window) | pde;
 	else
@@ -1590,7 +1597,7 @@ static void build_task_image(uint8_t *p, bool is16, uint32_t cr3)
 	struct tss32 *t = (struct tss32 *)p;
 	t->link = one_in(8) ? next() : link;
 	t->esp0 = one_in(32) ? pick_address() : TASK_STACK0_TOP;
-	t->ss0 = task_selector(KERNEL_DS);
+	t->ss0 = one_in(2) ? task_selector(KERNEL_DS) : KERNEL_DS; /* a bad one: triple fault */
 	t->esp1 = words[0];
 	t->ss1 = words[1];
 	/* A wrong CR3 or EIP mostly ends in a triple fault: rare. */
@@ -1710,7 +1717,7 @@ static unsigned emit_task_snippet(bool user)
 
 	for (unsigned s = 0; s < TASK_SLOTS; s++) {
 		unsigned image = s % TASK_IMAGES;
-		bool is16 = image16[image] != one_in(8); /* a descriptor that does not fit, rarely */
+		bool is16 = image16[image] != one_in(16); /* a descriptor that does not fit, rarely */
 		switch (below(12)) {
 		case 0: /* a task gate in the GDT (SDM Vol. 3A 7.2.5) */
 			gdt[TASK_SLOT_FIRST + s] = task_gate(slot_for_gate(), user ? 3 : below(4), !one_in(8));
@@ -2034,10 +2041,12 @@ static void describe_task_setup(void)
 		say("  IDT %u: 0x%llx", undo.vectors[i], (unsigned long long)idt32[undo.vectors[i]]);
 	for (unsigned i = 0; i < TASK_IMAGES; i++) {
 		const uint32_t *w = (const uint32_t *)(uintptr_t)TASK_IMAGE(i);
-		say("  TSS image %u at 0x%x: link 0x%x cr3 0x%x eip 0x%x eflags 0x%x esp 0x%x cs 0x%x ss 0x%x ldt 0x%x t/iomap 0x%x",
-		    i, TASK_IMAGE(i), w[0], w[7], w[8], w[9], w[14], w[19], w[20], w[24], w[25]);
+		say("  TSS image %u at 0x%x: link 0x%x esp0 0x%x ss0 0x%x cr3 0x%x eip 0x%x eflags 0x%x esp 0x%x cs 0x%x ss 0x%x ldt 0x%x t/iomap 0x%x",
+		    i, TASK_IMAGE(i), w[0], w[1], w[2], w[7], w[8], w[9], w[14], w[19], w[20], w[24], w[25]);
 	}
-	say("  own TSS link 0x%x", tss.link);
+	const uint8_t *l = (const uint8_t *)(uintptr_t)TASK_LANDING;
+	say("  own TSS link 0x%x; landing pad %02x %02x %02x %02x %02x %02x %02x %02x %02x", tss.link,
+	    l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[8]);
 }
 
 static void describe_window(void)
