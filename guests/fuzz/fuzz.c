@@ -1329,6 +1329,8 @@ _Static_assert(TASK_SLOT_FIRST + TASK_SLOTS == GDT_ENTRIES, "the task slots end 
 #define TASK_IMAGES     4
 #define TASK_IMAGE(i)   (TASK_AREA + 0x100u * (i))
 #define TASK_LDT        (TASK_AREA + 0x800u)
+#define TASK_GDT_POINTER (TASK_AREA + 0x900u)   /* LGDT's operand */
+#define TASK_GDT_COPY   (TASK_AREA + 0x1000u)   /* below the ring-0 stack */
 #define TASK_STACK0_TOP (TASK_AREA + 0x2000u - 0x10)
 #define TASK_STACK3_TOP (TASK_AREA + 0x3000u - 0x10)
 #define TASK_LANDING    (SANDBOX_BASE + SANDBOX_CODE_SIZE - 0x100) /* the snippets stay below */
@@ -1436,8 +1438,10 @@ static void randomize_window(bool devices)
 {
 	bool pae = pae_paging();
 	for (unsigned i = 0; i < WINDOW_PAGES; i++) {
-		/* Pages 0 and 8 alias the TSS images mostly (tss_base). */
-		uint32_t target = !devices && i % 8 == 0 && !one_in(4) ? TASK_AREA : window_target(i, devices);
+		/* Pages 0 and 8 alias the TSS images mostly (tss_base), page 1
+		 * the GDT copy (emit_task_snippet). */
+		uint32_t target = !devices && i % 8 <= 1 && !one_in(4) ? TASK_AREA + (i % 8) * 0x1000
+									: window_target(i, devices);
 		uint64_t flags = one_in(3) ? window_flags(pae) : 0x7;
 		if (pae)
 			pt_pae_window[i] = target | flags;
@@ -1490,7 +1494,11 @@ static uint32_t tss_base(unsigned image, bool paging)
 			return PICK(((const uint32_t[]){ APIC_PAGE, DEBUG_PAGE, IOAPIC_PAGE })) + below(0x100) * 4;
 		return TASK_IMAGE(image);
 	case 4: case 5: case 6: case 7:
-		/* Window pages 0 and 8 mostly alias the images' page. */
+		/* Window pages 0 and 8 mostly alias the images' page; sometimes
+		 * the TSS straddles two window pages (two walks, two sets of
+		 * flags). */
+		if (paging && one_in(4))
+			return WINDOW + below(WINDOW_PAGES - 1) * 0x1000 + 0x1000 - 1 - below(0x67);
 		if (paging)
 			return WINDOW + (one_in(8) ? below(WINDOW_PAGES) : 8 * below(2)) * 0x1000 +
 			       0x100 * image;
@@ -1730,6 +1738,22 @@ static unsigned emit_task_snippet(bool user)
 			gdt[TASK_SLOT_FIRST + s] = tss_descriptor(image, one_in(3), is16, paging, user);
 			break;
 		}
+	}
+
+	/* One time in 32 with paging: LGDT of a copy of the GDT seen through
+	 * the window (page 1 aliases TASK_GDT_COPY, its entry at times with
+	 * random flags), so that the descriptor reads and busy-flag writes of
+	 * the CPU and of cvisor's emulation walk the window's entries.  A
+	 * GDT that does not translate is a triple fault at the next event. */
+	if (paging && one_in(32)) {
+		memcpy((void *)(uintptr_t)TASK_GDT_COPY, gdt, sizeof(gdt));
+		struct desc_ptr *pointer = (struct desc_ptr *)(uintptr_t)TASK_GDT_POINTER;
+		*pointer = (struct desc_ptr){ sizeof(gdt) - 1, WINDOW + 0x1000 };
+		prefix_absolute();
+		emit(0x0F); /* LGDT m16&32 (0F 01 /2) */
+		emit(0x01);
+		operand_absolute(2, TASK_GDT_POINTER);
+		n++;
 	}
 
 	/* The triggers: one or two, then UD2 (emitted by the caller). */
