@@ -1357,7 +1357,7 @@ void fuzz_write_cr4(void);
 /* What a task-switch or page-walk snippet changed, for task_restore(). */
 static struct {
 	bool task, paging_layout, cr4_changed, cr4_wanted;
-	uint32_t cr3, cr4, new_cr4, vectors[4];
+	uint32_t cr3, cr4, new_cr4, vectors[8];
 	unsigned vector_count;
 } undo;
 
@@ -1664,6 +1664,16 @@ static void build_landing(uint8_t *p, bool v86)
 	case 4:
 		*p++ = 0xCC; /* INT3 */
 		break;
+	case 5:
+		if (v86) {
+			/* INT3 in virtual-8086 mode goes through the IDT with IOPL 3
+			 * (SDM Vol. 3A 20.3.1.1), into a task gate when there is one:
+			 * a switch away from a virtual-8086 task. */
+			*p++ = 0xCC;
+			break;
+		}
+		*p++ = 0x90;
+		break;
 	default:
 		*p++ = 0x90; /* NOP */
 		break;
@@ -1676,7 +1686,7 @@ static void build_landing(uint8_t *p, bool v86)
  * exception (with or without an error code) or an INT n vector. */
 static void set_idt_task_gate(unsigned vector, uint16_t tss_selector, unsigned dpl)
 {
-	if (undo.vector_count < 4)
+	if (undo.vector_count < 8)
 		undo.vectors[undo.vector_count++] = vector;
 	idt32[vector] = one_in(16) ? next() | (uint64_t)next() << 32
 				   : task_gate(tss_selector, dpl, !one_in(16));
@@ -1717,6 +1727,8 @@ static unsigned emit_task_snippet(bool user)
 	}
 	build_landing((uint8_t *)(uintptr_t)TASK_LANDING, false);
 	build_landing((uint8_t *)(uintptr_t)V86_LANDING, true);
+	if (one_in(4)) /* INT3 through a task gate, from the snippet or a new task */
+		set_idt_task_gate(3, slot_for_gate(), 3);
 	/* An LDT descriptor the images' LDT selectors may name, over a small
 	 * LDT of flat segments. */
 	uint64_t *ldt = (uint64_t *)(uintptr_t)TASK_LDT;
