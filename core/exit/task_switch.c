@@ -24,7 +24,8 @@
  * in the old task, RIP unchanged; those of loading the new task's segments
  * (7.3 step 13, Table 7-1) in the new task, after its state is in.  Memory
  * the CPU would reach but that is not guest RAM has no architectural fault:
- * the VM is stopped with a one-line report.
+ * the VM is stopped with a one-line report; so is a fault loading a
+ * protected-mode task's segments after a virtual-8086 task (switch_tasks).
  */
 #include "exit/exit.h"
 
