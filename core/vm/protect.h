@@ -206,6 +206,18 @@ bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, u
 			     bool write);
 
 /*
+ * An access the CPU itself would make, which cvisor makes for it (a task
+ * switch's reads and writes of the TSSs and descriptor tables, exit/
+ * task_switch.c): checked like protect_emulated_access, but `deny` cannot
+ * drop it without breaking what it was for, as with the CPU's own accesses
+ * at an EPT violation (exit/protect.c).  NULL when it may go ahead (`log`
+ * records it); else the policy ("deny" or "stop") that refuses it, recorded
+ * as stopped: the caller ends the VM without making the access.
+ */
+const char *protect_cpu_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
+			       bool write);
+
+/*
  * The `log` step (exit/protect.c): lifts the page holding gpa so that
  * access (HC_PROT_*) goes through, until protect_end_step puts every lifted
  * page back to its range's permissions.  False when the vCPU already has
