@@ -394,28 +394,47 @@ static uint64_t pin_msr_current(uint32_t msr)
 	return rdmsr(msr);
 }
 
-enum protect_result protect_pin_msr(struct vcpu *vcpu, uint32_t msr)
+bool protect_pin_msr_value(struct vm *vm, uint32_t msr, uint64_t value)
 {
-	struct vm *vm = vcpu->vm;
 	struct vm_protect *p = &vm->protect;
 	int i = pin_msr_index(msr);
 
-	if (vm->identity)
-		return PROTECT_ENOSYS;
-	if (i < 0)
-		return PROTECT_EINVAL;
-	uint64_t now = pin_msr_current(msr);
-	if (!pin_msrs[i].whole_value && (now & pin_msrs[i].bits) != pin_msrs[i].bits)
-		return PROTECT_EINVAL;
+	if (i < 0 || (!pin_msrs[i].whole_value && (value & pin_msrs[i].bits) != pin_msrs[i].bits))
+		return false;
 	spin_lock(&p->lock);
 	p->msr_pinned_bits[i] = pin_msrs[i].bits;
-	p->msr_pinned_value[i] = now;
+	p->msr_pinned_value[i] = value;
 	__atomic_store_n(&p->msrs_pinned, true, __ATOMIC_RELEASE);
 	spin_unlock(&p->lock);
-	/* Writes to it exit from now on, on every vCPU (SDM Vol. 3C 25.6.9). */
+	return true;
+}
+
+bool protect_msr_pinned(const struct vm *vm, uint32_t msr)
+{
+	int i = pin_msr_index(msr);
+	return i >= 0 && __atomic_load_n(&vm->protect.msrs_pinned, __ATOMIC_ACQUIRE) &&
+	       vm->protect.msr_pinned_bits[i];
+}
+
+void protect_apply_msr_pins(struct vcpu *vcpu)
+{
+	/* A WRMSR of a pinned MSR exits (SDM Vol. 3C 25.6.9); reads do not. */
+	for (int i = 0; i < PROTECT_PIN_MSRS; i++)
+		if (protect_msr_pinned(vcpu->vm, pin_msrs[i].msr))
+			msr_bitmap_set(vcpu->msr_bitmap, pin_msrs[i].msr, true, true);
+}
+
+enum protect_result protect_pin_msr(struct vcpu *vcpu, uint32_t msr)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (vm->identity)
+		return PROTECT_ENOSYS;
+	if (pin_msr_index(msr) < 0 || !protect_pin_msr_value(vm, msr, pin_msr_current(msr)))
+		return PROTECT_EINVAL;
 	for (unsigned k = 0; k < vm->vcpu_count; k++)
 		if (vm->vcpus[k])
-			msr_bitmap_set(vm->vcpus[k]->msr_bitmap, msr, true, true);
+			protect_apply_msr_pins(vm->vcpus[k]);
 	return PROTECT_OK;
 }
 

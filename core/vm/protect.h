@@ -148,6 +148,17 @@ enum protect_result protect_pin_cr(struct vcpu *vcpu, unsigned cr, uint64_t bits
  * IA32_LSTAR and IA32_SYSENTER_EIP (their value now is kept for good).
  */
 enum protect_result protect_pin_msr(struct vcpu *vcpu, uint32_t msr);
+/*
+ * protect_pin_msr's pin without a vCPU (cvisor.ko pins the kernel's MSRs
+ * before it virtualizes any CPU): value is the MSR's value now.  False when
+ * msr cannot be pinned or value lacks the bits the pin keeps set.  Each
+ * vCPU then needs protect_apply_msr_pins before its first entry.
+ */
+bool protect_pin_msr_value(struct vm *vm, uint32_t msr, uint64_t value);
+/* True when the VM has pinned msr. */
+bool protect_msr_pinned(const struct vm *vm, uint32_t msr);
+/* Makes the vCPU's WRMSR of each pinned MSR exit (its MSR bitmap). */
+void protect_apply_msr_pins(struct vcpu *vcpu);
 
 /* What protect_msr_write says about a WRMSR. */
 enum protect_msr_verdict {
