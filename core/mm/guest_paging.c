@@ -34,7 +34,7 @@ struct walk {
 	/* The access rights of the translation, over all its entries (SDM
 	 * Vol. 3A 4.6.1). */
 	bool user_page, writable, executable;
-	struct walk_entry used[5];
+	struct walk_entry used[5]; /* 5-level paging uses the most */
 	unsigned used_count;
 	uint32_t error;
 };
@@ -148,18 +148,17 @@ static bool walk_32bit(struct walk *w, uint64_t linear, uint64_t *gpa)
 	return true;
 }
 
-/* PAE paging (SDM Vol. 3A 4.4, the PDPTEs in the VMCS with EPT) and 4-level
- * paging (4.5, the PML4 at CR3). */
+/* PAE paging (SDM Vol. 3A 4.4, the PDPTEs in the VMCS with EPT) and 4- and
+ * 5-level paging (4.5). */
 static bool walk_64bit_entries(struct walk *w, uint64_t linear, uint64_t *gpa)
 {
 	uint64_t table, entry;
 	unsigned level;
 
 	if (w->efer & EFER_LMA) {
-		if (w->cr4 & CR4_LA57)
-			return false;
+		/* 5-level paging with CR4.LA57 (4.5): the PML5 at CR3. */
 		table = vmcs_read(GUEST_CR3) & PTE_ADDR_52;
-		level = 4;
+		level = (w->cr4 & CR4_LA57) ? 5 : 4;
 	} else {
 		static const vmcs_RW64_t pdpte[4] = { GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2,
 						      GUEST_PDPTE3 };
@@ -178,8 +177,8 @@ static bool walk_64bit_entries(struct walk *w, uint64_t linear, uint64_t *gpa)
 		if (!read_present(w, at, 8, &entry))
 			return false;
 		bool large = (level == 2 || level == 3) && (entry & PTE_PS);
-		if (level == 4)
-			reserved |= PTE_PS; /* Table 4-15 */
+		if (level >= 4)
+			reserved |= PTE_PS; /* PML5E and PML4E: Table 4-15 */
 		else if (large)
 			/* Tables 4-16 and 4-18: the bits between the PAT bit
 			 * (12) and the page's address. */

@@ -30,9 +30,9 @@ enum guest_access {
  * CR4.SMAP with EFLAGS.AC), reserved bits (4.7), and on success the
  * accessed flag of each entry used and the dirty flag of the page for a
  * write (4.8).  Returns true and sets *gpa, or false with *pf_error set to
- * the error code of the #PF the CPU would raise.  Protection keys and
- * 5-level paging are not walked (cvisor offers neither); a PDPTE's PS bit is
- * taken as a 1-GiB page.
+ * the error code of the #PF the CPU would raise.  Protection keys are not
+ * checked (cvisor does not offer them); a PDPTE's PS bit is taken as a
+ * 1-GiB page.
  */
 bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
 		     uint64_t *gpa, uint32_t *pf_error);

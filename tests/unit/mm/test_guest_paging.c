@@ -114,6 +114,21 @@ static void four_level_4k_2m_and_1g_pages(void **state)
 	assert_int_equal(translate(0x41234567ULL, GUEST_READ), 0x41234567);
 }
 
+/* 5-level paging (CR4.LA57): one more level above the PML4; its entries
+ * reserve PS too and get the accessed flag. */
+#define PML5 0x14000ULL
+static void five_level_paging_walks_the_pml5(void **state)
+{
+	(void)state;
+	four_level(PRW);
+	set_mode(CR0_WP, CR4_PAE | CR4_LA57, EFER_LME | EFER_LMA | EFER_NXE, PML5);
+	put(PML5 + 1 * 8, TOP | PRW, 8); /* linear bit 48 set: PML5 index 1 */
+	assert_int_equal(translate(0x0001000000400123ULL, GUEST_READ), DATA + 0x123);
+	assert_int_equal(get(PML5 + 8, 8), TOP | PRW | A);
+	put(PML5 + 1 * 8, TOP | PRW | PTE_PS, 8);
+	assert_int_equal(translate_fails(0x0001000000400123ULL, GUEST_READ), PF_PRESENT | PF_RSVD);
+}
+
 static void pae_starts_at_the_vmcs_pdptes(void **state)
 {
 	(void)state;
@@ -368,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		C(paging_off_is_the_identity_truncated_to_32_bits),
 		C(four_level_4k_2m_and_1g_pages),
+		C(five_level_paging_walks_the_pml5),
 		C(pae_starts_at_the_vmcs_pdptes),
 		C(thirty_two_bit_4k_and_4m_pages),
 		C(a_missing_entry_is_a_pf_without_p),
