@@ -112,6 +112,30 @@ static void cr4_pae_stays_on_in_ia32e_mode(void **state)
 	assert_non_null(cr4_write_fault(&ctx, CR4_PCIDE));
 }
 
+/* SDM Vol. 2B MOV CR: PCIDE 0 -> 1 needs CR3[11:0] = 0; LA57 cannot change
+ * in IA-32e mode (outside it, it may). */
+static void cr4_pcide_needs_pcid_0_and_la57_is_fixed_in_ia32e_mode(void **state)
+{
+	(void)state;
+	struct cr_context ctx = protected_mode();
+	ctx.cr4_fixed1 |= CR4_LA57 | CR4_PCIDE;
+	ctx.efer = EFER_LME | EFER_LMA;
+	ctx.cr4 = CR4_PAE;
+	ctx.cr3 = 0x5000 | 0x12;
+	assert_non_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE));
+	ctx.cr3 = 0x5000;
+	assert_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE));
+	ctx.cr4 = CR4_PAE | CR4_PCIDE;
+	ctx.cr3 = 0x5000 | 0x12; /* already on: a PCID in CR3 is fine */
+	assert_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE));
+	assert_non_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE | CR4_LA57));
+	ctx.cr4 = CR4_PAE | CR4_LA57;
+	assert_non_null(cr4_write_fault(&ctx, CR4_PAE));
+	ctx.efer = 0;
+	ctx.cr4 = 0;
+	assert_null(cr4_write_fault(&ctx, CR4_PAE | CR4_LA57));
+}
+
 /* The rule the fuzzer found missing (make fuzz SEED=1796461957): CET needs
  * WP, whichever register is written last (SDM Vol. 2B MOV CR). */
 static void cr4_cet_and_cr0_wp_go_together(void **state)
@@ -389,6 +413,7 @@ int main(void)
 		cmocka_unit_test(cr4_vmxe_and_unsupported_bits_fault),
 		cmocka_unit_test(cr4_pae_stays_on_in_ia32e_mode),
 		cmocka_unit_test(cr4_cet_and_cr0_wp_go_together),
+		cmocka_unit_test(cr4_pcide_needs_pcid_0_and_la57_is_fixed_in_ia32e_mode),
 		cmocka_unit_test_setup_teardown(pinned_cr0_wp_stays_set, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(cr8_uses_the_software_tpr_without_a_tpr_shadow,
 						setup_vcpu, teardown),
