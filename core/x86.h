@@ -153,6 +153,7 @@
 #define PF_USER    (1u << 2)
 #define PF_RSVD    (1u << 3)
 #define PF_FETCH   (1u << 4)
+#define PF_PK      (1u << 5) /* a protection key refused the access */
 
 /* Model-specific registers (SDM Vol. 4, "Model-Specific Registers"). */
 #define MSR_IA32_TSC                 0x010
@@ -228,6 +229,8 @@
 #define CPUID7_EBX_TSC_ADJUST     (1u << 1)
 #define CPUID7_EBX_ERMS           (1u << 9) /* enhanced REP MOVSB/STOSB */
 #define CPUID7_EDX_FSRM           (1u << 4) /* fast short REP MOV */
+#define CPUID7_ECX_PKU          (1u << 3)  /* protection keys for user pages */
+#define CPUID7_ECX_OSPKE        (1u << 4)  /* CR4.PKE is set */
 #define CPUIDD1_EAX_XSAVEC        (1u << 1) /* leaf 0xD subleaf 1: compacted format */
 #define CPUIDD_ECX_ALIGNED_64     (1u << 1) /* leaf 0xD subleaf i: 64-byte aligned when compacted */
 #define CPUID80000001_EDX_SYSCALL (1u << 11)

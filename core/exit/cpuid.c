@@ -207,6 +207,13 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 			r->ebx &= ~CPUID7_EBX_ERMS;
 			r->edx &= ~CPUID7_EDX_FSRM;
 		}
+		/* OSPKE mirrors the guest's CR4.PKE (SDM Vol. 2A CPUID), as
+		 * OSXSAVE does CR4.OSXSAVE. */
+		if (subleaf == 0) {
+			r->ecx &= ~CPUID7_ECX_OSPKE;
+			if ((guest_cr4 & CR4_PKE) && (r->ecx & CPUID7_ECX_PKU))
+				r->ecx |= CPUID7_ECX_OSPKE;
+		}
 		break;
 	case 0x80000001:
 		/* IA32_MISC_ENABLE.XD_DISABLE hides NX (SDM Vol. 4 Table 2-2). */
@@ -267,12 +274,14 @@ static void complete_cpuid(struct vcpu *vcpu, const struct cpuid_regs *r)
 }
 
 /* A leaf the CPU answers, through the policy.  The guest's CR4.OSXSAVE
- * (leaf 1) is not a cvisor-owned bit, so GUEST_CR4 holds it. */
+ * (leaf 1) and CR4.PKE (leaf 7) are not cvisor-owned bits (pinned, they
+ * are set in both), so GUEST_CR4 holds them. */
 static __attribute__((noinline)) void host_leaf(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 						struct cpuid_regs *r)
 {
 	cpuid(leaf, subleaf, r);
-	apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable,
+	apply_policy(leaf, subleaf, leaf == 1 || leaf == 7 ? vmcs_read(GUEST_CR4) : 0,
+		     vcpu->msrs.misc_enable,
 		     vcpu->proc2, vcpu->xcr0, r);
 	if (leaf == 1 || leaf == 4 || leaf == 0xB || leaf == 0x1F)
 		cpuid_apply_topology(leaf, subleaf, vcpu->id, vcpu->vm->vcpu_count, r);

@@ -65,6 +65,23 @@ static bool use_entry(struct walk *w, uint64_t gpa, unsigned size, uint64_t entr
 }
 
 /*
+ * Protection keys (SDM Vol. 3A 4.6.2), with CR4.PKE in 4- or 5-level paging,
+ * for data accesses to user-mode addresses: the key in bits 62:59 of the
+ * entry that maps the page selects two bits of the guest's PKRU: AD refuses
+ * every data access, WD writes by user mode, and by supervisor mode with
+ * CR0.WP.
+ */
+static bool protection_key_permits(struct walk *w)
+{
+	unsigned key = (unsigned)(w->used[w->used_count - 1].value >> 59) & 0xF;
+	uint32_t rights = vcpu_guest_pkru(w->vcpu) >> (2 * key);
+
+	if (rights & 1) /* AD */
+		return false;
+	return !(w->access == GUEST_WRITE && (rights & 2) && (w->user || (w->cr0 & CR0_WP)));
+}
+
+/*
  * The access rights of the whole translation against the access (SDM Vol.
  * 3A 4.6.1): user-mode accesses need a user-mode page, writable for writes;
  * supervisor-mode writes need a writable page when CR0.WP is set; fetches
@@ -87,6 +104,11 @@ static bool access_permitted(struct walk *w)
 				   (w->implicit || !(vmcs_read(GUEST_RFLAGS) & RFLAGS_AC));
 		ok = !smap_blocks &&
 		     (w->access != GUEST_WRITE || w->writable || !(w->cr0 & CR0_WP));
+	}
+	if (ok && w->access != GUEST_FETCH && w->user_page && (w->cr4 & CR4_PKE) &&
+	    (w->efer & EFER_LMA) && !protection_key_permits(w)) {
+		ok = false;
+		w->error |= PF_PK;
 	}
 	if (!ok)
 		w->error |= PF_PRESENT;

@@ -241,6 +241,9 @@ void vcpu_invalidate_translations(struct vcpu *vcpu);
 /* Puts this vCPU's non-VMCS guest state into the CPU / saves it back. */
 void vcpu_load(struct vcpu *vcpu);
 void vcpu_put(struct vcpu *vcpu);
+/* The guest's PKRU (SDM Vol. 3A 4.6.2), which is live in the CPU while the
+ * vCPU is loaded: read with XSAVE (0 where the CPU has no PKRU). */
+uint32_t vcpu_guest_pkru(struct vcpu *vcpu);
 
 /* The value of a GPR as the instruction saw it (RSP from the VMCS), masked
  * to 32 bits outside 64-bit mode. */
