@@ -15,6 +15,7 @@ const struct cpu_feature cpu_features[] = {
 	HIDDEN("DS", 1, CPUID_ANY_SUBLEAF, CPUID_EDX, 21),       /* debug store: no PMU is offered */
 	/* Leaf 7, subleaf 0. */
 	NEEDS("INVPCID", 7, 0, CPUID_EBX, 10, PROC2_ENABLE_INVPCID), /* else #UD (26.3) */
+	HIDDEN("MPX", 7, 0, CPUID_EBX, 14),      /* IA32_BNDCFGS is not switched per vCPU */
 	HIDDEN("WAITPKG", 7, 0, CPUID_ECX, 5),   /* needs "enable user wait and pause" */
 	NEEDS("RDPID", 7, 0, CPUID_ECX, 22, PROC2_ENABLE_RDTSCP),    /* else #UD (26.3) */
 	/* Speculation control: MSRs cvisor does not emulate (a guest's

@@ -29,12 +29,12 @@ struct exit_handler;
  * The guest's FPU/SIMD state while another vCPU uses the CPU: XSAVE's
  * standard layout (SDM Vol. 1 13.4), or FXSAVE's first 512 bytes on a CPU
  * without XSAVE.  The components a guest may enable in XCR0
- * (XCR0_GUEST_COMPONENTS: x87, SSE, AVX, MPX, AVX-512, PKRU) end below
- * 2.7 KiB; larger ones (AMX) are not offered.
+ * (XCR0_GUEST_COMPONENTS: x87, SSE, AVX, AVX-512, PKRU) end below 2.7
+ * KiB; larger ones (AMX) are not offered, nor MPX's (BNDREG, BNDCSR),
+ * whose IA32_BNDCFGS cvisor does not switch (vcpu/cpu_features.c).
  */
 #define XSAVE_AREA_BYTES 4096
-#define XCR0_GUEST_COMPONENTS (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_BNDREG | XCR0_BNDCSR | \
-			       XCR0_AVX512 | XCR0_PKRU)
+#define XCR0_GUEST_COMPONENTS (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512 | XCR0_PKRU)
 struct xsave_area {
 	uint8_t bytes[XSAVE_AREA_BYTES];
 } __attribute__((aligned(64)));

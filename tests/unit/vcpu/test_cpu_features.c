@@ -49,6 +49,7 @@ static const struct {
 	{ "RDPID", 7, 0, CPUID_ECX, 22, PROC2_ENABLE_RDTSCP },
 	{ "INVPCID", 7, 0, CPUID_EBX, 10, PROC2_ENABLE_INVPCID },
 	{ "WAITPKG (TPAUSE, UMONITOR, UMWAIT)", 7, 0, CPUID_ECX, 5, 0 },
+	{ "MPX (IA32_BNDCFGS is not switched)", 7, 0, CPUID_EBX, 14, 0 },
 	{ "XSAVES (IA32_XSS is not emulated)", 0xD, 1, CPUID_EAX, 3, 0 },
 	{ "VMX (nested VMX is not emulated)", 1, 0, CPUID_ECX, 5, 0 },
 	{ "MONITOR (MWAIT exits unhandled)", 1, 0, CPUID_ECX, 3, 0 },
