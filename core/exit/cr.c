@@ -90,7 +90,9 @@ static void load_context(struct vcpu *vcpu, struct cr_context *ctx)
 	ctx->cr3 = vmcs_read(GUEST_CR3);
 	ctx->efer = vmcs_read(GUEST_IA32_EFER);
 	ctx->in_64bit_mode = vcpu_guest_in_64bit_mode();
-	ctx->cr4_fixed1 = vcpu->cpu->caps.cr4_fixed1;
+	/* A bit whose feature the guest's CPUID does not offer is as if the CPU
+	 * lacked it (vcpu.h, cr4_unoffered). */
+	ctx->cr4_fixed1 = vcpu->cpu->caps.cr4_fixed1 & ~vcpu->cr4_unoffered;
 }
 
 /*

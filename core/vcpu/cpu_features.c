@@ -16,6 +16,17 @@ const struct cpu_feature cpu_features[] = {
 	/* Leaf 7, subleaf 0. */
 	NEEDS("INVPCID", 7, 0, CPUID_EBX, 10, PROC2_ENABLE_INVPCID), /* else #UD (26.3) */
 	HIDDEN("MPX", 7, 0, CPUID_EBX, 14),      /* IA32_BNDCFGS is not switched per vCPU */
+	HIDDEN("CET_SS", 7, 0, CPUID_ECX, 7),    /* the CET MSRs and XSAVES state are not switched */
+	HIDDEN("CET_IBT", 7, 0, CPUID_EDX, 20),  /* the same */
+	HIDDEN("PKS", 7, 0, CPUID_ECX, 31),      /* IA32_PKRS is not switched */
+	HIDDEN("KL", 7, 0, CPUID_ECX, 23),       /* the wrapping key is not switched (LOADIWKEY) */
+	HIDDEN("ENQCMD", 7, 0, CPUID_ECX, 29),   /* IA32_PASID is not emulated */
+	HIDDEN("UINTR", 7, 0, CPUID_EDX, 5),     /* the user-interrupt MSRs are not emulated */
+	HIDDEN("PCONFIG", 7, 0, CPUID_EDX, 18),  /* #UD without "enable PCONFIG" (26.3) */
+	HIDDEN("ARCH_LBR", 7, 0, CPUID_EDX, 19), /* the LBR MSRs and XSAVES state are not emulated */
+	HIDDEN("AMX_BF16", 7, 0, CPUID_EDX, 22), /* XCR0 cannot enable the AMX components (vcpu.h) */
+	HIDDEN("AMX_TILE", 7, 0, CPUID_EDX, 24), /* the same */
+	HIDDEN("AMX_INT8", 7, 0, CPUID_EDX, 25), /* the same */
 	HIDDEN("WAITPKG", 7, 0, CPUID_ECX, 5),   /* needs "enable user wait and pause" */
 	NEEDS("RDPID", 7, 0, CPUID_ECX, 22, PROC2_ENABLE_RDTSCP),    /* else #UD (26.3) */
 	/* Speculation control: MSRs cvisor does not emulate (a guest's
@@ -50,6 +61,46 @@ uint64_t cpu_physical_address_mask(void)
 		bits = r.eax & 0xFF;
 	}
 	return (1ULL << bits) - 1;
+}
+
+/* Each CR4 bit that enables a CPUID feature, and that feature (SDM Vol. 3A
+ * 2.5, Vol. 2A CPUID); CET has two (shadow stacks, indirect branch
+ * tracking), either of which makes it offered. */
+static const struct {
+	uint64_t cr4;
+	uint32_t leaf;
+	enum cpuid_reg reg;
+	uint8_t bit;
+} cr4_features[] = {
+	{ CR4_UMIP, 7, CPUID_ECX, 2 },      { CR4_LA57, 7, CPUID_ECX, 16 },
+	{ CR4_FSGSBASE, 7, CPUID_EBX, 0 },  { CR4_PCIDE, 1, CPUID_ECX, 17 },
+	{ CR4_OSXSAVE, 1, CPUID_ECX, 26 },  { CR4_KL, 7, CPUID_ECX, 23 },
+	{ CR4_SMEP, 7, CPUID_EBX, 7 },      { CR4_SMAP, 7, CPUID_EBX, 20 },
+	{ CR4_PKE, 7, CPUID_ECX, 3 },       { CR4_CET, 7, CPUID_ECX, 7 },
+	{ CR4_CET, 7, CPUID_EDX, 20 },      { CR4_PKS, 7, CPUID_ECX, 31 },
+	{ CR4_UINTR, 7, CPUID_EDX, 5 },
+};
+
+uint64_t cpu_features_cr4_unoffered(uint32_t proc2)
+{
+	struct cpuid_regs max, r;
+	uint64_t governed = 0, offered = 0;
+
+	cpuid(0, 0, &max);
+	for (unsigned i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+		governed |= cr4_features[i].cr4;
+		if (cr4_features[i].leaf > max.eax)
+			continue;
+		cpuid(cr4_features[i].leaf, 0, &r);
+		cpu_features_filter(cr4_features[i].leaf, 0, proc2, &r);
+		uint32_t reg = cr4_features[i].reg == CPUID_EAX   ? r.eax
+			       : cr4_features[i].reg == CPUID_EBX ? r.ebx
+			       : cr4_features[i].reg == CPUID_ECX ? r.ecx
+								  : r.edx;
+		if (reg >> cr4_features[i].bit & 1)
+			offered |= cr4_features[i].cr4;
+	}
+	return governed & ~offered;
 }
 
 uint32_t cpu_features_wanted_proc2(void)

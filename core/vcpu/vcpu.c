@@ -151,6 +151,7 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 		goto fail;
 	vmcs_setup_host_state();
 	guest_state_write(&cpu->caps, boot);
+	vcpu_own_control_bits(0, vcpu->cr4_unoffered);
 	return vcpu_finish_vmcs(vcpu);
 fail:
 	vcpu_free_current_vmcs(vcpu);
@@ -168,6 +169,7 @@ enum vmx_error vcpu_reset(struct vcpu *vcpu, const struct guest_cpu_state *boot)
 	if ((err = vmcs_setup_controls(vcpu)) != VMX_OK)
 		return err;
 	guest_state_write(&vcpu->cpu->caps, boot);
+	vcpu_own_control_bits(0, vcpu->cr4_unoffered);
 	if (vmcs_failed_writes())
 		return VMX_ERR_VMWRITE_FAILED;
 	/* The power-up FPU, XCR0, CR2, debug registers and MSRs go live (the

@@ -156,6 +156,10 @@ struct vcpu {
 	bool timer_saved_on_exit;
 	/* Its secondary processor-based controls (what the CPUID policy may offer). */
 	uint32_t proc2;
+	/* CR4 bits of features its CPUID does not offer (cpu_features.h): owned
+	 * by cvisor, so that setting one exits and gets #GP.  0 for the hosted
+	 * OS, which keeps every feature it uses. */
+	uint64_t cr4_unoffered;
 	/* "activate VMX-preemption timer" is on: time slices end by it. */
 	bool preemption_timer;
 	/* "virtual NMIs" is on, so NMI-window exiting exists (SDM Vol. 3C

@@ -921,6 +921,16 @@ static void cr_rules(void)
 	expect_cr4_gp(1u << 30);
 	expect_cr4_gp(1u << 31);
 	rule_end("CR4 bits the CPU does not support (15, 30, 31) give #GP");
+	struct guest_cpuid leaf7 = guest_cpuid(7, 0);
+	if (!(leaf7.ecx & (1u << 7)) && !(leaf7.edx & (1u << 20))) {
+		/* CET needs CR0.WP (its own #GP): with WP set, only the missing
+		 * feature can refuse it (SDM Vol. 3A 2.5, Vol. 2B MOV CR). */
+		rule_begin();
+		expect_cr0_write(CR0_START | CR0_WP);
+		expect_cr4_gp(1u << 23);
+		expect_cr0_write(CR0_START);
+		rule_end("CR4.CET (bit 23) gives #GP where CPUID offers no CET");
+	}
 	if (leaf1_ecx & CPUID1_ECX_XSAVE) {
 		rule_begin();
 		if (cpuid_osxsave())

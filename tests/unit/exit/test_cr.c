@@ -371,6 +371,24 @@ static void pinned_cr4_bits_stay_set_and_others_clear(void **state)
 	assert_int_equal(protect_pending_events(&vm), 1);
 }
 
+/* A CR4 bit whose feature the guest's CPUID does not offer is #GP, even
+ * where VMX's fixed bits allow it (Bochs's tigerlake: CR4.CET without CET
+ * in CPUID): cvisor owns it, so setting it exits; offered ones do not. */
+static void cr4_bits_of_unoffered_features_fault(void **state)
+{
+	(void)state;
+	assert_true(vcpu.cpu->caps.cr4_fixed1 & CR4_CET);
+	assert_true(vcpu.cr4_unoffered & CR4_CET);
+	assert_false(vcpu.cr4_unoffered & (CR4_PKE | CR4_SMEP | CR4_OSXSAVE));
+	assert_true(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_CET);
+	assert_false(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_PKE);
+	guest_sets(GUEST_CR0, CR0_READ_SHADOW, CR0_WP);
+	mov_to_cr(CR_MOV_TO_CR4, CR4_CET);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding) & 0xFF, 13); /* #GP */
+	assert_false(vmcs(GUEST_CR4.encoding) & CR4_CET);
+	assert_false(vmcs(CR4_READ_SHADOW.encoding) & CR4_CET);
+}
+
 /* Without a TPR shadow (apicv=off, the fixture's VM) MOV to/from CR8
  * exits and uses the software APIC's TPR: CR8[3:0] = TPR[7:4] (SDM Vol.
  * 3A 11.8.6.1); a write with bits 63:4 set is #GP (Vol. 2B MOV CR). */
@@ -421,6 +439,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(pinned_bits_do_not_lift_the_cr_rules, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(pinned_cr4_bits_stay_set_and_others_clear, setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(cr4_bits_of_unoffered_features_fault, setup_vcpu, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,17 @@ static const struct {
 	{ "INVPCID", 7, 0, CPUID_EBX, 10, PROC2_ENABLE_INVPCID },
 	{ "WAITPKG (TPAUSE, UMONITOR, UMWAIT)", 7, 0, CPUID_ECX, 5, 0 },
 	{ "MPX (IA32_BNDCFGS is not switched)", 7, 0, CPUID_EBX, 14, 0 },
+	{ "CET_SS (the CET MSRs are not switched)", 7, 0, CPUID_ECX, 7, 0 },
+	{ "CET_IBT (the CET MSRs are not switched)", 7, 0, CPUID_EDX, 20, 0 },
+	{ "PKS (IA32_PKRS is not switched)", 7, 0, CPUID_ECX, 31, 0 },
+	{ "KL (the wrapping key is not switched)", 7, 0, CPUID_ECX, 23, 0 },
+	{ "ENQCMD (IA32_PASID is not emulated)", 7, 0, CPUID_ECX, 29, 0 },
+	{ "UINTR (its MSRs are not emulated)", 7, 0, CPUID_EDX, 5, 0 },
+	{ "PCONFIG (#UD without its control)", 7, 0, CPUID_EDX, 18, 0 },
+	{ "ARCH_LBR (its MSRs are not emulated)", 7, 0, CPUID_EDX, 19, 0 },
+	{ "AMX-BF16 (XCR0 cannot enable AMX)", 7, 0, CPUID_EDX, 22, 0 },
+	{ "AMX-TILE (XCR0 cannot enable AMX)", 7, 0, CPUID_EDX, 24, 0 },
+	{ "AMX-INT8 (XCR0 cannot enable AMX)", 7, 0, CPUID_EDX, 25, 0 },
 	{ "XSAVES (IA32_XSS is not emulated)", 0xD, 1, CPUID_EAX, 3, 0 },
 	{ "VMX (nested VMX is not emulated)", 1, 0, CPUID_ECX, 5, 0 },
 	{ "MONITOR (MWAIT exits unhandled)", 1, 0, CPUID_ECX, 3, 0 },
@@ -157,12 +168,28 @@ static void the_filter_clears_what_lacks_its_control(void **state)
 	assert_int_equal(cpu_features_wanted_proc2(), PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID);
 }
 
+/* The CR4 bits of features the CPUID policy does not offer (Bochs's
+ * tigerlake: leaf 7 without LA57, KL, CET, PKS, UINTR; with UMIP,
+ * FSGSBASE, SMEP, SMAP, PKE; leaf 1 with PCID and XSAVE). */
+static void cr4_bits_follow_the_offered_features(void **state)
+{
+	(void)state;
+	fixture_reset_machine();
+	uint64_t unoffered = cpu_features_cr4_unoffered(0);
+	assert_int_equal(unoffered, CR4_LA57 | CR4_KL | CR4_CET | CR4_PKS | CR4_UINTR);
+	/* A feature the policy hides takes its bit with it (PKE, were PKU hidden:
+	 * here, the host without PKU). */
+	fake_cpuid_set(7, 0, 0, 0xF2BF27EF, 0x40405F4E & ~(1u << 3), 0xBC000410);
+	assert_true(cpu_features_cr4_unoffered(0) & CR4_PKE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tigerlake_sees_only_features_that_work),
 		cmocka_unit_test(sandy_bridge_sees_only_features_that_work),
 		cmocka_unit_test(the_filter_clears_what_lacks_its_control),
+		cmocka_unit_test(cr4_bits_follow_the_offered_features),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
