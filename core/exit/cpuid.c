@@ -207,13 +207,6 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 			r->ebx &= ~CPUID7_EBX_ERMS;
 			r->edx &= ~CPUID7_EDX_FSRM;
 		}
-		/* OSPKE mirrors the guest's CR4.PKE (SDM Vol. 2A CPUID), as
-		 * OSXSAVE does CR4.OSXSAVE. */
-		if (subleaf == 0) {
-			r->ecx &= ~CPUID7_ECX_OSPKE;
-			if ((guest_cr4 & CR4_PKE) && (r->ecx & CPUID7_ECX_PKU))
-				r->ecx |= CPUID7_ECX_OSPKE;
-		}
 		break;
 	case 0x80000001:
 		/* IA32_MISC_ENABLE.XD_DISABLE hides NX (SDM Vol. 4 Table 2-2). */
@@ -253,6 +246,13 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 	/* Features that need a control or state cvisor does not give go
 	 * (vcpu/cpu_features.c). */
 	cpu_features_filter(leaf, subleaf, proc2, r);
+	/* OSPKE mirrors the guest's CR4.PKE where PKU is offered (SDM Vol. 2A
+	 * CPUID), as OSXSAVE does CR4.OSXSAVE. */
+	if (leaf == 7 && subleaf == 0) {
+		r->ecx &= ~CPUID7_ECX_OSPKE;
+		if ((guest_cr4 & CR4_PKE) && (r->ecx & CPUID7_ECX_PKU))
+			r->ecx |= CPUID7_ECX_OSPKE;
+	}
 }
 
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,

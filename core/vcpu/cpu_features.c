@@ -111,6 +111,25 @@ uint32_t cpu_features_wanted_proc2(void)
 	return want;
 }
 
+/*
+ * XCR0 can enable the PKRU state component and CPUID enumerates its size
+ * and offset (SDM Vol. 1 13.2: CPUID.(EAX=0DH,ECX=0):EAX[9]; 13.4.3:
+ * CPUID.(EAX=0DH,ECX=9)).  Bochs 2.7 sets the bit but reports subleaf 9 as
+ * zeros, and Linux then finds its XSAVE layout misordered.
+ */
+static bool pkru_component_enumerated(void)
+{
+	struct cpuid_regs r;
+	cpuid(0, 0, &r);
+	if (r.eax < 0xD)
+		return false;
+	cpuid(0xD, 0, &r);
+	if (!(r.eax & XCR0_PKRU))
+		return false;
+	cpuid(0xD, 9, &r);
+	return r.eax >= 4 && r.ebx >= 576; /* after the legacy region and header */
+}
+
 void cpu_features_filter(uint32_t leaf, uint32_t subleaf, uint32_t proc2, struct cpuid_regs *r)
 {
 	uint32_t *regs[] = { [CPUID_EAX] = &r->eax, [CPUID_EBX] = &r->ebx,
@@ -123,4 +142,10 @@ void cpu_features_filter(uint32_t leaf, uint32_t subleaf, uint32_t proc2, struct
 		if (f->hidden || (f->proc2 & ~proc2))
 			*regs[f->reg] &= ~(1u << f->bit);
 	}
+	/* PKU, and XCR0's PKRU component, only where the component is
+	 * enumerated: PKRU moves with the vCPU's XSAVE state (vcpu.c). */
+	if (leaf == 7 && subleaf == 0 && (r->ecx & CPUID7_ECX_PKU) && !pkru_component_enumerated())
+		r->ecx &= ~CPUID7_ECX_PKU;
+	if (leaf == 0xD && subleaf == 0 && (r->eax & XCR0_PKRU) && !pkru_component_enumerated())
+		r->eax &= ~(uint32_t)XCR0_PKRU;
 }

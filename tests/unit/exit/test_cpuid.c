@@ -188,6 +188,10 @@ static void cpuid_signature_leaf(void **state)
 static void cpuid_leaf7_ospke_mirrors_the_guest_cr4(void **state)
 {
 	(void)state;
+	/* A CPU that enumerates the PKRU state component (CPUID 0DH). */
+	fake_cpuid_set(0, FAKE_ANY_SUBLEAF, 0x1B, 0, 0, 0);
+	fake_cpuid_set(0xD, 0, 0x2E7, 0x240, 0xAC0, 0);
+	fake_cpuid_set(0xD, 9, 8, 2688, 0, 0);
 	struct cpuid_regs r = { 0, 0, (1u << 3) | (1u << 4), 0 };
 	cpuid_apply_policy(7, 0, 0, 0, 0, 0, &r);
 	assert_int_equal(r.ecx, 1u << 3);
@@ -197,6 +201,14 @@ static void cpuid_leaf7_ospke_mirrors_the_guest_cr4(void **state)
 	r = (struct cpuid_regs){ 0, 0, 0, 0 }; /* no PKU: no OSPKE either */
 	cpuid_apply_policy(7, 0, CR4_PKE, 0, 0, 0, &r);
 	assert_int_equal(r.ecx, 0);
+	/* Bochs 2.7 reports subleaf 9 as zeros: PKU and XCR0's PKRU go. */
+	fake_cpuid_set(0xD, 9, 0, 0, 0, 0);
+	r = (struct cpuid_regs){ 0, 0, 1u << 3, 0 };
+	cpuid_apply_policy(7, 0, CR4_PKE, 0, 0, 0, &r);
+	assert_int_equal(r.ecx, 0);
+	r = (struct cpuid_regs){ 0x2E7, 0x240, 0xAC0, 0 };
+	cpuid_apply_policy(0xD, 0, 0, 0, 0, 0, &r);
+	assert_int_equal(r.eax, 0xE7);
 }
 
 static void cpuid_leaf1_policy(void **state)

@@ -379,9 +379,9 @@ static void cr4_bits_of_unoffered_features_fault(void **state)
 	(void)state;
 	assert_true(vcpu.cpu->caps.cr4_fixed1 & CR4_CET);
 	assert_true(vcpu.cr4_unoffered & CR4_CET);
-	assert_false(vcpu.cr4_unoffered & (CR4_PKE | CR4_SMEP | CR4_OSXSAVE));
+	assert_false(vcpu.cr4_unoffered & (CR4_SMEP | CR4_OSXSAVE));
 	assert_true(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_CET);
-	assert_false(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_PKE);
+	assert_false(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_SMEP);
 	guest_sets(GUEST_CR0, CR0_READ_SHADOW, CR0_WP);
 	mov_to_cr(CR_MOV_TO_CR4, CR4_CET);
 	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding) & 0xFF, 13); /* #GP */
