@@ -35,11 +35,13 @@
 #define CR4_FSGSBASE   (1ULL << 16)
 #define CR4_PCIDE      (1ULL << 17)
 #define CR4_OSXSAVE    (1ULL << 18)
+#define CR4_KL         (1ULL << 19)
 #define CR4_SMEP       (1ULL << 20)
 #define CR4_SMAP       (1ULL << 21)
 #define CR4_PKE        (1ULL << 22)
 #define CR4_CET        (1ULL << 23)
 #define CR4_PKS        (1ULL << 24)
+#define CR4_UINTR      (1ULL << 25)
 
 /* IA32_EFER (SDM Vol. 3A 2.2.1, Table 2-1 and Vol. 4). */
 #define EFER_SCE (1ULL << 0)
@@ -153,6 +155,7 @@
 #define PF_USER    (1u << 2)
 #define PF_RSVD    (1u << 3)
 #define PF_FETCH   (1u << 4)
+#define PF_PK      (1u << 5) /* a protection key refused the access */
 
 /* Model-specific registers (SDM Vol. 4, "Model-Specific Registers"). */
 #define MSR_IA32_TSC                 0x010
@@ -228,6 +231,8 @@
 #define CPUID7_EBX_TSC_ADJUST     (1u << 1)
 #define CPUID7_EBX_ERMS           (1u << 9) /* enhanced REP MOVSB/STOSB */
 #define CPUID7_EDX_FSRM           (1u << 4) /* fast short REP MOV */
+#define CPUID7_ECX_PKU          (1u << 3)  /* protection keys for user pages */
+#define CPUID7_ECX_OSPKE        (1u << 4)  /* CR4.PKE is set */
 #define CPUIDD1_EAX_XSAVEC        (1u << 1) /* leaf 0xD subleaf 1: compacted format */
 #define CPUIDD_ECX_ALIGNED_64     (1u << 1) /* leaf 0xD subleaf i: 64-byte aligned when compacted */
 #define CPUID80000001_EDX_SYSCALL (1u << 11)

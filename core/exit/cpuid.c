@@ -246,6 +246,13 @@ static inline __attribute__((always_inline)) void apply_policy(uint32_t leaf, ui
 	/* Features that need a control or state cvisor does not give go
 	 * (vcpu/cpu_features.c). */
 	cpu_features_filter(leaf, subleaf, proc2, r);
+	/* OSPKE mirrors the guest's CR4.PKE where PKU is offered (SDM Vol. 2A
+	 * CPUID), as OSXSAVE does CR4.OSXSAVE. */
+	if (leaf == 7 && subleaf == 0) {
+		r->ecx &= ~CPUID7_ECX_OSPKE;
+		if ((guest_cr4 & CR4_PKE) && (r->ecx & CPUID7_ECX_PKU))
+			r->ecx |= CPUID7_ECX_OSPKE;
+	}
 }
 
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, uint64_t guest_cr4, uint64_t misc_enable,
@@ -267,12 +274,14 @@ static void complete_cpuid(struct vcpu *vcpu, const struct cpuid_regs *r)
 }
 
 /* A leaf the CPU answers, through the policy.  The guest's CR4.OSXSAVE
- * (leaf 1) is not a cvisor-owned bit, so GUEST_CR4 holds it. */
+ * (leaf 1) and CR4.PKE (leaf 7) are not cvisor-owned bits (pinned, they
+ * are set in both), so GUEST_CR4 holds them. */
 static __attribute__((noinline)) void host_leaf(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 						struct cpuid_regs *r)
 {
 	cpuid(leaf, subleaf, r);
-	apply_policy(leaf, subleaf, leaf == 1 ? vmcs_read(GUEST_CR4) : 0, vcpu->msrs.misc_enable,
+	apply_policy(leaf, subleaf, leaf == 1 || leaf == 7 ? vmcs_read(GUEST_CR4) : 0,
+		     vcpu->msrs.misc_enable,
 		     vcpu->proc2, vcpu->xcr0, r);
 	if (leaf == 1 || leaf == 4 || leaf == 0xB || leaf == 0x1F)
 		cpuid_apply_topology(leaf, subleaf, vcpu->id, vcpu->vm->vcpu_count, r);

@@ -61,6 +61,13 @@ const char *cr4_write_fault(const struct cr_context *ctx, uint64_t value)
 		return "CR4.PAE cannot be cleared in IA-32e mode";
 	if ((value & CR4_PCIDE) && !(ctx->cr4 & CR4_PCIDE) && !(ctx->efer & EFER_LMA))
 		return "CR4.PCIDE can be set only in IA-32e mode";
+	/* SDM Vol. 2B MOV CR: PCIDE goes from 0 to 1 only with CR3[11:0] = 0
+	 * (the current PCID, Vol. 3A 4.10.1), and LA57 cannot change while
+	 * IA32_EFER.LMA = 1 (the paging mode would change under the CPU). */
+	if ((value & CR4_PCIDE) && !(ctx->cr4 & CR4_PCIDE) && (ctx->cr3 & 0xFFF))
+		return "CR4.PCIDE can be set only with CR3[11:0] = 0";
+	if ((ctx->efer & EFER_LMA) && ((value ^ ctx->cr4) & CR4_LA57))
+		return "CR4.LA57 cannot change in IA-32e mode";
 	/* SDM Vol. 2B MOV CR, Vol. 3A 2.5: setting CET while CR0.WP = 0 is #GP
 	 * (and the VM entry would fail: Vol. 3C 27.3.1.1). */
 	if ((value & CR4_CET) && !(ctx->cr0 & CR0_WP))
@@ -80,9 +87,12 @@ static void load_context(struct vcpu *vcpu, struct cr_context *ctx)
 			      vmcs_read(CR0_GUEST_HOST_MASK));
 	ctx->cr4 = guest_view(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
 			      vmcs_read(CR4_GUEST_HOST_MASK));
+	ctx->cr3 = vmcs_read(GUEST_CR3);
 	ctx->efer = vmcs_read(GUEST_IA32_EFER);
 	ctx->in_64bit_mode = vcpu_guest_in_64bit_mode();
-	ctx->cr4_fixed1 = vcpu->cpu->caps.cr4_fixed1;
+	/* A bit whose feature the guest's CPUID does not offer is as if the CPU
+	 * lacked it (vcpu.h, cr4_unoffered). */
+	ctx->cr4_fixed1 = vcpu->cpu->caps.cr4_fixed1 & ~vcpu->cr4_unoffered;
 }
 
 /*

@@ -11,6 +11,7 @@
 /* The state a CR write is judged against. */
 struct cr_context {
 	uint64_t cr0, cr4;   /* as the guest sees them */
+	uint64_t cr3;
 	uint64_t efer;
 	bool in_64bit_mode;  /* CS.L with EFER.LMA */
 	uint64_t cr4_fixed1; /* bits this CPU lets CR4 hold */

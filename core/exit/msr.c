@@ -378,10 +378,20 @@ void handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit)
  * RDMSR/WRMSR that exit in the hosted OS: the hidden MSRs, and MSRs
  * outside the bitmap's two ranges, which always exit (SDM Vol. 3C 26.1.3).
  * Both get #GP: cvisor never executes an MSR access it did not vet, since a
- * fault in VMX root operation would bring down the host.
+ * fault in VMX root operation would bring down the host.  The exception is
+ * a WRMSR of an MSR cvisor.ko pinned (protect=1: IA32_LSTAR and
+ * IA32_SYSENTER_EIP keep their value, EFER keeps NXE), which completes as
+ * the pin allows: a whole-value pin leaves the MSR as it is, EFER is
+ * written to the VMCS with its rules.
  */
 void handle_msr_hosted_os(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-	(void)exit;
+	uint64_t *regs = vcpu->gprs.regs;
+	uint32_t msr = (uint32_t)regs[GPR_RCX];
+
+	if (exit->reason == EXIT_REASON_WRMSR && protect_msr_pinned(vcpu->vm, msr)) {
+		write_msr_with_pins(vcpu, msr, (regs[GPR_RDX] << 32) | (uint32_t)regs[GPR_RAX]);
+		return;
+	}
 	vcpu_inject_gp(vcpu);
 }

@@ -36,6 +36,7 @@
 #include "vcpu/events.h"
 #include "vcpu/guest_state.h"
 #include "vcpu/vcpu.h"
+#include "vm/protect.h"
 #include "vmx/intrin.h"
 #include "vmx/segment.h"
 #include "vmx/vmcs.h"
@@ -111,6 +112,7 @@ struct ts_fault {
 	uint64_t cr2;        /* #PF */
 	const char *stop;    /* no architectural fault: stop the VM with this */
 	bool stop_is_reason; /* stop is the whole reason, not memory that is not RAM */
+	const char *stop_policy; /* with stop: protected memory's policy refused it */
 };
 
 /* A TSS, as a register or descriptor names it. */
@@ -151,6 +153,21 @@ static bool selector_fault(struct task_switch *ts, unsigned vector, uint16_t sel
  * and is RAM.  False sets ts->fault: #PF, or a stop for memory that is not
  * RAM.
  */
+/*
+ * Memory the VM protected (vm/protect.h) that forbids this access of the
+ * CPU's: `log` records it and lets it go ahead; `deny` and `stop` refuse it
+ * (the switch cannot go on without it), and the VM stops.
+ */
+static bool protection_refuses(struct task_switch *ts, uint64_t gpa, uint32_t linear,
+			       uint32_t len, bool write, const char *what)
+{
+	const char *policy = protect_cpu_access(ts->vcpu, gpa, linear, len, write);
+	if (!policy)
+		return false;
+	ts->fault = (struct ts_fault){ .stop = what, .stop_policy = policy };
+	return true;
+}
+
 static bool linear_access(struct task_switch *ts, uint32_t linear, void *buf, uint32_t len,
 			  bool write, bool probe, const char *what)
 {
@@ -171,6 +188,8 @@ static bool linear_access(struct task_switch *ts, uint32_t linear, void *buf, ui
 			ts->fault.cr2 = at;
 			return false;
 		}
+		if (!probe && protection_refuses(ts, gpa, at, n, write, what))
+			return false;
 		bool ok = probe ? guest_is_ram(ts->vcpu->vm, gpa, n)
 		      : write   ? guest_write(ts->vcpu->vm, gpa, bytes + done, n)
 				: guest_read(ts->vcpu->vm, gpa, bytes + done, n);
@@ -649,6 +668,8 @@ static bool push_error_code(struct task_switch *ts)
 			ts->fault.cr2 = linear + i;
 			return false;
 		}
+		if (protection_refuses(ts, gpa, linear + i, 1, true, "the new task's stack"))
+			return false;
 		if (!guest_write(ts->vcpu->vm, gpa, &byte, 1)) {
 			ts->fault = (struct ts_fault){ .stop = "the new task's stack" };
 			return false;
@@ -853,6 +874,13 @@ void handle_task_switch(struct vcpu *vcpu, const struct vm_exit *exit)
 	}
 	if (done)
 		return;
+	if (ts.fault.stop && ts.fault.stop_policy) {
+		exit_fail_vm(vcpu, exit, "task switch (%s) to TSS 0x%x: %s is protected memory "
+			     "(policy %s), and the CPU's own access cannot be dropped",
+			     source_names[ts.source], TS_QUAL_SELECTOR(q), ts.fault.stop,
+			     ts.fault.stop_policy);
+		return;
+	}
 	if (ts.fault.stop) {
 		exit_fail_vm(vcpu, exit, "task switch (%s) to TSS 0x%x: %s%s",
 			     source_names[ts.source], TS_QUAL_SELECTOR(q), ts.fault.stop,

@@ -26,6 +26,7 @@
 #define APIC_ICR_LOW       0x300
 #define APIC_ICR_HIGH      0x310
 #define APIC_LVT_TIMER     0x320
+#define APIC_LVT_LINT0     0x350
 #define APIC_LVT_ERROR     0x370
 #define APIC_TIMER_INITIAL 0x380
 #define APIC_TIMER_CURRENT 0x390
@@ -44,6 +45,8 @@
 #define LAPIC_LVT_LINT0_INDEX 4
 #define LAPIC_LVT_LINT1_INDEX 5
 enum { LVT_TIMER_ONE_SHOT = 0, LVT_TIMER_PERIODIC = 1, LVT_TIMER_TSC_DEADLINE = 2 };
+/* A timer mode in its place in the timer LVT (bits 18:17). */
+#define LVT_TIMER_MODE_BITS(mode) ((uint32_t)(mode) << 17)
 
 /* ICR fields (11.6.1, Figure 11-12). */
 #define ICR_VECTOR(low)        ((uint8_t)(low))

@@ -34,7 +34,7 @@ struct walk {
 	/* The access rights of the translation, over all its entries (SDM
 	 * Vol. 3A 4.6.1). */
 	bool user_page, writable, executable;
-	struct walk_entry used[5];
+	struct walk_entry used[5]; /* 5-level paging uses the most */
 	unsigned used_count;
 	uint32_t error;
 };
@@ -65,6 +65,23 @@ static bool use_entry(struct walk *w, uint64_t gpa, unsigned size, uint64_t entr
 }
 
 /*
+ * Protection keys (SDM Vol. 3A 4.6.2), with CR4.PKE in 4- or 5-level paging,
+ * for data accesses to user-mode addresses: the key in bits 62:59 of the
+ * entry that maps the page selects two bits of the guest's PKRU: AD refuses
+ * every data access, WD writes by user mode, and by supervisor mode with
+ * CR0.WP.
+ */
+static bool protection_key_permits(struct walk *w)
+{
+	unsigned key = (unsigned)(w->used[w->used_count - 1].value >> 59) & 0xF;
+	uint32_t rights = vcpu_guest_pkru(w->vcpu) >> (2 * key);
+
+	if (rights & 1) /* AD */
+		return false;
+	return !(w->access == GUEST_WRITE && (rights & 2) && (w->user || (w->cr0 & CR0_WP)));
+}
+
+/*
  * The access rights of the whole translation against the access (SDM Vol.
  * 3A 4.6.1): user-mode accesses need a user-mode page, writable for writes;
  * supervisor-mode writes need a writable page when CR0.WP is set; fetches
@@ -87,6 +104,11 @@ static bool access_permitted(struct walk *w)
 				   (w->implicit || !(vmcs_read(GUEST_RFLAGS) & RFLAGS_AC));
 		ok = !smap_blocks &&
 		     (w->access != GUEST_WRITE || w->writable || !(w->cr0 & CR0_WP));
+	}
+	if (ok && w->access != GUEST_FETCH && w->user_page && (w->cr4 & CR4_PKE) &&
+	    (w->efer & EFER_LMA) && !protection_key_permits(w)) {
+		ok = false;
+		w->error |= PF_PK;
 	}
 	if (!ok)
 		w->error |= PF_PRESENT;
@@ -148,18 +170,17 @@ static bool walk_32bit(struct walk *w, uint64_t linear, uint64_t *gpa)
 	return true;
 }
 
-/* PAE paging (SDM Vol. 3A 4.4, the PDPTEs in the VMCS with EPT) and 4-level
- * paging (4.5, the PML4 at CR3). */
+/* PAE paging (SDM Vol. 3A 4.4, the PDPTEs in the VMCS with EPT) and 4- and
+ * 5-level paging (4.5). */
 static bool walk_64bit_entries(struct walk *w, uint64_t linear, uint64_t *gpa)
 {
 	uint64_t table, entry;
 	unsigned level;
 
 	if (w->efer & EFER_LMA) {
-		if (w->cr4 & CR4_LA57)
-			return false;
+		/* 5-level paging with CR4.LA57 (4.5): the PML5 at CR3. */
 		table = vmcs_read(GUEST_CR3) & PTE_ADDR_52;
-		level = 4;
+		level = (w->cr4 & CR4_LA57) ? 5 : 4;
 	} else {
 		static const vmcs_RW64_t pdpte[4] = { GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2,
 						      GUEST_PDPTE3 };
@@ -178,8 +199,8 @@ static bool walk_64bit_entries(struct walk *w, uint64_t linear, uint64_t *gpa)
 		if (!read_present(w, at, 8, &entry))
 			return false;
 		bool large = (level == 2 || level == 3) && (entry & PTE_PS);
-		if (level == 4)
-			reserved |= PTE_PS; /* Table 4-15 */
+		if (level >= 4)
+			reserved |= PTE_PS; /* PML5E and PML4E: Table 4-15 */
 		else if (large)
 			/* Tables 4-16 and 4-18: the bits between the PAT bit
 			 * (12) and the page's address. */

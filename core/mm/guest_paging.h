@@ -27,12 +27,11 @@ enum guest_access {
  * Translates linear for an access of the given kind at the guest's current
  * CPL, as the CPU would (SDM Vol. 3A chapter 4): the access rights of every
  * entry together (4.6: U/S, R/W with CR0.WP, XD with EFER.NXE, CR4.SMEP and
- * CR4.SMAP with EFLAGS.AC), reserved bits (4.7), and on success the
- * accessed flag of each entry used and the dirty flag of the page for a
- * write (4.8).  Returns true and sets *gpa, or false with *pf_error set to
- * the error code of the #PF the CPU would raise.  Protection keys and
- * 5-level paging are not walked (cvisor offers neither); a PDPTE's PS bit is
- * taken as a 1-GiB page.
+ * CR4.SMAP with EFLAGS.AC, protection keys with CR4.PKE), reserved bits
+ * (4.7), and on success the accessed flag of each entry used and the dirty
+ * flag of the page for a write (4.8).  Returns true and sets *gpa, or false
+ * with *pf_error set to the error code of the #PF the CPU would raise.  A
+ * PDPTE's PS bit is taken as a 1-GiB page.
  */
 bool guest_translate(struct vcpu *vcpu, uint64_t linear, enum guest_access access,
 		     uint64_t *gpa, uint32_t *pf_error);

@@ -36,6 +36,15 @@ extern const unsigned cpu_feature_count;
  * 3A 4.1.4); the bits above are reserved in page-table entries and MSRs. */
 uint64_t cpu_physical_address_mask(void);
 
+/*
+ * The CR4 bits that enable a feature the vCPU's CPUID does not offer
+ * (given its secondary controls proc2): SDM Vol. 3A 2.5 ties each of UMIP,
+ * LA57, FSGSBASE, PCIDE, OSXSAVE, KL, SMEP, SMAP, PKE, CET, PKS and UINTR
+ * to a CPUID feature, and MOV to CR4 setting one the CPU lacks is #GP.
+ * A guest must see the same even where the VMX fixed bits would allow it.
+ */
+uint64_t cpu_features_cr4_unoffered(uint32_t proc2);
+
 /* The secondary controls the offered features need (requested where the
  * CPU allows them). */
 uint32_t cpu_features_wanted_proc2(void);

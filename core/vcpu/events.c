@@ -120,7 +120,8 @@ static void enter_real_mode_at(struct vcpu *vcpu, uint8_t vector)
 
 	vcpu_setup_control_registers(&vcpu->cpu->caps, CR0_ET | CR0_NW | CR0_CD, 0);
 	/* Pinned bits stay owned: once this vCPU sets them, they stick (vm/protect.h). */
-	vcpu_own_control_bits(vcpu->vm->protect.cr0_pinned, vcpu->vm->protect.cr4_pinned);
+	vcpu_own_control_bits(vcpu->vm->protect.cr0_pinned,
+			      vcpu->vm->protect.cr4_pinned | vcpu->cr4_unoffered);
 	vmcs_write(VM_ENTRY_CONTROLS, vmcs_read(VM_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);
 	vmcs_write(GUEST_IA32_EFER, 0);
 	vmcs_write(GUEST_CR3, 0);

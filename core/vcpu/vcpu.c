@@ -151,6 +151,7 @@ enum vmx_error vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vmx_cpu *cpu
 		goto fail;
 	vmcs_setup_host_state();
 	guest_state_write(&cpu->caps, boot);
+	vcpu_own_control_bits(0, vcpu->cr4_unoffered);
 	return vcpu_finish_vmcs(vcpu);
 fail:
 	vcpu_free_current_vmcs(vcpu);
@@ -168,6 +169,7 @@ enum vmx_error vcpu_reset(struct vcpu *vcpu, const struct guest_cpu_state *boot)
 	if ((err = vmcs_setup_controls(vcpu)) != VMX_OK)
 		return err;
 	guest_state_write(&vcpu->cpu->caps, boot);
+	vcpu_own_control_bits(0, vcpu->cr4_unoffered);
 	if (vmcs_failed_writes())
 		return VMX_ERR_VMWRITE_FAILED;
 	/* The power-up FPU, XCR0, CR2, debug registers and MSRs go live (the
@@ -228,10 +230,42 @@ uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned gpr)
  */
 /* The components XSAVE moves: the guest's XCR0, and SSE always, since a
  * guest uses XMM registers with CR4.OSFXSR whatever its XCR0 (SDM Vol. 1
- * 13.1); XCR0 = guest | SSE is always a valid value (13.3). */
+ * 13.1); and PKRU always where XCR0 can hold it, since a guest with
+ * CR4.PKE uses it whatever its XCR0 (13.5.7).  XCR0 = guest | SSE | PKRU
+ * is always a valid value (13.3). */
 static uint64_t switched_components(const struct vcpu *vcpu)
 {
-	return vcpu->xcr0 | XCR0_X87 | XCR0_SSE;
+	return vcpu->xcr0 | XCR0_X87 | XCR0_SSE | (vcpu->cpu->host_xsave_pkru ? XCR0_PKRU : 0);
+}
+
+uint32_t vcpu_guest_pkru(struct vcpu *vcpu)
+{
+	struct cpuid_regs r;
+	uint64_t xsave_bv;
+	uint32_t pkru = 0;
+
+	if (!(read_cr4() & CR4_OSXSAVE))
+		return 0;
+	/* The PKRU component's offset in the standard layout (SDM Vol. 1
+	 * 13.4.3: CPUID.(EAX=0DH,ECX=9):EBX) and size (EAX, 8). */
+	cpuid(0xD, 9, &r);
+	if (r.eax < 4 || r.ebx + 4 > XSAVE_AREA_BYTES)
+		return 0;
+	uint64_t xcr0 = xgetbv(0);
+	bool widen = !(xcr0 & XCR0_PKRU);
+	if (widen && !vcpu->cpu->host_xsave_pkru)
+		return 0; /* no PKRU component: the CPU has no protection keys */
+	if (widen)
+		xsetbv(0, xcr0 | XCR0_PKRU);
+	/* Into the vCPU's own save area, which vcpu_put rewrites whole. */
+	xsave(&vcpu->fpu, XCR0_PKRU);
+	if (widen)
+		xsetbv(0, xcr0);
+	/* XSTATE_BV[9] clear: PKRU in its initial state, 0 (13.6). */
+	memcpy(&xsave_bv, vcpu->fpu.bytes + 512, sizeof(xsave_bv));
+	if (xsave_bv & XCR0_PKRU)
+		memcpy(&pkru, vcpu->fpu.bytes + r.ebx, sizeof(pkru));
+	return pkru;
 }
 
 void vcpu_load(struct vcpu *vcpu)

@@ -29,12 +29,12 @@ struct exit_handler;
  * The guest's FPU/SIMD state while another vCPU uses the CPU: XSAVE's
  * standard layout (SDM Vol. 1 13.4), or FXSAVE's first 512 bytes on a CPU
  * without XSAVE.  The components a guest may enable in XCR0
- * (XCR0_GUEST_COMPONENTS: x87, SSE, AVX, MPX, AVX-512, PKRU) end below
- * 2.7 KiB; larger ones (AMX) are not offered.
+ * (XCR0_GUEST_COMPONENTS: x87, SSE, AVX, AVX-512, PKRU) end below 2.7
+ * KiB; larger ones (AMX) are not offered, nor MPX's (BNDREG, BNDCSR),
+ * whose IA32_BNDCFGS cvisor does not switch (vcpu/cpu_features.c).
  */
 #define XSAVE_AREA_BYTES 4096
-#define XCR0_GUEST_COMPONENTS (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_BNDREG | XCR0_BNDCSR | \
-			       XCR0_AVX512 | XCR0_PKRU)
+#define XCR0_GUEST_COMPONENTS (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512 | XCR0_PKRU)
 struct xsave_area {
 	uint8_t bytes[XSAVE_AREA_BYTES];
 } __attribute__((aligned(64)));
@@ -156,6 +156,10 @@ struct vcpu {
 	bool timer_saved_on_exit;
 	/* Its secondary processor-based controls (what the CPUID policy may offer). */
 	uint32_t proc2;
+	/* CR4 bits of features its CPUID does not offer (cpu_features.h): owned
+	 * by cvisor, so that setting one exits and gets #GP.  0 for the hosted
+	 * OS, which keeps every feature it uses. */
+	uint64_t cr4_unoffered;
 	/* "activate VMX-preemption timer" is on: time slices end by it. */
 	bool preemption_timer;
 	/* "virtual NMIs" is on, so NMI-window exiting exists (SDM Vol. 3C
@@ -241,6 +245,9 @@ void vcpu_invalidate_translations(struct vcpu *vcpu);
 /* Puts this vCPU's non-VMCS guest state into the CPU / saves it back. */
 void vcpu_load(struct vcpu *vcpu);
 void vcpu_put(struct vcpu *vcpu);
+/* The guest's PKRU (SDM Vol. 3A 4.6.2), which is live in the CPU while the
+ * vCPU is loaded: read with XSAVE (0 where the CPU has no PKRU). */
+uint32_t vcpu_guest_pkru(struct vcpu *vcpu);
 
 /* The value of a GPR as the instruction saw it (RSP from the VMCS), masked
  * to 32 bits outside 64-bit mode. */

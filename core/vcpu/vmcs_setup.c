@@ -78,6 +78,7 @@ enum vmx_error vmcs_setup_controls(struct vcpu *vcpu)
 
 	write_control_fields(vcpu, pin, proc, proc2, exit, entry);
 	apicv_write_fields(vcpu);
+	vcpu->cr4_unoffered = cpu_features_cr4_unoffered(proc2);
 	return VMX_OK;
 }
 

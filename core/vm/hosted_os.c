@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "platform.h"
+#include "vm/protect.h"
 #include "vmx/intrin.h"
 #include "x86.h"
 #include "vmx/vmcs.h"
@@ -220,6 +221,8 @@ int hosted_os_start(struct hosted_os_cpu *pc, uint64_t os_rsp, uint64_t os_rip, 
 	 * a CPU that comes online later included. */
 	vcpu_own_control_bits(__atomic_load_n(&vm->protect.cr0_pinned, __ATOMIC_ACQUIRE),
 			      __atomic_load_n(&vm->protect.cr4_pinned, __ATOMIC_ACQUIRE));
+	/* Its pinned MSRs too (exit/msr.c, handle_msr_hosted_os). */
+	protect_apply_msr_pins(v);
 	if (vcpu_check_entries)
 		vcpu_check_entry_rules(v);
 	pc->virtualized = true;

@@ -394,28 +394,47 @@ static uint64_t pin_msr_current(uint32_t msr)
 	return rdmsr(msr);
 }
 
-enum protect_result protect_pin_msr(struct vcpu *vcpu, uint32_t msr)
+bool protect_pin_msr_value(struct vm *vm, uint32_t msr, uint64_t value)
 {
-	struct vm *vm = vcpu->vm;
 	struct vm_protect *p = &vm->protect;
 	int i = pin_msr_index(msr);
 
-	if (vm->identity)
-		return PROTECT_ENOSYS;
-	if (i < 0)
-		return PROTECT_EINVAL;
-	uint64_t now = pin_msr_current(msr);
-	if (!pin_msrs[i].whole_value && (now & pin_msrs[i].bits) != pin_msrs[i].bits)
-		return PROTECT_EINVAL;
+	if (i < 0 || (!pin_msrs[i].whole_value && (value & pin_msrs[i].bits) != pin_msrs[i].bits))
+		return false;
 	spin_lock(&p->lock);
 	p->msr_pinned_bits[i] = pin_msrs[i].bits;
-	p->msr_pinned_value[i] = now;
+	p->msr_pinned_value[i] = value;
 	__atomic_store_n(&p->msrs_pinned, true, __ATOMIC_RELEASE);
 	spin_unlock(&p->lock);
-	/* Writes to it exit from now on, on every vCPU (SDM Vol. 3C 25.6.9). */
+	return true;
+}
+
+bool protect_msr_pinned(const struct vm *vm, uint32_t msr)
+{
+	int i = pin_msr_index(msr);
+	return i >= 0 && __atomic_load_n(&vm->protect.msrs_pinned, __ATOMIC_ACQUIRE) &&
+	       vm->protect.msr_pinned_bits[i];
+}
+
+void protect_apply_msr_pins(struct vcpu *vcpu)
+{
+	/* A WRMSR of a pinned MSR exits (SDM Vol. 3C 25.6.9); reads do not. */
+	for (int i = 0; i < PROTECT_PIN_MSRS; i++)
+		if (protect_msr_pinned(vcpu->vm, pin_msrs[i].msr))
+			msr_bitmap_set(vcpu->msr_bitmap, pin_msrs[i].msr, true, true);
+}
+
+enum protect_result protect_pin_msr(struct vcpu *vcpu, uint32_t msr)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (vm->identity)
+		return PROTECT_ENOSYS;
+	if (pin_msr_index(msr) < 0 || !protect_pin_msr_value(vm, msr, pin_msr_current(msr)))
+		return PROTECT_EINVAL;
 	for (unsigned k = 0; k < vm->vcpu_count; k++)
 		if (vm->vcpus[k])
-			msr_bitmap_set(vm->vcpus[k]->msr_bitmap, msr, true, true);
+			protect_apply_msr_pins(vm->vcpus[k]);
 	return PROTECT_OK;
 }
 
@@ -551,37 +570,65 @@ unsigned protect_policy_for(const struct vm_protect *p, unsigned policy, unsigne
 	return policy;
 }
 
+/*
+ * The first range forbidding access to [gpa, gpa + size): recorded with the
+ * action its policy takes (by_cpu: `deny` cannot drop the CPU's own access,
+ * which stops the VM instead).  Returns that policy, or NOT_FORBIDDEN when
+ * nothing forbids the access; *at gets the forbidden guest-physical address.
+ */
+#define NOT_FORBIDDEN 0xFFu
+static unsigned judge_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
+			     unsigned access, bool by_cpu, uint64_t *at)
+{
+	struct vm_protect *p = &vcpu->vm->protect;
+
+	if (!__atomic_load_n(&p->range_count, __ATOMIC_ACQUIRE))
+		return NOT_FORBIDDEN;
+	spin_lock(&p->lock);
+	const struct protect_range *r = first_forbidding(p, gpa, size, access);
+	unsigned policy = r ? r->policy : NOT_FORBIDDEN;
+	*at = r && r->start > gpa ? r->start : gpa;
+	spin_unlock(&p->lock);
+	if (!r)
+		return NOT_FORBIDDEN;
+	/* The forbidding range may start inside the access: so does its linear. */
+	if (linear != ~0ULL)
+		linear += *at - gpa;
+	policy = protect_policy_for(p, policy, access, linear);
+	unsigned action = policy == HC_POLICY_LOG	 ? HC_ACTION_ALLOWED
+			  : policy == HC_POLICY_DENY && !by_cpu ? HC_ACTION_DROPPED
+								 : HC_ACTION_STOPPED;
+	protect_record(vcpu, (struct hc_protect_event){
+		.kind = HC_EVENT_MEMORY, .address = *at, .linear = linear, .rip = vmcs_read(GUEST_RIP),
+		.access = (uint8_t)access, .action = (uint8_t)action,
+	});
+	return policy;
+}
+
 bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
 			     bool write)
 {
-	struct vm_protect *p = &vcpu->vm->protect;
 	unsigned access = write ? HC_PROT_WRITE : HC_PROT_READ;
+	uint64_t at;
+	unsigned policy = judge_access(vcpu, gpa, linear, size, access, false, &at);
 
-	if (!__atomic_load_n(&p->range_count, __ATOMIC_ACQUIRE))
-		return true;
-	spin_lock(&p->lock);
-	const struct protect_range *r = first_forbidding(p, gpa, size, access);
-	unsigned policy = r ? r->policy : HC_POLICY_LOG;
-	uint64_t at = r && r->start > gpa ? r->start : gpa;
-	spin_unlock(&p->lock);
-	if (!r)
-		return true;
-	/* The forbidding range may start inside the access: so does its linear. */
-	if (linear != ~0ULL)
-		linear += at - gpa;
-	policy = protect_policy_for(p, policy, access, linear);
-	unsigned action = policy == HC_POLICY_LOG	   ? HC_ACTION_ALLOWED
-			  : policy == HC_POLICY_DENY ? HC_ACTION_DROPPED
-						     : HC_ACTION_STOPPED;
-	protect_record(vcpu, (struct hc_protect_event){
-		.kind = HC_EVENT_MEMORY, .address = at, .linear = linear, .rip = vmcs_read(GUEST_RIP),
-		.access = (uint8_t)access, .action = (uint8_t)action,
-	});
-	if (action == HC_ACTION_STOPPED)
+	if (policy == HC_POLICY_STOP)
 		vm_end(vcpu->vm, false, "%s of protected guest-physical 0x%llx by an emulated "
 		       "instruction at RIP 0x%llx (policy stop)", access_name(access),
 		       (unsigned long long)at, (unsigned long long)vmcs_read(GUEST_RIP));
-	return action == HC_ACTION_ALLOWED;
+	return policy == NOT_FORBIDDEN || policy == HC_POLICY_LOG;
+}
+
+const char *protect_cpu_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
+			       bool write)
+{
+	uint64_t at;
+	unsigned policy = judge_access(vcpu, gpa, linear, size, write ? HC_PROT_WRITE : HC_PROT_READ,
+				       true, &at);
+
+	if (policy == NOT_FORBIDDEN || policy == HC_POLICY_LOG)
+		return NULL;
+	return policy == HC_POLICY_DENY ? "deny" : "stop";
 }
 
 bool protect_lift_page(struct vcpu *vcpu, uint64_t gpa, unsigned access)

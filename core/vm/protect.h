@@ -148,6 +148,17 @@ enum protect_result protect_pin_cr(struct vcpu *vcpu, unsigned cr, uint64_t bits
  * IA32_LSTAR and IA32_SYSENTER_EIP (their value now is kept for good).
  */
 enum protect_result protect_pin_msr(struct vcpu *vcpu, uint32_t msr);
+/*
+ * protect_pin_msr's pin without a vCPU (cvisor.ko pins the kernel's MSRs
+ * before it virtualizes any CPU): value is the MSR's value now.  False when
+ * msr cannot be pinned or value lacks the bits the pin keeps set.  Each
+ * vCPU then needs protect_apply_msr_pins before its first entry.
+ */
+bool protect_pin_msr_value(struct vm *vm, uint32_t msr, uint64_t value);
+/* True when the VM has pinned msr. */
+bool protect_msr_pinned(const struct vm *vm, uint32_t msr);
+/* Makes the vCPU's WRMSR of each pinned MSR exit (its MSR bitmap). */
+void protect_apply_msr_pins(struct vcpu *vcpu);
 
 /* What protect_msr_write says about a WRMSR. */
 enum protect_msr_verdict {
@@ -204,6 +215,18 @@ unsigned protect_policy_for(const struct vm_protect *p, unsigned policy, unsigne
  */
 bool protect_emulated_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
 			     bool write);
+
+/*
+ * An access the CPU itself would make, which cvisor makes for it (a task
+ * switch's reads and writes of the TSSs and descriptor tables, exit/
+ * task_switch.c): checked like protect_emulated_access, but `deny` cannot
+ * drop it without breaking what it was for, as with the CPU's own accesses
+ * at an EPT violation (exit/protect.c).  NULL when it may go ahead (`log`
+ * records it); else the policy ("deny" or "stop") that refuses it, recorded
+ * as stopped: the caller ends the VM without making the access.
+ */
+const char *protect_cpu_access(struct vcpu *vcpu, uint64_t gpa, uint64_t linear, unsigned size,
+			       bool write);
 
 /*
  * The `log` step (exit/protect.c): lifts the page holding gpa so that

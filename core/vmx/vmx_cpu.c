@@ -158,8 +158,11 @@ void vmx_prepare_guest_fpu_switching(struct vmx_cpu *cpu)
 
 	cpuid(1, 0, &r);
 	cpu->host_xsave = r.ecx & (1u << 26); /* CPUID.1:ECX.XSAVE */
-	if (cpu->host_xsave)
+	if (cpu->host_xsave) {
 		cr4 |= CR4_OSXSAVE;
+		cpuid(0xD, 0, &r);
+		cpu->host_xsave_pkru = r.eax & XCR0_PKRU;
+	}
 	write_cr4(cr4);
 }
 

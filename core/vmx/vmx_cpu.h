@@ -22,6 +22,9 @@ struct vmx_cpu {
 	uint64_t vmxon_region_pa;
 	bool vmx_on;
 	bool host_xsave; /* CR4.OSXSAVE set: XCR0 can be switched per vCPU */
+	/* XCR0 can enable the PKRU component (CPUID.(EAX=0DH,ECX=0):EAX[9]):
+	 * XSAVE switches PKRU with the rest of a vCPU's state. */
+	bool host_xsave_pkru;
 };
 
 enum vmx_error vmx_check_vendor(void);

@@ -733,6 +733,83 @@ static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
 static uint64_t pd_2m[512] __attribute__((aligned(4096)));
 
+/*
+ * Protection keys (SDM Vol. 3A 4.6.2), in IA-32e mode with 4-level paging,
+ * where CPUID offers PKU: CR4.PKE sets, CPUID.7:ECX.OSPKE follows it, PKRU
+ * reads back what WRPKRU wrote, and the WD right of a user-mode page's key
+ * refuses a supervisor write with CR0.WP with #PF (error code P|W|PK), not
+ * without it.  (AD is not checked from CPL 0 here: Bochs 2.7 applies it to
+ * user-mode accesses only, where the SDM applies it to every data access to
+ * a user-mode address; cvisor's own page walk follows the SDM.)  Linear
+ * 0x400000 becomes a user page with key 1 (on alias_target); the 2-MiB
+ * pages stay supervisor.
+ */
+#define CPUID7_ECX_PKU   (1u << 3)
+#define CPUID7_ECX_OSPKE (1u << 4)
+#define PTE_US           0x4u
+#define PF_P_PK          0x21u /* #PF error code: P (bit 0) and PK (bit 5) */
+static uint64_t pt_pkey[512] __attribute__((aligned(4096)));
+
+static void wrpkru(uint32_t value)
+{
+	__asm__ volatile("wrpkru" ::"a"(value), "c"(0), "d"(0) : "memory");
+}
+
+static uint32_t rdpkru(void)
+{
+	uint32_t value, edx;
+	__asm__ volatile("rdpkru" : "=a"(value), "=d"(edx) : "c"(0));
+	return value;
+}
+
+static void pku_rules(uint32_t cr0_now)
+{
+	rule_begin();
+	if (guest_cpuid(7, 0).ecx & CPUID7_ECX_OSPKE)
+		bad("CPUID.7:ECX.OSPKE reads 1 with CR4.PKE clear");
+	expect_cr4_write(CR4_PAE | CR4_PKE);
+	if (!(guest_cpuid(7, 0).ecx & CPUID7_ECX_OSPKE))
+		bad("CPUID.7:ECX.OSPKE reads 0 with CR4.PKE set");
+	wrpkru(0x5C);
+	if (rdpkru() != 0x5C)
+		bad("RDPKRU reads 0x%x after WRPKRU 0x5c", rdpkru());
+	wrpkru(0);
+	rule_end("CR4.PKE sets where CPUID offers PKU, OSPKE follows it, RDPKRU reads back WRPKRU");
+
+	pt_pkey[0] = (uint32_t)(uintptr_t)alias_target | PTE_P | PTE_RW | PTE_US | 1ULL << 59;
+	pml4[0] |= PTE_US;
+	pdpt[0] |= PTE_US;
+	pd_2m[2] = (uint32_t)(uintptr_t)pt_pkey | PTE_P | PTE_RW | PTE_US;
+	guest_write_cr3((uint32_t)(uintptr_t)pml4); /* flush the TLB */
+	volatile uint32_t *user_page = (volatile uint32_t *)ALIAS_LINEAR;
+	alias_target[0] = 0x0BADC0DE;
+
+	rule_begin();
+	wrpkru(1u << 3); /* key 1: write disabled */
+	int vec = probe_load32(user_page);
+	if (vec != PROBE_NO_FAULT)
+		bad("a read with key 1's WD set: %s, expected no fault", outcome(vec));
+	expect_cr0_write(cr0_now | CR0_WP);
+	vec = probe_store32(user_page, 0x5EED0003);
+	if (vec != VEC_PF || probe_error_code != (PF_P_PK | 2u))
+		bad("a write with key 1's WD and CR0.WP set: %s (error 0x%x), expected #PF with "
+		    "P|W|PK", outcome(vec), probe_error_code);
+	expect_cr0_write(cr0_now);
+	vec = probe_store32(user_page, 0x5EED0004); /* WP clear: WD binds user mode only */
+	if (vec != PROBE_NO_FAULT || alias_target[0] != 0x5EED0004)
+		bad("a supervisor write with WD set and CR0.WP clear: %s, RAM 0x%x", outcome(vec),
+		    alias_target[0]);
+	wrpkru(0);
+	rule_end("PKRU's WD for a user page's key refuses a supervisor write with CR0.WP (#PF with "
+		 "P|W|PK), not without it");
+
+	pd_2m[2] = 0;
+	pml4[0] &= ~(uint64_t)PTE_US;
+	pdpt[0] &= ~(uint64_t)PTE_US;
+	guest_write_cr3((uint32_t)(uintptr_t)pml4);
+	expect_cr4_write(CR4_PAE);
+}
+
 static void cr_ia32e(bool via_exit)
 {
 	const char *how = via_exit ? "a CR0 write that exits (NE flips)" : "a CR0 write the CPU handles";
@@ -767,6 +844,9 @@ static void cr_ia32e(bool via_exit)
 		fmt_snprintf(what, sizeof(what), "CR4.PAE cleared in IA-32e mode gives #GP (entered through %s)",
 			     how);
 		rule_end(what);
+
+		if (!via_exit && (guest_cpuid(7, 0).ecx & CPUID7_ECX_PKU))
+			pku_rules(CR0_START | CR0_PG | ne);
 
 		rule_begin();
 		vec = probe_write_cr0(CR0_START | ne);
@@ -841,6 +921,23 @@ static void cr_rules(void)
 	expect_cr4_gp(1u << 30);
 	expect_cr4_gp(1u << 31);
 	rule_end("CR4 bits the CPU does not support (15, 30, 31) give #GP");
+	struct guest_cpuid leaf7 = guest_cpuid(7, 0);
+	if (!(leaf7.ecx & (1u << 7)) && !(leaf7.edx & (1u << 20))) {
+		/* CET needs CR0.WP (its own #GP): with WP set, only the missing
+		 * feature can refuse it (SDM Vol. 3A 2.5, Vol. 2B MOV CR). */
+		rule_begin();
+		expect_cr0_write(CR0_START | CR0_WP);
+		expect_cr4_gp(1u << 23);
+		expect_cr0_write(CR0_START);
+		rule_end("CR4.CET (bit 23) gives #GP where CPUID offers no CET");
+	}
+	if (!(leaf7.ecx & (1u << 3))) {
+		/* Bochs 2.7 has protection keys but does not enumerate their
+		 * XSAVE component, so cvisor does not offer them there. */
+		rule_begin();
+		expect_cr4_gp(1u << 22);
+		rule_end("CR4.PKE (bit 22) gives #GP where CPUID offers no PKU");
+	}
 	if (leaf1_ecx & CPUID1_ECX_XSAVE) {
 		rule_begin();
 		if (cpuid_osxsave())

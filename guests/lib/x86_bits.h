@@ -18,6 +18,7 @@
 #define CR4_PAE     (1u << 5)
 #define CR4_VMXE    (1u << 13)
 #define CR4_OSXSAVE (1u << 18)
+#define CR4_PKE     (1u << 22)
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)

@@ -5,13 +5,18 @@
  * then sets CR4.OSXSAVE and XCR0 = x87|SSE|AVX, SDM Vol. 1 13.3).  It spins
  * across several time slices, then reads the registers back: cvisor must
  * have saved and restored them at every switch (SDM Vol. 1 13.7-13.8).
- * Two instances with different names use different patterns.
+ * Where CPUID offers PKU it also sets CR4.PKE and a PKRU of its own, with
+ * XCR0 left without the PKRU component: cvisor must switch PKRU whatever
+ * the guest's XCR0 (13.5.7).  Two instances with different names use
+ * different patterns.
  */
 #include "guest.h"
 
 #define SPIN_ITERATIONS 6000000u
 #define CR4_OSFXSR  (1u << 9)
 #define CR4_OSXSAVE (1u << 18)
+#define CR4_PKE     (1u << 22)
+#define CPUID7_ECX_PKU (1u << 3)
 
 static uint8_t pattern[8][32] __attribute__((aligned(32)));
 static uint8_t readback[8][32] __attribute__((aligned(32)));
@@ -30,6 +35,18 @@ static void write_cr4(uint32_t v)
 
 /* No clobbers: guests build with -mgeneral-regs-only, so the compiler never
  * uses these registers itself. */
+static void wrpkru(uint32_t value)
+{
+	__asm__ volatile("wrpkru" ::"a"(value), "c"(0), "d"(0) : "memory");
+}
+
+static uint32_t rdpkru(void)
+{
+	uint32_t value, edx;
+	__asm__ volatile("rdpkru" : "=a"(value), "=d"(edx) : "c"(0));
+	return value;
+}
+
 #define LOAD_XMM(n) __asm__ volatile("movdqu %0, %%xmm" #n ::"m"(pattern[n]))
 #define SAVE_XMM(n) __asm__ volatile("movdqu %%xmm" #n ", %0" : "=m"(readback[n]))
 #define LOAD_YMM(n) __asm__ volatile("vmovdqu %0, %%ymm" #n ::"m"(pattern[n]))
@@ -58,6 +75,12 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 		LOAD_XMM(0); LOAD_XMM(1); LOAD_XMM(2); LOAD_XMM(3);
 		LOAD_XMM(4); LOAD_XMM(5); LOAD_XMM(6); LOAD_XMM(7);
 	}
+	bool pku = guest_cpuid(7, 0).ecx & CPUID7_ECX_PKU;
+	uint32_t pkru = 0x50000000u | (uint32_t)seed << 8 | 0x0C; /* not key 0's rights */
+	if (pku) {
+		write_cr4(read_cr4() | CR4_PKE);
+		wrpkru(pkru);
+	}
 	say("simd: pattern %u in %s0-7, spinning for %u iterations", seed, avx && xsave ? "YMM" : "XMM",
 	    SPIN_ITERATIONS);
 	volatile uint32_t counter = 0;
@@ -76,5 +99,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 			wrong += readback[r][b] != pattern[r][b];
 	check(wrong == 0, avx && xsave ? "YMM0-7 kept their pattern across time slices"
 				       : "XMM0-7 kept their pattern across time slices");
+	if (pku)
+		check(rdpkru() == pkru, "PKRU kept its value across time slices (XCR0 without PKRU)");
 	return (int)failures();
 }

@@ -6,36 +6,20 @@
  */
 #include "apic.h"
 
+#include "irq/lapic_regs.h"
 #include "timer.h"
 #include "vmx/intrin.h"
 #include "x86.h"
 
-#ifndef MSR_IA32_APIC_BASE
-#endif
 /* IA32_APIC_BASE bits (SDM Vol. 3A 11.4.4 "Local APIC Status and Location"). */
 #define APIC_BASE_EXTD    (1ULL << 10)	/* x2APIC mode */
 #define APIC_BASE_ADDR    0xFFFFFF000ULL	/* bits 35:12; wider on newer CPUs */
 
-/* xAPIC register offsets (SDM Vol. 3A table 11-1); x2APIC MSR = 0x800 + offset / 16. */
-#define REG_ID       0x020
-#define REG_TPR      0x080
-#define REG_EOI      0x0B0
-#define REG_SVR      0x0F0
-#define REG_ICR_LOW  0x300
-#define REG_ICR_HIGH 0x310
-#define REG_LVT_LINT0 0x350
-#define REG_LVT_TIMER 0x320
-#define REG_TIMER_INITIAL 0x380
-#define REG_TIMER_CURRENT 0x390
-#define REG_TIMER_DIVIDE  0x3E0
+/* The xAPIC register offsets are core/irq/lapic_regs.h's (SDM Vol. 3A Table
+ * 11-1); x2APIC MSR = 0x800 + offset / 16 (Table 11-6). */
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
 #define X2APIC_ICR   0x830u
 
-#define SVR_APIC_ENABLE (1u << 8)
-#define LVT_MASKED      (1u << 16)
-/* LVT timer mode, bits 18:17 (SDM Vol. 3A 11.5.4, Figure 11-8). */
-#define LVT_TIMER_ONE_SHOT     (0u << 17)
-#define LVT_TIMER_TSC_DEADLINE (2u << 17)
 /* Divide configuration 1011b: divide by 1 (Figure 11-10). */
 #define TIMER_DIVIDE_BY_1 0xBu
 /* TSC ticks over which the one-shot count rate is measured: long enough
@@ -80,9 +64,9 @@ static void apic_write(uint32_t reg, uint32_t value)
  */
 static void enable_this_cpu(void)
 {
-	apic_write(REG_TPR, 0);
-	apic_write(REG_LVT_LINT0, apic_read(REG_LVT_LINT0) | LVT_MASKED);
-	apic_write(REG_SVR, (apic_read(REG_SVR) & ~0xFFu) | SVR_APIC_ENABLE |
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_LVT_LINT0, apic_read(APIC_LVT_LINT0) | LVT_MASKED);
+	apic_write(APIC_SVR, (apic_read(APIC_SVR) & ~0xFFu) | SVR_APIC_ENABLED |
 				    APIC_SPURIOUS_VECTOR);
 }
 
@@ -92,7 +76,7 @@ static void program_timer_lvt(void)
 {
 	switch (timer_mode) {
 	case APIC_TIMER_TSC_DEADLINE:
-		apic_write(REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | APIC_TIMER_VECTOR);
+		apic_write(APIC_LVT_TIMER, LVT_TIMER_MODE_BITS(LVT_TIMER_TSC_DEADLINE) | APIC_TIMER_VECTOR);
 		/* The LVT write must reach the APIC before any WRMSR to
 		 * IA32_TSC_DEADLINE: MFENCE orders them in xAPIC mode
 		 * (11.5.4.1). */
@@ -100,12 +84,12 @@ static void program_timer_lvt(void)
 		wrmsr(MSR_IA32_TSC_DEADLINE, 0);
 		break;
 	case APIC_TIMER_ONE_SHOT:
-		apic_write(REG_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
-		apic_write(REG_TIMER_INITIAL, 0);
-		apic_write(REG_LVT_TIMER, LVT_TIMER_ONE_SHOT | APIC_TIMER_VECTOR);
+		apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+		apic_write(APIC_TIMER_INITIAL, 0);
+		apic_write(APIC_LVT_TIMER, LVT_TIMER_MODE_BITS(LVT_TIMER_ONE_SHOT) | APIC_TIMER_VECTOR);
 		break;
 	case APIC_TIMER_NONE:
-		apic_write(REG_LVT_TIMER, LVT_MASKED);
+		apic_write(APIC_LVT_TIMER, LVT_MASKED);
 		break;
 	}
 }
@@ -114,15 +98,15 @@ static void program_timer_lvt(void)
  * with the timer masked; 0 when the count did not move. */
 static uint64_t measure_counts_per_tsc(void)
 {
-	apic_write(REG_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONE_SHOT | APIC_TIMER_VECTOR);
-	apic_write(REG_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
-	apic_write(REG_TIMER_INITIAL, 0xFFFFFFFFu);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_MODE_BITS(LVT_TIMER_ONE_SHOT) | APIC_TIMER_VECTOR);
+	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+	apic_write(APIC_TIMER_INITIAL, 0xFFFFFFFFu);
 	uint64_t tsc0 = rdtsc();
-	uint32_t count0 = apic_read(REG_TIMER_CURRENT);
+	uint32_t count0 = apic_read(APIC_TIMER_CURRENT);
 	timer_delay_us(TIMER_MEASURE_US);
-	uint32_t count1 = apic_read(REG_TIMER_CURRENT);
+	uint32_t count1 = apic_read(APIC_TIMER_CURRENT);
 	uint64_t tsc1 = rdtsc();
-	apic_write(REG_TIMER_INITIAL, 0);
+	apic_write(APIC_TIMER_INITIAL, 0);
 	if (count1 >= count0 || tsc1 <= tsc0)
 		return 0;
 	return apic_timer_rate_q32(count0 - count1, tsc1 - tsc0);
@@ -195,7 +179,7 @@ bool apic_timer_arm(uint64_t tsc_deadline)
 	case APIC_TIMER_ONE_SHOT: {
 		uint64_t now = rdtsc();
 		uint64_t ticks = tsc_deadline > now ? tsc_deadline - now : 0;
-		apic_write(REG_TIMER_INITIAL, apic_timer_count_for(ticks, counts_per_tsc_q32));
+		apic_write(APIC_TIMER_INITIAL, apic_timer_count_for(ticks, counts_per_tsc_q32));
 		return true;
 	}
 	case APIC_TIMER_NONE:
@@ -209,7 +193,7 @@ void apic_timer_disarm(void)
 	if (timer_mode == APIC_TIMER_TSC_DEADLINE)
 		wrmsr(MSR_IA32_TSC_DEADLINE, 0);
 	else if (timer_mode == APIC_TIMER_ONE_SHOT)
-		apic_write(REG_TIMER_INITIAL, 0); /* stops the count (11.5.4) */
+		apic_write(APIC_TIMER_INITIAL, 0); /* stops the count (11.5.4) */
 }
 
 bool apic_ready(void)
@@ -231,8 +215,8 @@ uint32_t apic_id(void)
 {
 	/* x2APIC: the whole 32-bit ID register; xAPIC: ID in bits 31:24. */
 	if (x2apic)
-		return (uint32_t)rdmsr(X2APIC_MSR(REG_ID));
-	return apic_read(REG_ID) >> 24;
+		return (uint32_t)rdmsr(X2APIC_MSR(APIC_ID));
+	return apic_read(APIC_ID) >> 24;
 }
 
 uint32_t apic_max_id(void)
@@ -244,7 +228,7 @@ uint32_t apic_max_id(void)
 static bool wait_icr_idle(void)
 {
 	for (unsigned long i = 0; i < ICR_IDLE_MAX_POLLS; i++) {
-		if (!(apic_read(REG_ICR_LOW) & APIC_ICR_DELIVERY_PENDING))
+		if (!(apic_read(APIC_ICR_LOW) & APIC_ICR_DELIVERY_PENDING))
 			return true;
 		cpu_relax();
 	}
@@ -265,12 +249,12 @@ bool apic_send_ipi(uint32_t dest, uint32_t icr_low)
 	if (!wait_icr_idle())
 		return false;
 	/* Destination first: writing the low dword sends the IPI. */
-	apic_write(REG_ICR_HIGH, dest << 24);
-	apic_write(REG_ICR_LOW, icr_low);
+	apic_write(APIC_ICR_HIGH, dest << 24);
+	apic_write(APIC_ICR_LOW, icr_low);
 	return wait_icr_idle();
 }
 
 void apic_eoi(void)
 {
-	apic_write(REG_EOI, 0);
+	apic_write(APIC_EOI, 0);
 }

@@ -489,6 +489,14 @@ static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 	vm->protect.log_deny_linear_last = ~0ULL;
 	vm->protect.cr0_pinned = read_cr0() & PROTECT_CR0_PINNABLE;
 	vm->protect.cr4_pinned = read_cr4() & (CR4_SMEP | CR4_SMAP | CR4_UMIP) & caps->cr4_fixed1;
+	/* The system-call entry points keep their value and EFER.NXE stays
+	 * set (Linux writes the same values on every CPU: syscall_init). */
+	uint64_t efer = rdmsr(MSR_IA32_EFER);
+	if ((efer & EFER_NXE) && !protect_pin_msr_value(vm, MSR_IA32_EFER, efer))
+		return "protect=1: EFER.NXE cannot be pinned";
+	if (!protect_pin_msr_value(vm, MSR_IA32_LSTAR, rdmsr(MSR_IA32_LSTAR)) ||
+	    !protect_pin_msr_value(vm, MSR_IA32_SYSENTER_EIP, rdmsr(MSR_IA32_SYSENTER_EIP)))
+		return "protect=1: IA32_LSTAR and IA32_SYSENTER_EIP cannot be pinned";
 	/* `log` lets an instruction cvisor does not emulate through with the
 	 * monitor trap flag; without it only the writes cvisor emulates
 	 * (text_poke's MOV and MOVS) go through, and the rest are denied
@@ -496,12 +504,13 @@ static const char *protect_kernel(const struct cvisor_linux_setup *setup,
 	bool exact_log = vmx_control_allowed(caps, VMX_CONTROLS_PROC, PROC_MONITOR_TRAP_FLAG);
 	log_printf("cvisor: protection: kernel text 0x%llx-0x%llx (%s), read-only data "
 		   "0x%llx-0x%llx (deny), cvisor.ko code %u range(s) (%s) and state %u range(s) "
-		   "(deny), pinned CR0 0x%llx CR4 0x%llx%s\n",
+		   "(deny), pinned CR0 0x%llx CR4 0x%llx, IA32_LSTAR, IA32_SYSENTER_EIP%s%s\n",
 		   text[0], text[1], setup->protect_text_deny ? "deny" : "log", rodata[0], rodata[1],
 		   setup->protect_self_code_count, setup->protect_text_deny ? "deny" : "log",
 		   setup->protect_self_state_count,
 		   (unsigned long long)vm->protect.cr0_pinned,
 		   (unsigned long long)vm->protect.cr4_pinned,
+		   (efer & EFER_NXE) ? ", EFER.NXE" : "",
 		   setup->protect_text_deny || exact_log
 			   ? ""
 			   : "; no monitor trap flag: a text write by an instruction cvisor does "

@@ -40,7 +40,7 @@ MODULE_DESCRIPTION("cvisor: an Intel VT-x hypervisor that runs the kernel as its
  */
 static bool protect;
 module_param(protect, bool, 0444);
-MODULE_PARM_DESC(protect, "protect the kernel's text (log) and read-only data (deny) and pin CR0.WP, CR4.SMEP/SMAP/UMIP");
+MODULE_PARM_DESC(protect, "protect the kernel's text (log) and read-only data (deny) and pin CR0.WP, CR4.SMEP/SMAP/UMIP, IA32_LSTAR, IA32_SYSENTER_EIP and EFER.NXE");
 static bool protect_text_deny;
 module_param(protect_text_deny, bool, 0444);
 MODULE_PARM_DESC(protect_text_deny, "with protect=1: refuse every write to the text (for a kernel that never patches itself)");

@@ -18,11 +18,15 @@
 //   cvisor-state   cvisor's exit trace flag (a variable of cvisor.ko, in
 //               its state pages) set to "print every exit", through the
 //               module's own writable mapping and through a vmap() alias
+//   lstar       a raw WRMSR moving IA32_LSTAR, the 64-bit system-call
+//               entry point, 64 bytes on (with interrupts off, and put
+//               back at once if it moved)
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <asm/msr.h>
 #include <asm/processor-flags.h>
 
 static unsigned long syscall_table;
@@ -199,6 +203,21 @@ static void attack_cvisor_state(void)
 			     : "cvisor's exit trace flag changed through its own mapping");
 }
 
+static void attack_lstar(void)
+{
+	unsigned long flags;
+	u64 old, after;
+
+	local_irq_save(flags);
+	rdmsrl(MSR_LSTAR, old);
+	wrmsrl(MSR_LSTAR, old + 64);
+	rdmsrl(MSR_LSTAR, after);
+	if (after != old)
+		wrmsrl(MSR_LSTAR, old);
+	local_irq_restore(flags);
+	report("lstar", after == old, after == old ? "IA32_LSTAR unchanged" : "IA32_LSTAR moved");
+}
+
 static int __init tb_attack_init(void)
 {
 	if (!syscall_table || !cvisor_trace) {
@@ -211,6 +230,7 @@ static int __init tb_attack_init(void)
 	attack_cr4_smep();
 	attack_text_alias();
 	attack_cvisor_state();
+	attack_lstar();
 	pr_info("tb_attack: done, %d attack(s) succeeded\n", attacks_succeeded);
 	return 0;
 }

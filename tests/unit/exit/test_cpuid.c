@@ -183,6 +183,34 @@ static void cpuid_signature_leaf(void **state)
 	assert_true(r.eax == 0 && r.ebx == 0 && r.ecx == 0 && r.edx == 0);
 }
 
+/* CPUID.7:ECX.OSPKE[4] mirrors the guest's CR4.PKE, where PKU is offered
+ * (SDM Vol. 2A CPUID); PKU itself passes (PKRU is switched, vcpu.c). */
+static void cpuid_leaf7_ospke_mirrors_the_guest_cr4(void **state)
+{
+	(void)state;
+	/* A CPU that enumerates the PKRU state component (CPUID 0DH). */
+	fake_cpuid_set(0, FAKE_ANY_SUBLEAF, 0x1B, 0, 0, 0);
+	fake_cpuid_set(0xD, 0, 0x2E7, 0x240, 0xAC0, 0);
+	fake_cpuid_set(0xD, 9, 8, 2688, 0, 0);
+	struct cpuid_regs r = { 0, 0, (1u << 3) | (1u << 4), 0 };
+	cpuid_apply_policy(7, 0, 0, 0, 0, 0, &r);
+	assert_int_equal(r.ecx, 1u << 3);
+	r = (struct cpuid_regs){ 0, 0, 1u << 3, 0 };
+	cpuid_apply_policy(7, 0, CR4_PKE, 0, 0, 0, &r);
+	assert_int_equal(r.ecx, (1u << 3) | (1u << 4));
+	r = (struct cpuid_regs){ 0, 0, 0, 0 }; /* no PKU: no OSPKE either */
+	cpuid_apply_policy(7, 0, CR4_PKE, 0, 0, 0, &r);
+	assert_int_equal(r.ecx, 0);
+	/* Bochs 2.7 reports subleaf 9 as zeros: PKU and XCR0's PKRU go. */
+	fake_cpuid_set(0xD, 9, 0, 0, 0, 0);
+	r = (struct cpuid_regs){ 0, 0, 1u << 3, 0 };
+	cpuid_apply_policy(7, 0, CR4_PKE, 0, 0, 0, &r);
+	assert_int_equal(r.ecx, 0);
+	r = (struct cpuid_regs){ 0x2E7, 0x240, 0xAC0, 0 };
+	cpuid_apply_policy(0xD, 0, 0, 0, 0, 0, &r);
+	assert_int_equal(r.eax, 0xE7);
+}
+
 static void cpuid_leaf1_policy(void **state)
 {
 	(void)state;
@@ -587,6 +615,7 @@ int main(void)
 		C(test_cpuid_single_step_trap_is_made_pending),
 		cmocka_unit_test(cpuid_signature_leaf),
 		cmocka_unit_test(cpuid_leaf1_policy),
+		cmocka_unit_test(cpuid_leaf7_ospke_mirrors_the_guest_cr4),
 		cmocka_unit_test(cpuid_pmu_leaf_zeroed),
 		cmocka_unit_test(cpuid_follows_misc_enable),
 		cmocka_unit_test(cpuid_policy_adds_the_hypervisor_and_hides_vmx_only),

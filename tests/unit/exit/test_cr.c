@@ -112,6 +112,30 @@ static void cr4_pae_stays_on_in_ia32e_mode(void **state)
 	assert_non_null(cr4_write_fault(&ctx, CR4_PCIDE));
 }
 
+/* SDM Vol. 2B MOV CR: PCIDE 0 -> 1 needs CR3[11:0] = 0; LA57 cannot change
+ * in IA-32e mode (outside it, it may). */
+static void cr4_pcide_needs_pcid_0_and_la57_is_fixed_in_ia32e_mode(void **state)
+{
+	(void)state;
+	struct cr_context ctx = protected_mode();
+	ctx.cr4_fixed1 |= CR4_LA57 | CR4_PCIDE;
+	ctx.efer = EFER_LME | EFER_LMA;
+	ctx.cr4 = CR4_PAE;
+	ctx.cr3 = 0x5000 | 0x12;
+	assert_non_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE));
+	ctx.cr3 = 0x5000;
+	assert_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE));
+	ctx.cr4 = CR4_PAE | CR4_PCIDE;
+	ctx.cr3 = 0x5000 | 0x12; /* already on: a PCID in CR3 is fine */
+	assert_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE));
+	assert_non_null(cr4_write_fault(&ctx, CR4_PAE | CR4_PCIDE | CR4_LA57));
+	ctx.cr4 = CR4_PAE | CR4_LA57;
+	assert_non_null(cr4_write_fault(&ctx, CR4_PAE));
+	ctx.efer = 0;
+	ctx.cr4 = 0;
+	assert_null(cr4_write_fault(&ctx, CR4_PAE | CR4_LA57));
+}
+
 /* The rule the fuzzer found missing (make fuzz SEED=1796461957): CET needs
  * WP, whichever register is written last (SDM Vol. 2B MOV CR). */
 static void cr4_cet_and_cr0_wp_go_together(void **state)
@@ -347,6 +371,24 @@ static void pinned_cr4_bits_stay_set_and_others_clear(void **state)
 	assert_int_equal(protect_pending_events(&vm), 1);
 }
 
+/* A CR4 bit whose feature the guest's CPUID does not offer is #GP, even
+ * where VMX's fixed bits allow it (Bochs's tigerlake: CR4.CET without CET
+ * in CPUID): cvisor owns it, so setting it exits; offered ones do not. */
+static void cr4_bits_of_unoffered_features_fault(void **state)
+{
+	(void)state;
+	assert_true(vcpu.cpu->caps.cr4_fixed1 & CR4_CET);
+	assert_true(vcpu.cr4_unoffered & CR4_CET);
+	assert_false(vcpu.cr4_unoffered & (CR4_SMEP | CR4_OSXSAVE));
+	assert_true(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_CET);
+	assert_false(vmcs(CR4_GUEST_HOST_MASK.encoding) & CR4_SMEP);
+	guest_sets(GUEST_CR0, CR0_READ_SHADOW, CR0_WP);
+	mov_to_cr(CR_MOV_TO_CR4, CR4_CET);
+	assert_int_equal(vmcs(VM_ENTRY_INTR_INFO.encoding) & 0xFF, 13); /* #GP */
+	assert_false(vmcs(GUEST_CR4.encoding) & CR4_CET);
+	assert_false(vmcs(CR4_READ_SHADOW.encoding) & CR4_CET);
+}
+
 /* Without a TPR shadow (apicv=off, the fixture's VM) MOV to/from CR8
  * exits and uses the software APIC's TPR: CR8[3:0] = TPR[7:4] (SDM Vol.
  * 3A 11.8.6.1); a write with bits 63:4 set is #GP (Vol. 2B MOV CR). */
@@ -389,6 +431,7 @@ int main(void)
 		cmocka_unit_test(cr4_vmxe_and_unsupported_bits_fault),
 		cmocka_unit_test(cr4_pae_stays_on_in_ia32e_mode),
 		cmocka_unit_test(cr4_cet_and_cr0_wp_go_together),
+		cmocka_unit_test(cr4_pcide_needs_pcid_0_and_la57_is_fixed_in_ia32e_mode),
 		cmocka_unit_test_setup_teardown(pinned_cr0_wp_stays_set, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(cr8_uses_the_software_tpr_without_a_tpr_shadow,
 						setup_vcpu, teardown),
@@ -396,6 +439,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(pinned_bits_do_not_lift_the_cr_rules, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(pinned_cr4_bits_stay_set_and_others_clear, setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(cr4_bits_of_unoffered_features_fault, setup_vcpu, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,9 @@
 #include "fixture_exit.h"
 #include "fixture_vm.h"
 #include "mm/guest_memory.h"
+#include "abi/hypercall.h"
 #include "vcpu/vcpu.h"
+#include "vm/protect.h"
 #include "vm/vm.h"
 #include "vmx/vmcs.h"
 #include "x86.h"
@@ -478,6 +480,45 @@ static void a_tss_outside_ram_stops_the_vm(void **state)
 	check_vm_ended(false, "the new task's TSS is not guest RAM");
 }
 
+/* The switch's own writes honour the VM's protected memory (vm/protect.h):
+ * a TSS in a `deny` page is not written (the old task's state would land
+ * there with the guest's register values): the VM stops, as for the CPU's
+ * own accesses at an EPT violation, and the event says so. */
+static void a_tss_in_denied_memory_stops_the_vm_unwritten(void **state)
+{
+	(void)state;
+	uint8_t before[0x68], after[0x68];
+	assert_int_equal(protect_memory(&vcpu, OLD_TSS & ~0xFFFu, 0x1000,
+					HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_DENY), PROTECT_OK);
+	assert_true(guest_read(&vm, OLD_TSS, before, sizeof(before)));
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_ended(false, "is protected memory (policy deny), and the CPU's own access "
+			      "cannot be dropped");
+	assert_true(guest_read(&vm, OLD_TSS, after, sizeof(after)));
+	assert_memory_equal(before, after, sizeof(before));
+	struct hc_protect_event e[2];
+	assert_int_equal(protect_take_events(&vm, e, 2), 1);
+	assert_int_equal(e[0].action, HC_ACTION_STOPPED);
+	assert_int_equal(e[0].access, HC_PROT_WRITE);
+}
+
+/* Under `log` the write is recorded and goes ahead. */
+static void a_tss_in_logged_memory_is_written_and_recorded(void **state)
+{
+	(void)state;
+	assert_int_equal(protect_memory(&vcpu, OLD_TSS & ~0xFFFu, 0x1000,
+					HC_PROT_READ | HC_PROT_EXEC, HC_POLICY_LOG), PROTECT_OK);
+	exit_with(R_TASK_SWITCH, Q_JMP(SEL_NEW), 7);
+	check_vm_running();
+	assert_int_equal(mem32(OLD_TSS + 0x20), ENTRY + 7);
+	assert_int_equal(vmcs(GUEST_TR_SELECTOR.encoding), SEL_NEW);
+	struct hc_protect_event e[8];
+	unsigned n = protect_take_events(&vm, e, 8);
+	assert_true(n >= 1);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(e[i].action, HC_ACTION_ALLOWED);
+}
+
 static void a_task_switch_exit_in_ia32e_mode_stops_the_vm(void **state)
 {
 	(void)state;
@@ -700,6 +741,8 @@ int main(void)
 		T(cr0_ts_is_set_through_the_read_shadow),
 		T(the_t_flag_raises_a_debug_trap_with_bt),
 		T(a_tss_outside_ram_stops_the_vm),
+		T(a_tss_in_denied_memory_stops_the_vm_unwritten),
+		T(a_tss_in_logged_memory_is_written_and_recorded),
 		T(a_task_switch_exit_in_ia32e_mode_stops_the_vm),
 		T(cr3_comes_from_the_tss_with_paging_on),
 		T(cr3_is_left_alone_with_paging_off),

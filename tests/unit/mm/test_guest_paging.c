@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <stdint.h>
+#include <string.h>
 
 #include "fake_cpu.h"
 #include "fixture_exit.h"
@@ -112,6 +113,21 @@ static void four_level_4k_2m_and_1g_pages(void **state)
 	/* A 1-GiB page at PDPT entry 1 (linear 0x40000000). */
 	put(MID + 8, 0x40000000 | PRW | PTE_PS, 8);
 	assert_int_equal(translate(0x41234567ULL, GUEST_READ), 0x41234567);
+}
+
+/* 5-level paging (CR4.LA57): one more level above the PML4; its entries
+ * reserve PS too and get the accessed flag. */
+#define PML5 0x14000ULL
+static void five_level_paging_walks_the_pml5(void **state)
+{
+	(void)state;
+	four_level(PRW);
+	set_mode(CR0_WP, CR4_PAE | CR4_LA57, EFER_LME | EFER_LMA | EFER_NXE, PML5);
+	put(PML5 + 1 * 8, TOP | PRW, 8); /* linear bit 48 set: PML5 index 1 */
+	assert_int_equal(translate(0x0001000000400123ULL, GUEST_READ), DATA + 0x123);
+	assert_int_equal(get(PML5 + 8, 8), TOP | PRW | A);
+	put(PML5 + 1 * 8, TOP | PRW | PTE_PS, 8);
+	assert_int_equal(translate_fails(0x0001000000400123ULL, GUEST_READ), PF_PRESENT | PF_RSVD);
 }
 
 static void pae_starts_at_the_vmcs_pdptes(void **state)
@@ -246,6 +262,52 @@ static void an_implicit_write_to_a_read_only_page_needs_wp_clear(void **state)
 			 PF_PRESENT | PF_WRITE);
 }
 
+/* Protection keys (SDM Vol. 3A 4.6.2): with CR4.PKE in 4-level paging, the
+ * key of a user-mode page selects PKRU's AD (no data access) and WD (no
+ * write by user mode, or by supervisor mode with CR0.WP) bits; a refusal is
+ * a #PF with PK.  Fetches and supervisor-mode pages are not subject. */
+static void set_pkru(uint32_t pkru)
+{
+	memcpy(fake_cpu.fpu + 2688, &pkru, sizeof(pkru)); /* the live register */
+}
+
+static void protection_keys_refuse_data_accesses_by_pkru(void **state)
+{
+	(void)state;
+	fake_cpu.cr4 |= CR4_OSXSAVE;
+	fake_cpu.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_PKRU;
+	fake_cpuid_set(0xD, 9, 8, 2688, 0, 0);
+	four_level(PRWU);
+	fake_vmcs_set(GUEST_CR4.encoding, CR4_PAE | CR4_PKE);
+	put(PT, DATA | PRWU | 1ULL << 59, 8); /* key 1 */
+	set_pkru(0);
+	translate(LIN, GUEST_WRITE);
+
+	set_pkru(1u << 2); /* key 1: AD */
+	assert_int_equal(translate_fails(LIN, GUEST_READ), PF_PRESENT | PF_PK);
+	translate(LIN, GUEST_FETCH);
+
+	set_pkru(1u << 3); /* key 1: WD */
+	translate(LIN, GUEST_READ);
+	assert_int_equal(translate_fails(LIN, GUEST_WRITE), PF_PRESENT | PF_WRITE | PF_PK);
+	fake_vmcs_set(GUEST_CR0.encoding, vmcs(GUEST_CR0.encoding) & ~CR0_WP);
+	translate(LIN, GUEST_WRITE); /* supervisor mode without WP */
+	cpl(3);
+	assert_int_equal(translate_fails(LIN, GUEST_WRITE),
+			 PF_PRESENT | PF_WRITE | PF_USER | PF_PK);
+
+	set_pkru(0xFFFFFFF0u); /* every key but 0 and 1 refused */
+	translate(LIN, GUEST_WRITE);
+	cpl(0);
+	set_pkru(0xFFFFFFFFu);
+	put(PT, DATA | PRW | 1ULL << 59, 8); /* a supervisor-mode page */
+	translate(LIN, GUEST_WRITE);
+	/* Without CR4.PKE the keys mean nothing. */
+	put(PT, DATA | PRWU | 1ULL << 59, 8);
+	fake_vmcs_set(GUEST_CR4.encoding, CR4_PAE);
+	translate(LIN, GUEST_WRITE);
+}
+
 /* SDM Vol. 3A 4.7: I/D is reported with SMEP, or with PAE/4-level paging
  * and EFER.NXE; not for 32-bit paging without SMEP. */
 static void the_fetch_bit_is_reported_only_where_the_cpu_reports_it(void **state)
@@ -368,6 +430,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		C(paging_off_is_the_identity_truncated_to_32_bits),
 		C(four_level_4k_2m_and_1g_pages),
+		C(five_level_paging_walks_the_pml5),
 		C(pae_starts_at_the_vmcs_pdptes),
 		C(thirty_two_bit_4k_and_4m_pages),
 		C(a_missing_entry_is_a_pf_without_p),
@@ -378,6 +441,7 @@ int main(void)
 		C(smap_forbids_supervisor_data_accesses_to_user_pages_unless_ac),
 		C(implicit_accesses_are_supervisor_mode_at_cpl_3),
 		C(an_implicit_write_to_a_read_only_page_needs_wp_clear),
+		C(protection_keys_refuse_data_accesses_by_pkru),
 		C(the_fetch_bit_is_reported_only_where_the_cpu_reports_it),
 		C(reserved_bits_are_a_pf_with_rsvd),
 		C(pae_reserves_bits_up_to_62),

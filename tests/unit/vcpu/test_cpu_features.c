@@ -49,8 +49,19 @@ static const struct {
 	{ "RDPID", 7, 0, CPUID_ECX, 22, PROC2_ENABLE_RDTSCP },
 	{ "INVPCID", 7, 0, CPUID_EBX, 10, PROC2_ENABLE_INVPCID },
 	{ "WAITPKG (TPAUSE, UMONITOR, UMWAIT)", 7, 0, CPUID_ECX, 5, 0 },
+	{ "MPX (IA32_BNDCFGS is not switched)", 7, 0, CPUID_EBX, 14, 0 },
+	{ "CET_SS (the CET MSRs are not switched)", 7, 0, CPUID_ECX, 7, 0 },
+	{ "CET_IBT (the CET MSRs are not switched)", 7, 0, CPUID_EDX, 20, 0 },
+	{ "PKS (IA32_PKRS is not switched)", 7, 0, CPUID_ECX, 31, 0 },
+	{ "KL (the wrapping key is not switched)", 7, 0, CPUID_ECX, 23, 0 },
+	{ "ENQCMD (IA32_PASID is not emulated)", 7, 0, CPUID_ECX, 29, 0 },
+	{ "UINTR (its MSRs are not emulated)", 7, 0, CPUID_EDX, 5, 0 },
+	{ "PCONFIG (#UD without its control)", 7, 0, CPUID_EDX, 18, 0 },
+	{ "ARCH_LBR (its MSRs are not emulated)", 7, 0, CPUID_EDX, 19, 0 },
+	{ "AMX-BF16 (XCR0 cannot enable AMX)", 7, 0, CPUID_EDX, 22, 0 },
+	{ "AMX-TILE (XCR0 cannot enable AMX)", 7, 0, CPUID_EDX, 24, 0 },
+	{ "AMX-INT8 (XCR0 cannot enable AMX)", 7, 0, CPUID_EDX, 25, 0 },
 	{ "XSAVES (IA32_XSS is not emulated)", 0xD, 1, CPUID_EAX, 3, 0 },
-	{ "PKU (PKRU is not switched)", 7, 0, CPUID_ECX, 3, 0 },
 	{ "VMX (nested VMX is not emulated)", 1, 0, CPUID_ECX, 5, 0 },
 	{ "MONITOR (MWAIT exits unhandled)", 1, 0, CPUID_ECX, 3, 0 },
 	{ "x2APIC (not emulated)", 1, 0, CPUID_ECX, 21, 0 },
@@ -143,10 +154,14 @@ static void the_filter_clears_what_lacks_its_control(void **state)
 	r.edx = 1u << 27;
 	cpu_features_filter(0x80000001, 0, PROC2_ENABLE_RDTSCP, &r);
 	assert_int_equal(r.edx, 1u << 27);
-	r = (struct cpuid_regs){ 0, 1u << 10, (1u << 22) | (1u << 3), 0 };
+	fake_cpuid_set(0, FAKE_ANY_SUBLEAF, 0x1B, 0, 0, 0); /* PKRU's XSAVE component enumerated */
+	fake_cpuid_set(0xD, 0, 0x2E7, 0x240, 0xAC0, 0);
+	fake_cpuid_set(0xD, 9, 8, 2688, 0, 0);
+	r = (struct cpuid_regs){ 0, 1u << 10, (1u << 22) | (1u << 5) | (1u << 3), 0 };
 	cpu_features_filter(7, 0, PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID, &r);
 	assert_int_equal(r.ebx, 1u << 10);  /* INVPCID kept */
-	assert_int_equal(r.ecx, 1u << 22);  /* RDPID kept, PKU hidden */
+	/* RDPID and PKU (PKRU switched with XSAVE, vcpu.c) kept, WAITPKG hidden */
+	assert_int_equal(r.ecx, (1u << 22) | (1u << 3));
 	r = (struct cpuid_regs){ 0, 1u << 10, 0, 0 };
 	cpu_features_filter(7, 1, 0, &r); /* subleaf 1 of leaf 7 is another table */
 	assert_int_equal(r.ebx, 1u << 10);
@@ -156,12 +171,32 @@ static void the_filter_clears_what_lacks_its_control(void **state)
 	assert_int_equal(cpu_features_wanted_proc2(), PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID);
 }
 
+/* The CR4 bits of features the CPUID policy does not offer (Bochs's
+ * tigerlake: leaf 7 without LA57, KL, CET, PKS, UINTR; with UMIP,
+ * FSGSBASE, SMEP, SMAP; leaf 1 with PCID and XSAVE; PKU only where CPUID
+ * enumerates the PKRU state component, which Bochs does not). */
+static void cr4_bits_follow_the_offered_features(void **state)
+{
+	(void)state;
+	fixture_reset_machine();
+	assert_int_equal(cpu_features_cr4_unoffered(0),
+			 CR4_LA57 | CR4_KL | CR4_CET | CR4_PKS | CR4_UINTR | CR4_PKE);
+	fake_cpuid_set(0xD, 0, 0x2E7, 0x240, 0xAC0, 0);
+	fake_cpuid_set(0xD, 9, 8, 2688, 0, 0);
+	assert_int_equal(cpu_features_cr4_unoffered(0),
+			 CR4_LA57 | CR4_KL | CR4_CET | CR4_PKS | CR4_UINTR);
+	/* A feature the host lacks takes its bit with it. */
+	fake_cpuid_set(7, 0, 0, 0xF2BF27EF, 0x40405F4E & ~(1u << 3), 0xBC000410);
+	assert_true(cpu_features_cr4_unoffered(0) & CR4_PKE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tigerlake_sees_only_features_that_work),
 		cmocka_unit_test(sandy_bridge_sees_only_features_that_work),
 		cmocka_unit_test(the_filter_clears_what_lacks_its_control),
+		cmocka_unit_test(cr4_bits_follow_the_offered_features),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

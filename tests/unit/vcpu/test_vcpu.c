@@ -301,6 +301,32 @@ static void test_vcpu_put_and_load_keep_avx_and_debug_registers(void **state)
 	assert_int_equal(vcpu.xcr0, XCR0_X87);
 }
 
+/* PKRU moves with the vCPU wherever XCR0 can hold it, whatever the guest's
+ * XCR0 (a guest with CR4.PKE uses it all the same, SDM Vol. 1 13.5.7), and
+ * vcpu_guest_pkru reads the live value (its XSAVE offset from CPUID 0DH.9). */
+static void test_pkru_moves_with_the_vcpu_and_reads_back(void **state)
+{
+	(void)state;
+	cpu.host_xsave_pkru = true;
+	fake_cpuid_set(0xD, 9, 8, 2688, 0, 0);
+	vcpu.xcr0 = XCR0_X87 | XCR0_SSE;
+	vcpu_load(&vcpu);
+	assert_int_equal(fake_cpu.last_xrstor_mask, XCR0_X87 | XCR0_SSE | XCR0_PKRU);
+	assert_int_equal(fake_cpu.xcr0, XCR0_X87 | XCR0_SSE); /* the guest's own */
+	uint32_t pkru = 0x0000000C; /* key 1: access and write disabled */
+	memcpy(fake_cpu.fpu + 2688, &pkru, 4);
+	assert_int_equal(vcpu_guest_pkru(&vcpu), 0xC);
+	assert_int_equal(fake_cpu.xcr0, XCR0_X87 | XCR0_SSE); /* put back */
+	vcpu_put(&vcpu);
+	assert_int_equal(fake_cpu.last_xsave_mask, XCR0_X87 | XCR0_SSE | XCR0_PKRU);
+	assert_memory_equal(vcpu.fpu.bytes + 2688, &pkru, 4);
+	/* Without the component there is no PKRU to read. */
+	cpu.host_xsave_pkru = false;
+	vcpu_load(&vcpu);
+	assert_int_equal(vcpu_guest_pkru(&vcpu), 0);
+	vcpu_put(&vcpu);
+}
+
 /* ---- vcpu_reset ---- */
 
 /* After RESET the vCPU is as vcpu_create made it: power-up FPU, XCR0,
@@ -448,6 +474,7 @@ int main(void)
 		C(test_vcpu_flushes_its_ept_and_vpid_translations),
 		C(test_vcpu_destroy_clears_the_vmcs_and_frees_its_pages),
 		C(test_vcpu_put_and_load_keep_avx_and_debug_registers),
+		C(test_pkru_moves_with_the_vcpu_and_reads_back),
 		C(test_vcpu_reset_restores_the_power_up_state),
 		C(test_vcpu_reset_of_an_ap_waits_for_sipi),
 		C(test_vcpu_reset_reports_a_failed_vmwrite),

@@ -1061,6 +1061,70 @@ static void kernel_protection_denies_rodata_and_aliases_and_logs_text_poke(void 
 	assert_int_equal(perms, EPT_READ);
 }
 
+/* cvisor.ko's MSR pins (protect=1): a WRMSR of IA32_LSTAR exits and leaves
+ * it as it is, one clearing EFER.NXE keeps it, both complete (no #GP) and
+ * are recorded; reads of them do not exit. */
+static bool lstar_write_exits, lstar_read_exits;
+static uint64_t efer_after_writes;
+
+static void os_devirtualizes_after_the_writes(struct guest_gprs *g)
+{
+	efer_after_writes = fake_vmcs_get(GUEST_IA32_EFER.encoding);
+	os_devirtualize(g);
+}
+
+static void os_wrmsr_lstar(struct guest_gprs *g)
+{
+	record(g);
+	lstar_write_exits = msr_bitmap_intercepts(pc.vcpu.msr_bitmap, MSR_IA32_LSTAR, true);
+	lstar_read_exits = msr_bitmap_intercepts(pc.vcpu.msr_bitmap, MSR_IA32_LSTAR, false);
+	g->regs[GPR_RCX] = MSR_IA32_LSTAR;
+	g->regs[GPR_RAX] = 0xBAD00000;
+	g->regs[GPR_RDX] = 0xFFFFFFFF;
+}
+
+static void os_wrmsr_efer_without_nxe(struct guest_gprs *g)
+{
+	record(g);
+	uint64_t efer = fake_vmcs_get(GUEST_IA32_EFER.encoding) & ~EFER_NXE;
+	g->regs[GPR_RCX] = MSR_IA32_EFER;
+	g->regs[GPR_RAX] = (uint32_t)efer;
+	g->regs[GPR_RDX] = efer >> 32;
+}
+
+static void pinned_msrs_keep_their_values_in_the_hosted_os(void **state)
+{
+	(void)state;
+	uint64_t lstar = fake_msr_value(MSR_IA32_LSTAR), efer = fake_msr_value(MSR_IA32_EFER);
+	assert_true(efer & EFER_NXE);
+	assert_true(protect_pin_msr_value(&os_vm, MSR_IA32_LSTAR, lstar));
+	assert_true(protect_pin_msr_value(&os_vm, MSR_IA32_EFER, efer));
+	assert_false(protect_pin_msr_value(&os_vm, MSR_IA32_EFER, efer & ~EFER_NXE));
+	assert_false(protect_pin_msr_value(&os_vm, MSR_IA32_STAR, 0));
+	const struct fake_exit exits[] = {
+		{ .reason = R_WRMSR, .instruction_len = 2, .guest = os_wrmsr_lstar },
+		{ .reason = R_WRMSR, .instruction_len = 2, .guest = os_wrmsr_efer_without_nxe },
+		{ .reason = R_VMCALL, .instruction_len = 3, .guest = os_devirtualizes_after_the_writes },
+	};
+
+	assert_int_equal(virtualize(exits, 3), VMX_OK);
+	assert_true(lstar_write_exits);
+	assert_false(lstar_read_exits);
+	for (unsigned i = 1; i <= 2; i++) {
+		assert_int_equal(seen_intr_info[i] & (1u << 31), 0); /* no #GP */
+		assert_int_equal(seen_rip[i], FAKE_OS_RIP + 2 * i);
+	}
+	assert_int_equal(fake_msr_value(MSR_IA32_LSTAR), lstar);
+	assert_int_equal(efer_after_writes, efer);
+	struct hc_protect_event e[4];
+	assert_int_equal(protect_take_events(&os_vm, e, 4), 2);
+	assert_int_equal(e[0].kind, HC_EVENT_MSR);
+	assert_int_equal(e[0].address, MSR_IA32_LSTAR);
+	assert_int_equal(e[0].value, 0xFFFFFFFFBAD00000ULL);
+	assert_int_equal(e[1].address, MSR_IA32_EFER);
+	assert_int_equal(e[1].action, HC_ACTION_KEPT);
+}
+
 /* INIT to a CPU of a protected kernel is refused: the CPU goes on where it
  * was, its pinned bits still owned. */
 static uint64_t activity_after_init, cr0_mask_after_init;
@@ -1239,6 +1303,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			kernel_protection_denies_rodata_and_aliases_and_logs_text_poke, setup_os,
 			teardown_os),
+		cmocka_unit_test_setup_teardown(pinned_msrs_keep_their_values_in_the_hosted_os, setup_os,
+						teardown_os),
 		cmocka_unit_test_setup_teardown(init_of_a_protected_kernels_cpu_is_refused, setup_os,
 						teardown_os),
 		cmocka_unit_test_setup_teardown(fetch_from_a_protected_page_gives_the_cpu_back,
