@@ -750,18 +750,6 @@ static uint64_t pd_2m[512] __attribute__((aligned(4096)));
 #define PF_P_PK          0x21u /* #PF error code: P (bit 0) and PK (bit 5) */
 static uint64_t pt_pkey[512] __attribute__((aligned(4096)));
 
-static void wrpkru(uint32_t value)
-{
-	__asm__ volatile("wrpkru" ::"a"(value), "c"(0), "d"(0) : "memory");
-}
-
-static uint32_t rdpkru(void)
-{
-	uint32_t value, edx;
-	__asm__ volatile("rdpkru" : "=a"(value), "=d"(edx) : "c"(0));
-	return value;
-}
-
 static void pku_rules(uint32_t cr0_now)
 {
 	rule_begin();
@@ -770,10 +758,10 @@ static void pku_rules(uint32_t cr0_now)
 	expect_cr4_write(CR4_PAE | CR4_PKE);
 	if (!(guest_cpuid(7, 0).ecx & CPUID7_ECX_OSPKE))
 		bad("CPUID.7:ECX.OSPKE reads 0 with CR4.PKE set");
-	wrpkru(0x5C);
-	if (rdpkru() != 0x5C)
-		bad("RDPKRU reads 0x%x after WRPKRU 0x5c", rdpkru());
-	wrpkru(0);
+	guest_wrpkru(0x5C);
+	if (guest_rdpkru() != 0x5C)
+		bad("RDPKRU reads 0x%x after WRPKRU 0x5c", guest_rdpkru());
+	guest_wrpkru(0);
 	rule_end("CR4.PKE sets where CPUID offers PKU, OSPKE follows it, RDPKRU reads back WRPKRU");
 
 	pt_pkey[0] = (uint32_t)(uintptr_t)alias_target | PTE_P | PTE_RW | PTE_US | 1ULL << 59;
@@ -785,7 +773,7 @@ static void pku_rules(uint32_t cr0_now)
 	alias_target[0] = 0x0BADC0DE;
 
 	rule_begin();
-	wrpkru(1u << 3); /* key 1: write disabled */
+	guest_wrpkru(1u << 3); /* key 1: write disabled */
 	int vec = probe_load32(user_page);
 	if (vec != PROBE_NO_FAULT)
 		bad("a read with key 1's WD set: %s, expected no fault", outcome(vec));
@@ -799,7 +787,7 @@ static void pku_rules(uint32_t cr0_now)
 	if (vec != PROBE_NO_FAULT || alias_target[0] != 0x5EED0004)
 		bad("a supervisor write with WD set and CR0.WP clear: %s, RAM 0x%x", outcome(vec),
 		    alias_target[0]);
-	wrpkru(0);
+	guest_wrpkru(0);
 	rule_end("PKRU's WD for a user page's key refuses a supervisor write with CR0.WP (#PF with "
 		 "P|W|PK), not without it");
 

@@ -17,6 +17,20 @@ static inline struct guest_cpuid guest_cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/* PKRU (SDM Vol. 3A 4.6.2): WRPKRU and RDPKRU need CR4.PKE, ECX = 0 and,
+ * for WRPKRU, EDX = 0. */
+static inline void guest_wrpkru(uint32_t value)
+{
+	__asm__ volatile("wrpkru" ::"a"(value), "c"(0), "d"(0) : "memory");
+}
+
+static inline uint32_t guest_rdpkru(void)
+{
+	uint32_t value, edx;
+	__asm__ volatile("rdpkru" : "=a"(value), "=d"(edx) : "c"(0));
+	return value;
+}
+
 /* VMCALL with the cvisor ABI: number in EAX, arguments in EBX, ECX, EDX, ESI. */
 static inline int32_t guest_vmcall(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3,
 				   uint32_t a4)

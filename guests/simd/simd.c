@@ -35,18 +35,6 @@ static void write_cr4(uint32_t v)
 
 /* No clobbers: guests build with -mgeneral-regs-only, so the compiler never
  * uses these registers itself. */
-static void wrpkru(uint32_t value)
-{
-	__asm__ volatile("wrpkru" ::"a"(value), "c"(0), "d"(0) : "memory");
-}
-
-static uint32_t rdpkru(void)
-{
-	uint32_t value, edx;
-	__asm__ volatile("rdpkru" : "=a"(value), "=d"(edx) : "c"(0));
-	return value;
-}
-
 #define LOAD_XMM(n) __asm__ volatile("movdqu %0, %%xmm" #n ::"m"(pattern[n]))
 #define SAVE_XMM(n) __asm__ volatile("movdqu %%xmm" #n ", %0" : "=m"(readback[n]))
 #define LOAD_YMM(n) __asm__ volatile("vmovdqu %0, %%ymm" #n ::"m"(pattern[n]))
@@ -79,7 +67,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	uint32_t pkru = 0x50000000u | (uint32_t)seed << 8 | 0x0C; /* not key 0's rights */
 	if (pku) {
 		write_cr4(read_cr4() | CR4_PKE);
-		wrpkru(pkru);
+		guest_wrpkru(pkru);
 	}
 	say("simd: pattern %u in %s0-7, spinning for %u iterations", seed, avx && xsave ? "YMM" : "XMM",
 	    SPIN_ITERATIONS);
@@ -100,6 +88,6 @@ int guest_main(uint32_t magic, const struct multiboot_info *info)
 	check(wrong == 0, avx && xsave ? "YMM0-7 kept their pattern across time slices"
 				       : "XMM0-7 kept their pattern across time slices");
 	if (pku)
-		check(rdpkru() == pkru, "PKRU kept its value across time slices (XCR0 without PKRU)");
+		check(guest_rdpkru() == pkru, "PKRU kept its value across time slices (XCR0 without PKRU)");
 	return (int)failures();
 }
