@@ -81,23 +81,32 @@ static const struct {
 	{ CR4_UINTR, 7, CPUID_EDX, 5 },
 };
 
+/* The register reg of r. */
+static uint32_t *cpuid_reg(struct cpuid_regs *r, enum cpuid_reg reg)
+{
+	uint32_t *regs[] = { [CPUID_EAX] = &r->eax, [CPUID_EBX] = &r->ebx,
+			     [CPUID_ECX] = &r->ecx, [CPUID_EDX] = &r->edx };
+	return regs[reg];
+}
+
 uint64_t cpu_features_cr4_unoffered(uint32_t proc2)
 {
-	struct cpuid_regs max, r;
+	/* Leaves 1 and 7 (subleaf 0), the only ones cr4_features names, as
+	 * the guest sees them; a leaf beyond the highest offers nothing. */
+	struct cpuid_regs max, leaf1, leaf7 = { 0 };
 	uint64_t governed = 0, offered = 0;
 
 	cpuid(0, 0, &max);
+	cpuid(1, 0, &leaf1);
+	cpu_features_filter(1, 0, proc2, &leaf1);
+	if (max.eax >= 7) {
+		cpuid(7, 0, &leaf7);
+		cpu_features_filter(7, 0, proc2, &leaf7);
+	}
 	for (unsigned i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+		struct cpuid_regs *r = cr4_features[i].leaf == 1 ? &leaf1 : &leaf7;
 		governed |= cr4_features[i].cr4;
-		if (cr4_features[i].leaf > max.eax)
-			continue;
-		cpuid(cr4_features[i].leaf, 0, &r);
-		cpu_features_filter(cr4_features[i].leaf, 0, proc2, &r);
-		uint32_t reg = cr4_features[i].reg == CPUID_EAX   ? r.eax
-			       : cr4_features[i].reg == CPUID_EBX ? r.ebx
-			       : cr4_features[i].reg == CPUID_ECX ? r.ecx
-								  : r.edx;
-		if (reg >> cr4_features[i].bit & 1)
+		if (*cpuid_reg(r, cr4_features[i].reg) >> cr4_features[i].bit & 1)
 			offered |= cr4_features[i].cr4;
 	}
 	return governed & ~offered;
@@ -132,15 +141,12 @@ static bool pkru_component_enumerated(void)
 
 void cpu_features_filter(uint32_t leaf, uint32_t subleaf, uint32_t proc2, struct cpuid_regs *r)
 {
-	uint32_t *regs[] = { [CPUID_EAX] = &r->eax, [CPUID_EBX] = &r->ebx,
-			     [CPUID_ECX] = &r->ecx, [CPUID_EDX] = &r->edx };
-
 	for (unsigned i = 0; i < cpu_feature_count; i++) {
 		const struct cpu_feature *f = &cpu_features[i];
 		if (f->leaf != leaf || (f->subleaf != CPUID_ANY_SUBLEAF && f->subleaf != subleaf))
 			continue;
 		if (f->hidden || (f->proc2 & ~proc2))
-			*regs[f->reg] &= ~(1u << f->bit);
+			*cpuid_reg(r, f->reg) &= ~(1u << f->bit);
 	}
 	/* PKU, and XCR0's PKRU component, only where the component is
 	 * enumerated: PKRU moves with the vCPU's XSAVE state (vcpu.c). */
