@@ -267,14 +267,19 @@ struct violation_source {
 	bool page_walk;  /* the CPU walking the guest's page tables */
 };
 
+/* The access does not happen and the guest gets its fault, recorded. */
+static void fault_access(struct vcpu *vcpu, const struct violation *v)
+{
+	record(vcpu, v, HC_ACTION_FAULTED);
+	inject_protection_fault(vcpu, v->linear, v->access);
+}
+
 /* `deny` of an instruction's read or write: emulated against the sink, or
  * faulted when cvisor does not emulate the instruction. */
 static void drop_access(struct vcpu *vcpu, const struct vm_exit *exit, const struct violation *v)
 {
-	if (emulate_access(vcpu, exit, v, &protected_page, HC_ACTION_DROPPED))
-		return;
-	record(vcpu, v, HC_ACTION_FAULTED);
-	inject_protection_fault(vcpu, v->linear, v->access);
+	if (!emulate_access(vcpu, exit, v, &protected_page, HC_ACTION_DROPPED))
+		fault_access(vcpu, v);
 }
 
 /* `deny`: the access does not happen (see the top of this file). */
@@ -286,8 +291,7 @@ static void deny(struct vcpu *vcpu, const struct vm_exit *exit, const struct vio
 			from.delivering ? " while delivering an event: the CPU's own access cannot be dropped"
 					: " by the guest's page walk: the CPU's own access cannot be dropped");
 	} else if (v->access & HC_PROT_EXEC) {
-		record(vcpu, v, HC_ACTION_FAULTED);
-		inject_protection_fault(vcpu, v->linear, v->access);
+		fault_access(vcpu, v);
 	} else {
 		drop_access(vcpu, exit, v);
 	}
@@ -314,13 +318,12 @@ static void let_through_once(struct vcpu *vcpu, const struct vm_exit *exit,
 	    emulate_access(vcpu, exit, v, &logged_page, HC_ACTION_ALLOWED))
 		return;
 	if (!vmx_control_allowed(&vcpu->cpu->caps, VMX_CONTROLS_PROC, PROC_MONITOR_TRAP_FLAG)) {
-		if (by_instruction && !(v->access & HC_PROT_EXEC)) {
-			/* Not an instruction cvisor emulates: its fault. */
-			record(vcpu, v, HC_ACTION_FAULTED);
-			inject_protection_fault(vcpu, v->linear, v->access);
-		} else {
+		/* An instruction's access here is one cvisor did not emulate:
+		 * its fault at once, rather than deny's second decode. */
+		if (by_instruction && !(v->access & HC_PROT_EXEC))
+			fault_access(vcpu, v);
+		else
 			deny(vcpu, exit, v, from, "log, no monitor trap flag");
-		}
 		return;
 	}
 	if (!protect_lift_page(vcpu, v->gpa, v->access)) {
